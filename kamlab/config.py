@@ -1,0 +1,231 @@
+"""The one home of kamlab's settings: bucket edges, thresholds, weights and paths.
+
+Every default lives here, in one frozen dataclass per domain concept. A project overrides
+any of them in a ``kamlab.toml`` whose tables mirror the sections below::
+
+    [receivables]
+    bucket_edges = [0, 30, 60, 90, 120]
+    basis = "due_date"
+
+    [classify]
+    abc_cutoffs = [0.8, 0.95]
+
+    [mapping.orders]            # extract column -> contract column
+    VBELN = "order_id"
+    POSNR = "line"
+
+    [formats]
+    date_format = "%d.%m.%Y"    # German SAP export
+    decimal = ","
+    thousands = "."
+
+Analytics functions take these values as keyword arguments whose defaults come from
+:data:`DEFAULTS`; the scorecard and pack pass ``load_settings()`` values explicitly, so a
+function's result never depends on hidden global state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DEFAULTS",
+    "AccuracySettings",
+    "ClassifySettings",
+    "ForecastSettings",
+    "FormatSettings",
+    "PackSettings",
+    "ReceivablesSettings",
+    "ScorecardSettings",
+    "ServiceSettings",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
+
+
+class SettingsError(ValueError):
+    """A ``kamlab.toml`` names an unknown section or key, or gives a value of the wrong type."""
+
+
+@dataclass(frozen=True)
+class FormatSettings:
+    """How extract files spell dates and numbers (SAP exports follow the user's locale)."""
+
+    date_format: str | None = (
+        None  # None: ISO 8601 (YYYY-MM-DD); e.g. "%d.%m.%Y" (DE), "%d/%m/%Y" (IT)
+    )
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str = "utf-8"
+    csv_separator: str | None = None  # None: sniffed from the header line (, ; tab |)
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """Statistical forecast engine (kamlab.forecast)."""
+
+    horizon: int = 12  # months ahead
+    levels: tuple[int, ...] = (80, 95)  # prediction-interval coverage, %
+    season_length: int = 12
+    min_seasonal_history: int = 24  # months of history before a seasonal model is tried
+    backtest_origins: int = 24  # rolling origins (months) kept for accuracy scoring
+    backtest_max_lag: int = 6
+
+
+@dataclass(frozen=True)
+class AccuracySettings:
+    """Forecast-accuracy scoring and the challenge list (kamlab.accuracy)."""
+
+    lags: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
+    tracking_signal_limit: float = 4.0  # |TS| above this = persistent bias
+    tracking_signal_window: int = 6  # months
+    challenge_level: int = 80  # customer forecast outside this statistical interval -> challenge
+    challenge_deviation: float = 0.30  # or deviating more than 30 % from the statistical forecast
+    challenge_last_year_deviation: float = 0.50  # or more than 50 % from last year's actuals
+
+
+@dataclass(frozen=True)
+class ClassifySettings:
+    """Portfolio classification (kamlab.classify)."""
+
+    abc_cutoffs: tuple[float, float] = (0.80, 0.95)  # cumulative revenue share closing A and B
+    xyz_cutoffs: tuple[float, float] = (0.5, 1.0)  # coefficient of variation closing X and Y
+    adi_cutoff: float = 1.32  # Syntetos-Boylan
+    cv2_cutoff: float = 0.49
+    matrix_threshold: float = 0.5  # score (0-1) dividing high from low on both matrix axes
+    attractiveness_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "revenue": 0.35,
+            "growth": 0.20,
+            "margin": 0.20,
+            "payment_behaviour": 0.25,
+        }
+    )
+    strength_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "share_of_business": 0.25,
+            "otif": 0.30,
+            "forecast_accuracy": 0.25,
+            "complaints": 0.20,
+        }
+    )
+    segments_k_range: tuple[int, int] = (2, 6)
+    random_state: int = 0
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Service KPIs: OTIF / OTD (kamlab.service)."""
+
+    date_basis: str = "requested"  # or "confirmed"
+    days_late_tolerance: int = 0
+    days_early_tolerance: int | None = None  # None: early deliveries count as on time
+    quantity_tolerance: float = 0.0  # fraction short still counted in full
+
+
+@dataclass(frozen=True)
+class ReceivablesSettings:
+    """Receivables ageing and behaviour (kamlab.receivables)."""
+
+    basis: str = "due_date"  # or "posting_date"
+    bucket_edges: tuple[int, ...] = (0, 30, 60, 90, 120)  # not due | 1-30 | ... | >120
+    history_months: int = 12
+    late_days: int = 30  # late-payment risk: paid more than this many days after due date
+    credit_warning: float = 0.9  # utilisation above this is amber, above 1 red
+
+
+@dataclass(frozen=True)
+class ScorecardSettings:
+    """Red/amber/green rules for the scorecard tiles; amber = within `amber_margin` of target."""
+
+    amber_margin: float = 0.05
+    overdue_share_red: float = 0.15
+    overdue_share_amber: float = 0.05
+
+
+@dataclass(frozen=True)
+class PackSettings:
+    """Monthly pack build (kamlab.pack)."""
+
+    reports_dir: str = "reports"
+    database: str = "data/kam.duckdb"
+    workers: int = 2
+    timeout_seconds: int = 600  # per customer notebook
+    max_scorecard_kb: int = 300
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of kamlab's settings; ``mapping`` maps table -> {extract column: contract column}."""
+
+    formats: FormatSettings = field(default_factory=FormatSettings)
+    forecast: ForecastSettings = field(default_factory=ForecastSettings)
+    accuracy: AccuracySettings = field(default_factory=AccuracySettings)
+    classify: ClassifySettings = field(default_factory=ClassifySettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    receivables: ReceivablesSettings = field(default_factory=ReceivablesSettings)
+    scorecard: ScorecardSettings = field(default_factory=ScorecardSettings)
+    pack: PackSettings = field(default_factory=PackSettings)
+    mapping: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+DEFAULTS = Settings()
+
+
+def _coerce(section: str, key: str, default: Any, value: Any) -> Any:
+    """Return `value` shaped like `default` (lists become tuples), or raise SettingsError."""
+    where = f"kamlab.toml [{section}] {key}"
+    if isinstance(default, tuple):
+        if not isinstance(value, list):
+            raise SettingsError(f"{where}: expected a list, got {value!r}")
+        return tuple(value)
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise SettingsError(f"{where}: expected a table, got {value!r}")
+        return {**default, **value}
+    if isinstance(default, bool) or default is None:
+        return value
+    if isinstance(default, float) and isinstance(value, int):
+        return float(value)
+    if not isinstance(value, type(default)):
+        raise SettingsError(f"{where}: expected {type(default).__name__}, got {value!r}")
+    return value
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Read settings from `path` (default ``./kamlab.toml`` if it exists) over the defaults.
+
+    Unknown sections or keys raise :class:`SettingsError` naming them, so a typo never
+    silently falls back to a default.
+    """
+    if path is None:
+        path = Path("kamlab.toml")
+        if not path.exists():
+            return DEFAULTS
+    path = Path(path)
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    changes: dict[str, Any] = {}
+    for section, values in raw.items():
+        if section == "mapping":
+            if not all(isinstance(v, dict) for v in values.values()):
+                raise SettingsError("kamlab.toml [mapping.TABLE]: each table maps names to names")
+            changes["mapping"] = {t: dict(m) for t, m in values.items()}
+            continue
+        if section not in {f.name for f in dataclasses.fields(Settings)}:
+            raise SettingsError(f"kamlab.toml: unknown section [{section}]")
+        current = getattr(DEFAULTS, section)
+        known = {f.name for f in dataclasses.fields(current)}
+        unknown = set(values) - known
+        if unknown:
+            raise SettingsError(
+                f"kamlab.toml [{section}]: unknown key(s) {sorted(unknown)}; known: {sorted(known)}"
+            )
+        coerced = {k: _coerce(section, k, getattr(current, k), v) for k, v in values.items()}
+        changes[section] = dataclasses.replace(current, **coerced)
+    return dataclasses.replace(DEFAULTS, **changes)

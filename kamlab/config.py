@@ -63,6 +63,8 @@ class FormatSettings:
     thousands: str | None = None
     encoding: str = "utf-8"
     csv_separator: str | None = None  # None: sniffed from the header line (, ; tab |)
+    period_format: str = "%Y-%m"  # months (e.g. "%m.%Y", "%Y%m" for SAP SPMON); ISO also read
+    blank_flag_false: bool = False  # True: an empty flag cell is False (SAP "X"/blank flags)
 
 
 @dataclass(frozen=True)

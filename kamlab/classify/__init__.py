@@ -3,6 +3,8 @@
 One concept per private module (the pyjanitor way); everything public is re-exported here.
 """
 
+from kamlab.classify.abc import abc
 from kamlab.classify.pattern import demand_pattern
+from kamlab.classify.xyz import abc_xyz, xyz
 
-__all__ = ["demand_pattern"]
+__all__ = ["abc", "abc_xyz", "demand_pattern", "xyz"]

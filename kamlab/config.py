@@ -97,6 +97,7 @@ class ClassifySettings:
 
     abc_cutoffs: tuple[float, float] = (0.80, 0.95)  # cumulative revenue share closing A and B
     xyz_cutoffs: tuple[float, float] = (0.5, 1.0)  # coefficient of variation closing X and Y
+    xyz_window: int = 12  # months of demand (ending at `end`) whose CV decides XYZ
     adi_cutoff: float = 1.32  # Syntetos-Boylan
     cv2_cutoff: float = 0.49
     matrix_threshold: float = 0.5  # score (0-1) dividing high from low on both matrix axes
@@ -116,7 +117,12 @@ class ClassifySettings:
             "complaints": 0.20,
         }
     )
-    segments_k_range: tuple[int, int] = (2, 6)
+    # matrix criteria where a lower raw value is better (ranked in reverse before scaling)
+    lower_is_better: tuple[str, ...] = ("payment_behaviour", "complaints", "days_beyond_terms")
+    criteria_months: int = 12  # account_criteria: revenue window; growth = it vs the one before
+    segments_k_range: tuple[int, int] = (2, 6)  # KMeans k tried, inclusive; best silhouette wins
+    segments_n_init: int = 10  # KMeans restarts (fixed, so results do not vary by version)
+    segments_describe_z: float = 0.5  # |centroid z-score| from which a feature describes a segment
     random_state: int = 0
 
 

@@ -1,0 +1,47 @@
+"""Forecast accuracy: error metrics, lag, scoring tables, value added, bias and the challenge list.
+
+One concept per module: :mod:`~kamlab.accuracy.metrics` (array kernels),
+:mod:`~kamlab.accuracy.lag` (THE lag definition), :mod:`~kamlab.accuracy.scoring` (pair
+forecasts with actuals and score them by group × source × lag), and the KAM views built on
+it. This package never imports :mod:`kamlab.forecast`: statistical backtests arrive as
+frames shaped like customer forecasts.
+"""
+
+from kamlab.accuracy.lag import forecast_lag
+from kamlab.accuracy.metrics import (
+    accuracy,
+    bias,
+    coverage,
+    mae,
+    mape,
+    mase,
+    pinball_loss,
+    rmse,
+    rmsse,
+    smape,
+    tracking_signal,
+    wape,
+    winkler_score,
+)
+from kamlab.accuracy.naive import naive_snapshots
+from kamlab.accuracy.scoring import pair_forecasts, score
+
+__all__ = [
+    "accuracy",
+    "bias",
+    "coverage",
+    "forecast_lag",
+    "mae",
+    "mape",
+    "mase",
+    "naive_snapshots",
+    "pair_forecasts",
+    "pinball_loss",
+    "rmse",
+    "rmsse",
+    "score",
+    "smape",
+    "tracking_signal",
+    "wape",
+    "winkler_score",
+]

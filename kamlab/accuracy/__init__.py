@@ -7,6 +7,8 @@ it. This package never imports :mod:`kamlab.forecast`: statistical backtests arr
 frames shaped like customer forecasts.
 """
 
+from kamlab.accuracy.bias import bias_alerts
+from kamlab.accuracy.challenge import challenge_list
 from kamlab.accuracy.lag import forecast_lag
 from kamlab.accuracy.metrics import (
     accuracy,
@@ -25,12 +27,18 @@ from kamlab.accuracy.metrics import (
 )
 from kamlab.accuracy.naive import naive_snapshots
 from kamlab.accuracy.scoring import pair_forecasts, score
+from kamlab.accuracy.trend import accuracy_trend
+from kamlab.accuracy.value_added import fva_league, value_added
 
 __all__ = [
     "accuracy",
+    "accuracy_trend",
     "bias",
+    "bias_alerts",
+    "challenge_list",
     "coverage",
     "forecast_lag",
+    "fva_league",
     "mae",
     "mape",
     "mase",
@@ -42,6 +50,7 @@ __all__ = [
     "score",
     "smape",
     "tracking_signal",
+    "value_added",
     "wape",
     "winkler_score",
 ]

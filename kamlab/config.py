@@ -89,6 +89,24 @@ class AccuracySettings:
     challenge_level: int = 80  # customer forecast outside this statistical interval -> challenge
     challenge_deviation: float = 0.30  # or deviating more than 30 % from the statistical forecast
     challenge_last_year_deviation: float = 0.50  # or more than 50 % from last year's actuals
+    metrics: tuple[str, ...] = (  # metrics score() reports by default
+        "mae",
+        "rmse",
+        "mape",
+        "smape",
+        "wape",
+        "accuracy",
+        "bias",
+        "mase",
+        "rmsse",
+    )
+    pooling: tuple[str, ...] = ("volume", "series_mean")  # how score() pools across series
+    season_length: int = 12  # m of the seasonal-naive scale of MASE / RMSSE (1 if too short)
+    exclude_lifecycle: tuple[str, ...] = ("phase-out",)  # forecasts for these are not scored
+    trend_months: int = 24  # target months shown by accuracy_trend
+    fva_metric: str = "wape"  # error compared across steps by value_added
+    fva_steps: tuple[str, ...] = ("naive", "customer", "statistical")  # forecast process order
+    bias_lags: tuple[int, ...] = (1,)  # lags at which bias_alerts tracks the signal
 
 
 @dataclass(frozen=True)

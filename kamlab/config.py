@@ -163,6 +163,11 @@ class ReceivablesSettings:
     history_months: int = 12
     late_days: int = 30  # late-payment risk: paid more than this many days after due date
     credit_warning: float = 0.9  # utilisation above this is amber, above 1 red
+    dso_simple_months: int = 3  # simple DSO: receivables / sales of the last 3 months x days
+    dso_countback_months: int = 24  # countback DSO walks back at most this many months
+    top_overdue: int = 10  # invoices listed per currency in the top-overdue table
+    write_off_loss_rate: float = 1.0  # provision matrix: share of the last bucket (>120) lost
+    random_state: int = 0  # late-payment model
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,9 @@ class ForecastSettings:
     min_seasonal_history: int = 24  # months of history before a seasonal model is tried
     backtest_origins: int = 24  # rolling origins (months) kept for accuracy scoring
     backtest_max_lag: int = 6
+    min_history: int = 3  # months since the first demand before a model is fitted (else: mean)
+    phaseout_months: int = 6  # a phase-out material's forecast tapers to zero over this many
+    chunk_size: int = 1000  # series per parallel task (amortises process start-up)
 
 
 @dataclass(frozen=True)

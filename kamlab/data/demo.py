@@ -223,9 +223,9 @@ def _frame(table: str, columns: dict[str, object]) -> pd.DataFrame:
     for col in TABLES[table].columns:
         values = columns[col.name]
         if col.dtype == "string":
-            if isinstance(values, pa.Array | pa.ChunkedArray):
-                values = pd.arrays.ArrowStringArray(values)
-            out[col.name] = pd.array(values, dtype="string")
+            if not isinstance(values, pa.Array | pa.ChunkedArray):
+                values = pa.array(values, type=pa.string())
+            out[col.name] = pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
         elif col.dtype == "date":
             out[col.name] = pd.array(np.asarray(values, dtype="datetime64[us]"))
         elif col.dtype == "period":

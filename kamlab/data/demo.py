@@ -86,6 +86,7 @@ class _Story:
     pay_worsening: float = 0.0
     late_rate: float | None = None
     short_rate: float | None = None
+    fc_noise: float | None = None
     credit_limit: bool = True
 
 
@@ -93,7 +94,7 @@ _STORIES = (
     # over-forecasts by ~27 %, pays ~5 weeks late; the awkward name tests slugs and escaping
     _Story('Müller & Söhne "Nord"/Süd {EU} GmbH', 0, "EUR", 2.5, bias=0.27, pay_delay=38.0),
     # the biggest account: accurate forecasts, pays on time, good service
-    _Story("Helios Automation AG", 0, "EUR", 6.0, 0.04, 0.02, -1.0, late_rate=0.03),
+    _Story("Helios Automation AG", 0, "EUR", 6.0, 0.04, 0.02, -1.0, late_rate=0.03, fc_noise=0.08),
     _Story("Keystone Motion Inc.", 5, "USD", 2.0, growth=0.35),  # growing fast
     _Story("Ironbridge Components Ltd", 4, "GBP", 2.0, growth=-0.30),  # declining
     # pays on time until ~9 months ago, then later and later (up to ~50 days)
@@ -361,7 +362,15 @@ class _Simulation:
             names.iloc[i] = story.name
             self.region[i] = story.region
             self.currency[i] = _CURRENCIES.index(story.currency)
-            for attr in ("size", "growth", "bias", "pay_delay", "late_rate", "short_rate"):
+            for attr in (
+                "size",
+                "growth",
+                "bias",
+                "pay_delay",
+                "late_rate",
+                "short_rate",
+                "fc_noise",
+            ):
                 value = getattr(story, attr)
                 if value is not None:
                     getattr(self, attr)[i] = value

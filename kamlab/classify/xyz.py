@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kamlab.classify.abc import _require
+from kamlab.classify.abc import _bare, _require
 from kamlab.config import DEFAULTS
 
 __all__ = ["abc_xyz", "xyz"]
@@ -134,8 +134,8 @@ def abc_xyz(
     keys = [keys] if isinstance(keys, str) else list(keys)
     _require(abc_classes, [*keys, value, "abc_class"], "abc_xyz")
     _require(xyz_classes, [*keys, "xyz_class"], "abc_xyz")
-    both = abc_classes[[*keys, value, "abc_class"]].merge(
-        xyz_classes[[*keys, "xyz_class"]], on=keys, how="outer", indicator=True
+    both = _bare(abc_classes)[[*keys, value, "abc_class"]].merge(
+        _bare(xyz_classes)[[*keys, "xyz_class"]], on=keys, how="outer", indicator=True
     )
     only_abc = int((both["_merge"] == "left_only").sum())
     only_xyz = int((both["_merge"] == "right_only").sum())

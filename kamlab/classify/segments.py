@@ -147,7 +147,7 @@ def segments(
 
     out = pd.DataFrame(
         {
-            key: features[key].to_numpy(),
+            key: features[key].reset_index(drop=True),
             "segment": pd.array(segment, dtype="Int64"),
             "description": pd.array([text[s] for s in segment], dtype="string"),
             "reason": reason.to_numpy(),

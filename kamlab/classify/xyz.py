@@ -29,7 +29,8 @@ def xyz(
     """XYZ class of each series by the coefficient of variation of its monthly demand.
 
     Over the `window` months ending at `end` (default: the last month in `demand`), a month
-    without a row counts as zero demand (zero-filled), rows outside the window are ignored:
+    without a row (or with a NaN value) counts as zero demand (zero-filled), rows outside the
+    window are ignored; two rows for one month raise ``ValueError``:
 
     .. math::
 
@@ -61,6 +62,12 @@ def xyz(
     cut_x, cut_y = (float(c) for c in cutoffs)
     if not 0 < cut_x <= cut_y:
         raise ValueError(f"xyz: cutoffs must satisfy 0 < x <= y, got {cutoffs!r}")
+    duplicated = demand.duplicated([*keys, period])
+    if duplicated.any():
+        raise ValueError(
+            f"xyz: {int(duplicated.sum())} duplicate (series, {period}) rows; "
+            "aggregate to one row per month first"
+        )
     periods = pd.PeriodIndex(demand[period])
     if end is not None:
         last = pd.Period(end, "M").ordinal

@@ -30,7 +30,8 @@ def xyz(
 
     Over the `window` months ending at `end` (default: the last month in `demand`), a month
     without a row (or with a NaN value) counts as zero demand (zero-filled), rows outside the
-    window are ignored; two rows for one month raise ``ValueError``:
+    window are ignored. Rows are first summed per `keys` and month, so a customer × material
+    frame gives per-customer XYZ with ``keys=["customer_id"]``:
 
     .. math::
 
@@ -62,11 +63,11 @@ def xyz(
     cut_x, cut_y = (float(c) for c in cutoffs)
     if not 0 < cut_x <= cut_y:
         raise ValueError(f"xyz: cutoffs must satisfy 0 < x <= y, got {cutoffs!r}")
-    duplicated = demand.duplicated([*keys, period])
-    if duplicated.any():
-        raise ValueError(
-            f"xyz: {int(duplicated.sum())} duplicate (series, {period}) rows; "
-            "aggregate to one row per month first"
+    if demand.duplicated([*keys, period]).any():  # e.g. per customer from customer×material
+        demand = (
+            _bare(demand)
+            .groupby([*keys, period], observed=True, as_index=False)[value]
+            .sum(min_count=1)
         )
     periods = pd.PeriodIndex(demand[period])
     if end is not None:

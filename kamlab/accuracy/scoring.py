@@ -455,30 +455,29 @@ def score_pairs(
                 )
         else:
             per = frame.groupby(series_keys, observed=True, dropna=False, sort=True)[cols].sum()
+            parts = {"n": per["n"].to_numpy(), "one": np.ones(len(per))}
             for metric in metrics:
                 v, _, _ = _from_sums(per, metric)
-                part = pd.DataFrame(
-                    {"v": v, "n": per["n"].to_numpy(), "ok": ~np.isnan(v)},
-                    index=per.index.droplevel([lvl for lvl in _SERIES if lvl not in keys]),
-                )
-                part["v"] = part["v"].fillna(0.0)
-                g = part.groupby(level=list(range(len(keys))), dropna=False, sort=True).agg(
-                    total=("v", "sum"),
-                    ok=("ok", "sum"),
-                    n_points=("n", "sum"),
-                    n_series=("n", "size"),
-                )
-                ok = g["ok"].to_numpy()
-                value = np.where(ok > 0, g["total"] / np.where(ok > 0, ok, 1), np.nan)
+                parts[f"v_{metric}"] = np.nan_to_num(v, nan=0.0)
+                parts[f"ok_{metric}"] = (~np.isnan(v)).astype("float64")
+            index = per.index.droplevel([lvl for lvl in _SERIES if lvl not in keys])
+            g = (
+                pd.DataFrame(parts, index=index)
+                .groupby(level=list(range(len(keys))), dropna=False, sort=True)
+                .sum()
+            )
+            for metric in metrics:
+                ok = g[f"ok_{metric}"].to_numpy()
+                value = np.where(ok > 0, g[f"v_{metric}"] / np.where(ok > 0, ok, 1), np.nan)
                 blocks.append(
                     pd.DataFrame(
                         {
                             "metric": metric,
                             "pooling": pool,
                             "value": value,
-                            "n_points": g["n_points"].to_numpy(),
-                            "n_series": g["n_series"].to_numpy(),
-                            "n_excluded": (g["n_series"] - g["ok"]).to_numpy(),
+                            "n_points": g["n"].to_numpy(),
+                            "n_series": g["one"].to_numpy(),
+                            "n_excluded": g["one"].to_numpy() - ok,
                             "note": np.where(ok > 0, None, "no series with a defined value"),
                         },
                         index=g.index,

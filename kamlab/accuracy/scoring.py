@@ -104,8 +104,9 @@ def pair_forecasts(
     snapshot of the same month superseded by a later one; a material whose lifecycle is in
     `exclude_lifecycle` (needs `materials`) or that is missing from `materials`; target month
     after the last actual month (`as_of`, default the last month in `actuals`: no actual
-    yet) or before the first; and, per source, actual demand (> 0) of a customer the source
-    forecasts that no scored forecast of the source covers ("actual with no forecast").
+    yet) or before the first; an actual row whose quantity is NaN (unknown, not zero); and,
+    per source, actual demand (> 0) of a customer the source forecasts that no scored
+    forecast of the source covers ("actual with no forecast").
     """
     func = "pair_forecasts"
     _require(actuals, [*_SERIES, "period", "quantity"], "actuals", func)
@@ -150,8 +151,11 @@ def pair_forecasts(
         drop(f["period"] < first, "target month before first actual month")
 
     a = actuals.loc[actuals["period"] <= last, [*_SERIES, "period", "quantity"]]
-    a = a.dropna(subset=["quantity"]).rename(columns={"quantity": "actual"})
-    pairs = f.rename(columns={"quantity": "forecast"}).merge(a, on=[*_SERIES, "period"], how="left")
+    a = a.rename(columns={"quantity": "actual"}).assign(_row=True)
+    f = f.merge(a, on=[*_SERIES, "period"], how="left")
+    drop(f["_row"].notna() & f["actual"].isna(), "actual quantity missing (NaN)")
+    pairs = f.drop(columns="_row").rename(columns={"quantity": "forecast"})
+    a = a.dropna(subset=["actual"])
     zero = pairs["actual"].isna()
     zero_filled = (
         pairs.loc[zero].groupby("source", observed=True).size().rename("rows").reset_index()

@@ -63,6 +63,8 @@ class FormatSettings:
     thousands: str | None = None
     encoding: str = "utf-8"
     csv_separator: str | None = None  # None: sniffed from the header line (, ; tab |)
+    period_format: str = "%Y-%m"  # months (e.g. "%m.%Y", "%Y%m" for SAP SPMON); ISO also read
+    blank_flag_false: bool = False  # True: an empty flag cell is False (SAP "X"/blank flags)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class ForecastSettings:
     min_seasonal_history: int = 24  # months of history before a seasonal model is tried
     backtest_origins: int = 24  # rolling origins (months) kept for accuracy scoring
     backtest_max_lag: int = 6
+    min_history: int = 3  # months since the first demand before a model is fitted (else: mean)
+    phaseout_months: int = 6  # a phase-out material's forecast tapers to zero over this many
+    chunk_size: int = 1000  # series per parallel task (amortises process start-up)
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,7 @@ class ClassifySettings:
 
     abc_cutoffs: tuple[float, float] = (0.80, 0.95)  # cumulative revenue share closing A and B
     xyz_cutoffs: tuple[float, float] = (0.5, 1.0)  # coefficient of variation closing X and Y
+    xyz_window: int = 12  # months of demand (ending at `end`) whose CV decides XYZ
     adi_cutoff: float = 1.32  # Syntetos-Boylan
     cv2_cutoff: float = 0.49
     matrix_threshold: float = 0.5  # score (0-1) dividing high from low on both matrix axes
@@ -132,7 +138,12 @@ class ClassifySettings:
             "complaints": 0.20,
         }
     )
-    segments_k_range: tuple[int, int] = (2, 6)
+    # matrix criteria where a lower raw value is better (ranked in reverse before scaling)
+    lower_is_better: tuple[str, ...] = ("payment_behaviour", "complaints", "days_beyond_terms")
+    criteria_months: int = 12  # account_criteria: revenue window; growth = it vs the one before
+    segments_k_range: tuple[int, int] = (2, 6)  # KMeans k tried, inclusive; best silhouette wins
+    segments_n_init: int = 10  # KMeans restarts (fixed, so results do not vary by version)
+    segments_describe_z: float = 0.5  # |centroid z-score| from which a feature describes a segment
     random_state: int = 0
 
 
@@ -155,6 +166,11 @@ class ReceivablesSettings:
     history_months: int = 12
     late_days: int = 30  # late-payment risk: paid more than this many days after due date
     credit_warning: float = 0.9  # utilisation above this is amber, above 1 red
+    dso_simple_months: int = 3  # simple DSO: receivables / sales of the last 3 months x days
+    dso_countback_months: int = 24  # countback DSO walks back at most this many months
+    top_overdue: int = 10  # invoices listed per currency in the top-overdue table
+    write_off_loss_rate: float = 1.0  # provision matrix: share of the last bucket (>120) lost
+    random_state: int = 0  # late-payment model
 
 
 @dataclass(frozen=True)

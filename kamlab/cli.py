@@ -1,0 +1,111 @@
+"""The ``kamlab`` command: parse arguments, call the library, turn expected errors into exit 2.
+
+Each subcommand is one ``_add_<name>(subparsers)`` function that declares its options and
+sets ``run`` to a ``_<name>(args) -> int`` function; :data:`COMMANDS` lists them, so a new
+subcommand (e.g. ``pack``) is one more pair of functions and one more entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kamlab.config import SettingsError, load_settings
+
+__all__ = ["COMMANDS", "main"]
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="write deterministic demo extracts (one file per table)")
+    p.add_argument("--out", required=True, help="folder to write the extracts into")
+    p.add_argument("--customers", type=int, default=40)
+    p.add_argument("--materials", type=int, default=400)
+    p.add_argument("--months", type=int, default=36)
+    p.add_argument(
+        "--end", default=None, help="last month of history, YYYY-MM (default: last month)"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.set_defaults(run=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from kamlab.data.demo import write_demo
+
+    paths = write_demo(
+        args.out,
+        fmt=args.format,
+        customers=args.customers,
+        materials=args.materials,
+        months=args.months,
+        end=args.end,
+        seed=args.seed,
+    )
+    print(f"wrote {len(paths)} extracts to {args.out}")
+    return EXIT_OK
+
+
+def _add_ingest(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ingest", help="validate extracts and (re)write the DuckDB store")
+    p.add_argument("extracts_dir", help="folder with <table>.csv / .parquet / .xlsx files")
+    p.add_argument("--database", default=None, help="default: [pack] database, data/kam.duckdb")
+    p.add_argument("--config", default=None, help="kamlab.toml (default: ./kamlab.toml if any)")
+    p.set_defaults(run=_ingest)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from kamlab.data.ingest import ingest
+
+    settings = load_settings(args.config)
+    report = ingest(args.extracts_dir, args.database or settings.pack.database, settings=settings)
+    print(report)
+    return EXIT_OK
+
+
+def _add_summary(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("summary", help="row counts, date ranges and exclusions of the store")
+    p.add_argument("--database", default=None, help="default: [pack] database, data/kam.duckdb")
+    p.add_argument("--config", default=None, help="kamlab.toml (default: ./kamlab.toml if any)")
+    p.set_defaults(run=_summary)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from kamlab.data.store import summary
+
+    settings = load_settings(args.config)
+    print(summary(args.database or settings.pack.database))
+    return EXIT_OK
+
+
+COMMANDS = [_add_demo, _add_ingest, _add_summary]
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean bad input or a missing file: reported in one message, exit code 2."""
+    from kamlab.data.ingest import IngestError
+    from kamlab.data.validate import ContractError
+
+    return (ContractError, IngestError, SettingsError, FileNotFoundError, NotADirectoryError)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kamlab", description="Key account management analytics on SAP/CRM extracts."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``kamlab`` with `argv` (default: the process arguments); return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except _expected_errors() as exc:
+        print(f"kamlab {args.command}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

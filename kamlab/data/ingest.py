@@ -1,0 +1,179 @@
+"""Ingest: read a folder of extracts, map, validate, and write the DuckDB store atomically.
+
+Files are named after their tables (``orders.csv``, ``orders.parquet``, ``orders.xlsx``) or
+named in ``[mapping.files]``. The database is written to a temporary file beside the target
+and moved over it with :func:`os.replace` only after everything succeeded, so a failed ingest
+leaves the previous database untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kamlab.config import DEFAULTS, FormatSettings, Settings
+from kamlab.data.contract import TABLES
+from kamlab.data.mapping import apply_mapping, check_mapping, file_names
+from kamlab.data.store import write
+from kamlab.data.validate import validate
+
+__all__ = ["EXTENSIONS", "IngestError", "IngestReport", "ingest", "read_extracts", "read_file"]
+
+EXTENSIONS = (".csv", ".txt", ".parquet", ".xlsx", ".xls")
+_SEPARATORS = (";", ",", "\t", "|")
+
+
+class IngestError(ValueError):
+    """The extracts folder or one of its files cannot be read as given."""
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did: rows per table, rows left out (with reasons), files, seconds."""
+
+    database: Path
+    rows: pd.Series
+    exclusions: pd.DataFrame
+    files: dict[str, Path]
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    ignored_files: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        total = int(self.rows.sum())
+        lines = [
+            f"ingested {total:,} rows into {self.database} in {self.seconds:.1f} s "
+            f"({total / max(self.seconds, 1e-9):,.0f} rows/s)"
+        ]
+        table = pd.DataFrame(
+            {
+                "rows": self.rows,
+                "file": pd.Series({t: p.name for t, p in self.files.items()}),
+            }
+        ).fillna({"file": "(absent: empty)"})
+        lines.append(table.to_string())
+        if len(self.exclusions):
+            lines.append("excluded rows:\n" + self.exclusions.to_string(index=False))
+        else:
+            lines.append("excluded rows: none")
+        for name, columns in self.ignored_columns.items():
+            lines.append(f"{name}: columns outside the contract not stored: {', '.join(columns)}")
+        if self.ignored_files:
+            lines.append(f"files not read (no table): {', '.join(self.ignored_files)}")
+        return "\n".join(lines)
+
+
+def _sniff_separator(path: Path, encoding: str) -> str:
+    with path.open(encoding=encoding, errors="replace") as fh:
+        header = fh.readline()
+    counts = {sep: header.count(sep) for sep in _SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read_file(path: str | Path, *, formats: FormatSettings = DEFAULTS.formats) -> pd.DataFrame:
+    """Read one extract file as it is: CSV cells as text (no value becomes missing except
+    empty cells, so ``NA`` stays a value), Parquet and Excel with their own types."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".csv", ".txt"):
+            sep = formats.csv_separator or _sniff_separator(path, formats.encoding)
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                engine="pyarrow",
+                dtype="str",
+                encoding=formats.encoding,
+                keep_default_na=False,
+                na_values=[""],
+            )
+        elif suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        elif suffix in (".xlsx", ".xls"):
+            frame = pd.read_excel(path, sheet_name=0)
+        else:
+            raise IngestError(f"{path}: unsupported file type; use one of {EXTENSIONS}")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, IngestError):
+            raise
+        raise IngestError(f"{path}: cannot be read: {exc}") from exc
+    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    return frame
+
+
+def _find_files(folder: Path, named: dict[str, str]) -> tuple[dict[str, Path], list[str]]:
+    found: dict[str, Path] = {}
+    for table, name in named.items():
+        path = folder / name
+        if not path.is_file():
+            raise IngestError(f"[mapping.files] {table} = {name!r}: no such file in {folder}")
+        found[table] = path
+    claimed = {p.name for p in found.values()}
+    ignored = []
+    for path in sorted(folder.iterdir()):
+        table = path.stem.lower()
+        if path.name in claimed or not path.is_file() or path.name.startswith("."):
+            continue
+        if path.suffix.lower() not in EXTENSIONS or table not in TABLES or table in named:
+            ignored.append(path.name)
+            continue
+        if table in found:
+            raise IngestError(
+                f"{folder}: two extracts for table {table}: {found[table].name} and {path.name}"
+            )
+        found[table] = path
+    return found, ignored
+
+
+def read_extracts(
+    extracts_dir: str | Path, *, settings: Settings = DEFAULTS
+) -> tuple[dict[str, pd.DataFrame], dict[str, Path], list[str]]:
+    """Read and map every table's extract in `extracts_dir`.
+
+    Returns (table -> frame in contract column names, table -> file, files not read).
+    """
+    folder = Path(extracts_dir)
+    if not folder.is_dir():
+        raise IngestError(f"extracts folder not found: {folder}")
+    check_mapping(settings.mapping)
+    files, ignored = _find_files(folder, file_names(settings.mapping))
+    frames = {
+        table: apply_mapping(read_file(path, formats=settings.formats), table, settings.mapping)
+        for table, path in files.items()
+    }
+    return frames, files, ignored
+
+
+def ingest(
+    extracts_dir: str | Path,
+    database: str | Path = "data/kam.duckdb",
+    *,
+    settings: Settings = DEFAULTS,
+) -> IngestReport:
+    """Read, map and validate the extracts in `extracts_dir`, then (re)write `database`.
+
+    Raises :class:`~kamlab.data.validate.ContractError` (every failure at once) or
+    :class:`IngestError`; in both cases an existing `database` is left as it was.
+    """
+    start = time.perf_counter()
+    frames, files, ignored = read_extracts(extracts_dir, settings=settings)
+    outside = {
+        table: [c for c in frame.columns if c not in TABLES[table].column_names]
+        for table, frame in frames.items()
+    }
+    dataset = validate(frames, settings=settings)
+    database = Path(database)
+    write(dataset, database)
+    return IngestReport(
+        database=database,
+        rows=dataset.row_counts(),
+        exclusions=dataset.exclusions,
+        files=files,
+        ignored_columns={t: c for t, c in outside.items() if c},
+        ignored_files=ignored,
+        seconds=time.perf_counter() - start,
+    )

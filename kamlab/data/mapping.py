@@ -1,0 +1,234 @@
+"""Column mapping: extract column names and codes -> the contract's words.
+
+A ``kamlab.toml`` maps each table's extract columns to contract columns, so real extracts
+load unedited (``[formats]`` says how they spell dates and numbers)::
+
+    [mapping.orders]
+    VBELN = "order_id"                       # rename
+    ERDAT = ["order_date", "requested_date"] # one extract column feeding two contract columns
+    [mapping.orders.constants]
+    currency = "EUR"                         # a column the extract lacks, one value for all rows
+    [mapping.orders.recode.status]           # extract codes -> contract values
+    A = "open"
+    C = "delivered"
+    [mapping.files]
+    orders = "VA05_export.xlsx"              # file of a table, when not named <table>.csv/...
+
+:data:`SAP_EXAMPLE` is a complete example for a German SAP system; ``data/README.md``
+shows it and a test loads extracts with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from kamlab.config import SettingsError
+from kamlab.data.contract import TABLES
+
+__all__ = ["SAP_EXAMPLE", "apply_mapping", "check_mapping", "file_names"]
+
+_SPECIAL = ("constants", "recode")
+
+
+def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
+    """Raise :class:`~kamlab.config.SettingsError` naming any unknown table or target column."""
+    for table, spec in mapping.items():
+        if table == "files":
+            unknown = sorted(set(spec) - set(TABLES))
+            if unknown:
+                raise SettingsError(
+                    f"kamlab.toml [mapping.files]: unknown table(s) {unknown}; known: {list(TABLES)}"
+                )
+            continue
+        if table not in TABLES:
+            raise SettingsError(
+                f"kamlab.toml [mapping.{table}]: unknown table; known: {list(TABLES)} and 'files'"
+            )
+        known = TABLES[table].column_names
+        targets: list[str] = []
+        for source, target in spec.items():
+            if source in _SPECIAL:
+                if not isinstance(target, Mapping):
+                    raise SettingsError(f"kamlab.toml [mapping.{table}.{source}] must be a table")
+                targets += list(target)
+            elif isinstance(target, str):
+                targets.append(target)
+            elif isinstance(target, list) and all(isinstance(t, str) for t in target):
+                targets += target
+            else:
+                raise SettingsError(
+                    f"kamlab.toml [mapping.{table}] {source}: expected a column name or a list "
+                    f"of names, got {target!r}"
+                )
+        unknown = sorted(set(targets) - set(known))
+        if unknown:
+            raise SettingsError(
+                f"kamlab.toml [mapping.{table}]: unknown contract column(s) {unknown}; "
+                f"known: {known}"
+            )
+
+
+def file_names(mapping: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Table -> extract file name given in ``[mapping.files]`` (may be empty)."""
+    return dict(mapping.get("files", {}))
+
+
+def apply_mapping(
+    frame: pd.DataFrame, table: str, mapping: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
+    """Rename `frame`'s extract columns to contract names, add constants, recode values.
+
+    Columns without a mapping keep their names (so extracts already in the contract's words
+    need none). Returns a new frame; `frame` is not changed.
+
+    >>> raw = pd.DataFrame({"KUNNR": ["0001"], "GBSTA": ["C"]})
+    >>> spec = {"orders": {"KUNNR": "customer_id", "GBSTA": "status",
+    ...                    "recode": {"status": {"C": "delivered"}},
+    ...                    "constants": {"currency": "EUR"}}}
+    >>> apply_mapping(raw, "orders", spec).to_dict("records")
+    [{'customer_id': '0001', 'status': 'delivered', 'currency': 'EUR'}]
+    """
+    spec = mapping.get(table, {})
+    if not spec:
+        return frame
+    columns: dict[str, pd.Series] = {}
+    renamed = {source for source in spec if source not in _SPECIAL}
+    for name in frame.columns:
+        if name in renamed:
+            target = spec[name]
+            for t in [target] if isinstance(target, str) else target:
+                columns[t] = frame[name]
+        elif name not in columns:
+            columns[name] = frame[name]
+    out = pd.DataFrame(columns, index=frame.index)
+    for column, value in spec.get("constants", {}).items():
+        out[column] = pd.Series(str(value), index=frame.index, dtype="str")
+    for column, codes in spec.get("recode", {}).items():
+        if column in out.columns:
+            text = out[column].astype("str").str.strip().fillna("")
+            out[column] = text.replace({str(k): str(v) for k, v in codes.items()})
+    return out
+
+
+SAP_EXAMPLE = """\
+# kamlab.toml for extracts from a German SAP system (SE16N / ALV "Tabellenkalkulation" exports):
+# dates 31.12.2024, numbers 1.234,56 (SAP writes negatives as 1.234,56-), ';' separated, cp1252.
+# Italian systems: date_format = "%d/%m/%Y", the same decimal and thousands separators.
+[formats]
+date_format = "%d.%m.%Y"
+decimal = ","
+thousands = "."
+csv_separator = ";"
+encoding = "cp1252"
+period_format = "%m.%Y"     # SAP SPMON months, e.g. 03.2025
+blank_flag_false = true     # SAP flags: "X" = true, blank = false
+
+[mapping.files]             # only where a file is not named after its table
+customers = "KNA1.csv"
+orders = "VBAP.csv"
+deliveries = "LIPS.csv"
+invoices = "BSID.csv"
+payments = "BSAD.csv"
+
+[mapping.customers]         # KNA1 / KNVV, plus CRM fields
+KUNNR = "customer_id"
+NAME1 = "name"
+KAM = "account_manager"     # CRM: responsible key account manager
+BZIRK = "region"            # sales district
+BRSCH = "segment"           # industry
+WAERS = "currency"
+KLIMK = "credit_limit"      # credit limit (FD32 / UKM)
+ZTERM = "payment_terms_days"
+OTIF_ZIEL = "otif_target"   # CRM: SLA targets
+FCA_ZIEL = "forecast_accuracy_target"
+[mapping.customers.recode.payment_terms_days]   # payment-terms keys -> days net
+Z030 = "30"
+Z060 = "60"
+Z090 = "90"
+
+[mapping.materials]         # MARA / MAKT / MVKE
+MATNR = "material_id"
+MAKTX = "description"
+PRODH = "product_family"    # product hierarchy
+MSTAV = "lifecycle"         # distribution-chain status; your system's codes below
+[mapping.materials.recode.lifecycle]
+"" = "active"
+Z1 = "phase-in"
+Z9 = "phase-out"
+
+[mapping.orders]            # VBAK / VBAP / VBEP
+VBELN = "order_id"
+POSNR = "line"
+KUNNR = "customer_id"
+MATNR = "material_id"
+ERDAT = "order_date"
+VDATU = "requested_date"    # requested delivery date
+EDATU = "confirmed_date"    # first confirmed schedule line
+KWMENG = "quantity"
+NETWR = "net_value"
+WAERK = "currency"
+STATUS = "status"           # derived in the export: GBSTA, with ABGRU filled = cancelled
+[mapping.orders.recode.status]
+A = "open"
+B = "open"
+C = "delivered"
+R = "cancelled"
+
+[mapping.deliveries]        # LIKP / LIPS
+VBELN = "delivery_id"
+VGBEL = "order_id"          # preceding sales document
+VGPOS = "line"
+WADAT_IST = "delivered_date"   # actual goods-issue date
+LFIMG = "delivered_quantity"
+EXPRESS = "air_freight"     # flag, X = shipped by air
+
+[mapping.invoices]          # BSID / BSAD customer line items (FBL5N)
+BELNR = "document_id"
+KUNNR = "customer_id"
+BLART = "document_type"
+BUDAT = "posting_date"
+NETDT = "due_date"          # net due date (ZFBDT baseline + ZBD1T days)
+WRBTR = "amount"
+WAERS = "currency"
+REBZG = "reference_document"   # invoice a credit note refers to
+[mapping.invoices.recode.document_type]
+RV = "invoice"
+DR = "invoice"
+DG = "credit_note"
+
+[mapping.payments]          # cleared items: clearing document = the payment
+AUGBL = "payment_id"
+BUZEI = "line"
+KUNNR = "customer_id"
+AUGDT = "payment_date"
+WRBTR = "amount"
+WAERS = "currency"
+REBZG = "allocated_document"   # invoice cleared; empty = payment on account
+
+[mapping.customer_forecasts]   # customer forecast (EDI DELFOR / upload table)
+KUNNR = "customer_id"
+MATNR = "material_id"
+ERDAT = "snapshot_date"
+SPMON = "period"
+MENGE = "quantity"
+
+[mapping.complaints]        # QMEL quality notifications
+QMNUM = "complaint_id"
+KUNUM = "customer_id"
+MATNR = "material_id"
+ERDAT = "opened_date"
+QMDAB = "closed_date"
+QMGRP = "category"          # code group
+RKMNG = "rejected_quantity"
+
+[mapping.budget]            # CO-PA / BW plan
+KUNNR = "customer_id"
+SPMON = "period"
+PRODH = "product_family"
+ABSMG = "planned_quantity"
+ERLOS = "planned_revenue"
+WAERS = "currency"
+"""

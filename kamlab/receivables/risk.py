@@ -50,7 +50,7 @@ def settlements(
     ...     "amount": [60.0, 40.0], "currency": ["EUR", "EUR"],
     ...     "allocated_document": ["I1", "I1"]})
     >>> settlements(inv, pay)[["settled_date", "days_late"]].astype(str).values.tolist()
-    [['2024-02-10', '10.0']]
+    [['2024-02-10', '10']]
     """
     ledger = build_ledger(invoices, payments, instalments)
     items = ledger.items.loc[ledger.items["item_type"] == "invoice"]
@@ -74,7 +74,7 @@ def settlements(
     out["settled_date"] = pd.to_datetime(
         settled_day.to_numpy("float64").astype("datetime64[D]"), errors="coerce"
     )
-    out["days_late"] = settled_day - out["due_day"]
+    out["days_late"] = (settled_day - out["due_day"]).astype("Int64")
     out["posting_date"] = (
         out["posting_day"].to_numpy().astype("datetime64[D]").astype("datetime64[s]")
     )
@@ -141,10 +141,11 @@ def late_payment_risk(
         docs = docs.join(cols, on="document_id")
     settled_day = _day(docs["settled_date"])
     posting_day = _day(docs["posting_date"])
-    known = settled_day <= day
-    docs["late"] = (docs["days_late"] > late_days).astype("int64")
+    known = docs["settled_date"].notna().to_numpy() & (settled_day <= day)
+    docs["late"] = (docs["days_late"] > late_days).fillna(False).astype("int64")
 
     history = docs.loc[known, ["customer_id", "days_late", "late"]].assign(day=settled_day[known])
+    history["days_late"] = history["days_late"].astype("float64")
     history = history.sort_values("day", kind="stable", ignore_index=True)
     if targets is None:
         target = docs.loc[(posting_day <= day) & ~known]

@@ -11,13 +11,16 @@ import pytest
 from kamlab.classify.pattern import demand_pattern
 from kamlab.data.contract import TABLES
 from kamlab.data.demo import generate, write_demo
+from kamlab.data.ingest import ingest
+from kamlab.data.store import load
+from kamlab.data.validate import validate
 from kamlab.demand import monthly_demand
 
 SMALL = {"customers": 8, "materials": 40, "months": 24, "end": "2025-06", "seed": 3}
 AS_OF = pd.Timestamp("2025-06-30")
 
 _DTYPES = {
-    "string": lambda s: isinstance(s.dtype, pd.StringDtype),
+    "string": lambda s: s.dtype == "str",
     "date": lambda s: s.dtype == "datetime64[us]",
     "period": lambda s: s.dtype == pd.PeriodDtype("M"),
     "int": lambda s: s.dtype in ("int64", "Int64"),
@@ -105,6 +108,13 @@ def test_the_same_seed_gives_identical_frames_and_another_seed_different_ones(fr
 
 def test_every_table_conforms_to_the_contract(frames):
     assert _contract_failures(frames) == []
+
+
+def test_the_validator_accepts_the_demo_data_and_leaves_it_unchanged(frames, default):
+    for tables in (frames, default):
+        dataset = validate(tables)
+        for name, frame in tables.items():
+            pd.testing.assert_frame_equal(getattr(dataset, name), frame)
 
 
 def test_the_contract_check_catches_a_broken_frame(frames):
@@ -296,3 +306,14 @@ def test_bad_sizes_and_formats_are_refused(tmp_path):
         generate(customers=0)
     with pytest.raises(ValueError, match="fmt must be"):
         write_demo(tmp_path, fmt="xlsx")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_written_demo_ingests_and_loads_back_equal_to_the_generated_frames(tmp_path, fmt):
+    write_demo(tmp_path / "extracts", fmt=fmt, **SMALL)
+    ingest(tmp_path / "extracts", tmp_path / "kam.duckdb")
+    dataset = load(tmp_path / "kam.duckdb")
+    for name, frame in generate(**SMALL).items():
+        key = list(TABLES[name].key)
+        got = getattr(dataset, name).sort_values(key, ignore_index=True)
+        pd.testing.assert_frame_equal(got, frame.sort_values(key, ignore_index=True))

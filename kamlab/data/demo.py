@@ -86,6 +86,7 @@ class _Story:
     pay_worsening: float = 0.0
     late_rate: float | None = None
     short_rate: float | None = None
+    fc_noise: float | None = None
     credit_limit: bool = True
 
 
@@ -93,7 +94,7 @@ _STORIES = (
     # over-forecasts by ~27 %, pays ~5 weeks late; the awkward name tests slugs and escaping
     _Story('Müller & Söhne "Nord"/Süd {EU} GmbH', 0, "EUR", 2.5, bias=0.27, pay_delay=38.0),
     # the biggest account: accurate forecasts, pays on time, good service
-    _Story("Helios Automation AG", 0, "EUR", 6.0, 0.04, 0.02, -1.0, late_rate=0.03),
+    _Story("Helios Automation AG", 0, "EUR", 6.0, 0.04, 0.02, -1.0, late_rate=0.03, fc_noise=0.08),
     _Story("Keystone Motion Inc.", 5, "USD", 2.0, growth=0.35),  # growing fast
     _Story("Ironbridge Components Ltd", 4, "GBP", 2.0, growth=-0.30),  # declining
     # pays on time until ~9 months ago, then later and later (up to ~50 days)
@@ -182,23 +183,18 @@ def _weekday_back(days: np.ndarray) -> np.ndarray:
     return days - np.where(dow == 5, 1, np.where(dow == 6, 2, 0))
 
 
-def _group_numbers(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort order of rows by `keys` (first key most significant) and a 0-based group number
-    per row (in that order) for each distinct key combination."""
-    order = np.lexsort(keys[::-1])
-    sorted_keys = [k[order] for k in keys]
-    new = np.ones(len(order), dtype=bool)
-    if len(order):
-        new[1:] = np.logical_or.reduce([np.diff(k) != 0 for k in sorted_keys])
-    group = np.empty(len(order), dtype="int64")
-    group[order] = np.cumsum(new) - 1
-    return order, group
+def _group_numbers(key: np.ndarray) -> np.ndarray:
+    """0-based number of each row's distinct `key`, numbered in ascending key order."""
+    return np.unique(key, return_inverse=True)[1].astype("int64")
 
 
-def _rank_within(group: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """0-based position of each row within its group, following `order`."""
+def _rank_within(group: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """0-based position of each row within its `group`, ordered by the `secondary` key (>= 0)."""
+    if not len(group):
+        return np.zeros(0, dtype="int64")
+    order = np.argsort(group * (int(secondary.max()) + 1) + secondary, kind="stable")
     g = group[order]
-    start = np.r_[0, np.flatnonzero(np.diff(g)) + 1] if len(g) else np.array([], dtype="int64")
+    start = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
     first = np.repeat(start, np.diff(np.r_[start, len(g)]))
     rank = np.empty(len(g), dtype="int64")
     rank[order] = np.arange(len(g)) - first
@@ -228,9 +224,9 @@ def _frame(table: str, columns: dict[str, object]) -> pd.DataFrame:
     for col in TABLES[table].columns:
         values = columns[col.name]
         if col.dtype == "string":
-            if isinstance(values, pa.Array | pa.ChunkedArray):
-                values = pd.arrays.ArrowStringArray(values)
-            out[col.name] = pd.array(values, dtype="string")
+            if not isinstance(values, pa.Array | pa.ChunkedArray):
+                values = pa.array(values, type=pa.string())
+            out[col.name] = pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
         elif col.dtype == "date":
             out[col.name] = pd.array(np.asarray(values, dtype="datetime64[us]"))
         elif col.dtype == "period":
@@ -366,7 +362,15 @@ class _Simulation:
             names.iloc[i] = story.name
             self.region[i] = story.region
             self.currency[i] = _CURRENCIES.index(story.currency)
-            for attr in ("size", "growth", "bias", "pay_delay", "late_rate", "short_rate"):
+            for attr in (
+                "size",
+                "growth",
+                "bias",
+                "pay_delay",
+                "late_rate",
+                "short_rate",
+                "fc_noise",
+            ):
                 value = getattr(story, attr)
                 if value is not None:
                     getattr(self, attr)[i] = value
@@ -475,19 +479,25 @@ class _Simulation:
         s_idx, t_idx = np.nonzero(self.qty)
         qty = self.qty[s_idx, t_idx]
         cust, mat = self.s_cust[s_idx], self.s_mat[s_idx]
+        # each customer orders for up to 4 delivery slots a month; one order per slot
         slot_day = rng.integers(0, 26, (self.nc, self.T, 4))
         jitter = rng.integers(0, 8, (self.nc, self.T, 4))
+        slot_requested = _weekday_forward(self.mstart[None, :, None] + slot_day)
+        slot_ordered = _weekday_back(slot_requested - self.lead[:, None, None] - jitter).ravel()
+        slot_requested = slot_requested.ravel()
         slot = (rng.random(len(qty)) * self.n_slots[cust]).astype("int64")
-        requested = _weekday_forward(self.mstart[t_idx] + slot_day[cust, t_idx, slot])
-        ordered = _weekday_back(requested - self.lead[cust] - jitter[cust, t_idx, slot])
-        keep = ordered <= self.as_of
-        cust, mat, qty, t_idx, slot = cust[keep], mat[keep], qty[keep], t_idx[keep], slot[keep]
-        requested, ordered = requested[keep], ordered[keep]
+        g = (cust * self.T + t_idx) * 4 + slot
+        keep = slot_ordered[g] <= self.as_of
+        cust, mat, qty, t_idx, g = cust[keep], mat[keep], qty[keep], t_idx[keep], g[keep]
+        requested, ordered = slot_requested[g], slot_ordered[g]
         n = len(qty)
-        # one order per customer x month x delivery slot, numbered in order-date sequence
-        order_sort, order_no = _group_numbers(ordered, cust, t_idx, slot)
-        line = 10 * (_rank_within(order_no, np.lexsort((mat, order_no))) + 1)
-        year = (requested.astype("datetime64[D]").astype("datetime64[M]").astype("int64")) // 12
+        # orders numbered in order-date sequence, lines 10, 20, ... by material
+        used = np.unique(g)
+        number = np.empty(len(used), dtype="int64")
+        number[np.argsort(slot_ordered[used], kind="stable")] = np.arange(len(used))
+        order_no = number[np.searchsorted(used, g)]
+        line = 10 * (_rank_within(order_no, mat) + 1)
+        year = self.month_o[t_idx] // 12
         price = self._price(cust, mat, year)
         cancelled = rng.random(n) < _CANCEL_RATE
         late_confirm = rng.random(n) < self.late_rate[cust] * 0.6
@@ -507,7 +517,6 @@ class _Simulation:
             "net_value": np.round(qty * price, 2),
             "cancelled": cancelled,
         }
-        del order_sort
 
     # deliveries ------------------------------------------------------------------------------
     def _deliveries(self) -> None:
@@ -530,9 +539,7 @@ class _Simulation:
         second = _weekday_forward(first + rng.integers(4, 25, n))
         last = np.where(split, second, first)
         live = ~o["cancelled"]
-        o["status"] = np.where(
-            o["cancelled"], "cancelled", np.where(last <= self.as_of, "delivered", "open")
-        )
+        o["status"] = np.where(o["cancelled"], 2, np.where(last <= self.as_of, 1, 0))
         # delivery rows: first parts, then second parts of split lines
         row1 = np.flatnonzero(live & (first <= self.as_of))
         row2 = np.flatnonzero(live & split & (second <= self.as_of))
@@ -547,10 +554,13 @@ class _Simulation:
         rate = np.where(air, 0.06, 0.012) * rng.lognormal(0.0, 0.3, len(date))
         freight = np.round(np.maximum(value * rate, np.where(air, 45.0, 4.0)), 2)
         # one delivery (and one invoice) per customer and day
-        _, delivery_no = _group_numbers(date, dcust)
+        delivery_no = _group_numbers(date * self.nc + dcust)
         self.d = {
             "delivery_no": delivery_no,
-            "line_idx": line_idx,
+            "order_no": o["order_no"][line_idx],
+            "line": o["line"][line_idx],
+            "mat": o["mat"][line_idx],
+            "price": o["price"][line_idx],
             "cust": dcust,
             "date": date,
             "qty": dqty,
@@ -605,7 +615,7 @@ class _Simulation:
         )
 
     def _complaints(self) -> None:
-        rng, d, o = self.rng, self.d, self.o
+        rng, d = self.rng, self.d
         n = len(d["date"])
         hit = rng.random(n) < self.complaint_rate[d["cust"]]
         rows = np.flatnonzero(hit)
@@ -621,19 +631,18 @@ class _Simulation:
         rejected = np.minimum(rejected, d["qty"][rows])
         closed = _weekday_forward(opened + rng.integers(5, 91, m))
         order = np.argsort(opened, kind="stable")
-        line = d["line_idx"][rows]
         self.cmp = {
             k: v[order]
             for k, v in {
                 "row": rows,
                 "cust": d["cust"][rows],
-                "mat": o["mat"][line],
+                "mat": d["mat"][rows],
                 "opened": opened,
                 "closed": closed,
                 "is_open": closed > self.as_of,
                 "category": category,
                 "rejected": rejected,
-                "price": o["price"][line],
+                "price": d["price"][rows],
             }.items()
         }
 
@@ -731,8 +740,8 @@ class _Simulation:
         alloc_missing = ~cleared_later | on_account
         cust = inv["cust"][p_inv]
         # one payment per customer and value date, one line per cleared item
-        _, pay_no = _group_numbers(p_date, cust)
-        line = _rank_within(pay_no, np.lexsort((p_inst, p_inv, pay_no))) + 1
+        pay_no = _group_numbers(p_date * self.nc + cust)
+        line = _rank_within(pay_no, p_inv * 4 + p_inst) + 1
         self.pay = {
             "pay_no": pay_no,
             "line": line,
@@ -748,45 +757,50 @@ class _Simulation:
     # customer forecasts and budget -------------------------------------------------------------
     def _forecasts(self) -> dict[str, object]:
         rng = self.rng
-        S = len(self.s_cust)
-        rank = _rank_within(self.s_cust, np.lexsort((-self.s_level, self.s_cust)))
+        level_rank = np.argsort(np.argsort(-self.s_level, kind="stable"))
+        rank = _rank_within(self.s_cust, level_rank)
         # materials the customer has ordered, or a new one it will order soon
         ever = self.qty[:, : self.months].any(axis=1)
         ever |= (self.lifecycle[self.s_mat] == 1) & self.qty.any(axis=1)
         series = np.flatnonzero((rank < _FORECAST_SERIES) & self.sends_fc[self.s_cust] & ever)
         n_snap = min(_SNAPSHOT_MONTHS, self.months)
         snap_t = np.arange(self.months - n_snap, self.months)  # grid index of snapshot month
+        snapshot = _weekday_forward(self.mstart[snap_t][None, :] + self.snapshot_day[:, None])
         lags = np.arange(_MAX_LAG + 1)
-        s = np.repeat(series, n_snap * len(lags))
-        st = np.tile(np.repeat(snap_t, len(lags)), len(series))
-        lag = np.tile(lags, len(series) * n_snap)
-        t = st + lag
-        cust, mat = self.s_cust[s], self.s_mat[s]
-        o = self.month_o[t]
-        lam = self.lam[s, t]
-        life = self._life(mat, o)
-        # customers keep forecasting phasing-out materials at half their old level
-        lam_fc = np.where(
-            self.lifecycle[mat] == 2, self._expected(s, o, life=False) * (0.5 + 0.5 * life), lam
+        known = 0.6 * (1.0 - lags / _MAX_LAG)  # share of the real order already known
+        parts = []
+        for block in np.array_split(series, max(1, len(series) // 2000)):  # bounds memory
+            # per series x month: what the customer expects, and what it will order
+            s, o = block[:, None], self.month_o[None, :]
+            mat = self.s_mat[block][:, None]
+            # customers keep forecasting phasing-out materials at half their old level
+            expected = np.where(
+                self.lifecycle[mat] == 2,
+                self._expected(s, o, life=False) * (0.5 + 0.5 * self._life(mat, o)),
+                self.lam[block],
+            )
+            f = np.repeat(np.arange(len(block)), n_snap * len(lags))
+            st = np.tile(np.repeat(np.arange(n_snap), len(lags)), len(block))
+            lag = np.tile(lags, len(block) * n_snap)
+            t = snap_t[st] + lag
+            cust, mat = self.s_cust[block][f], self.s_mat[block][f]
+            base = (1.0 - known[lag]) * expected[f, t] + known[lag] * self.qty[block][f, t]
+            sigma = self.fc_noise[cust] * (0.6 + 0.15 * lag)
+            noise = np.exp(sigma * rng.standard_normal(len(f)) - sigma**2 / 2)
+            pack = self.pack[mat]
+            fc = np.round(base * (1 + self.bias[cust]) * noise / pack) * pack
+            parts.append((cust, mat, snapshot[cust, st], self.month_o[t], fc))
+        cust, mat, day, period, fc = (
+            np.concatenate([p[i] for p in parts]) if parts else np.zeros(0, "int64")
+            for i in range(5)
         )
-        known = 0.6 * (1.0 - lag / _MAX_LAG)  # share of the real order already known
-        base = (1.0 - known) * lam_fc + known * self.qty[s, t]
-        sigma = self.fc_noise[cust] * (0.6 + 0.15 * lag)
-        fc = (
-            base
-            * (1 + self.bias[cust])
-            * np.exp(sigma * rng.standard_normal(len(s)) - sigma**2 / 2)
-        )
-        pack = self.pack[mat]
-        fc = np.round(fc / pack) * pack
-        snapshot = _weekday_forward(self.mstart[st] + self.snapshot_day[cust])
-        del S
+        del parts
         return {
             "customer_id": _take(self.customer_ids, cust),
             "material_id": _take(self.material_ids, mat),
-            "snapshot_date": _dates(snapshot),
-            "period": o,
-            "quantity": fc,
+            "snapshot_date": _dates(day),
+            "period": period,
+            "quantity": fc.astype("float64"),
         }
 
     def _budget(self) -> dict[str, object]:
@@ -822,20 +836,26 @@ class _Simulation:
         self._materials()
         self._series()
         self._demand()
+        forecasts = _frame("customer_forecasts", self._forecasts())
         self._orders()
+        del self.lam, self.qty
         self._deliveries()
+        orders = _frame("orders", self._order_columns())
+        deliveries = _frame("deliveries", self._delivery_columns())
+        del self.o
+        for column in ("order_no", "line", "air", "freight"):
+            del self.d[column]
         self._invoices()
         self._complaints()
         self._credit_notes()
         self._payments()
-        forecasts = self._forecasts()
         budget = self._budget()
         return {
             "customers": _frame("customers", self._customer_columns()),
             "materials": _frame("materials", self._material_columns()),
-            "orders": _frame("orders", self._order_columns()),
-            "deliveries": _frame("deliveries", self._delivery_columns()),
-            "customer_forecasts": _frame("customer_forecasts", forecasts),
+            "orders": orders,
+            "deliveries": deliveries,
+            "customer_forecasts": forecasts,
             "invoices": _frame("invoices", self._invoice_columns()),
             "instalments": _frame("instalments", self._instalment_columns()),
             "payments": _frame("payments", self._payment_columns()),
@@ -890,15 +910,15 @@ class _Simulation:
             "quantity": o["qty"],
             "net_value": o["net_value"],
             "currency": _take(_CURRENCIES, self.currency[o["cust"]]),
-            "status": pa.array(o["status"], type=pa.string()),
+            "status": _take(["open", "delivered", "cancelled"], o["status"]),
         }
 
     def _delivery_columns(self) -> dict[str, object]:
-        d, o = self.d, self.o
+        d = self.d
         return {
             "delivery_id": _ids(80_000_000, d["delivery_no"]),
-            "order_id": _ids(10_000_000, o["order_no"][d["line_idx"]]),
-            "line": o["line"][d["line_idx"]],
+            "order_id": _ids(10_000_000, d["order_no"]),
+            "line": d["line"],
             "delivered_date": _dates(d["date"]),
             "delivered_quantity": d["qty"],
             "air_freight": d["air"],

@@ -16,8 +16,13 @@ def database(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def analytics(database, tmp_path_factory):
-    return sc.load_analytics(database, MONTH, cache_dir=tmp_path_factory.mktemp("cache"))
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def analytics(database, cache):
+    return sc.load_analytics(database, MONTH, cache_dir=cache)
 
 
 def test_a_malformed_month_is_refused_with_the_expected_format():
@@ -26,9 +31,9 @@ def test_a_malformed_month_is_refused_with_the_expected_format():
             sc.parse_month(bad)
 
 
-def test_an_unknown_customer_is_refused_naming_it(database, tmp_path):
+def test_an_unknown_customer_is_refused_naming_it(database, cache, analytics):
     with pytest.raises(sc.ScorecardError, match="unknown customer 'NOPE'"):
-        sc.open_scorecard("NOPE", MONTH, source=database, options={"cache_dir": str(tmp_path)})
+        sc.open_scorecard("NOPE", MONTH, source=database, options={"cache_dir": str(cache)})
 
 
 def test_an_unknown_option_or_missing_source_is_refused_before_any_work(tmp_path):
@@ -38,14 +43,16 @@ def test_an_unknown_option_or_missing_source_is_refused_before_any_work(tmp_path
         sc.open_scorecard("C1", MONTH, source=tmp_path / "missing.duckdb")
 
 
-def test_analytics_are_cached_on_disk_and_reused(database, tmp_path):
-    sc.analytics._MEMORY.clear()  # start from a process that has not seen this data
-    first = sc.load_analytics(database, MONTH, cache_dir=tmp_path)
-    files = list(tmp_path.glob("analytics-*.pkl"))
-    assert len(files) == 1 and sc.analytics_key(database, MONTH, first.settings) in files[0].name
-    sc.analytics._MEMORY.clear()
-    again = sc.load_analytics(database, MONTH, cache_dir=tmp_path)
-    pd.testing.assert_frame_equal(again.demand, first.demand)
+def test_analytics_are_cached_on_disk_and_reused(database, cache, analytics):
+    files = list(cache.glob("analytics-*.pkl"))
+    assert (
+        len(files) == 1 and sc.analytics_key(database, MONTH, analytics.settings) in files[0].name
+    )
+    sc.analytics._MEMORY.clear()  # as a new process would: only the disk cache is left
+    again = sc.load_analytics(database, MONTH, cache_dir=cache)
+    assert again is not analytics
+    pd.testing.assert_frame_equal(again.demand, analytics.demand)
+    pd.testing.assert_frame_equal(again.forecast, analytics.forecast)
 
 
 def test_every_section_is_one_offline_html_block(analytics):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import pandas as pd
 import seaborn as sns
@@ -33,13 +34,24 @@ def _style() -> Iterator[None]:
         yield
 
 
-def _finish(fig: Figure, ax, *, title: str, xlabel: str, ylabel: str) -> Figure:
+def _finish(
+    fig: Figure, ax, *, title: str, xlabel: str, ylabel: str, dates: bool = False
+) -> Figure:
     ax.set_title(title, loc="left", fontweight="bold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    if ax.get_legend() is not None:
-        ax.legend(frameon=False, fontsize="small")
+    if dates:  # one tick a quarter, "Jan\n2025": never overlapping on A4
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    if ax.get_legend() is not None:  # below the plot, so it never hides a line
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.28 if dates else -0.2),
+            ncol=4,
+            frameon=False,
+            fontsize="small",
+        )
     fig.tight_layout()
     return fig
 
@@ -60,7 +72,7 @@ def demand_figure(
     """Monthly demand (period, quantity), the statistical forecast with its `level` % interval
     (period, forecast, lo_<level>, hi_<level>) and the customer's latest forecast (period, quantity)."""
     with _style():
-        fig = Figure(figsize=(A4_WIDTH, 3.2))
+        fig = Figure(figsize=(A4_WIDTH, 3.4))
         ax = fig.add_subplot()
         h = history.assign(month=_months(history["period"]))
         sns.lineplot(
@@ -108,7 +120,9 @@ def demand_figure(
                 markersize=3,
             )
         ax.set_ylim(bottom=0)
-        return _finish(fig, ax, title=title, xlabel="Month", ylabel=f"Quantity ({unit})")
+        return _finish(
+            fig, ax, title=title, xlabel="Month", ylabel=f"Quantity ({unit})", dates=True
+        )
 
 
 def trend_figure(
@@ -126,7 +140,7 @@ def trend_figure(
 ) -> Figure:
     """A line per `hue` over months (`x` a Period column), with an optional target line."""
     with _style():
-        fig = Figure(figsize=(A4_WIDTH, 2.8))
+        fig = Figure(figsize=(A4_WIDTH, 3.1))
         ax = fig.add_subplot()
         data = frame.assign(**{x: _months(frame[x])})
         sns.lineplot(
@@ -142,8 +156,8 @@ def trend_figure(
         )
         if target is not None:
             ax.axhline(target, color="#c44e52", linestyle=":", label=target_label)
-            ax.legend(frameon=False, fontsize="small")
-        fig = _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel)
+            ax.legend()
+        fig = _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, dates=True)
         if percent:
             ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
         return fig
@@ -203,7 +217,7 @@ def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None)
         )
         if target is not None:
             ax.axhline(target, color="#c44e52", linestyle=":", label="SLA target")
-            ax.legend(frameon=False, fontsize="small")
+            ax.legend()
         ax.xaxis.set_major_locator(mticker.MultipleLocator(1))
         fig = _finish(
             fig,

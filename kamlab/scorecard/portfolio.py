@@ -6,9 +6,10 @@ import os
 
 import pandas as pd
 
+from kamlab.scorecard import figures
 from kamlab.scorecard.analytics import PackAnalytics
-from kamlab.scorecard.card import Scorecard, _esc, _unavailable, open_analytics
-from kamlab.scorecard.render import Section, note_html, table_html
+from kamlab.scorecard.card import Scorecard, _esc, _pct_any, _unavailable, open_analytics
+from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
 
 __all__ = ["Portfolio", "open_portfolio", "overall_status"]
@@ -78,17 +79,104 @@ class Portfolio:
         return Section("Portfolio KPIs", table_html(frame))
 
     def matrix(self) -> Section:
+        """Attractiveness against strength, one labelled point per customer."""
         title = "Key-account matrix"
-        return _unavailable(title, self.analytics, "matrix") or Section(title, "")
+        if missing := _unavailable(title, self.analytics, "matrix"):
+            return missing
+        names = self.analytics.customers.set_index("customer_id")["name"]
+        m = self.analytics.matrix.assign(
+            customer=lambda f: f["customer_id"].map(names).str.slice(0, 22)
+        )
+        threshold = self.analytics.settings.classify.matrix_threshold
+        fig = figures.scatter_figure(
+            m,
+            x="strength",
+            y="attractiveness",
+            hue="quadrant",
+            label="customer",
+            title="Key-account matrix: customer attractiveness against our strength",
+            xlabel="Our relative strength with the customer (score 0–1)",
+            ylabel="Customer attractiveness (score 0–1)",
+            split=(threshold, threshold),
+        )
+        counts = m["quadrant"].value_counts()
+        table = pd.DataFrame({"Quadrant": counts.index.astype(str), "Customers": counts.to_numpy()})
+        return Section(title, figure_html(fig, alt="Key-account matrix") + table_html(table))
 
     def rankings(self) -> Section:
+        """Customers by revenue over the last 12 months, with ABC class now and a year ago."""
         title = "Rankings"
-        return _unavailable(title, self.analytics, "classes") or Section(title, "")
+        if missing := _unavailable(title, self.analytics, "classes"):
+            return missing
+        classes = self.analytics.classes
+        now = classes[classes["when"] == "now"].sort_values("rank")
+        before = classes[classes["when"] == "year_ago"].set_index("customer_id")
+        names = self.analytics.customers.set_index("customer_id")["name"]
+        currency = str(now["currency"].iloc[0]) if len(now) else ""
+        table = pd.DataFrame(
+            {
+                "Rank": now["rank"],
+                "Customer": now["customer_id"].map(names),
+                f"Revenue 12 months ({currency})": now["net_value"],
+                "Share": now["share"],
+                "ABC": now["abc_class"],
+                "ABC a year ago": now["customer_id"].map(before["abc_class"]),
+                "XYZ": now["xyz_class"],
+            }
+        )
+        return Section(
+            title,
+            table_html(
+                table,
+                formats={f"Revenue 12 months ({currency})": ",.0f", "Share": _pct_any},
+                max_rows=50,
+            ),
+        )
 
     def top_overdue(self) -> Section:
+        """The largest overdue invoices of the portfolio, per currency."""
         title = "Top overdue"
-        return _unavailable(title, self.analytics, "receivables") or Section(title, "")
+        if missing := _unavailable(title, self.analytics, "top_overdue"):
+            return missing
+        top = self.analytics.top_overdue
+        n = self.analytics.settings.receivables.top_overdue
+        top = (
+            top.sort_values(["currency", "open_amount"], ascending=[True, False])
+            .groupby("currency", observed=True)
+            .head(n)
+        )
+        names = self.analytics.customers.set_index("customer_id")["name"]
+        table = pd.DataFrame(
+            {
+                "Customer": top["customer_id"].map(names),
+                "Invoice": top["document_id"].astype(str),
+                "Due": top["due_date"].dt.strftime("%d %b %Y"),
+                "Days overdue": top["days_overdue"],
+                "Open": top["open_amount"],
+                "Currency": top["currency"].astype(str),
+            }
+        )
+        return Section(title, table_html(table, formats={"Open": ",.0f"}, max_rows=4 * n))
 
     def accuracy_league(self) -> Section:
+        """Customers by the value their forecast adds over a naive forecast, lag 1."""
         title = "Forecast accuracy league table"
-        return _unavailable(title, self.analytics, "accuracy") or Section(title, "")
+        if missing := _unavailable(title, self.analytics, "league"):
+            return missing
+        league = self.analytics.league
+        names = self.analytics.customers.set_index("customer_id")["name"]
+        fva_cols = [c for c in league.columns if c.startswith("fva_")]
+        error_cols = [c for c in league.columns if c.startswith("error_")]
+        table = league[["rank", "customer_id", *error_cols, *fva_cols[:1], "adds_value"]].assign(
+            customer_id=lambda f: f["customer_id"].map(names)
+        )
+        table = table.rename(
+            columns={
+                "customer_id": "Customer",
+                **{c: "WAPE " + c.removeprefix("error_") for c in error_cols},
+                **{c: c.removeprefix("fva_").replace("_", " ") + " (points)" for c in fva_cols},
+            }
+        )
+        formats = {c: _pct_any for c in table.columns if c.startswith("WAPE")}
+        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points)")})
+        return Section(title, table_html(table, formats=formats, max_rows=50))

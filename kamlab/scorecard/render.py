@@ -47,7 +47,7 @@ def figure_html(fig: Figure, *, alt: str) -> str:
     """Embed `fig` as a base64 PNG ``<img>`` (dpi :data:`FIGURE_DPI`), then release it."""
     buf = io.BytesIO()
     FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI)  # the figures lay themselves out
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img class="kam-figure" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import nbformat
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbformat import v4
@@ -121,7 +122,13 @@ class WarmKernel:
 
 
 class WarmEngine(NBClientEngine):
-    """Papermill engine executing on a :class:`WarmKernel` passed as ``warm_kernel=``."""
+    """Papermill engine executing on a :class:`WarmKernel` passed as ``warm_kernel=``.
+
+    With ``partial_path=``, a notebook interrupted by anything but a cell error (a timeout,
+    a dead kernel) is written there before the exception propagates, so papermill can run
+    with ``request_save_on_cell_execute=False`` (no rewrite of the whole notebook after every
+    cell, which costs more than the cells of a small scorecard) and still keep it.
+    """
 
     @classmethod
     def execute_managed_notebook(
@@ -134,6 +141,7 @@ class WarmEngine(NBClientEngine):
         start_timeout=60,
         execution_timeout=None,
         warm_kernel: WarmKernel | None = None,
+        partial_path: str | None = None,
         **kwargs,
     ):
         if warm_kernel is None or warm_kernel.kc is None:
@@ -153,6 +161,12 @@ class WarmEngine(NBClientEngine):
         client.kc = warm_kernel.kc  # reuse the live client: setup_kernel starts nothing new
         try:
             return client.execute()
+        except BaseException:
+            # papermill only saves a notebook that stopped on a cell error; keep what ran
+            # before a timeout or a dead kernel too (the caller asked for no per-cell saves)
+            if partial_path is not None:
+                nbformat.write(nb_man.nb, partial_path)
+            raise
         finally:
             warm_kernel.notebooks_run += 1
 

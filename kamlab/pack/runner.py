@@ -110,6 +110,8 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
             kernel_name=kernel.kernel_name,
             execution_timeout=timeout,
             progress_bar=False,
+            request_save_on_cell_execute=False,
+            partial_path=str(tmp),
         )
     except PapermillExecutionError as err:
         status, error, cell = "failed", f"{err.ename}: {err.evalue}", err.cell_index

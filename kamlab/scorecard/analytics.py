@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 DATABASE_ENV = "KAMLAB_DATABASE"
+CACHE_ENV = "KAMLAB_CACHE"
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
@@ -483,6 +484,7 @@ def analytics_key(source: str | os.PathLike, month: str | pd.Period, settings: S
 
 _MEMORY: dict[tuple, PackAnalytics] = {}  # the last analytics loaded in this process
 _LATEST: dict[tuple, pd.Period] = {}  # default month per data file
+_ON_DISK: set[tuple] = set()  # (memo, cache_dir) known to hold the memo's analytics
 
 
 def load_analytics(
@@ -490,14 +492,17 @@ def load_analytics(
     month: str | pd.Period | None,
     *,
     settings: Settings | str | os.PathLike | None = None,
-    cache_dir: str | os.PathLike | None = ".kamlab-cache",
+    cache_dir: str | os.PathLike | None = "",
 ) -> PackAnalytics:
     """The shared analytics of `month` for the data at `source`: memory, disk cache, or prepare.
 
     `source` as in :func:`resolve_source`; `month` None means the month of the latest order.
     `settings` is a :class:`Settings`, a path to a ``kamlab.toml``, or None (``./kamlab.toml``
-    if present, else the defaults). With ``cache_dir=None`` nothing is written to disk.
+    if present, else the defaults). `cache_dir` default: ``$KAMLAB_CACHE``, else
+    ``.kamlab-cache``; with ``cache_dir=None`` nothing is written to disk.
     """
+    if cache_dir == "":
+        cache_dir = os.environ.get(CACHE_ENV) or ".kamlab-cache"
     path = resolve_source(source)
     stat = path.stat()
     if not isinstance(settings, Settings):
@@ -511,25 +516,36 @@ def load_analytics(
         month = _LATEST[data_id]
     period = parse_month(month)
     memo = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(period), repr(settings))
-    if memo in _MEMORY:
+    if memo in _MEMORY and (cache_dir is None or (memo, str(cache_dir)) in _ON_DISK):
         return _MEMORY[memo]
     cached = None
     if cache_dir is not None:
         cached = Path(cache_dir) / f"analytics-{analytics_key(path, period, settings)}.pkl"
+        _ON_DISK.add((memo, str(cache_dir)))
+        if memo in _MEMORY:  # computed without this cache: store it there for other processes
+            if not cached.exists():
+                _atomic_pickle(_MEMORY[memo], cached)
+            return _MEMORY[memo]
         if cached.exists():
             with cached.open("rb") as fh:
                 result = pickle.load(fh)
-            _MEMORY.clear()
-            _MEMORY[memo] = result
+            _remember(memo, result)
             return result
     result = prepare(
         dataset if dataset is not None else load_dataset(path), period, settings=settings
     )
     if cached is not None:
         _atomic_pickle(result, cached)
-    _MEMORY.clear()
-    _MEMORY[memo] = result
+    _remember(memo, result)
     return result
+
+
+def _remember(memo: tuple, result: PackAnalytics) -> None:
+    """Keep only the latest analytics in memory (a kernel serves one month at a time)."""
+    if memo not in _MEMORY:
+        _MEMORY.clear()
+        _ON_DISK.intersection_update({k for k in _ON_DISK if k[0] == memo})
+    _MEMORY[memo] = result
 
 
 def _atomic_pickle(obj: object, path: Path) -> None:

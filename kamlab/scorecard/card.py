@@ -24,7 +24,7 @@ __all__ = ["OPTIONS", "Scorecard", "open_analytics", "open_scorecard", "overdue_
 # the keys a notebook's `options` parameter may hold, with their meaning
 OPTIONS = {
     "settings": "path to a kamlab.toml (default: ./kamlab.toml if present, else the defaults)",
-    "cache_dir": "directory of the shared-analytics cache (default .kamlab-cache; None: no cache)",
+    "cache_dir": "shared-analytics cache (default $KAMLAB_CACHE, else .kamlab-cache; None: none)",
 }
 
 
@@ -62,7 +62,7 @@ def open_analytics(
         source,
         None if month is None else parse_month(month),
         settings=options.get("settings"),
-        cache_dir=options.get("cache_dir", ".kamlab-cache"),
+        cache_dir=options.get("cache_dir", ""),
     )
 
 

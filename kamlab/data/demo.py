@@ -160,11 +160,16 @@ def _end_period(end: str | pd.Period | None) -> pd.Period:
 
 
 def _ids(start: int, numbers: np.ndarray, prefix: str = "", width: int = 0) -> pa.Array:
-    """Ids as strings: `prefix` + zero-padded (start + number)."""
-    text = pc.cast(pa.array(np.asarray(numbers, dtype="int64") + start), pa.string())
+    """Ids as strings: `prefix` + zero-padded (start + number); numbers are small and >= 0."""
+    numbers = np.asarray(numbers, dtype="int64")
+    distinct = int(numbers.max()) + 1 if len(numbers) else 0
+    repeated = len(numbers) > distinct  # format each number once, then look up
+    text = pc.cast(pa.array((np.arange(distinct) if repeated else numbers) + start), pa.string())
     if width:
         text = pc.utf8_lpad(text, width, padding="0")
-    return pc.binary_join_element_wise(prefix, text, "") if prefix else text
+    if prefix:
+        text = pc.binary_join_element_wise(prefix, text, "")
+    return text.take(pa.array(numbers)) if repeated else text
 
 
 def _take(values: pa.Array | list[str] | tuple[str, ...], index: np.ndarray) -> pa.Array:
@@ -219,27 +224,28 @@ def _dates(days: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
 
 
 def _frame(table: str, columns: dict[str, object]) -> pd.DataFrame:
-    """A frame with exactly the contract's columns of `table`, in its order and dtypes."""
+    """A frame with exactly the contract's columns of `table`, in its order and dtypes.
+
+    Columns are wrapped without copying where possible: the generated arrays are large.
+    """
+    text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default ``str``
     out = {}
     for col in TABLES[table].columns:
         values = columns[col.name]
         if col.dtype == "string":
             if not isinstance(values, pa.Array | pa.ChunkedArray):
                 values = pa.array(values, type=pa.string())
-            out[col.name] = pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
-        elif col.dtype == "date":
-            out[col.name] = pd.array(np.asarray(values, dtype="datetime64[us]"))
+            out[col.name] = pd.Series(values, dtype=text, copy=False)
         elif col.dtype == "period":
-            out[col.name] = pd.PeriodIndex.from_ordinals(
-                np.asarray(values, dtype="int64"), freq="M"
-            ).array
-        elif col.dtype == "int":
-            out[col.name] = pd.array(values, dtype="Int64" if col.nullable else "int64")
-        elif col.dtype == "float":
-            out[col.name] = pd.array(np.asarray(values, dtype="float64"), dtype="float64")
+            out[col.name] = pd.Series(
+                pd.PeriodIndex.from_ordinals(np.asarray(values, dtype="int64"), freq="M")
+            )
+        elif col.dtype == "int" and col.nullable:
+            out[col.name] = pd.Series(pd.array(values, dtype="Int64"), copy=False)
         else:
-            out[col.name] = pd.array(np.asarray(values, dtype=bool), dtype=bool)
-    return pd.DataFrame(out)
+            dtype = {"date": "datetime64[us]", "int": "int64", "float": "float64", "bool": bool}
+            out[col.name] = pd.Series(np.asarray(values, dtype=dtype[col.dtype]), copy=False)
+    return pd.DataFrame(out, copy=False)
 
 
 # --- the simulation -----------------------------------------------------------------------

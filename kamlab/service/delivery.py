@@ -19,9 +19,11 @@ Definitions (../shared/DOMAIN.md, "OTIF"), made precise for split deliveries:
 
 Sources: ASCM SCOR Digital Standard (formerly SCOR 12.0), metric RL.1.1 *Perfect Order
 Fulfillment* with its components RL.2.1 *% of orders delivered in full* and RL.2.2 *Delivery
-performance to customer commit date*; line-level OTIF with a delivery window and quantity
-tolerance as in retailers' supplier OTIF programmes (e.g. Walmart's 2017 OTIF policy, which
-also counts early arrivals as not on time); McKinsey & Company (2017), "Defining 'on-time,
+performance to customer commit date*; the delivery window and in-window quantity as in
+retailers' supplier OTIF programmes — Walmart's (since 2017) window runs from MABD − n days to
+the must-arrive-by date, an arrival outside it is early or late, and in full counts the cases
+received within the window (SupplyPike supplier wiki, "OTIF – How to meet delivery
+appointments", "Walmart OTIF fundamentals"); McKinsey & Company (2017), "Defining 'on-time,
 in-full' in the consumer sector", on why the date basis, level and tolerances must be stated.
 """
 

@@ -93,10 +93,11 @@ def test_a_month_without_a_row_counts_as_zero_demand():
     assert demand_pattern(gappy, keys=["material_id"]).adi.iloc[0] == 2.0
 
 
-def test_two_rows_for_one_month_are_refused():
-    d = pd.concat([_series([1, 2]), _series([3])])
-    with pytest.raises(ValueError, match="duplicate"):
-        demand_pattern(d, keys=["material_id"])
+def test_rows_of_one_month_are_summed_so_coarser_keys_work():
+    d = pd.concat([_series([1, 0, 0, 0], key="M1"), _series([0, 0, 0, 3], key="M2")])
+    d["customer_id"] = "C"
+    r = demand_pattern(d, keys=["customer_id"]).iloc[0]
+    assert (r.months, r.demand_months, r.adi, r.cv2) == (4, 2, 2.0, 0.25)
 
 
 def test_empty_frame_gives_an_empty_result_with_the_columns():

@@ -65,6 +65,12 @@ def test_rows_outside_the_window_are_ignored():
     assert r["cv"] == 0.5
 
 
+def test_per_customer_xyz_sums_the_materials_of_each_month_first():
+    d = pd.concat([_demand({"c": [1.0, 0.0]}), _demand({"c": [0.0, 3.0]}).assign(material_id="N")])
+    r = xyz(d, keys=["customer_id"], window=2).iloc[0]
+    assert (r["mean"], r["cv"], r["xyz_class"]) == (2.0, 0.5, "Y")
+
+
 def test_empty_demand_gives_an_empty_result():
     r = xyz(_demand({"c": [1.0]}).iloc[:0])
     assert r.empty and "xyz_class" in r.columns

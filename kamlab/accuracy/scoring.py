@@ -104,8 +104,9 @@ def pair_forecasts(
     snapshot of the same month superseded by a later one; a material whose lifecycle is in
     `exclude_lifecycle` (needs `materials`) or that is missing from `materials`; target month
     after the last actual month (`as_of`, default the last month in `actuals`: no actual
-    yet) or before the first; and, per source, actual demand (> 0) of a customer the source
-    forecasts that no scored forecast of the source covers ("actual with no forecast").
+    yet) or before the first; an actual row whose quantity is NaN (unknown, not zero); and,
+    per source, actual demand (> 0) of a customer the source forecasts that no scored
+    forecast of the source covers ("actual with no forecast").
     """
     func = "pair_forecasts"
     _require(actuals, [*_SERIES, "period", "quantity"], "actuals", func)
@@ -150,8 +151,11 @@ def pair_forecasts(
         drop(f["period"] < first, "target month before first actual month")
 
     a = actuals.loc[actuals["period"] <= last, [*_SERIES, "period", "quantity"]]
-    a = a.dropna(subset=["quantity"]).rename(columns={"quantity": "actual"})
-    pairs = f.rename(columns={"quantity": "forecast"}).merge(a, on=[*_SERIES, "period"], how="left")
+    a = a.rename(columns={"quantity": "actual"}).assign(_row=True)
+    f = f.merge(a, on=[*_SERIES, "period"], how="left")
+    drop(f["_row"].notna() & f["actual"].isna(), "actual quantity missing (NaN)")
+    pairs = f.drop(columns="_row").rename(columns={"quantity": "forecast"})
+    a = a.dropna(subset=["actual"])
     zero = pairs["actual"].isna()
     zero_filled = (
         pairs.loc[zero].groupby("source", observed=True).size().rename("rows").reset_index()
@@ -455,30 +459,29 @@ def score_pairs(
                 )
         else:
             per = frame.groupby(series_keys, observed=True, dropna=False, sort=True)[cols].sum()
+            parts = {"n": per["n"].to_numpy(), "one": np.ones(len(per))}
             for metric in metrics:
                 v, _, _ = _from_sums(per, metric)
-                part = pd.DataFrame(
-                    {"v": v, "n": per["n"].to_numpy(), "ok": ~np.isnan(v)},
-                    index=per.index.droplevel([lvl for lvl in _SERIES if lvl not in keys]),
-                )
-                part["v"] = part["v"].fillna(0.0)
-                g = part.groupby(level=list(range(len(keys))), dropna=False, sort=True).agg(
-                    total=("v", "sum"),
-                    ok=("ok", "sum"),
-                    n_points=("n", "sum"),
-                    n_series=("n", "size"),
-                )
-                ok = g["ok"].to_numpy()
-                value = np.where(ok > 0, g["total"] / np.where(ok > 0, ok, 1), np.nan)
+                parts[f"v_{metric}"] = np.nan_to_num(v, nan=0.0)
+                parts[f"ok_{metric}"] = (~np.isnan(v)).astype("float64")
+            index = per.index.droplevel([lvl for lvl in _SERIES if lvl not in keys])
+            g = (
+                pd.DataFrame(parts, index=index)
+                .groupby(level=list(range(len(keys))), dropna=False, sort=True)
+                .sum()
+            )
+            for metric in metrics:
+                ok = g[f"ok_{metric}"].to_numpy()
+                value = np.where(ok > 0, g[f"v_{metric}"] / np.where(ok > 0, ok, 1), np.nan)
                 blocks.append(
                     pd.DataFrame(
                         {
                             "metric": metric,
                             "pooling": pool,
                             "value": value,
-                            "n_points": g["n_points"].to_numpy(),
-                            "n_series": g["n_series"].to_numpy(),
-                            "n_excluded": (g["n_series"] - g["ok"]).to_numpy(),
+                            "n_points": g["n"].to_numpy(),
+                            "n_series": g["one"].to_numpy(),
+                            "n_excluded": g["one"].to_numpy() - ok,
                             "note": np.where(ok > 0, None, "no series with a defined value"),
                         },
                         index=g.index,

@@ -23,6 +23,13 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], function: str) -> None
         raise KeyError(f"{function}: missing column(s) {missing}; got {list(frame.columns)}")
 
 
+def _bare(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shallow copy without ``attrs``: pandas compares attrs on merge, which fails on frames."""
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def _single_currency(frame: pd.DataFrame, currency: str, value: str, function: str) -> str | None:
     """The one currency of `frame` (None if it has no currency column); raise if several."""
     if currency not in frame.columns:

@@ -47,7 +47,8 @@ def demand_pattern(
     JORS 56(5); cut-offs 1.32 / 0.49 as there. Definition as in ../shared/DOMAIN.md.
 
     Returns one row per series: keys, ``months`` (n), ``demand_months`` (n₊), ``adi``,
-    ``cv2``, ``pattern``. Raises ``ValueError`` if a series has two rows for one month.
+    ``cv2``, ``pattern``. Rows are first summed per `keys` and month, so a customer ×
+    material frame gives per-customer patterns with ``keys=["customer_id"]``.
 
     >>> d = pd.DataFrame({"customer_id": "C", "material_id": "M",
     ...                   "period": pd.period_range("2024-01", periods=6, freq="M"),
@@ -64,12 +65,9 @@ def demand_pattern(
         )
     keys = list(keys)
     frame = demand[[*keys, period, value]]
-    duplicated = frame.duplicated([*keys, period])
-    if duplicated.any():
-        first = frame.loc[duplicated, [*keys, period]].head(3).to_dict("records")
-        raise ValueError(
-            f"demand_pattern: {int(duplicated.sum())} duplicate (series, {period}) rows; "
-            f"aggregate to one row per month first, e.g. {first}"
+    if frame.duplicated([*keys, period]).any():  # e.g. per customer from customer×material
+        frame = frame.groupby([*keys, period], observed=True, as_index=False)[value].sum(
+            min_count=1
         )
     qty = frame[value].to_numpy(dtype="float64", na_value=np.nan)
     ordinal = pd.PeriodIndex(frame[period]).asi8.astype("float64")

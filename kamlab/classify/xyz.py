@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kamlab.classify.abc import _require
+from kamlab.classify.abc import _bare, _require
 from kamlab.config import DEFAULTS
 
 __all__ = ["abc_xyz", "xyz"]
@@ -29,7 +29,9 @@ def xyz(
     """XYZ class of each series by the coefficient of variation of its monthly demand.
 
     Over the `window` months ending at `end` (default: the last month in `demand`), a month
-    without a row counts as zero demand (zero-filled), rows outside the window are ignored:
+    without a row (or with a NaN value) counts as zero demand (zero-filled), rows outside the
+    window are ignored. Rows are first summed per `keys` and month, so a customer × material
+    frame gives per-customer XYZ with ``keys=["customer_id"]``:
 
     .. math::
 
@@ -61,6 +63,12 @@ def xyz(
     cut_x, cut_y = (float(c) for c in cutoffs)
     if not 0 < cut_x <= cut_y:
         raise ValueError(f"xyz: cutoffs must satisfy 0 < x <= y, got {cutoffs!r}")
+    if demand.duplicated([*keys, period]).any():  # e.g. per customer from customer×material
+        demand = (
+            _bare(demand)
+            .groupby([*keys, period], observed=True, as_index=False)[value]
+            .sum(min_count=1)
+        )
     periods = pd.PeriodIndex(demand[period])
     if end is not None:
         last = pd.Period(end, "M").ordinal
@@ -134,8 +142,8 @@ def abc_xyz(
     keys = [keys] if isinstance(keys, str) else list(keys)
     _require(abc_classes, [*keys, value, "abc_class"], "abc_xyz")
     _require(xyz_classes, [*keys, "xyz_class"], "abc_xyz")
-    both = abc_classes[[*keys, value, "abc_class"]].merge(
-        xyz_classes[[*keys, "xyz_class"]], on=keys, how="outer", indicator=True
+    both = _bare(abc_classes)[[*keys, value, "abc_class"]].merge(
+        _bare(xyz_classes)[[*keys, "xyz_class"]], on=keys, how="outer", indicator=True
     )
     only_abc = int((both["_merge"] == "left_only").sum())
     only_xyz = int((both["_merge"] == "right_only").sum())

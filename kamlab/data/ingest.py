@@ -53,7 +53,8 @@ class IngestReport:
                 "rows": self.rows,
                 "file": pd.Series({t: p.name for t, p in self.files.items()}),
             }
-        ).fillna({"file": "(absent: empty)"})
+        ).reindex(self.rows.index)
+        table["file"] = table["file"].fillna("(absent: empty)")
         lines.append(table.to_string())
         if len(self.exclusions):
             lines.append("excluded rows:\n" + self.exclusions.to_string(index=False))

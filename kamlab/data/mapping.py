@@ -199,6 +199,12 @@ RV = "invoice"
 DR = "invoice"
 DG = "credit_note"
 
+[mapping.instalments]       # invoices with instalment terms: one line item per due date
+BELNR = "document_id"
+BUZEI = "instalment"        # line item 001, 002, ...
+NETDT = "due_date"
+WRBTR = "amount"
+
 [mapping.payments]          # cleared items: clearing document = the payment
 AUGBL = "payment_id"
 BUZEI = "line"

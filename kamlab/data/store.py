@@ -67,11 +67,11 @@ def write(dataset: Dataset, path: str | Path) -> None:
                     f"CAST({_quote(c.name)} AS {_sql_type(c.dtype)}) AS {_quote(c.name)}"
                     for c in spec.columns
                 )
-                order = _SORT.get(name, "customer_id")
+                first = _SORT.get(name, "customer_id")
+                order = ", ".join(_quote(c) for c in dict.fromkeys([first, *spec.key]))
                 con.register("_frame", frame)
                 con.execute(
-                    f"CREATE TABLE {_quote(name)} AS SELECT {select} FROM _frame "
-                    f"ORDER BY {_quote(order)}"
+                    f"CREATE TABLE {_quote(name)} AS SELECT {select} FROM _frame ORDER BY {order}"
                 )
                 con.unregister("_frame")
             con.register("_frame", dataset.exclusions[["table", "reason", "rows"]])
@@ -147,6 +147,7 @@ def load(path: str | Path = "data/kam.duckdb", customers: Iterable[str] | None =
 
     Ids come back as strings, dates as ``datetime64[us]``, months as ``Period[M]``; materials
     and the exclusions are always returned in full. Unknown customers give empty tables.
+    Rows are ordered by customer (deliveries by order, instalments by invoice), then key.
     """
     if isinstance(customers, str):
         customers = [customers]

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from kamlab.config import DEFAULTS, FormatSettings, Settings
 from kamlab.data.contract import TABLES, Column, ForeignKey, RowRule, Table
@@ -138,21 +140,35 @@ def _drop_blank_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, int
 
 
 def _as_text(s: pd.Series) -> pd.Series:
-    """`s` as stripped strings, empty -> missing (numbers that are whole print without .0)."""
+    """`s` as strings (numbers that are whole print without .0), before stripping."""
     if pd.api.types.is_float_dtype(s.dtype):
         whole = s.notna() & (s == np.round(s))
         text = s.astype("str")
         if whole.any():
             text = text.mask(whole, s[whole].astype("int64").astype("str"))
         return text.mask(s.isna())
-    text = s.astype("str").str.strip()
-    return text.mask(text.eq(""))
+    return s if s.dtype == "str" else s.astype("str")
+
+
+def _arrow_text(s: pd.Series) -> pa.ChunkedArray:
+    """`s` as stripped Arrow strings; empty and blank cells are null."""
+    arr = pa.array(_as_text(s), type=pa.large_string())
+    arr = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.large_string()), arr)
+
+
+def _series(arr: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    if pa.types.is_large_string(arr.type) or pa.types.is_string(arr.type):
+        return pd.Series(pd.array(arr, dtype="str"), index=index)
+    return pd.Series(arr.to_numpy(zero_copy_only=False), index=index)
 
 
 def coerce_column(s: pd.Series, column: Column, formats: FormatSettings = DEFAULTS.formats):
     """Return (`s` converted to `column`'s dtype, mask of values that could not be parsed).
 
     Missing cells (NaN, None, empty or blank strings) stay missing and are not parse failures.
+    Text is parsed with Arrow compute kernels; only a column holding unparseable values takes
+    the slower pandas path that finds them.
 
     >>> col = Column("amount", "float", "an amount")
     >>> de = FormatSettings(decimal=",", thousands=".")
@@ -162,11 +178,7 @@ def coerce_column(s: pd.Series, column: Column, formats: FormatSettings = DEFAUL
     """
     kind = column.dtype
     if kind == "string":
-        out = s if s.dtype == "str" else _as_text(s)
-        out = out.astype("str")
-        if s.dtype == "str":
-            out = out.str.strip().mask(lambda x: x.eq(""))
-        return out, pd.Series(False, index=s.index)
+        return _series(_arrow_text(s), s.index), pd.Series(False, index=s.index)
     if kind in ("float", "int"):
         return _coerce_number(s, column, formats)
     if kind == "date":
@@ -185,17 +197,21 @@ def _coerce_number(s: pd.Series, column: Column, formats: FormatSettings):
         values = s.astype("float64")
         bad = pd.Series(False, index=s.index)
     else:
-        text = _as_text(s)
+        text = _arrow_text(s)
         if formats.thousands:
-            text = text.str.replace(formats.thousands, "", regex=False)
+            text = pc.replace_substring(text, formats.thousands, "")
         if formats.decimal != ".":
-            text = text.str.replace(formats.decimal, ".", regex=False)
-        text = text.str.replace(" ", "", regex=False)
-        trailing_minus = text.str.endswith("-").fillna(False)  # SAP: "125,00-"
-        if trailing_minus.any():
-            text = text.mask(trailing_minus, "-" + text.str.slice(0, -1))
-        values = pd.to_numeric(text, errors="coerce").astype("float64")
-        bad = text.notna() & values.isna()
+            text = pc.replace_substring(text, formats.decimal, ".")
+        text = pc.replace_substring(text, " ", "")
+        if pc.any(pc.ends_with(text, "-")).as_py():  # SAP writes negatives as "125,00-"
+            text = pc.replace_substring_regex(text, r"^(.+)-$", r"-\1")
+        try:
+            values = _series(pc.cast(text, pa.float64()), s.index)
+            bad = pd.Series(False, index=s.index)
+        except pa.ArrowInvalid:
+            raw = _series(text, s.index)
+            values = pd.to_numeric(raw, errors="coerce").astype("float64")
+            bad = raw.notna() & values.isna()
     if column.dtype == "int":
         fraction = values.notna() & (values != np.round(values))
         bad = bad | fraction
@@ -206,23 +222,35 @@ def _coerce_number(s: pd.Series, column: Column, formats: FormatSettings):
     return values, bad
 
 
+def _parse_stamps(s: pd.Series, formats: tuple[str, ...]):
+    """Parse text with each strptime format in turn (Arrow), then pandas for what is left."""
+    text = _arrow_text(s)
+    stamp = pa.nulls(len(text), pa.timestamp("us"))
+    for fmt in formats:
+        parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+        stamp = pc.coalesce(stamp, parsed)
+    values = _series(stamp, s.index).astype("datetime64[us]")
+    raw = _series(text, s.index)
+    todo = raw.notna() & values.isna()
+    if todo.any():  # e.g. ISO with a time zone, or formats Arrow's strptime does not take
+        left = pd.to_datetime(raw[todo], format=formats[0], errors="coerce")
+        missing = left.isna()
+        if missing.any():
+            iso = pd.to_datetime(raw[todo][missing], format="ISO8601", errors="coerce", utc=True)
+            left[missing] = iso.dt.tz_localize(None)
+        values[todo] = left.astype("datetime64[us]")
+    return values, raw.notna() & values.isna()
+
+
 def _coerce_date(s: pd.Series, formats: FormatSettings):
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         values = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
         return values.astype("datetime64[us]").dt.normalize(), pd.Series(False, index=s.index)
     if isinstance(s.dtype, pd.PeriodDtype):
         return s.dt.to_timestamp().astype("datetime64[us]"), pd.Series(False, index=s.index)
-    text = _as_text(s)
-    values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
-    if formats.date_format:
-        values = pd.to_datetime(text, format=formats.date_format, errors="coerce")
-    todo = text.notna() & values.isna()
-    if todo.any():
-        iso = pd.to_datetime(text[todo], format="ISO8601", errors="coerce")
-        values = values.astype("datetime64[us]")
-        values[todo] = iso.astype("datetime64[us]")
-    values = values.astype("datetime64[us]").dt.normalize()
-    return values, text.notna() & values.isna()
+    fmts = (formats.date_format, "%Y-%m-%d") if formats.date_format else ("%Y-%m-%d",)
+    values, bad = _parse_stamps(s, fmts)
+    return values.dt.normalize(), bad
 
 
 def _coerce_period(s: pd.Series, formats: FormatSettings):
@@ -230,26 +258,22 @@ def _coerce_period(s: pd.Series, formats: FormatSettings):
         return s.astype(pd.PeriodDtype("M")), pd.Series(False, index=s.index)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.dt.to_period("M"), pd.Series(False, index=s.index)
-    text = _as_text(s)
-    stamp = pd.to_datetime(text, format=formats.period_format, errors="coerce")
-    todo = text.notna() & stamp.isna()
-    if todo.any():  # also accept ISO "YYYY-MM" and "YYYY-MM-DD"
-        stamp = stamp.astype("datetime64[us]")
-        stamp[todo] = pd.to_datetime(text[todo], format="ISO8601", errors="coerce")
-    values = pd.Series(pd.PeriodIndex(stamp, freq="M"), index=s.index)
-    return values, text.notna() & stamp.isna()
+    values, bad = _parse_stamps(s, (formats.period_format, "%Y-%m", "%Y-%m-%d"))
+    return values.dt.to_period("M"), bad
 
 
 def _coerce_bool(s: pd.Series, column: Column, formats: FormatSettings):
     if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
         return s.astype("bool"), pd.Series(False, index=s.index)
-    text = _as_text(s).str.lower()
+    text = pc.utf8_lower(_arrow_text(s))
     if formats.blank_flag_false:
-        text = text.fillna("false")
+        text = pc.fill_null(text, "false")
+    true = pc.is_in(text, value_set=pa.array(sorted(_TRUE), pa.large_string()))
+    false = pc.is_in(text, value_set=pa.array(sorted(_FALSE), pa.large_string()))
     values = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    values[text.isin(_TRUE).fillna(False)] = True
-    values[text.isin(_FALSE).fillna(False)] = False
-    bad = text.notna() & values.isna()
+    values[_series(true, s.index).to_numpy(dtype=bool)] = True
+    values[_series(false, s.index).to_numpy(dtype=bool)] = False
+    bad = _series(pc.is_valid(text), s.index) & values.isna()
     if not column.nullable and values.notna().all():
         return values.astype("bool"), bad
     return values, bad
@@ -363,7 +387,17 @@ def _row_rule_violations(df: pd.DataFrame, rule: RowRule) -> np.ndarray:
     return both & ~ok
 
 
+def _key_strings(frame: pd.DataFrame, columns: list[str]) -> pa.Array | pa.ChunkedArray:
+    """One Arrow string per row joining `columns` (so compound keys compare as one value)."""
+    parts = [pa.array(_as_text(frame[c]), type=pa.large_string()) for c in columns]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
+
+
 def _check_foreign_key(spec, fk: ForeignKey, typed, line, show):
+    """Rows whose `fk.columns` are filled must exist in the referenced table (and agree on
+    the `fk.same` columns with the row they reference)."""
     df = typed[spec.name]
     cols, ref_cols = list(fk.columns), list(fk.ref_columns)
     filled = df[cols].notna().all(axis=1).to_numpy()
@@ -376,28 +410,24 @@ def _check_foreign_key(spec, fk: ForeignKey, typed, line, show):
         ref = ref.loc[ref[fcol].eq(fval).fillna(False).to_numpy(dtype=bool)]
         where += f" with {fcol} = {fval}"
     ref = ref.drop_duplicates(ref_cols)
-    same = list(fk.same)
-    right = ref[ref_cols + same].rename(
-        columns={**dict(zip(ref_cols, cols, strict=True)), **{c: f"_ref_{c}" for c in same}}
-    )
-    left = df.loc[filled, cols + same]
-    merged = left.merge(right, on=cols, how="left", indicator=True, sort=False)
-    found = (merged["_merge"] == "both").to_numpy()
+    position = pc.index_in(_key_strings(df, cols), value_set=_key_strings(ref, ref_cols))
+    position = pd.Series(_series(position, df.index), dtype="Int64")
+    found = position.notna().to_numpy() & filled
     failures = []
     view = {**show, **{c: df[c] for c in cols}}
-    missing = np.zeros(len(df), dtype=bool)
-    missing[filled] = ~found
+    missing = filled & ~found
     if missing.any():
         failures.append(
             _rows_failure(spec.name, ", ".join(cols), f"exists in {where}", missing, line, view)
         )
-    for col in same:
-        differs = np.zeros(len(df), dtype=bool)
-        a, b = merged[col], merged[f"_ref_{col}"]
-        differs[filled] = found & (a.ne(b) & a.notna() & b.notna()).to_numpy(dtype=bool)
+    rows = position[found].to_numpy(dtype=np.int64)
+    for col in fk.same:
+        ref_values = pd.Series(pd.NA, index=df.index, dtype=object)
+        ref_values[found] = ref[col].to_numpy(dtype=object)[rows]
+        mine = df[col]
+        differs = found & (mine.notna() & ref_values.notna()).to_numpy(dtype=bool)
+        differs[differs] = mine[differs].to_numpy(dtype=object) != ref_values[differs].to_numpy()
         if differs.any():
-            ref_values = pd.Series(pd.NA, index=df.index, dtype="str")
-            ref_values[filled] = b.to_numpy()
             failures.append(
                 _rows_failure(
                     spec.name,
@@ -405,7 +435,7 @@ def _check_foreign_key(spec, fk: ForeignKey, typed, line, show):
                     f"same {col} as {fk.ref_table} row",
                     differs,
                     line,
-                    {**view, col: df[col], f"{fk.ref_table}.{col}": ref_values},
+                    {**view, col: mine, f"{fk.ref_table}.{col}": ref_values},
                 )
             )
     return failures

@@ -19,9 +19,11 @@ Definitions (../shared/DOMAIN.md, "OTIF"), made precise for split deliveries:
 
 Sources: ASCM SCOR Digital Standard (formerly SCOR 12.0), metric RL.1.1 *Perfect Order
 Fulfillment* with its components RL.2.1 *% of orders delivered in full* and RL.2.2 *Delivery
-performance to customer commit date*; line-level OTIF with a delivery window and quantity
-tolerance as in retailers' supplier OTIF programmes (e.g. Walmart's 2017 OTIF policy, which
-also counts early arrivals as not on time); McKinsey & Company (2017), "Defining 'on-time,
+performance to customer commit date*; the delivery window and in-window quantity as in
+retailers' supplier OTIF programmes — Walmart's (since 2017) window runs from MABD − n days to
+the must-arrive-by date, an arrival outside it is early or late, and in full counts the cases
+received within the window (SupplyPike supplier wiki, "OTIF – How to meet delivery
+appointments", "Walmart OTIF fundamentals"); McKinsey & Company (2017), "Defining 'on-time,
 in-full' in the consumer sector", on why the date basis, level and tolerances must be stated.
 """
 
@@ -33,7 +35,14 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
-from kamlab.service._common import _complete, _excluded, _ratio, _require, _timestamp
+from kamlab.service._common import (
+    _complete,
+    _excluded,
+    _line_position,
+    _ratio,
+    _require,
+    _timestamp,
+)
 
 __all__ = ["delivery_performance", "otif"]
 
@@ -146,10 +155,10 @@ def delivery_performance(
     if date_basis == "confirmed":
         confirmed = o["confirmed_date"].astype("datetime64[s]")
         due = confirmed.fillna(requested)
-        basis = np.where(confirmed.isna(), "requested", "confirmed")
+        on_confirmed = confirmed.notna().to_numpy()
     else:
         due = requested
-        basis = np.full(len(o), "requested")
+        on_confirmed = np.zeros(len(o), dtype=bool)
     late = pd.Timedelta(days=days_late_tolerance)
     window_end = due + late
 
@@ -168,23 +177,21 @@ def delivery_performance(
         keep &= ~mask
 
     # deliveries, mapped to the position of their order line
-    d = deliveries[_DELIVERY_COLUMNS].merge(
-        o[_LINE].assign(_row=np.arange(len(o))), on=_LINE, how="left"
-    )
-    orphan = d["_row"].isna().to_numpy()
-    after = (d["delivered_date"] > as_of).to_numpy() & ~orphan
+    position = _line_position(o, deliveries, function=fn)
+    all_when = deliveries["delivered_date"].astype("datetime64[s]").to_numpy()
+    all_qty = deliveries["delivered_quantity"].to_numpy(dtype="float64")
+    orphan = position < 0
+    after = (all_when > as_of.to_datetime64()) & ~orphan
     excluded_rows += [
-        ("deliveries", "no matching order line", int(orphan.sum()),
-         float(d.loc[orphan, "delivered_quantity"].sum())),
-        ("deliveries", "delivered after as_of", int(after.sum()),
-         float(d.loc[after, "delivered_quantity"].sum())),
-    ]  # fmt: skip
-    d = d.loc[~orphan & ~after]
-    row = d["_row"].to_numpy(dtype="int64")
-    d = d.loc[keep[row]]
-    row = d["_row"].to_numpy(dtype="int64")
-    when = d["delivered_date"].astype("datetime64[s]").to_numpy()
-    qty = d["delivered_quantity"].to_numpy(dtype="float64")
+        ("deliveries", "no matching order line", int(orphan.sum()), float(all_qty[orphan].sum())),
+        ("deliveries", "delivered after as_of", int(after.sum()), float(all_qty[after].sum())),
+    ]
+    use = ~orphan & ~after
+    use[use] = keep[position[use]]
+    row = position[use]
+    when = all_when[use]
+    qty = all_qty[use]
+    by_air = deliveries["air_freight"].to_numpy(dtype="bool")[use]
 
     due_np = due.to_numpy()
     inside = when <= window_end.to_numpy()[row]
@@ -202,17 +209,17 @@ def delivery_performance(
     in_full = in_window >= threshold - slack
     on_time = in_window > 0
 
-    positive = qty > 0
-    first = _first_dates(row[positive], when[positive], n)
-    order = np.lexsort((when, row))
+    # deliveries of each line in date order: first delivery and completion date
+    order = np.lexsort((when.view("int64"), row))
     s_row, s_when, s_qty = row[order], when[order], qty[order]
+    first = _first_dates(s_row[s_qty > 0], s_when[s_qty > 0], n)
     cumulative = pd.Series(s_qty).groupby(s_row).cumsum().to_numpy()
     reached = cumulative >= (threshold - slack)[s_row]
     completion = _first_dates(s_row[reached], s_when[reached], n)
 
     end = np.where(np.isnat(completion), as_of.to_datetime64().astype("datetime64[s]"), completion)
     days_late = (end - due_np) // np.timedelta64(1, "D")
-    air = np.bincount(row, weights=d["air_freight"].to_numpy(dtype="bool"), minlength=n) > 0
+    air = np.bincount(row, weights=by_air, minlength=n) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         fill_rate = np.minimum(in_window, quantity) / quantity
 
@@ -227,7 +234,9 @@ def delivery_performance(
             "quantity": quantity,
             "net_value": o["net_value"].to_numpy(dtype="float64"),
             "due_date": due,
-            "date_basis": pd.array(basis, dtype="string"),
+            "date_basis": pd.Categorical.from_codes(
+                on_confirmed.astype("int8"), categories=["requested", "confirmed"]
+            ),
             "period": due.dt.to_period("M"),
             "window_start": window_start,
             "window_end": window_end,
@@ -256,13 +265,11 @@ def delivery_performance(
 
 
 def _first_dates(row: np.ndarray, when: np.ndarray, n: int) -> np.ndarray:
-    """Earliest `when` per position 0..n-1 (NaT where a position has none)."""
+    """`when` of the first entry of each position 0..n-1 in (row, when)-sorted arrays; else NaT."""
     out = np.full(n, np.datetime64("NaT", "s"))
     if len(row):
-        order = np.lexsort((when, row))
-        r = row[order]
-        head = np.r_[True, r[1:] != r[:-1]]
-        out[r[head]] = when[order][head]
+        head = np.r_[True, row[1:] != row[:-1]]
+        out[row[head]] = when[head]
     return out
 
 

@@ -34,6 +34,12 @@ def _check_by(by: Sequence[str], function: str) -> list[str]:
     return by
 
 
+def _between(orders: pd.DataFrame, first: pd.Period, last: pd.Period) -> pd.DataFrame:
+    """Order lines requested in months `first`..`last` (the rest plays no part in the result)."""
+    when = orders["requested_date"]
+    return orders.loc[(when >= first.start_time) & (when < (last + 1).start_time)]
+
+
 def _with_family(
     orders: pd.DataFrame, materials: pd.DataFrame | None, by: list[str], function: str
 ) -> tuple[pd.DataFrame, list[tuple[str, str, int, float]]]:
@@ -140,8 +146,10 @@ def plan_vs_actual(
     m = pd.Period(month, "M")
     year_start = pd.Period(f"{m.year}-01", "M")
     keys = [*by, "currency"]
-    o, excluded = _with_family(orders, materials, by, fn)
-    actual = monthly_demand(o, by=keys, fill=False, start=year_start - 12, end=year_start + 11)
+    o, excluded = _with_family(
+        _between(orders, year_start - 12, year_start + 11), materials, by, fn
+    )
+    actual = monthly_demand(o, by=keys, fill=False)
     ex = actual.attrs["excluded"].iloc[0]
     excluded.insert(0, (ex["table"], ex["reason"], int(ex["rows"]), float(ex["quantity"])))
 
@@ -318,8 +326,8 @@ def price_volume_mix(
     m = pd.Period(month, "M")
     first = {"month": m, "ytd": pd.Period(f"{m.year}-01", "M"), "rolling12": m - 11}[window]
     keys = [*by, "currency"]
-    o, excluded = _with_family(orders, materials, by, fn)
-    d = monthly_demand(o, by=[*keys, item], fill=False, start=first - 12, end=m)
+    o, excluded = _with_family(_between(orders, first - 12, m), materials, by, fn)
+    d = monthly_demand(o, by=[*keys, item], fill=False)
     ex = d.attrs["excluded"].iloc[0]
     excluded.insert(0, (ex["table"], ex["reason"], int(ex["rows"]), float(ex["quantity"])))
     current = (d["period"] >= first).to_numpy()

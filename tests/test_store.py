@@ -1,0 +1,79 @@
+"""load() and summary(): the DuckDB store read back typed, for the customers asked for."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import small_extracts
+from test_ingest import write_csvs
+
+from kamlab.data.contract import TABLES
+from kamlab.data.ingest import ingest
+from kamlab.data.store import StoreError, load, summary
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("store")
+    ingest(write_csvs(tmp / "x", small_extracts()), tmp / "kam.duckdb")
+    return tmp / "kam.duckdb"
+
+
+def test_load_returns_every_table_with_contract_columns_and_dtypes(database):
+    ds = load(database)
+    for name, spec in TABLES.items():
+        assert list(getattr(ds, name).columns) == spec.column_names
+    assert ds.orders["customer_id"].dtype == "str"
+    assert ds.orders["requested_date"].dtype == "datetime64[us]"
+    assert ds.customer_forecasts["period"].dtype == pd.PeriodDtype("M")
+    assert ds.budget["period"].astype("str").tolist() == ["2024-02", "2024-03"]
+    assert ds.deliveries["air_freight"].dtype == "bool"
+    assert ds.payments["instalment"].dtype == "Int64"
+
+
+def test_load_with_customers_reads_only_their_rows(database):
+    ds = load(database, customers=["C2"])
+    assert ds.customers["customer_id"].tolist() == ["C2"]
+    assert set(ds.orders["order_id"]) == {"O2", "O3"}
+    assert set(ds.deliveries["delivery_id"]) == {"D2", "D3"}  # through C2's orders
+    assert ds.invoices["document_id"].tolist() == ["I2"]
+    assert ds.instalments["document_id"].tolist() == ["I2", "I2"]  # through C2's invoices
+    assert ds.payments["payment_id"].tolist() == ["P2"]
+    assert ds.complaints.empty and len(ds.budget) == 1
+    assert len(ds.materials) == 3  # materials always in full
+
+
+def test_load_accepts_a_single_customer_id_string(database):
+    assert load(database, customers="C1").customers["customer_id"].tolist() == ["C1"]
+
+
+def test_load_of_an_unknown_customer_gives_empty_typed_tables(database):
+    ds = load(database, customers=["nobody"])
+    assert ds.orders.empty and ds.deliveries.empty and ds.instalments.empty
+    assert ds.orders["order_date"].dtype == "datetime64[us]"
+
+
+def test_load_of_a_missing_database_says_what_to_do(tmp_path):
+    with pytest.raises(StoreError, match="run `kamlab ingest EXTRACTS_DIR` first"):
+        load(tmp_path / "none.duckdb")
+
+
+def test_a_duckdb_file_without_kamlab_tables_is_refused(tmp_path):
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "other.duckdb")) as con:
+        con.execute("CREATE TABLE t (x INT)")
+    with pytest.raises(StoreError, match="not a kamlab database"):
+        load(tmp_path / "other.duckdb")
+
+
+def test_summary_gives_rows_date_ranges_and_exclusions(database):
+    result = summary(database)
+    orders = result.tables.set_index("table").loc["orders"]
+    assert orders["rows"] == 4
+    assert orders["first"] == pd.Timestamp("2024-01-05")
+    assert orders["last"] == pd.Timestamp("2024-04-02")
+    budget = result.tables.set_index("table").loc["budget"]
+    assert budget["last"] == pd.Timestamp("2024-03-01")  # months count from their first day
+    text = str(result)
+    assert "customer_forecasts" in text and "excluded rows:" in text

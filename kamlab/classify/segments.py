@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from kamlab.classify.abc import _require
 from kamlab.config import DEFAULTS
@@ -122,11 +123,13 @@ def segments(
     labels = np.zeros(n, dtype="int64")
     if ks:
         best = None
-        for k in ks:
-            fitted = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(z)
-            silhouette[k] = float(silhouette_score(z, fitted.labels_))
-            if best is None or silhouette[k] > silhouette[best[0]]:
-                best = (k, fitted.labels_)
+        # one thread: OpenMP spinning on a busy machine made KMeans 50x slower, same labels
+        with threadpool_limits(limits=1):
+            for k in ks:
+                fitted = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(z)
+                silhouette[k] = float(silhouette_score(z, fitted.labels_))
+                if best is None or silhouette[k] > silhouette[best[0]]:
+                    best = (k, fitted.labels_)
         labels = best[1]
     elif n:
         note = "fewer than 3 customers or 2 distinct rows: one segment"

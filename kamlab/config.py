@@ -144,6 +144,7 @@ class ClassifySettings:
     segments_k_range: tuple[int, int] = (2, 6)  # KMeans k tried, inclusive; best silhouette wins
     segments_n_init: int = 10  # KMeans restarts (fixed, so results do not vary by version)
     segments_describe_z: float = 0.5  # |centroid z-score| from which a feature describes a segment
+    segments_log_features: tuple[str, ...] = ("revenue",)  # Pareto-skewed: log before scaling
     random_state: int = 0
 
 

@@ -12,7 +12,17 @@ above the memory the loaded frames already took.
 
 Peer figure: the same table (customer × source × lag × metric × both poolings) computed the
 way one writes it first, pandas ``groupby(...).apply`` calling the array kernels per group.
-The two must agree on every value (the largest difference is printed).
+The two must agree on every value (the largest difference is printed). The peer takes
+minutes per hundred customers here, so it runs on the first ``--peer-customers`` customers
+and kamlab is timed on that same subset for the speed-up, and once more at full size.
+
+Measured 2026-11-22 on the shared 2-core machine (load ~9, so wall ≫ CPU):
+
+    path                                 cust.   fc rows   wall s   CPU s  peak MB  +loaded
+    kamlab score, vectorised (full)      1,701  8,332,369   154.6    45.2    3,330      279
+    kamlab score, vectorised (subset)      200    977,387    14.9     3.9    3,051        0
+    peer: groupby-apply of the kernels     200    977,387   535.6   178.1    3,051        0
+    speed-up on the same data: 36.0x wall, 46.0x CPU; 38,400 values agree to 2.9e-11
 """
 
 from __future__ import annotations

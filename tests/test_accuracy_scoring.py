@@ -236,3 +236,18 @@ def test_unknown_metric_and_pooling_are_refused(actuals, forecasts):
         score(actuals, forecasts, metrics=["r2"])
     with pytest.raises(ValueError, match="pooling must be in"):
         score(actuals, forecasts, pooling="median")
+
+
+def test_no_actuals_at_all_scores_nothing_and_says_so(forecasts):
+    empty = pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype="string"),
+            "material_id": pd.Series(dtype="string"),
+            "period": pd.Series(dtype="period[M]"),
+            "quantity": pd.Series(dtype="float64"),
+        }
+    )
+    out = score(empty, forecasts)
+    assert out.empty
+    ex = out.attrs["excluded"]
+    assert ex.loc[ex["reason"] == "no actuals at all", "rows"].sum() > 0

@@ -16,7 +16,7 @@ import pandas as pd
 from kamlab.accuracy.lag import forecast_lag
 from kamlab.config import DEFAULTS
 
-__all__ = ["pair_forecasts", "score"]
+__all__ = ["pair_forecasts", "score", "score_pairs"]
 
 _A = DEFAULTS.accuracy
 _SERIES = ["customer_id", "material_id"]
@@ -423,7 +423,12 @@ def score_pairs(
     scales: pd.DataFrame | None = None,
     level: int = _A.challenge_level,
 ) -> pd.DataFrame:
-    """The aggregation step of :func:`score` on already paired points (see there)."""
+    """The aggregation step of :func:`score` on points from :func:`pair_forecasts`.
+
+    For callers that filter the pairs first (e.g. :func:`kamlab.accuracy.value_added` keeps
+    the points every step forecast). `scales` (customer_id, material_id, scale, scale_sq) is
+    needed for MASE/RMSSE; without it they come back NaN with a note.
+    """
     by = list(by)
     data = _attach(pairs, by, materials, customers)
     keys = [*by, "source", "lag"]

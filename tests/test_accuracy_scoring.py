@@ -251,3 +251,13 @@ def test_no_actuals_at_all_scores_nothing_and_says_so(forecasts):
     assert out.empty
     ex = out.attrs["excluded"]
     assert ex.loc[ex["reason"] == "no actuals at all", "rows"].sum() > 0
+
+
+def test_monthly_demand_output_with_its_attrs_is_accepted(actuals, forecasts):
+    # pandas cannot merge two frames whose attrs both hold DataFrames; kamlab strips them
+    tagged = actuals.copy()
+    tagged.attrs["excluded"] = pd.DataFrame({"reason": ["cancelled order line"], "rows": [1]})
+    fc = forecasts.copy()
+    fc.attrs["excluded"] = pd.DataFrame({"reason": ["x"], "rows": [2]})
+    pd.testing.assert_frame_equal(score(tagged, fc), score(actuals, forecasts))
+    assert "excluded" in tagged.attrs  # the input is left untouched

@@ -37,6 +37,16 @@ _METRICS = (
 )
 
 
+def _plain(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A view of `frame` without attrs: pandas' merge/concat fail comparing two attrs that
+    hold DataFrames (e.g. ``attrs["excluded"]`` of :func:`kamlab.demand.monthly_demand`)."""
+    if frame is None or not frame.attrs:
+        return frame
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
 def _require(frame: pd.DataFrame, columns: Sequence[str], name: str, func: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
@@ -109,6 +119,7 @@ def pair_forecasts(
     forecast of the source covers ("actual with no forecast").
     """
     func = "pair_forecasts"
+    actuals, forecasts, materials = _plain(actuals), _plain(forecasts), _plain(materials)
     _require(actuals, [*_SERIES, "period", "quantity"], "actuals", func)
     _require(
         forecasts, [*_SERIES, "snapshot_date", "period", "quantity", "source"], "forecasts", func
@@ -378,6 +389,7 @@ def score(
     >>> s[["lag", "pooling", "value", "n_points"]].to_string(index=False)
     ' lag     pooling  value  n_points\\n   1      volume   0.05         2\\n   1 series_mean   0.25         2'
     """
+    actuals, materials, customers = _plain(actuals), _plain(materials), _plain(customers)
     pooling = [pooling] if isinstance(pooling, str) else list(pooling)
     bad = [p for p in pooling if p not in _POOLINGS]
     if bad:
@@ -430,7 +442,7 @@ def score_pairs(
     needed for MASE/RMSSE; without it they come back NaN with a note.
     """
     by = list(by)
-    data = _attach(pairs, by, materials, customers)
+    data = _attach(_plain(pairs), by, _plain(materials), _plain(customers))
     keys = [*by, "source", "lag"]
     terms = _terms(data, scales, level)
     cols = list(terms.columns)

@@ -261,3 +261,10 @@ def test_monthly_demand_output_with_its_attrs_is_accepted(actuals, forecasts):
     fc.attrs["excluded"] = pd.DataFrame({"reason": ["x"], "rows": [2]})
     pd.testing.assert_frame_equal(score(tagged, fc), score(actuals, forecasts))
     assert "excluded" in tagged.attrs  # the input is left untouched
+
+
+def test_a_forecast_without_snapshot_date_is_counted_not_scored(actuals, forecasts):
+    fc = forecasts.copy()
+    fc.loc[0, "snapshot_date"] = pd.NaT
+    ex = pair_forecasts(actuals, fc).attrs["excluded"].set_index("reason")
+    assert ex.loc["snapshot date or target month missing", "rows"] == 1

@@ -109,8 +109,8 @@ def pair_forecasts(
 
     A target month in the actuals' range without an actual row is scored as actual 0 (no
     order = no demand; ``attrs["zero_filled"]`` counts such points per source). Left out and
-    counted in ``attrs["excluded"]`` (table, source, reason, rows, quantity): forecast
-    quantity missing; target month before the snapshot month; lag not scored; an earlier
+    counted in ``attrs["excluded"]`` (table, source, reason, rows, quantity): snapshot date
+    or target month missing; forecast quantity missing; target month before the snapshot month; lag not scored; an earlier
     snapshot of the same month superseded by a later one; a material whose lifecycle is in
     `exclude_lifecycle` (needs `materials`) or that is missing from `materials`; target month
     after the last actual month (`as_of`, default the last month in `actuals`: no actual
@@ -127,7 +127,7 @@ def pair_forecasts(
     lags = [int(x) for x in lags]
     bounds = [c for c in forecasts.columns if c.startswith(("lo_", "hi_"))]
     f = forecasts[[*_SERIES, "source", "snapshot_date", "period", "quantity", *bounds]]
-    f = f.assign(lag=forecast_lag(f["snapshot_date"], f["period"]).astype("int64"))
+    f = f.assign(lag=forecast_lag(f["snapshot_date"], f["period"]))
     drops: list[pd.DataFrame] = []
 
     def drop(mask: pd.Series, reason: str) -> None:
@@ -135,6 +135,8 @@ def pair_forecasts(
         drops.append(_excluded(f.loc[mask], reason))
         f = f.loc[~mask]
 
+    drop(f["lag"].isna(), "snapshot date or target month missing")
+    f = f.assign(lag=f["lag"].astype("int64"))
     drop(f["quantity"].isna(), "forecast quantity missing")
     drop(f["lag"] < 0, "target month before snapshot month")
     drop(~f["lag"].isin(lags), "lag not scored")

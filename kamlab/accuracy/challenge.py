@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamlab.accuracy.scoring import _plain
 from kamlab.config import DEFAULTS
 
 __all__ = ["challenge_list"]
@@ -88,6 +89,8 @@ def challenge_list(
     >>> out["reason"].iloc[0]
     'customer +45 % above statistical forecast and above the 80 % interval; +61 % vs same month last year'
     """
+    customer_forecasts, statistical = _plain(customer_forecasts), _plain(statistical)
+    actuals, prices = _plain(actuals), _plain(prices)
     lo_col, hi_col = f"lo_{level}", f"hi_{level}"
     missing = [c for c in ["forecast", lo_col, hi_col] if c not in statistical.columns]
     if missing:

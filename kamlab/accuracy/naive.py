@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from kamlab.accuracy.scoring import _plain
 from kamlab.config import DEFAULTS
 
 __all__ = ["naive_snapshots"]
@@ -53,7 +54,7 @@ def naive_snapshots(
     ...     ["period", "quantity"]].to_string(index=False)
     ' period  quantity\\n2024-04       6.0\\n2024-05       6.0'
     """
-    a = actuals[[*_SERIES, "period", "quantity"]]
+    a = _plain(actuals)[[*_SERIES, "period", "quantity"]]
     source = "seasonal naive" if seasonal else "naive"
     columns = [*_SERIES, "snapshot_date", "period", "quantity", "source"]
     if a.empty:

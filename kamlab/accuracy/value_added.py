@@ -7,7 +7,13 @@ from itertools import combinations
 
 import pandas as pd
 
-from kamlab.accuracy.scoring import _excluded, _naive_scales, pair_forecasts, score_pairs
+from kamlab.accuracy.scoring import (
+    _excluded,
+    _naive_scales,
+    _plain,
+    pair_forecasts,
+    score_pairs,
+)
 from kamlab.config import DEFAULTS
 
 __all__ = ["fva_league", "value_added"]
@@ -57,6 +63,7 @@ def value_added(
     """
     if metric not in _FACTOR:
         raise ValueError(f"value_added: metric must be one of {list(_FACTOR)}, got {metric!r}")
+    actuals, forecasts = _plain(actuals), _plain(forecasts)
     steps = list(steps)
     if len(steps) < 2:
         raise ValueError(f"value_added: steps needs at least two sources, got {steps}")
@@ -86,10 +93,7 @@ def value_added(
         scales=scales,
     )
     keys = [*by, "lag"]
-    wide = scored.pivot_table(
-        index=keys, columns="source", values="value", aggfunc="first", dropna=False, observed=True
-    )
-    wide = wide.reindex(columns=steps)
+    wide = scored.set_index([*keys, "source"])["value"].unstack("source").reindex(columns=steps)
     wide.columns = [f"error_{s}" for s in steps]
     n = scored.groupby(keys, dropna=False, observed=True)["n_points"].first().rename("n_points")
     out = pd.concat([n, wide], axis=1)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlab.accuracy.scoring import _attach, _plain, pair_forecasts, score_pairs
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["bias_alerts"]
 
@@ -96,5 +97,5 @@ def bias_alerts(
         ["alert", "_abs"], ascending=[False, False], ignore_index=True
     )
     out = out.drop(columns=["_abs", "source"])
-    out.attrs["excluded"] = pairs.attrs["excluded"]
+    out.attrs["excluded"] = Exclusions(pairs.attrs["excluded"])
     return out

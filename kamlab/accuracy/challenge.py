@@ -7,6 +7,7 @@ import pandas as pd
 
 from kamlab.accuracy.scoring import _plain
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["challenge_list"]
 
@@ -201,5 +202,5 @@ def challenge_list(
         "reason",
     ]
     out = m[cols]
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out

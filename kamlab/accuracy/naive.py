@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlab.accuracy.scoring import _plain
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["naive_snapshots"]
 
@@ -114,5 +115,5 @@ def naive_snapshots(
     )
     out = out[columns]
     if not ok.all():  # only then: two frames whose attrs hold DataFrames cannot be concatenated
-        out.attrs["excluded"] = excluded
+        out.attrs["excluded"] = Exclusions(excluded)
     return out

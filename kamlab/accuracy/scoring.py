@@ -15,6 +15,7 @@ import pandas as pd
 
 from kamlab.accuracy.lag import forecast_lag
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["pair_forecasts", "score", "score_pairs"]
 
@@ -199,7 +200,7 @@ def pair_forecasts(
         if any(not d.empty for d in drops)
         else pd.DataFrame(columns=["table", "source", "reason", "rows", "quantity"])
     )
-    pairs.attrs["excluded"] = excluded.astype({"rows": "int64", "quantity": "float64"})
+    pairs.attrs["excluded"] = Exclusions(excluded.astype({"rows": "int64", "quantity": "float64"}))
     pairs.attrs["zero_filled"] = zero_filled
     return pairs
 
@@ -421,7 +422,7 @@ def score(
         scales=scales,
         level=level,
     )
-    out.attrs["excluded"] = pairs.attrs["excluded"]
+    out.attrs["excluded"] = Exclusions(pairs.attrs["excluded"])
     out.attrs["zero_filled"] = pairs.attrs["zero_filled"]
     return out
 

@@ -15,6 +15,7 @@ from kamlab.accuracy.scoring import (
     score_pairs,
 )
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["fva_league", "value_added"]
 
@@ -101,7 +102,9 @@ def value_added(
         out[f"fva_{b}_vs_{a}"] = (out[f"error_{a}"] - out[f"error_{b}"]) * _FACTOR[metric]
     out = out.reset_index()
     nonempty = [e for e in excluded if not e.empty]
-    out.attrs["excluded"] = pd.concat(nonempty, ignore_index=True) if nonempty else excluded[0]
+    out.attrs["excluded"] = Exclusions(
+        pd.concat(nonempty, ignore_index=True) if nonempty else excluded[0]
+    )
     out.attrs["metric"] = metric
     return out
 

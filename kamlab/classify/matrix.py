@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlab.classify.abc import _require
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["account_criteria", "key_account_matrix"]
 
@@ -337,7 +338,7 @@ def account_criteria(
         outside = int((~revenue.index.astype("string").isin(ids)).sum())
         excluded.append(("demand", "customer not in customers: left out", outside))
     out = out.reset_index()
-    out.attrs["excluded"] = pd.DataFrame(excluded, columns=["table", "reason", "rows"]).astype(
-        {"rows": "int64"}
+    out.attrs["excluded"] = Exclusions(
+        pd.DataFrame(excluded, columns=["table", "reason", "rows"]).astype({"rows": "int64"})
     )
     return out

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["demand_pattern"]
 
@@ -128,11 +129,13 @@ def demand_pattern(
         },
         index=stats.index,
     ).reset_index()
-    out.attrs["excluded"] = pd.DataFrame(
-        {
-            "table": ["demand"],
-            "reason": ["missing value: month not observed, not counted as zero demand"],
-            "rows": [int((~observed).sum())],
-        }
+    out.attrs["excluded"] = Exclusions(
+        pd.DataFrame(
+            {
+                "table": ["demand"],
+                "reason": ["missing value: month not observed, not counted as zero demand"],
+                "rows": [int((~observed).sum())],
+            }
+        )
     )
     return out

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlab.classify.abc import _bare, _require
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["abc_xyz", "xyz"]
 
@@ -160,11 +161,13 @@ def abc_xyz(
     ).reset_index()
     out["abc_class"] = out["abc_class"].astype("string")
     out["xyz_class"] = out["xyz_class"].astype("string")
-    out.attrs["excluded"] = pd.DataFrame(
-        {
-            "table": ["abc_classes", "xyz_classes"],
-            "reason": ["item has no XYZ class", "item has no ABC class"],
-            "rows": [only_abc, only_xyz],
-        }
+    out.attrs["excluded"] = Exclusions(
+        pd.DataFrame(
+            {
+                "table": ["abc_classes", "xyz_classes"],
+                "reason": ["item has no XYZ class", "item has no ABC class"],
+                "rows": [only_abc, only_xyz],
+            }
+        )
     )
     return out

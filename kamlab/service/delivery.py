@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 from kamlab.service._common import (
     _complete,
     _excluded,
@@ -253,7 +254,7 @@ def delivery_performance(
         }
     ).loc[keep]
     out = out.reset_index(drop=True)
-    out.attrs["excluded"] = _excluded(excluded_rows)
+    out.attrs["excluded"] = Exclusions(_excluded(excluded_rows))
     out.attrs["parameters"] = {
         "as_of": as_of,
         "date_basis": date_basis,

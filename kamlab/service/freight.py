@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from kamlab.exclusions import Exclusions
 from kamlab.service._common import (
     _complete,
     _excluded,
@@ -147,5 +148,5 @@ def air_freight(
          "air_freight_cost", "air_freight_cost_missing", "net_value_delivered", "cost_share",
          "reason"]
     ].reset_index(drop=True)  # fmt: skip
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from kamlab.exclusions import Exclusions
 from kamlab.service._common import (
     _complete,
     _excluded,
@@ -152,15 +153,17 @@ def quality(
         [*by, "complaints", "rejected_quantity", "open_complaints", "open_age_mean_days",
          "open_age_max_days", "delivered_quantity", "ppm", "reason"]
     ].reset_index(drop=True)  # fmt: skip
-    out.attrs["excluded"] = _excluded(
-        [
-            (
-                "complaints",
-                "opened after as_of",
-                int(future.sum()),
-                float(complaints.loc[future, "rejected_quantity"].sum()),
-            ),
-            *dropped,
-        ]  # fmt: skip
+    out.attrs["excluded"] = Exclusions(
+        _excluded(
+            [
+                (
+                    "complaints",
+                    "opened after as_of",
+                    int(future.sum()),
+                    float(complaints.loc[future, "rejected_quantity"].sum()),
+                ),
+                *dropped,
+            ]  # fmt: skip
+        )
     )
     return out

@@ -77,6 +77,9 @@ class ForecastSettings:
     min_seasonal_history: int = 24  # months of history before a seasonal model is tried
     backtest_origins: int = 24  # rolling origins (months) kept for accuracy scoring
     backtest_max_lag: int = 6
+    min_history: int = 3  # months since the first demand before a model is fitted (else: mean)
+    phaseout_months: int = 6  # a phase-out material's forecast tapers to zero over this many
+    chunk_size: int = 1000  # series per parallel task (amortises process start-up)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,24 @@ class AccuracySettings:
     challenge_level: int = 80  # customer forecast outside this statistical interval -> challenge
     challenge_deviation: float = 0.30  # or deviating more than 30 % from the statistical forecast
     challenge_last_year_deviation: float = 0.50  # or more than 50 % from last year's actuals
+    metrics: tuple[str, ...] = (  # metrics score() reports by default
+        "mae",
+        "rmse",
+        "mape",
+        "smape",
+        "wape",
+        "accuracy",
+        "bias",
+        "mase",
+        "rmsse",
+    )
+    pooling: tuple[str, ...] = ("volume", "series_mean")  # how score() pools across series
+    season_length: int = 12  # m of the seasonal-naive scale of MASE / RMSSE (1 if too short)
+    exclude_lifecycle: tuple[str, ...] = ("phase-out",)  # forecasts for these are not scored
+    trend_months: int = 24  # target months shown by accuracy_trend
+    fva_metric: str = "wape"  # error compared across steps by value_added
+    fva_steps: tuple[str, ...] = ("naive", "customer", "statistical")  # forecast process order
+    bias_lags: tuple[int, ...] = (1,)  # lags at which bias_alerts tracks the signal
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,7 @@ class ClassifySettings:
 
     abc_cutoffs: tuple[float, float] = (0.80, 0.95)  # cumulative revenue share closing A and B
     xyz_cutoffs: tuple[float, float] = (0.5, 1.0)  # coefficient of variation closing X and Y
+    xyz_window: int = 12  # months of demand (ending at `end`) whose CV decides XYZ
     adi_cutoff: float = 1.32  # Syntetos-Boylan
     cv2_cutoff: float = 0.49
     matrix_threshold: float = 0.5  # score (0-1) dividing high from low on both matrix axes
@@ -116,7 +138,12 @@ class ClassifySettings:
             "complaints": 0.20,
         }
     )
-    segments_k_range: tuple[int, int] = (2, 6)
+    # matrix criteria where a lower raw value is better (ranked in reverse before scaling)
+    lower_is_better: tuple[str, ...] = ("payment_behaviour", "complaints", "days_beyond_terms")
+    criteria_months: int = 12  # account_criteria: revenue window; growth = it vs the one before
+    segments_k_range: tuple[int, int] = (2, 6)  # KMeans k tried, inclusive; best silhouette wins
+    segments_n_init: int = 10  # KMeans restarts (fixed, so results do not vary by version)
+    segments_describe_z: float = 0.5  # |centroid z-score| from which a feature describes a segment
     random_state: int = 0
 
 
@@ -139,6 +166,11 @@ class ReceivablesSettings:
     history_months: int = 12
     late_days: int = 30  # late-payment risk: paid more than this many days after due date
     credit_warning: float = 0.9  # utilisation above this is amber, above 1 red
+    dso_simple_months: int = 3  # simple DSO: receivables / sales of the last 3 months x days
+    dso_countback_months: int = 24  # countback DSO walks back at most this many months
+    top_overdue: int = 10  # invoices listed per currency in the top-overdue table
+    write_off_loss_rate: float = 1.0  # provision matrix: share of the last bucket (>120) lost
+    random_state: int = 0  # late-payment model
 
 
 @dataclass(frozen=True)

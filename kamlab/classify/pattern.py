@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ def demand_pattern(
     value: str = "quantity",
     adi_cutoff: float = _C.adi_cutoff,
     cv2_cutoff: float = _C.cv2_cutoff,
+    count_from: Literal["first_demand", "start"] = "first_demand",
 ) -> pd.DataFrame:
     """ADI, CV² and demand pattern of each series in a tidy monthly demand frame.
 
@@ -29,19 +31,24 @@ def demand_pattern(
 
         ADI = n / n_{+}, \\qquad CV^2 = (\\sigma_{+} / \\mu_{+})^2
 
-    where *n* counts the months from the series' first non-zero month to its last month
-    (months without demand must be present as zeros, see :func:`kamlab.demand.fill_months`),
-    *n₊* the months with demand, and σ₊, μ₊ the population standard deviation and mean of the
-    non-zero sizes. Pattern: smooth (ADI < 1.32, CV² < 0.49), erratic (ADI < 1.32,
-    CV² ≥ 0.49), intermittent (ADI ≥ 1.32, CV² < 0.49), lumpy (both high); a cut-off value
-    itself belongs to the high side. A series without any demand gets ``"no demand"`` and
-    NaN ADI/CV². Negative values are treated as zero demand.
+    where *n* counts the months from the series' first non-zero month (``count_from=
+    "first_demand"``, DOMAIN.md) or its first observed month (``"start"``) to its last
+    observed month, *n₊* the months with demand, and σ₊, μ₊ the population standard deviation
+    and mean of the non-zero sizes. A month inside that span without a row is a month without
+    orders and counts as zero demand; a row whose value is NaN is a month *not observed* (e.g.
+    a series that ends early) and is not counted at all — those rows are reported in
+    ``result.attrs["excluded"]``. Negative values are treated as zero demand.
+
+    Pattern: smooth (ADI < 1.32, CV² < 0.49), erratic (ADI < 1.32, CV² ≥ 0.49), intermittent
+    (ADI ≥ 1.32, CV² < 0.49), lumpy (both high); a cut-off value itself belongs to the high
+    side. A series without any demand gets ``"no demand"`` and NaN ADI/CV².
 
     Source: Syntetos, Boylan & Croston (2005), "On the categorization of demand patterns",
     JORS 56(5); cut-offs 1.32 / 0.49 as there. Definition as in ../shared/DOMAIN.md.
 
     Returns one row per series: keys, ``months`` (n), ``demand_months`` (n₊), ``adi``,
-    ``cv2``, ``pattern``.
+    ``cv2``, ``pattern``. Rows are first summed per `keys` and month, so a customer ×
+    material frame gives per-customer patterns with ``keys=["customer_id"]``.
 
     >>> d = pd.DataFrame({"customer_id": "C", "material_id": "M",
     ...                   "period": pd.period_range("2024-01", periods=6, freq="M"),
@@ -49,43 +56,73 @@ def demand_pattern(
     >>> r = demand_pattern(d).iloc[0]
     >>> print(round(float(r.adi), 3), float(r.cv2), r.pattern)
     1.667 0.0 intermittent
+    >>> print(float(demand_pattern(d, count_from="start").adi.iloc[0]))
+    2.0
     """
+    if count_from not in ("first_demand", "start"):
+        raise ValueError(
+            f"demand_pattern: count_from must be 'first_demand' or 'start', got {count_from!r}"
+        )
     keys = list(keys)
-    frame = demand[[*keys, period, value]].sort_values([*keys, period])
-    qty = frame[value].to_numpy(dtype="float64")
+    frame = demand[[*keys, period, value]]
+    if frame.duplicated([*keys, period]).any():  # e.g. per customer from customer×material
+        frame = frame.groupby([*keys, period], observed=True, as_index=False)[value].sum(
+            min_count=1
+        )
+    qty = frame[value].to_numpy(dtype="float64", na_value=np.nan)
+    ordinal = pd.PeriodIndex(frame[period]).asi8.astype("float64")
+    observed = ~np.isnan(qty)
     positive = qty > 0
-    # months are counted from the series' first non-zero month on
-    seen = (
-        pd.Series(positive, index=frame.index)
-        .groupby([frame[k] for k in keys], observed=True, sort=False)
-        .cummax()
+    work = pd.DataFrame(
+        {
+            "_pos": positive,
+            "_pos_ord": np.where(positive, ordinal, np.nan),
+            "_obs_ord": np.where(observed, ordinal, np.nan),
+            "_size": np.where(positive, qty, np.nan),
+        },
+        index=frame.index,
     )
-    frame = frame.assign(
-        _active=seen.to_numpy(), _pos=positive, _size=np.where(positive, qty, np.nan)
-    )
-    stats = frame.groupby(keys, observed=True, sort=True).agg(
-        months=("_active", "sum"),
+    grouped = work.groupby([frame[k] for k in keys], observed=True, sort=True)
+    start_column = "_pos_ord" if count_from == "first_demand" else "_obs_ord"
+    start = grouped[start_column].transform("min").to_numpy()
+    last = grouped["_obs_ord"].transform("max").to_numpy()
+    # a NaN row inside [start, last] is an unobserved month: it shortens the span
+    work["_gap"] = ~observed & (ordinal >= start) & (ordinal <= last)
+    grouped = work.groupby([frame[k] for k in keys], observed=True, sort=True)
+    stats = grouped.agg(
+        first=(start_column, "min"),
+        last=("_obs_ord", "max"),
         demand_months=("_pos", "sum"),
+        unobserved=("_gap", "sum"),
         mean_size=("_size", "mean"),
-        std_size=("_size", lambda s: s.std(ddof=0)),
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        adi = stats["months"] / stats["demand_months"]
-        cv2 = (stats["std_size"] / stats["mean_size"]) ** 2
-    adi = adi.where(stats["demand_months"] > 0)
-    cv2 = cv2.where(stats["demand_months"] > 0)
+    stats["std_size"] = grouped["_size"].std(ddof=0)
+    months = (stats["last"] - stats["first"] + 1 - stats["unobserved"]).fillna(0)
+    has_demand = stats["demand_months"] > 0
+    adi = (months / stats["demand_months"]).where(has_demand)
+    cv2 = ((stats["std_size"] / stats["mean_size"]) ** 2).where(has_demand)
     high_adi = adi >= adi_cutoff
     high_cv2 = cv2 >= cv2_cutoff
     pattern = np.select(
-        [
-            stats["demand_months"] == 0,
-            ~high_adi & ~high_cv2,
-            ~high_adi & high_cv2,
-            high_adi & ~high_cv2,
-        ],
+        [~has_demand, ~high_adi & ~high_cv2, ~high_adi & high_cv2, high_adi & ~high_cv2],
         ["no demand", "smooth", "erratic", "intermittent"],
         default="lumpy",
     )
-    out = stats[["months", "demand_months"]].astype("int64").assign(adi=adi, cv2=cv2)
-    out["pattern"] = pd.array(pattern, dtype="string")
-    return out.reset_index()
+    out = pd.DataFrame(
+        {
+            "months": months.astype("int64"),
+            "demand_months": stats["demand_months"].astype("int64"),
+            "adi": adi.astype("float64"),
+            "cv2": cv2.astype("float64"),
+            "pattern": pd.array(pattern, dtype="string"),
+        },
+        index=stats.index,
+    ).reset_index()
+    out.attrs["excluded"] = pd.DataFrame(
+        {
+            "table": ["demand"],
+            "reason": ["missing value: month not observed, not counted as zero demand"],
+            "rows": [int((~observed).sum())],
+        }
+    )
+    return out

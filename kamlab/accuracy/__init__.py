@@ -1,0 +1,56 @@
+"""Forecast accuracy: error metrics, lag, scoring tables, value added, bias and the challenge list.
+
+One concept per module: :mod:`~kamlab.accuracy.metrics` (array kernels),
+:mod:`~kamlab.accuracy.lag` (THE lag definition), :mod:`~kamlab.accuracy.scoring` (pair
+forecasts with actuals and score them by group × source × lag), and the KAM views built on
+it. This package never imports :mod:`kamlab.forecast`: statistical backtests arrive as
+frames shaped like customer forecasts.
+"""
+
+from kamlab.accuracy.bias import bias_alerts
+from kamlab.accuracy.challenge import challenge_list
+from kamlab.accuracy.lag import forecast_lag
+from kamlab.accuracy.metrics import (
+    accuracy,
+    bias,
+    coverage,
+    mae,
+    mape,
+    mase,
+    pinball_loss,
+    rmse,
+    rmsse,
+    smape,
+    tracking_signal,
+    wape,
+    winkler_score,
+)
+from kamlab.accuracy.naive import naive_snapshots
+from kamlab.accuracy.scoring import pair_forecasts, score
+from kamlab.accuracy.trend import accuracy_trend
+from kamlab.accuracy.value_added import fva_league, value_added
+
+__all__ = [
+    "accuracy",
+    "accuracy_trend",
+    "bias",
+    "bias_alerts",
+    "challenge_list",
+    "coverage",
+    "forecast_lag",
+    "fva_league",
+    "mae",
+    "mape",
+    "mase",
+    "naive_snapshots",
+    "pair_forecasts",
+    "pinball_loss",
+    "rmse",
+    "rmsse",
+    "score",
+    "smape",
+    "tracking_signal",
+    "value_added",
+    "wape",
+    "winkler_score",
+]

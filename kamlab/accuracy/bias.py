@@ -1,0 +1,100 @@
+"""Bias alerts: series whose forecasts sit persistently above or below demand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from kamlab.accuracy.scoring import _attach, pair_forecasts, score_pairs
+from kamlab.config import DEFAULTS
+
+__all__ = ["bias_alerts"]
+
+_A = DEFAULTS.accuracy
+
+
+def bias_alerts(
+    actuals: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    *,
+    by: Sequence[str] = ("customer_id", "material_id"),
+    source: str = "customer",
+    lags: Sequence[int] = _A.bias_lags,
+    window: int = _A.tracking_signal_window,
+    limit: float = _A.tracking_signal_limit,
+    as_of: pd.Period | str | None = None,
+    materials: pd.DataFrame | None = None,
+    customers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Tracking signal of `source`'s forecasts per group and lag over the last `window` months.
+
+    .. math:: TS = \\frac{\\sum_t (y_t - f_t)}{MAD}
+
+    over the target months (as_of − window, as_of] (`as_of` default: the last actual month),
+    :func:`kamlab.accuracy.tracking_signal` (Brown 1959). |TS| > `limit` (default 4, from
+    ``AccuracySettings``) flags persistent bias: with a 6-month window it takes errors of
+    mostly one sign. TS > 0 means actuals above forecast (**under-forecast**), TS < 0
+    **over-forecast**. The size is given both as relative bias Σ(f − y)/Σy
+    (:func:`kamlab.accuracy.bias`, + = over) and as the quantity Σ(f − y).
+
+    Returns *by, lag, n_points, tracking_signal, bias, bias_quantity, alert (bool),
+    direction ("over-forecast" / "under-forecast" / "none"), sorted alerts first by |TS|.
+    Pairing exclusions are in ``attrs["excluded"]``.
+
+    >>> actuals = pd.DataFrame({"customer_id": "C1", "material_id": "M1",
+    ...     "period": pd.period_range("2024-01", periods=6, freq="M"), "quantity": 10.0})
+    >>> fc = pd.DataFrame({"customer_id": "C1", "material_id": "M1", "source": "customer",
+    ...     "snapshot_date": pd.period_range("2023-12", periods=6, freq="M").to_timestamp(),
+    ...     "period": pd.period_range("2024-01", periods=6, freq="M"), "quantity": 13.0})
+    >>> r = bias_alerts(actuals, fc).iloc[0]
+    >>> float(r["tracking_signal"]), float(r["bias"]), bool(r["alert"]), r["direction"]
+    (-6.0, 0.3, True, 'over-forecast')
+    """
+    last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
+    first = last - (window - 1)
+    fc = forecasts[
+        (forecasts["source"] == source)
+        & (forecasts["period"] >= first)
+        & (forecasts["period"] <= last)
+    ]
+    pairs = pair_forecasts(actuals, fc, lags=lags, materials=materials, as_of=last)
+    keys = [*by, "source", "lag"]
+    scored = score_pairs(
+        pairs,
+        by=by,
+        metrics=["tracking_signal", "bias"],
+        pooling=["volume"],
+        materials=materials,
+        customers=customers,
+    )
+    wide = scored.pivot_table(
+        index=keys, columns="metric", values="value", aggfunc="first", dropna=False, observed=True
+    )
+    n = scored.groupby(keys, dropna=False, observed=True)["n_points"].first()
+    data = _attach(pairs, by, materials, customers)
+    qty = (
+        (data["forecast"] - data["actual"])
+        .groupby([data[k] for k in keys], dropna=False, observed=True)
+        .sum()
+    )
+    out = pd.DataFrame(
+        {
+            "n_points": n,
+            "tracking_signal": wide["tracking_signal"],
+            "bias": wide["bias"],
+            "bias_quantity": qty.reindex(n.index),
+        }
+    ).reset_index()
+    ts = out["tracking_signal"]
+    out["alert"] = ts.abs() > limit
+    out["direction"] = np.where(
+        ~out["alert"], "none", np.where(ts < 0, "over-forecast", "under-forecast")
+    )
+    out = out.assign(_abs=ts.abs()).sort_values(
+        ["alert", "_abs"], ascending=[False, False], ignore_index=True
+    )
+    out = out.drop(columns=["_abs", "source"])
+    out.attrs["excluded"] = pairs.attrs["excluded"]
+    return out

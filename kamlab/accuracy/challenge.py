@@ -1,0 +1,202 @@
+"""The challenge list: which of the forecasts a customer just sent to question, and why."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kamlab.config import DEFAULTS
+
+__all__ = ["challenge_list"]
+
+_A = DEFAULTS.accuracy
+_SERIES = ["customer_id", "material_id"]
+
+
+def _pct(x: pd.Series) -> pd.Series:
+    """+45 % / -30 % style text of a fraction."""
+    r = (x * 100).round().astype("Int64")
+    return np.where(r >= 0, "+", "-") + r.abs().astype("string") + " %"
+
+
+def _prices(
+    actuals: pd.DataFrame, prices: pd.DataFrame | None, last: pd.Period
+) -> tuple[pd.DataFrame, list[str]]:
+    """Unit price and its join keys: `prices` if given, else net_value / quantity, 12 months to `last`."""
+    if prices is not None:
+        keys = [k for k in _SERIES if k in prices.columns]
+        cols = [*keys, "price", *(["currency"] if "currency" in prices else [])]
+        return prices[cols], keys
+    if "net_value" not in actuals.columns:
+        raise ValueError("challenge_list: pass `prices` or actuals with net_value (and quantity)")
+    recent = actuals[(actuals["period"] > last - 12) & (actuals["period"] <= last)]
+    cur = ["currency"] if "currency" in recent.columns else []
+    g = recent.groupby([*_SERIES, *cur], observed=True)[["net_value", "quantity"]].sum()
+    g = g[g["quantity"] > 0]
+    return (g["net_value"] / g["quantity"]).rename("price").reset_index(), _SERIES
+
+
+def challenge_list(
+    customer_forecasts: pd.DataFrame,
+    statistical: pd.DataFrame,
+    actuals: pd.DataFrame,
+    *,
+    prices: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | str | None = None,
+    level: int = _A.challenge_level,
+    deviation: float = _A.challenge_deviation,
+    last_year_deviation: float = _A.challenge_last_year_deviation,
+) -> pd.DataFrame:
+    """Forecast figures of each customer's latest snapshot that deserve a question, by value at stake.
+
+    For each customer, the latest snapshot with snapshot_date ≤ `as_of` (default: the latest
+    in `customer_forecasts`) is compared, per material and target month after the snapshot
+    month, with kamlab's statistical forecast `statistical` (customer_id, material_id,
+    period, forecast, lo_<level>, hi_<level>) and with the actual demand of the same month a
+    year earlier (`actuals`: monthly demand). A figure *c* is flagged when
+
+    * it lies outside the statistical `level` % prediction interval, or
+    * |c − s| / s > `deviation` (s = statistical point forecast; s = 0 with c > 0 counts), or
+    * |c − y₋₁₂| / y₋₁₂ > `last_year_deviation` (y₋₁₂ = 0 with c > 0 counts; no such row
+      within the actuals' range = 0).
+
+    Value at stake = |c − s| × unit price, the price from `prices` (customer_id?,
+    material_id, price[, currency]) or else net_value / quantity of the series over the 12
+    months to `as_of` (default: the last actual month). No price: value_at_stake is NaN and
+    the row sorts last. The list is sorted by value at stake, largest first (compare within one currency: the
+    ``currency`` column says which); ``rank`` numbers the rows within each customer.
+    ``reason`` says it in words, e.g. "customer +45 % above statistical forecast and above
+    the 80 % interval; +60 % vs same month last year". Figures without a statistical
+    forecast are not assessed and are counted in ``attrs["excluded"]``.
+
+    Returns customer_id, material_id, snapshot_date, period, customer_forecast,
+    statistical_forecast, lo, hi, last_year, deviation, last_year_deviation, price,
+    currency, value_at_stake, rank, reason.
+
+    >>> cf = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M2"],
+    ...     "snapshot_date": pd.Timestamp("2024-06-10"), "period": pd.Period("2024-07", "M"),
+    ...     "quantity": [145.0, 100.0]})
+    >>> stat = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M2"],
+    ...     "period": pd.Period("2024-07", "M"), "forecast": 100.0, "lo_80": 80.0, "hi_80": 120.0})
+    >>> act = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M2"],
+    ...     "period": pd.Period("2023-07", "M"), "quantity": [90.0, 100.0],
+    ...     "net_value": [900.0, 1000.0], "currency": "EUR"})
+    >>> out = challenge_list(cf, stat, act, prices=pd.DataFrame({"material_id": ["M1", "M2"],
+    ...     "price": [10.0, 10.0]}))
+    >>> out[["material_id", "value_at_stake"]].to_string(index=False)
+    'material_id  value_at_stake\\n         M1           450.0'
+    >>> out["reason"].iloc[0]
+    'customer +45 % above statistical forecast and above the 80 % interval; +61 % vs same month last year'
+    """
+    lo_col, hi_col = f"lo_{level}", f"hi_{level}"
+    missing = [c for c in ["forecast", lo_col, hi_col] if c not in statistical.columns]
+    if missing:
+        raise ValueError(f"challenge_list: statistical lacks column(s) {missing}")
+    cf = customer_forecasts
+    if as_of is not None:
+        cf = cf[cf["snapshot_date"] <= pd.Timestamp(as_of)]
+    latest = cf.groupby("customer_id", observed=True)["snapshot_date"].transform("max")
+    cf = cf[(cf["snapshot_date"] == latest)]
+    cf = cf[cf["period"] > cf["snapshot_date"].dt.to_period("M")]
+    cf = cf[[*_SERIES, "snapshot_date", "period", "quantity"]].rename(
+        columns={"quantity": "customer_forecast"}
+    )
+    stat = statistical[[*_SERIES, "period", "forecast", lo_col, hi_col]].rename(
+        columns={"forecast": "statistical_forecast", lo_col: "lo", hi_col: "hi"}
+    )
+    m = cf.merge(stat, on=[*_SERIES, "period"], how="left")
+    no_stat = m["statistical_forecast"].isna()
+    excluded = pd.DataFrame(
+        {
+            "table": ["customer_forecasts"],
+            "reason": ["no statistical forecast for the series and month"],
+            "rows": [int(no_stat.sum())],
+            "quantity": [float(m.loc[no_stat, "customer_forecast"].sum())],
+        }
+    )
+    m = m[~no_stat]
+    # actuals a year before the target month; inside the actuals' range a missing row is 0
+    ly = actuals[[*_SERIES, "period", "quantity"]].assign(period=actuals["period"] + 12)
+    m = m.merge(ly.rename(columns={"quantity": "last_year"}), on=[*_SERIES, "period"], how="left")
+    in_range = (m["period"] - 12 >= actuals["period"].min()) & (
+        m["period"] - 12 <= actuals["period"].max()
+    )
+    m["last_year"] = m["last_year"].mask(in_range & m["last_year"].isna(), 0.0)
+
+    c, s, y = m["customer_forecast"], m["statistical_forecast"], m["last_year"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dev = (c - s) / s
+        dev_ly = (c - y) / y
+    dev = dev.where(s != 0, np.where(c > 0, np.inf, 0.0))
+    dev_ly = dev_ly.where(y != 0, np.where(c > 0, np.inf, 0.0)).where(y.notna())
+    above, below = c > m["hi"], c < m["lo"]
+    flag_int = above | below
+    flag_dev = dev.abs() > deviation
+    flag_ly = dev_ly.abs() > last_year_deviation
+    m = m.assign(
+        deviation=dev.replace([np.inf], np.nan),
+        last_year_deviation=dev_ly.replace([np.inf], np.nan),
+    )
+    keep = (flag_int | flag_dev | flag_ly.fillna(False)).to_numpy()
+    m, above, below = m[keep], above[keep], below[keep]
+    flag_int, flag_dev, flag_ly = flag_int[keep], flag_dev[keep], flag_ly.fillna(False)[keep]
+    dev, dev_ly = dev[keep], dev_ly[keep]
+
+    side = pd.Series(np.where(dev >= 0, "above", "below"), index=m.index)
+    stat_txt = np.where(
+        m["statistical_forecast"] == 0,
+        "customer forecasts "
+        + m["customer_forecast"].round().astype("Int64").astype("string")
+        + " where the statistical forecast is 0",
+        "customer "
+        + pd.Series(_pct(dev.where(np.isfinite(dev), 0.0)), index=m.index)
+        + " "
+        + side
+        + " statistical forecast",
+    )
+    int_txt = np.where(above, f" and above the {level} % interval", "")
+    int_txt = np.where(below, f" and below the {level} % interval", int_txt)
+    stat_part = pd.Series(stat_txt, index=m.index) + int_txt
+    ly_txt = np.where(
+        m["last_year"] == 0,
+        "nothing ordered in the same month last year",
+        pd.Series(_pct(dev_ly.where(np.isfinite(dev_ly), 0.0)), index=m.index).astype("string")
+        + " vs same month last year",
+    )
+    ly_part = pd.Series(ly_txt, index=m.index)
+    stat_flag = (flag_int | flag_dev).to_numpy()
+    reason = np.where(
+        stat_flag & flag_ly.to_numpy(),
+        stat_part + "; " + ly_part,
+        np.where(stat_flag, stat_part, "customer " + ly_part),
+    )
+    m["reason"] = pd.Series(reason, index=m.index, dtype="string")
+
+    last = actuals["period"].max() if as_of is None else pd.Timestamp(as_of).to_period("M")
+    price, keys = _prices(actuals, prices, last)
+    m = m.merge(price, on=keys, how="left")
+    if "currency" not in m.columns:
+        m["currency"] = pd.NA
+    m["value_at_stake"] = (m["customer_forecast"] - m["statistical_forecast"]).abs() * m["price"]
+    m = m.sort_values("value_at_stake", ascending=False, na_position="last", ignore_index=True)
+    m["rank"] = m.groupby("customer_id", observed=True).cumcount() + 1
+    cols = [
+        *_SERIES,
+        "snapshot_date",
+        "period",
+        "customer_forecast",
+        "statistical_forecast",
+        "lo",
+        "hi",
+        "last_year",
+        "deviation",
+        "last_year_deviation",
+        "price",
+        "currency",
+        "value_at_stake",
+        "rank",
+        "reason",
+    ]
+    out = m[cols]
+    out.attrs["excluded"] = excluded
+    return out

@@ -1,0 +1,510 @@
+"""Score forecast snapshots against actual demand, per lag, at any grouping, with two poolings.
+
+Every figure comes from one vectorised pass: forecasts are paired with actuals once
+(:func:`pair_forecasts`), per-point error terms are summed by group, and each metric is
+formed from those sums, so the same definitions as the array kernels in
+:mod:`kamlab.accuracy.metrics` hold (the tests check the two agree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from kamlab.accuracy.lag import forecast_lag
+from kamlab.config import DEFAULTS
+
+__all__ = ["pair_forecasts", "score"]
+
+_A = DEFAULTS.accuracy
+_SERIES = ["customer_id", "material_id"]
+_POOLINGS = ("volume", "series_mean")
+_METRICS = (
+    "mae",
+    "rmse",
+    "mape",
+    "smape",
+    "wape",
+    "accuracy",
+    "bias",
+    "mase",
+    "rmsse",
+    "tracking_signal",
+    "coverage",
+    "winkler_score",
+)
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], name: str, func: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{func}: {name} lacks column(s) {missing}; has {list(frame.columns)}")
+
+
+def _excluded(rows: pd.DataFrame, reason: str, table: str = "forecasts") -> pd.DataFrame:
+    """One row per source: how many rows (and how much quantity) left out for `reason`."""
+    if rows.empty:
+        return pd.DataFrame(columns=["table", "source", "reason", "rows", "quantity"])
+    out = rows.groupby("source", observed=True, sort=True).agg(
+        rows=("quantity", "size"), quantity=("quantity", "sum")
+    )
+    return out.reset_index().assign(table=table, reason=reason)[
+        ["table", "source", "reason", "rows", "quantity"]
+    ]
+
+
+def _naive_scales(actuals: pd.DataFrame, season_length: int) -> pd.DataFrame:
+    """Per series: in-sample mean |y_t − y_{t−m}| and mean (y_t − y_{t−m})², m = 12 or 1 if short."""
+    a = actuals[[*_SERIES, "period", "quantity"]].dropna(subset=["quantity"])
+    a = a.assign(_month=a["period"].array.asi8)
+    n = a.groupby(_SERIES, observed=True).size().rename("_n")
+    parts = []
+    for m in {season_length, 1}:
+        prev = a[[*_SERIES, "_month", "quantity"]].assign(_month=a["_month"] + m)
+        d = a.merge(prev, on=[*_SERIES, "_month"], suffixes=("", "_prev"))
+        diff = d["quantity"] - d["quantity_prev"]
+        parts.append(
+            d.assign(_abs=diff.abs(), _sq=diff**2, _m=m)
+            .groupby([*_SERIES, "_m"], observed=True)[["_abs", "_sq"]]
+            .mean()
+            .reset_index()
+        )
+    diffs = pd.concat(parts, ignore_index=True)
+    n = n.reset_index()
+    n["_m"] = np.where(n["_n"] > season_length, season_length, 1)
+    return n.merge(diffs, on=[*_SERIES, "_m"], how="left")[[*_SERIES, "_abs", "_sq"]].rename(
+        columns={"_abs": "scale", "_sq": "scale_sq"}
+    )
+
+
+def pair_forecasts(
+    actuals: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    *,
+    lags: Sequence[int] = _A.lags,
+    materials: pd.DataFrame | None = None,
+    exclude_lifecycle: Sequence[str] = _A.exclude_lifecycle,
+    as_of: pd.Period | str | None = None,
+) -> pd.DataFrame:
+    """Each scorable forecast figure beside its actual: the points every accuracy figure uses.
+
+    `actuals` is monthly demand (:func:`kamlab.demand.monthly_demand`: customer_id,
+    material_id, period, quantity); `forecasts` is long: customer_id, material_id,
+    snapshot_date, period, quantity, source (customer / statistical / naive / ...), optionally
+    lo_<level>/hi_<level> interval bounds. Returns customer_id, material_id, source,
+    snapshot_date, period, lag (:func:`kamlab.accuracy.forecast_lag`), forecast, actual
+    (and any interval columns).
+
+    A target month in the actuals' range without an actual row is scored as actual 0 (no
+    order = no demand; ``attrs["zero_filled"]`` counts such points per source). Left out and
+    counted in ``attrs["excluded"]`` (table, source, reason, rows, quantity): forecast
+    quantity missing; target month before the snapshot month; lag not scored; an earlier
+    snapshot of the same month superseded by a later one; a material whose lifecycle is in
+    `exclude_lifecycle` (needs `materials`) or that is missing from `materials`; target month
+    after the last actual month (`as_of`, default the last month in `actuals`: no actual
+    yet) or before the first; an actual row whose quantity is NaN (unknown, not zero); and,
+    per source, actual demand (> 0) of a customer the source forecasts that no scored
+    forecast of the source covers ("actual with no forecast").
+    """
+    func = "pair_forecasts"
+    _require(actuals, [*_SERIES, "period", "quantity"], "actuals", func)
+    _require(
+        forecasts, [*_SERIES, "snapshot_date", "period", "quantity", "source"], "forecasts", func
+    )
+    lags = [int(x) for x in lags]
+    bounds = [c for c in forecasts.columns if c.startswith(("lo_", "hi_"))]
+    f = forecasts[[*_SERIES, "source", "snapshot_date", "period", "quantity", *bounds]]
+    f = f.assign(lag=forecast_lag(f["snapshot_date"], f["period"]).astype("int64"))
+    drops: list[pd.DataFrame] = []
+
+    def drop(mask: pd.Series, reason: str) -> None:
+        nonlocal f
+        drops.append(_excluded(f.loc[mask], reason))
+        f = f.loc[~mask]
+
+    drop(f["quantity"].isna(), "forecast quantity missing")
+    drop(f["lag"] < 0, "target month before snapshot month")
+    drop(~f["lag"].isin(lags), "lag not scored")
+    snap_month = f["snapshot_date"].dt.to_period("M")
+    latest = (
+        f.assign(_sm=snap_month)
+        .groupby([*_SERIES, "source", "_sm", "period"], observed=True)["snapshot_date"]
+        .transform("max")
+    )
+    drop(f["snapshot_date"] < latest, "earlier snapshot of the same month superseded")
+    if materials is not None:
+        life = materials.set_index("material_id")["lifecycle"] if "lifecycle" in materials else None
+        known = f["material_id"].isin(materials["material_id"])
+        drop(~known, "material not in materials table")
+        if life is not None and len(exclude_lifecycle):
+            lc = f["material_id"].map(life)
+            for status in exclude_lifecycle:
+                drop(lc == status, f"{status} material")
+    first = actuals["period"].min()
+    last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
+    if pd.isna(first):
+        drop(pd.Series(True, index=f.index), "no actuals at all")
+    else:
+        drop(f["period"] > last, "no actual yet (target month after last actual month)")
+        drop(f["period"] < first, "target month before first actual month")
+
+    a = actuals.loc[actuals["period"] <= last, [*_SERIES, "period", "quantity"]]
+    a = a.rename(columns={"quantity": "actual"}).assign(_row=True)
+    f = f.merge(a, on=[*_SERIES, "period"], how="left")
+    drop(f["_row"].notna() & f["actual"].isna(), "actual quantity missing (NaN)")
+    pairs = f.drop(columns="_row").rename(columns={"quantity": "forecast"})
+    a = a.dropna(subset=["actual"])
+    zero = pairs["actual"].isna()
+    zero_filled = (
+        pairs.loc[zero].groupby("source", observed=True).size().rename("rows").reset_index()
+    )
+    pairs["actual"] = pairs["actual"].fillna(0.0)
+
+    # actual demand that a source forecasts no figure for (customers the source covers)
+    if not pairs.empty:
+        lo, hi = pairs["period"].min(), pairs["period"].max()
+        live = a[(a["actual"] > 0) & (a["period"] >= lo) & (a["period"] <= hi)]
+        covered = pairs[[*_SERIES, "period", "source"]].drop_duplicates()
+        customers = pairs[["customer_id", "source"]].drop_duplicates()
+        cand = live.merge(customers, on="customer_id")
+        spans = pairs.groupby("source", observed=True)["period"].agg(["min", "max"])
+        cand = cand[
+            (cand["period"] >= cand["source"].map(spans["min"]))
+            & (cand["period"] <= cand["source"].map(spans["max"]))
+        ]
+        miss = cand.merge(covered, on=[*_SERIES, "period", "source"], how="left", indicator=True)
+        miss = miss.loc[miss["_merge"] == "left_only"].rename(columns={"actual": "quantity"})
+        drops.append(_excluded(miss, "actual with no forecast", table="actuals"))
+
+    pairs = pairs[
+        [*_SERIES, "source", "snapshot_date", "period", "lag", "forecast", "actual", *bounds]
+    ].reset_index(drop=True)
+    excluded = (
+        pd.concat([d for d in drops if not d.empty], ignore_index=True)
+        if any(not d.empty for d in drops)
+        else pd.DataFrame(columns=["table", "source", "reason", "rows", "quantity"])
+    )
+    pairs.attrs["excluded"] = excluded.astype({"rows": "int64", "quantity": "float64"})
+    pairs.attrs["zero_filled"] = zero_filled
+    return pairs
+
+
+def _attach(
+    pairs: pd.DataFrame,
+    by: Sequence[str],
+    materials: pd.DataFrame | None,
+    customers: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Add the `by` columns that live in the materials or customers tables."""
+    out = pairs
+    for col in by:
+        if col in out.columns:
+            continue
+        if materials is not None and col in materials.columns:
+            out = out.merge(materials[["material_id", col]], on="material_id", how="left")
+        elif customers is not None and col in customers.columns:
+            out = out.merge(customers[["customer_id", col]], on="customer_id", how="left")
+        else:
+            raise ValueError(
+                f"score: by column {col!r} is neither in the forecasts nor in the "
+                "materials/customers frames passed"
+            )
+    return out
+
+
+def _terms(pairs: pd.DataFrame, scales: pd.DataFrame | None, level: int) -> pd.DataFrame:
+    """Per-point additive error terms; every metric is a function of their group sums."""
+    y = pairs["actual"].to_numpy("float64")
+    f = pairs["forecast"].to_numpy("float64")
+    e = f - y
+    ae = np.abs(e)
+    ay = np.abs(y)
+    nz = y != 0
+    den = ay + np.abs(f)
+    t = {
+        "n": np.ones(len(y)),
+        "ae": ae,
+        "se": e**2,
+        "e": e,
+        "ay": ay,
+        "y": y,
+        "nz": nz.astype("float64"),
+        "ape": np.divide(ae, ay, out=np.zeros_like(ae), where=nz),
+        "sape": np.divide(ae, den, out=np.zeros_like(ae), where=den != 0),
+    }
+    if scales is not None:
+        s = pairs[_SERIES].merge(scales, on=_SERIES, how="left")
+        for name, err, col in (("ase", ae, "scale"), ("sse", e**2, "scale_sq")):
+            sc = s[col].to_numpy("float64")
+            ok = (sc > 0) | ((sc == 0) & (err == 0))
+            t[name] = np.divide(err, sc, out=np.zeros_like(err), where=sc > 0) * ok
+            t[f"n_{name}"] = ok.astype("float64")
+    lo, hi = f"lo_{level}", f"hi_{level}"
+    if lo in pairs and hi in pairs:
+        lo_v, hi_v = pairs[lo].to_numpy("float64"), pairs[hi].to_numpy("float64")
+        has = ~(np.isnan(lo_v) | np.isnan(hi_v))
+        alpha = 1 - level / 100
+        wink = hi_v - lo_v + (2 / alpha) * (np.clip(lo_v - y, 0, None) + np.clip(y - hi_v, 0, None))
+        t["n_int"] = has.astype("float64")
+        t["cov"] = np.where(has, (y >= lo_v) & (y <= hi_v), 0.0)
+        t["wink"] = np.where(has, wink, 0.0)
+    return pd.DataFrame(t, index=pairs.index)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den elementwise with 0/0 = 0 and x/0 = nan."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = num / den
+    return np.where(den == 0, np.where(num == 0, 0.0, np.nan), out)
+
+
+def _from_sums(s: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(value, points excluded from the metric, reason when the value is undefined)."""
+    n = s["n"].to_numpy()
+    none = np.zeros(len(s))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if metric == "mae":
+            v, x, why = s["ae"] / n, none, ""
+        elif metric == "rmse":
+            v, x, why = np.sqrt(s["se"] / n), none, ""
+        elif metric == "mape":
+            nnz = s["nz"].to_numpy()
+            v = np.where(nnz > 0, 100 * s["ape"] / np.where(nnz > 0, nnz, 1), np.nan)
+            x, why = n - nnz, "every actual is 0 (MAPE undefined)"
+        elif metric == "smape":
+            v, x, why = 200 * s["sape"] / n, none, ""
+        elif metric == "wape":
+            v, x, why = (
+                _ratio(s["ae"].to_numpy(), s["ay"].to_numpy()),
+                none,
+                "actuals all 0, forecast not",
+            )
+        elif metric == "accuracy":
+            ae, ay = s["ae"].to_numpy(), s["ay"].to_numpy()
+            w = _ratio(ae, ay)
+            v = np.where(np.isnan(w), 0.0, np.maximum(0.0, 1 - w))
+            x, why = none, ""
+        elif metric == "bias":
+            v, x, why = (
+                _ratio(s["e"].to_numpy(), s["y"].to_numpy()),
+                none,
+                "actuals sum to 0, errors do not",
+            )
+        elif metric in ("mase", "rmsse"):
+            term = "ase" if metric == "mase" else "sse"
+            if term not in s:
+                return (
+                    np.full(len(s), np.nan),
+                    n,
+                    np.full(len(s), "no actuals history for the scale", dtype=object),
+                )
+            k = s[f"n_{term}"].to_numpy()
+            v = np.where(k > 0, s[term] / np.where(k > 0, k, 1), np.nan)
+            v = np.sqrt(v) if metric == "rmsse" else v
+            x, why = n - k, "naive scale 0 or history too short"
+        elif metric == "tracking_signal":
+            mad = s["ae"].to_numpy() / n
+            v, x, why = _ratio(-s["e"].to_numpy(), mad), none, ""
+        elif metric in ("coverage", "winkler_score"):
+            if "n_int" not in s:
+                return (
+                    np.full(len(s), np.nan),
+                    n,
+                    np.full(len(s), "no prediction interval", dtype=object),
+                )
+            k = s["n_int"].to_numpy()
+            col = "cov" if metric == "coverage" else "wink"
+            v = np.where(k > 0, s[col] / np.where(k > 0, k, 1), np.nan)
+            x, why = n - k, "no prediction interval"
+        else:
+            raise ValueError(f"score: unknown metric {metric!r}; known: {list(_METRICS)}")
+    v = np.asarray(v, dtype="float64")
+    reason = np.where(np.isnan(v), why, None).astype(object)
+    return v, np.asarray(x, dtype="float64"), reason
+
+
+def score(
+    actuals: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    *,
+    by: Sequence[str] = (),
+    lags: Sequence[int] = _A.lags,
+    metrics: Sequence[str] = _A.metrics,
+    pooling: str | Sequence[str] = _A.pooling,
+    materials: pd.DataFrame | None = None,
+    customers: pd.DataFrame | None = None,
+    exclude_lifecycle: Sequence[str] = _A.exclude_lifecycle,
+    as_of: pd.Period | str | None = None,
+    season_length: int = _A.season_length,
+    level: int = _A.challenge_level,
+) -> pd.DataFrame:
+    """Forecast accuracy by group × source × lag × metric × pooling, as one tidy long table.
+
+    Forecast figures are paired with actual demand by customer, material and target month
+    (:func:`pair_forecasts`, whose exclusions come back in ``attrs["excluded"]``); lag =
+    target month − snapshot month (:func:`kamlab.accuracy.forecast_lag`). `by` names the
+    grouping: any of customer_id, material_id, period, snapshot_date, or a column of
+    `materials` (product_family, lifecycle ...) or `customers` (account_manager, region ...);
+    empty = the whole portfolio. A material missing from `materials` groups under ``<NA>``.
+
+    Pooling (DOMAIN.md): ``"volume"`` forms each metric from the sums over all points of the
+    group, so big series weigh more (WAPE = Σ|e| / Σ|y| over everything); ``"series_mean"``
+    computes the metric per customer × material series first and averages those values,
+    every series counting once; a series whose value is undefined (e.g. MAPE of an all-zero
+    series) is left out of that mean and counted in ``n_excluded``.
+
+    Metrics: those of :mod:`kamlab.accuracy.metrics` (``mae, rmse, mape, smape, wape,
+    accuracy, bias, mase, rmsse, tracking_signal``, and ``coverage``/``winkler_score`` of the
+    `level` % interval where forecasts carry lo_<level>/hi_<level>). MASE/RMSSE scale each
+    series by the in-sample seasonal-naive error (m = `season_length`, 1 if the series has
+    no more than m months) over its whole actuals history up to `as_of`: one fixed yardstick
+    per series, the same for every lag and source. Points of a series whose scale is 0 are
+    left out (counted) unless their error is 0 too.
+
+    Returns columns: *by, source, lag, metric, pooling, value, n_points (forecast figures
+    scored), n_series, n_excluded (points, or for series_mean series, without a defined
+    term), note (why value is NaN, else ``<NA>``). Value units: as each kernel (MAPE and
+    sMAPE in %, WAPE, accuracy, bias and coverage as fractions).
+
+    >>> actuals = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M1", "M2", "M2"],
+    ...     "period": pd.PeriodIndex(["2024-02", "2024-03"] * 2, freq="M"),
+    ...     "quantity": [10.0, 10.0, 90.0, 90.0]})
+    >>> forecasts = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M2"],
+    ...     "snapshot_date": pd.Timestamp("2024-01-15"),
+    ...     "period": pd.Period("2024-02", "M"), "quantity": [15.0, 90.0], "source": "customer"})
+    >>> s = score(actuals, forecasts, metrics=["wape"])
+    >>> s[["lag", "pooling", "value", "n_points"]].to_string(index=False)
+    ' lag     pooling  value  n_points\\n   1      volume   0.05         2\\n   1 series_mean   0.25         2'
+    """
+    pooling = [pooling] if isinstance(pooling, str) else list(pooling)
+    bad = [p for p in pooling if p not in _POOLINGS]
+    if bad:
+        raise ValueError(f"score: pooling must be in {list(_POOLINGS)}, got {bad}")
+    unknown = [m for m in metrics if m not in _METRICS]
+    if unknown:
+        raise ValueError(f"score: unknown metric(s) {unknown}; known: {list(_METRICS)}")
+    pairs = pair_forecasts(
+        actuals,
+        forecasts,
+        lags=lags,
+        materials=materials,
+        exclude_lifecycle=exclude_lifecycle,
+        as_of=as_of,
+    )
+    last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
+    scales = None
+    if any(m in ("mase", "rmsse") for m in metrics):
+        scales = _naive_scales(actuals[actuals["period"] <= last], season_length)
+    out = score_pairs(
+        pairs,
+        by=by,
+        metrics=metrics,
+        pooling=pooling,
+        materials=materials,
+        customers=customers,
+        scales=scales,
+        level=level,
+    )
+    out.attrs["excluded"] = pairs.attrs["excluded"]
+    out.attrs["zero_filled"] = pairs.attrs["zero_filled"]
+    return out
+
+
+def score_pairs(
+    pairs: pd.DataFrame,
+    *,
+    by: Sequence[str] = (),
+    metrics: Sequence[str] = _A.metrics,
+    pooling: Sequence[str] = _A.pooling,
+    materials: pd.DataFrame | None = None,
+    customers: pd.DataFrame | None = None,
+    scales: pd.DataFrame | None = None,
+    level: int = _A.challenge_level,
+) -> pd.DataFrame:
+    """The aggregation step of :func:`score` on already paired points (see there)."""
+    by = list(by)
+    data = _attach(pairs, by, materials, customers)
+    keys = [*by, "source", "lag"]
+    terms = _terms(data, scales, level)
+    cols = list(terms.columns)
+    frame = pd.concat([data[list(dict.fromkeys([*keys, *_SERIES]))], terms], axis=1)
+    series_keys = list(dict.fromkeys([*keys, *_SERIES]))
+    blocks = []
+    for pool in pooling:
+        if pool == "volume":
+            sums = frame.groupby(keys, observed=True, dropna=False, sort=True)[cols].sum()
+            n_series = (
+                frame[series_keys]
+                .drop_duplicates()
+                .groupby(keys, observed=True, dropna=False, sort=True)
+                .size()
+            )
+            for metric in metrics:
+                v, x, why = _from_sums(sums, metric)
+                blocks.append(
+                    pd.DataFrame(
+                        {
+                            "metric": metric,
+                            "pooling": pool,
+                            "value": v,
+                            "n_points": sums["n"].to_numpy(),
+                            "n_series": n_series.to_numpy(),
+                            "n_excluded": x,
+                            "note": why,
+                        },
+                        index=sums.index,
+                    )
+                )
+        else:
+            per = frame.groupby(series_keys, observed=True, dropna=False, sort=True)[cols].sum()
+            parts = {"n": per["n"].to_numpy(), "one": np.ones(len(per))}
+            for metric in metrics:
+                v, _, _ = _from_sums(per, metric)
+                parts[f"v_{metric}"] = np.nan_to_num(v, nan=0.0)
+                parts[f"ok_{metric}"] = (~np.isnan(v)).astype("float64")
+            index = per.index.droplevel([lvl for lvl in _SERIES if lvl not in keys])
+            g = (
+                pd.DataFrame(parts, index=index)
+                .groupby(level=list(range(len(keys))), dropna=False, sort=True)
+                .sum()
+            )
+            for metric in metrics:
+                ok = g[f"ok_{metric}"].to_numpy()
+                value = np.where(ok > 0, g[f"v_{metric}"] / np.where(ok > 0, ok, 1), np.nan)
+                blocks.append(
+                    pd.DataFrame(
+                        {
+                            "metric": metric,
+                            "pooling": pool,
+                            "value": value,
+                            "n_points": g["n"].to_numpy(),
+                            "n_series": g["one"].to_numpy(),
+                            "n_excluded": g["one"].to_numpy() - ok,
+                            "note": np.where(ok > 0, None, "no series with a defined value"),
+                        },
+                        index=g.index,
+                    )
+                )
+    if not blocks:
+        return pd.DataFrame(
+            columns=[
+                *keys,
+                "metric",
+                "pooling",
+                "value",
+                "n_points",
+                "n_series",
+                "n_excluded",
+                "note",
+            ]
+        )
+    out = pd.concat(blocks).reset_index()
+    out = out.astype(
+        {"n_points": "int64", "n_series": "int64", "n_excluded": "int64", "note": "string"}
+    )
+    out["_m"] = out["metric"].map({m: i for i, m in enumerate(metrics)})
+    out["_p"] = out["pooling"].map({p: i for i, p in enumerate(pooling)})
+    out = out.sort_values([*keys, "_m", "_p"], kind="stable", ignore_index=True)
+    return out[[*keys, "metric", "pooling", "value", "n_points", "n_series", "n_excluded", "note"]]

@@ -1,0 +1,460 @@
+"""The statistical forecast of every series: method choice, intervals, backtests, parallelism.
+
+A tidy monthly demand frame becomes a matrix (series × months, right-aligned at the forecast
+origin, NaN before each series' first demand, zeros for months without orders). Blocks of
+rows are forecast independently (so results never depend on the number of workers) by
+:func:`_forecast_block`, in this process, in worker processes, or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from kamlab.config import DEFAULTS
+from kamlab.forecast.intermittent import fit_intermittent
+from kamlab.forecast.smoothing import fit_smooth
+
+__all__ = ["backtest", "forecast"]
+
+_F = DEFAULTS.forecast
+_C = DEFAULTS.classify
+_PATTERNS = np.array(["no demand", "smooth", "erratic", "intermittent", "lumpy"])
+
+
+def _pattern_codes(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ADI, CV² and pattern index into ``_PATTERNS`` per row of a right-aligned matrix.
+
+    Same definition and cut-offs as :func:`kamlab.classify.demand_pattern` (a test keeps the
+    two equal); used here because backtests need the pattern as known at each origin.
+    """
+    valid = ~np.isnan(Y)
+    pos = valid & (Y > 0)
+    n_pos = pos.sum(axis=1)
+    sizes = np.where(pos, Y, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adi = valid.sum(axis=1) / n_pos
+        mu = np.nansum(sizes, axis=1) / n_pos
+        var = np.nansum((sizes - mu[:, None]) ** 2, axis=1) / n_pos
+        cv2 = var / mu**2
+    high_adi = adi >= _C.adi_cutoff
+    high_cv2 = cv2 >= _C.cv2_cutoff
+    code = np.select(
+        [n_pos == 0, ~high_adi & ~high_cv2, ~high_adi & high_cv2, high_adi & ~high_cv2],
+        [0, 1, 2, 3],
+        default=4,
+    )
+    return adi, cv2, code
+
+
+def _taper(h: int, months: int) -> np.ndarray:
+    """Phase-out factor per horizon: linear from (months-1)/months down to 0 after `months`."""
+    return np.clip(1 - np.arange(1, h + 1) / months, 0.0, 1.0)
+
+
+def _forecast_block(
+    Y: np.ndarray,
+    phase_out: np.ndarray,
+    h: int,
+    levels: tuple[float, ...],
+    m: int,
+    min_seasonal: int,
+    min_history: int,
+    phaseout_months: int,
+) -> dict[str, np.ndarray]:
+    """Point forecasts, bounds, method and reason for each row of one block."""
+    rows = len(Y)
+    n = (~np.isnan(Y)).sum(axis=1)
+    adi, cv2, code = _pattern_codes(Y)
+    mean = np.zeros((rows, h))
+    bounds = {f"{s}_{lv:g}": np.zeros((rows, h)) for lv in levels for s in ("lo", "hi")}
+    method = np.full(rows, "zero", dtype=object)
+    reason = np.full(rows, "no demand in the history: zero forecast", dtype=object)
+
+    short = (code > 0) & (n < min_history)
+    if short.any():
+        hist = Y[short]
+        mu = np.nanmean(hist, axis=1)
+        sd = np.sqrt(np.maximum(np.nanvar(hist, axis=1), mu))  # at least Poisson spread
+        mean[short] = mu[:, None]
+        for lv in levels:
+            z = norm.ppf(0.5 + lv / 200)
+            bounds[f"lo_{lv:g}"][short] = np.maximum(mu - z * sd, 0)[:, None]
+            bounds[f"hi_{lv:g}"][short] = (mu + z * sd)[:, None]
+        method[short] = "mean"
+        reason[short] = [
+            f"only {k} month(s) since the first demand (< {min_history}): mean of the history, "
+            "interval at least Poisson-wide"
+            for k in n[short]
+        ]
+
+    smooth = np.isin(code, (1, 2)) & ~short
+    if smooth.any():
+        fit = fit_smooth(Y[smooth], h, m=m, min_seasonal=min_seasonal)
+        mu = np.maximum(fit.mean, 0.0)
+        mean[smooth] = mu
+        for lv in levels:
+            z = norm.ppf(0.5 + lv / 200)
+            bounds[f"lo_{lv:g}"][smooth] = np.maximum(fit.mean - z * fit.sigma, 0)
+            bounds[f"hi_{lv:g}"][smooth] = np.maximum(fit.mean + z * fit.sigma, 0)
+        method[smooth] = "SES+Damped+Theta"
+        kind = np.where(
+            fit.seasonal,
+            "seasonal (90 % ACF test), multiplicatively adjusted",
+            np.where(
+                n[smooth] < min_seasonal,
+                f"under {min_seasonal} months: no seasonality tried",
+                "no significant seasonality",
+            ),
+        )
+        reason[smooth] = [
+            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; "
+            "mean of SES, damped trend and Theta"
+            for c, a, v, k in zip(code[smooth], adi[smooth], cv2[smooth], kind, strict=True)
+        ]
+
+    sparse = (code >= 3) & ~short
+    if sparse.any():
+        fit = fit_intermittent(Y[sparse], levels)
+        mean[sparse] = fit["rate"][:, None]
+        for key in bounds:
+            bounds[key][sparse] = fit[key][:, None]
+        method[sparse] = "TSB+ADIDA+IMAPA"
+        reason[sparse] = [
+            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}): "
+            "mean of TSB, ADIDA and IMAPA demand rates"
+            for c, a, v in zip(code[sparse], adi[sparse], cv2[sparse], strict=True)
+        ]
+
+    fade = phase_out & (code > 0)
+    if fade.any():
+        f = _taper(h, phaseout_months)[None, :]
+        mean[fade] *= f
+        for key in bounds:
+            bounds[key][fade] *= f
+        reason[fade] = [
+            f"{r}; phase-out material: tapered linearly to zero over {phaseout_months} months"
+            for r in reason[fade]
+        ]
+    return {
+        "forecast": mean,
+        **bounds,
+        "method": method,
+        "pattern": _PATTERNS[code],
+        "reason": reason,
+    }
+
+
+def _run_blocks(
+    Y: np.ndarray,
+    phase_out: np.ndarray,
+    args: tuple[Any, ...],
+    *,
+    n_jobs: int | None,
+    scheduler: Any,
+    progress: bool,
+    chunk_size: int,
+) -> dict[str, np.ndarray]:
+    """Forecast `Y` in blocks of `chunk_size` rows, serially, in processes or on Dask."""
+    from tqdm.auto import tqdm
+
+    starts = list(range(0, len(Y), chunk_size)) or [0]
+    blocks = [(Y[s : s + chunk_size], phase_out[s : s + chunk_size]) for s in starts]
+    jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
+    results: list[dict[str, np.ndarray] | None] = [None] * len(blocks)
+    bar = tqdm(total=len(Y), desc="forecast", unit="series", disable=not progress)
+    if scheduler is not None:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        try:
+            futures = [client.submit(_forecast_block, y, p, *args, pure=False) for y, p in blocks]
+            where = {f.key: i for i, f in enumerate(futures)}
+            for fut in dask_completed(futures):
+                i = where[fut.key]
+                results[i] = fut.result()
+                bar.update(len(blocks[i][0]))
+        finally:
+            if client is not scheduler:
+                client.close()
+    elif jobs <= 1 or len(blocks) == 1:
+        for i, (y, p) in enumerate(blocks):
+            results[i] = _forecast_block(y, p, *args)
+            bar.update(len(y))
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
+            futures = {
+                pool.submit(_forecast_block, y, p, *args): i for i, (y, p) in enumerate(blocks)
+            }
+            for fut in as_completed(futures):
+                i = futures[fut]
+                results[i] = fut.result()
+                bar.update(len(blocks[i][0]))
+    bar.close()
+    return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+
+
+def _series_matrix(
+    demand: pd.DataFrame, keys: list[str], period: str, value: str, end: pd.Period | None
+) -> tuple[pd.DataFrame, np.ndarray, pd.Period, pd.DataFrame]:
+    """Series keys, right-aligned matrix ending at `end`, `end`, and the excluded-rows table."""
+    missing = [c for c in (*keys, period, value) if c not in demand.columns]
+    if missing:
+        raise ValueError(f"forecast: demand lacks column(s) {missing}; has {list(demand.columns)}")
+    frame = demand[[*keys, period, value]]
+    excluded = []
+    qty = frame[value].to_numpy(dtype="float64", na_value=np.nan)
+    nan = np.isnan(qty)
+    if nan.any():
+        excluded.append(("demand", "missing quantity, read as zero", int(nan.sum()), 0.0))
+    neg = qty < 0
+    if neg.any():
+        excluded.append(
+            ("demand", "negative quantity, read as zero", int(neg.sum()), float(qty[neg].sum()))
+        )
+    qty = np.where(nan | neg, 0.0, qty)
+    ords = np.asarray(pd.PeriodIndex(frame[period], freq="M").asi8)
+    end = pd.Period(end, "M") if end is not None else None
+    end_ord = end.ordinal if end is not None else (int(ords.max()) if len(ords) else 0)
+    late = ords > end_ord
+    if late.any():
+        excluded.append(
+            ("demand", f"month after the origin {end}", int(late.sum()), float(qty[late].sum()))
+        )
+    groups = frame.groupby(keys, sort=True, observed=True, dropna=False)
+    codes = groups.ngroup().to_numpy()
+    series = groups.size().index.to_frame(index=False)[keys]
+    keep = ~late & (qty > 0)
+    start = int(ords[keep].min()) if keep.any() else end_ord
+    T = max(end_ord - start + 1, 1)
+    Y = np.zeros((len(series), T))
+    np.add.at(Y, (codes[keep], ords[keep] - start), qty[keep])
+    first = np.where((Y > 0).any(axis=1), np.argmax(Y > 0, axis=1), T)
+    Y[np.arange(T)[None, :] < first[:, None]] = np.nan
+    table = pd.DataFrame(excluded, columns=["table", "reason", "rows", "quantity"])
+    return series, Y, pd.PeriodIndex.from_ordinals([end_ord], freq="M")[0], table
+
+
+def _phase_out(series: pd.DataFrame, lifecycle: pd.DataFrame | None) -> np.ndarray:
+    """True for series whose material is flagged phase-out in `lifecycle`."""
+    if lifecycle is None or "material_id" not in series.columns:
+        return np.zeros(len(series), dtype=bool)
+    flags = lifecycle.set_index("material_id")["lifecycle"]
+    life = series["material_id"].map(flags).astype("string").fillna("")
+    return (life.str.replace("_", "-").str.lower() == "phase-out").to_numpy(dtype=bool)
+
+
+def _options(
+    level: Sequence[float], m: int, min_seasonal: int, min_history: int, phaseout_months: int
+) -> tuple[tuple[float, ...], int, int, int, int]:
+    levels = tuple(float(lv) for lv in level)
+    if any(not 0 < lv < 100 for lv in levels):
+        raise ValueError(f"forecast: level must lie strictly between 0 and 100, got {level}")
+    return levels, m, min_seasonal, max(min_history, 1), phaseout_months
+
+
+def _to_frame(
+    series: pd.DataFrame, res: dict[str, np.ndarray], periods: pd.PeriodIndex, h: int
+) -> pd.DataFrame:
+    """Long frame: one row per series × horizon."""
+    idx = np.repeat(np.arange(len(series)), h)
+    out = series.iloc[idx].reset_index(drop=True)
+    out["period"] = periods[np.tile(np.arange(h), len(series))]
+    for k, v in res.items():
+        if v.ndim == 2:
+            out[k] = v.ravel()
+        else:
+            out[k] = pd.array(v[idx].astype(str), dtype="string")
+    return out
+
+
+def forecast(
+    demand: pd.DataFrame,
+    h: int = _F.horizon,
+    *,
+    level: Sequence[float] = _F.levels,
+    keys: Sequence[str] = ("customer_id", "material_id"),
+    period: str = "period",
+    value: str = "quantity",
+    lifecycle: pd.DataFrame | None = None,
+    end: pd.Period | str | None = None,
+    n_jobs: int | None = None,
+    scheduler: Any = None,
+    progress: bool = False,
+    season_length: int = _F.season_length,
+    min_seasonal_history: int = _F.min_seasonal_history,
+    min_history: int = _F.min_history,
+    phaseout_months: int = _F.phaseout_months,
+    chunk_size: int = _F.chunk_size,
+) -> pd.DataFrame:
+    """Statistical forecast for the `h` months after `end`, per series, with intervals.
+
+    Each series (one per `keys` combination) runs from its first month with demand to `end`
+    (default: the last month in `demand`); months without a row are zero demand. The method
+    follows the series' demand pattern (Syntetos–Boylan, :func:`kamlab.classify.demand_pattern`):
+
+    - smooth / erratic: mean of SES, additive damped trend and Theta on the seasonally
+      adjusted series (seasonality only with ≥ `min_seasonal_history` months and a
+      significant 90 % ACF test), normal intervals (see :mod:`kamlab.forecast.smoothing`);
+    - intermittent / lumpy: mean of the TSB, ADIDA and IMAPA demand rates; interval bounds
+      are quantiles of demand occurrence × observed sizes
+      (:func:`kamlab.forecast.intermittent.demand_quantiles`);
+    - fewer than `min_history` months since the first demand: the mean of the history;
+    - no demand at all: zero;
+    - a material whose `lifecycle` (frame material_id, lifecycle) is "phase-out": the above,
+      tapered linearly to zero over `phaseout_months`.
+
+    Forecasts and bounds are never negative. Results do not depend on `n_jobs`, `scheduler`
+    or the chunking: each series is forecast alone. `n_jobs` processes (default: all cores)
+    share chunks of `chunk_size` series; `scheduler` (a Dask ``Client`` or scheduler address)
+    runs the chunks on a Dask cluster instead. Missing or negative quantities count as zero
+    and are reported in ``attrs["excluded"]`` (table, reason, rows, quantity), as are rows
+    after `end`.
+
+    Returns one row per series × future month: *keys*, ``period``, ``forecast``,
+    ``lo_<L>``/``hi_<L>`` per level L, ``method``, ``pattern``, ``reason``.
+
+    >>> d = pd.DataFrame({"customer_id": "C", "material_id": "M",
+    ...                   "period": pd.period_range("2024-01", periods=24, freq="M"),
+    ...                   "quantity": 10.0})
+    >>> fc = forecast(d, 3, n_jobs=1)
+    >>> fc[["period", "forecast", "method"]].to_string(index=False)
+    ' period  forecast           method\\n2026-01      10.0 SES+Damped+Theta\\n2026-02      10.0 SES+Damped+Theta\\n2026-03      10.0 SES+Damped+Theta'
+    """
+    keys = list(keys)
+    if h < 1:
+        raise ValueError(f"forecast: h must be a positive number of months, got {h}")
+    args = (
+        h,
+        *_options(level, season_length, min_seasonal_history, min_history, phaseout_months),
+    )
+    series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
+    periods = pd.period_range(end_p + 1, periods=h, freq="M")
+    if series.empty:
+        res = _forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args)
+    else:
+        res = _run_blocks(
+            Y,
+            _phase_out(series, lifecycle),
+            args,
+            n_jobs=n_jobs,
+            scheduler=scheduler,
+            progress=progress,
+            chunk_size=chunk_size,
+        )
+    out = _to_frame(series, res, periods, h)
+    out.attrs["excluded"] = excluded
+    return out
+
+
+def backtest(
+    demand: pd.DataFrame,
+    *,
+    origins: int = _F.backtest_origins,
+    max_lag: int = _F.backtest_max_lag,
+    level: Sequence[float] = _F.levels,
+    keys: Sequence[str] = ("customer_id", "material_id"),
+    period: str = "period",
+    value: str = "quantity",
+    lifecycle: pd.DataFrame | None = None,
+    end: pd.Period | str | None = None,
+    n_jobs: int | None = None,
+    scheduler: Any = None,
+    progress: bool = False,
+    season_length: int = _F.season_length,
+    min_seasonal_history: int = _F.min_seasonal_history,
+    min_history: int = _F.min_history,
+    phaseout_months: int = _F.phaseout_months,
+    chunk_size: int = _F.chunk_size,
+) -> pd.DataFrame:
+    """Rolling-origin snapshots of :func:`forecast`, shaped like ``customer_forecasts``.
+
+    The origins are the `origins` months before `end` (default: the last month in
+    `demand`), so every snapshot's lag-1 month has an actual. A snapshot made with data
+    through month *s* has ``snapshot_date`` = the last day of *s* and forecasts the months
+    *s*+1 … *s*+`max_lag`; ``lag`` = period − snapshot month (the convention of
+    ``kamlab.accuracy.forecast_lag``), so lag 1 is the next month. Each snapshot only sees
+    the data up to its origin (pattern, seasonality and parameters are re-chosen per origin);
+    a series without demand by an origin has no snapshot then (counted in
+    ``attrs["excluded"]``). Targets after `end` are kept: they are what was forecast.
+
+    Returns *keys*, ``snapshot_date``, ``period``, ``quantity`` (the point forecast),
+    ``lo_<L>``/``hi_<L>``, ``method``, ``pattern``, ``lag``, ``source`` ("statistical").
+    """
+    keys = list(keys)
+    if origins < 1 or max_lag < 1:
+        raise ValueError(f"backtest: origins and max_lag must be ≥ 1, got {origins}, {max_lag}")
+    args = (
+        max_lag,
+        *_options(level, season_length, min_seasonal_history, min_history, phaseout_months),
+    )
+    series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
+    T = Y.shape[1]
+    phase = _phase_out(series, lifecycle)
+    stacks, which, snap = [], [], []
+    for back in range(origins, 0, -1):
+        cut = T - back
+        if cut < 1:
+            continue
+        block = np.full_like(Y, np.nan)
+        block[:, back:] = Y[:, :cut]
+        alive = ~np.isnan(block).all(axis=1)
+        stacks.append(block[alive])
+        which.append(np.flatnonzero(alive))
+        snap.append(np.full(alive.sum(), end_p.ordinal - back))
+    if stacks:
+        big = np.concatenate(stacks)
+        rows = np.concatenate(which)
+        snap_ord = np.concatenate(snap)
+    else:
+        big, rows, snap_ord = np.zeros((0, max(T, 1))), np.zeros(0, int), np.zeros(0, int)
+    not_started = len(series) * min(origins, max(T - 1, 0)) - len(rows)
+    if len(big):
+        res = _run_blocks(
+            big,
+            phase[rows],
+            args,
+            n_jobs=n_jobs,
+            scheduler=scheduler,
+            progress=progress,
+            chunk_size=chunk_size,
+        )
+    else:
+        res = _forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args)
+    res.pop("reason")
+    idx = np.repeat(np.arange(len(rows)), max_lag)
+    lag = np.tile(np.arange(1, max_lag + 1), len(rows))
+    out = series.iloc[rows[idx]].reset_index(drop=True)
+    snap_p = pd.PeriodIndex.from_ordinals(snap_ord[idx], freq="M")
+    out["snapshot_date"] = snap_p.to_timestamp(how="end").normalize().astype("datetime64[s]")
+    out["period"] = pd.PeriodIndex.from_ordinals(snap_ord[idx] + lag, freq="M")
+    out["quantity"] = res.pop("forecast").ravel()
+    for k, v in res.items():
+        out[k] = v.ravel() if v.ndim == 2 else pd.array(v[idx].astype(str), dtype="string")
+    out["lag"] = lag
+    out["source"] = pd.array(["statistical"] * len(out), dtype="string")
+    if not_started:
+        excluded = pd.concat(
+            [
+                excluded,
+                pd.DataFrame(
+                    {
+                        "table": ["demand"],
+                        "reason": ["series without demand yet at an origin: no snapshot"],
+                        "rows": [not_started],
+                        "quantity": [0.0],
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    out = out.sort_values([*keys, "snapshot_date", "period"], ignore_index=True)
+    out.attrs["excluded"] = excluded
+    return out

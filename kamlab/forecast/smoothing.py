@@ -1,0 +1,288 @@
+"""Smooth and erratic demand: seasonal adjustment, then a combination of SES, damped trend and Theta.
+
+All fitting is vectorised over a batch of series held in one matrix ``Y`` (series × months),
+**right-aligned** (every row ends at the last column) and left-padded with NaN before each
+series' first month. Smoothing parameters are chosen per series by minimising the in-sample
+one-step-ahead sum of squared errors over a grid (a coarse grid, then a fine one around the
+best point), which is closed-form per grid point and so needs no numerical optimiser.
+
+Method (per series), after Makridakis & Hibon (2000) and Hyndman & Billah (2003):
+
+1. **Seasonality test** (as in the M3 Theta method): with *n > 2m* months, the series is
+   seasonal when :math:`|r_m| > 1.645\\sqrt{(1 + 2\\sum_{k<m} r_k^2)/n}` (90 % ACF test).
+2. **Classical multiplicative decomposition** of seasonal series (centred 2×m moving average,
+   seasonal indices normalised to mean 1); the models below run on the adjusted series and
+   their forecasts are multiplied back by the indices.
+3. **Models** on the adjusted series: SES; additive damped trend (ETS(A,Ad,N)); the Theta
+   method (SES with drift equal to half the least-squares slope).
+4. **Combination**: the mean of the three point forecasts.
+5. **Intervals**: normal, with the h-step variance of ETS(A,Ad,N)
+   :math:`\\sigma^2 (1 + \\sum_{j=1}^{h-1} c_j^2)`, :math:`c_j = \\alpha + \\beta\\phi_j`,
+   :math:`\\phi_j = \\phi + \\dots + \\phi^j` (Hyndman et al. 2008, table 6.1) with σ² from the
+   combination's in-sample one-step errors; multiplied by the seasonal index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "SmoothFit",
+    "damped_trend",
+    "fit_smooth",
+    "seasonal_indices",
+    "seasonality_test",
+    "ses",
+    "theta",
+]
+
+_ALPHA_COARSE = np.array([0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+_PHI = np.array([0.8, 0.9, 0.95, 0.98])
+_BETA_SHARE = np.array([0.02, 0.1, 0.3])  # beta as a share of alpha (beta <= alpha)
+
+
+def _first_valid(Y: np.ndarray) -> np.ndarray:
+    """Column index of each row's first non-NaN value (rows are right-aligned)."""
+    return np.argmax(~np.isnan(Y), axis=1)
+
+
+def seasonality_test(Y: np.ndarray, m: int) -> np.ndarray:
+    """90 % autocorrelation test at lag `m` per row; rows with ``n <= 2m`` are not seasonal.
+
+    >>> t = np.arange(48)
+    >>> y = 10 + 3 * np.sin(2 * np.pi * t / 12)
+    >>> seasonality_test(np.vstack([y, np.full(48, 5.0) + t % 2]), 12).tolist()
+    [True, False]
+    """
+    n = (~np.isnan(Y)).sum(axis=1)
+    mean = np.nanmean(Y, axis=1, keepdims=True)
+    X = np.nan_to_num(Y - mean)
+    denom = (X**2).sum(axis=1)
+    r = np.stack([(X[:, k:] * X[:, :-k]).sum(axis=1) for k in range(1, m + 1)], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = r / denom[:, None]
+        limit = 1.645 * np.sqrt((1 + 2 * (r[:, : m - 1] ** 2).sum(axis=1)) / n)
+        seasonal = np.abs(r[:, m - 1]) > limit
+    return seasonal & (n > 2 * m) & (denom > 0)
+
+
+def seasonal_indices(Y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Classical multiplicative seasonal indices per row and column phase.
+
+    Returns ``(indices, ok)``: ``indices`` is (rows × m), the index of column ``t`` being
+    ``indices[:, t % m]``, normalised to mean 1; ``ok`` is False where the decomposition is
+    not usable (a non-positive trend-cycle, or an index below 0.05).
+    """
+    rows, T = Y.shape
+    Z = np.nan_to_num(Y)
+    valid = (~np.isnan(Y)).astype(float)
+    w = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    k = len(w)
+    ma = np.full((rows, T), np.nan)
+    cnt = np.zeros((rows, T - k + 1))
+    acc = np.zeros((rows, T - k + 1))
+    for j, wj in enumerate(w):
+        acc += wj * Z[:, j : T - k + 1 + j]
+        cnt += valid[:, j : T - k + 1 + j]
+    acc[cnt < k] = np.nan
+    ma[:, k // 2 : k // 2 + T - k + 1] = acc
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(ma > 0, Y / ma, np.nan)
+    bad_ma = np.nanmin(np.where(np.isnan(ma), np.inf, ma), axis=1) <= 0
+    phase = np.arange(T) % m
+    idx = np.full((rows, m), np.nan)
+    for p in range(m):
+        col = ratio[:, phase == p]
+        has = (~np.isnan(col)).any(axis=1)
+        idx[has, p] = np.nanmean(col[has], axis=1)
+    ok = ~np.isnan(idx).any(axis=1) & ~bad_ma
+    idx = np.where(ok[:, None], idx, 1.0)
+    idx = idx / idx.mean(axis=1, keepdims=True)
+    ok &= (idx > 0.05).all(axis=1)
+    idx = np.where(ok[:, None], idx, 1.0)
+    return idx, ok
+
+
+def _ses_grid(Y: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SSE and final level of SES for every row × alpha (alpha: (K,) or (rows, K)).
+
+    The initial level is optimised too, in closed form: a one-step prediction is linear in
+    it, :math:`\\hat y_t = c_t + (1-\\alpha)^t \\ell_0`, so the SSE is a quadratic in
+    :math:`\\ell_0` minimised by least squares.
+    """
+    shape = (len(Y), alpha.shape[-1])
+    level = np.zeros(shape)  # the level when l0 = 0
+    gain = np.ones(shape)  # (1 - alpha)^t, the weight of l0 in the prediction
+    srr, srg, sgg = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for t in range(Y.shape[1]):
+        y = Y[:, t][:, None]
+        ok = ~np.isnan(y)
+        r = np.where(ok, y - level, 0.0)
+        g = np.where(ok, gain, 0.0)
+        srr += r * r
+        srg += r * g
+        sgg += g * g
+        level += alpha * r
+        gain = np.where(ok, gain * (1 - alpha), gain)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l0 = np.where(sgg > 0, srg / sgg, 0.0)
+    sse = np.maximum(srr - l0 * srg, 0.0)
+    return sse, level + gain * l0
+
+
+def _refine(best: np.ndarray, grid: np.ndarray, lo: float, hi: float, n: int = 7) -> np.ndarray:
+    """A per-row fine grid between the coarse neighbours of each row's best value."""
+    i = np.searchsorted(grid, best)
+    left = np.where(i > 0, grid[np.maximum(i - 1, 0)], lo)
+    right = np.where(i < len(grid) - 1, grid[np.minimum(i + 1, len(grid) - 1)], hi)
+    return left[:, None] + (right - left)[:, None] * np.linspace(0, 1, n)[None, :]
+
+
+def ses(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
+    """Simple exponential smoothing with alpha chosen per row by in-sample SSE.
+
+    Returns ``mean`` (rows × h), ``alpha``,
+    ``level``, ``sse``.
+
+    >>> r = ses(np.array([[np.nan, 5.0, 5.0, 5.0, 5.0]]), 2)
+    >>> r["mean"].tolist()
+    [[5.0, 5.0]]
+    """
+    sse, _ = _ses_grid(Y, _ALPHA_COARSE)
+    best = _ALPHA_COARSE[np.argmin(sse, axis=1)]
+    fine = _refine(best, _ALPHA_COARSE, 0.001, 1.0)
+    sse, level = _ses_grid(Y, fine)
+    j = np.argmin(sse, axis=1)
+    rows = np.arange(len(Y))
+    alpha, lvl = fine[rows, j], level[rows, j]
+    return {
+        "mean": np.repeat(lvl[:, None], h, axis=1),
+        "alpha": alpha,
+        "level": lvl,
+        "sse": sse[rows, j],
+    }
+
+
+def theta(Y: np.ndarray, h: int, fitted_ses: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Theta method forecasts (Hyndman & Billah 2003): SES plus half the OLS slope as drift.
+
+    .. math:: \\hat y_{n+h} = \\ell_n + \\tfrac{b}{2}\\,\\big((h-1) + (1-(1-\\alpha)^n)/\\alpha\\big)
+
+    >>> y = np.arange(1.0, 25.0)[None, :]
+    >>> bool(theta(y, 3)[0, 0] > 24)
+    True
+    """
+    s = fitted_ses if fitted_ses is not None else ses(Y, h)
+    n = (~np.isnan(Y)).sum(axis=1)
+    t = np.arange(Y.shape[1], dtype=float)[None, :]
+    valid = ~np.isnan(Y)
+    tm = np.where(valid, t, 0).sum(axis=1) / n
+    ym = np.nansum(Y, axis=1) / n
+    dt = np.where(valid, t - tm[:, None], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (dt * np.nan_to_num(Y - ym[:, None])).sum(axis=1) / (dt**2).sum(axis=1)
+    slope = np.nan_to_num(slope)
+    a = s["alpha"]
+    steps = np.arange(h)[None, :] + ((1 - (1 - a) ** n) / a)[:, None]
+    return s["mean"] + 0.5 * slope[:, None] * steps
+
+
+def _damped_grid(
+    Y: np.ndarray, alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SSE, final level and trend of ETS(A,Ad,N) for each row × parameter triple."""
+    start = _first_valid(Y)
+    rows = np.arange(len(Y))
+    k = alpha.shape[-1]
+    y0 = Y[rows, start]
+    # initial trend: mean first difference over the first (up to) 12 months
+    nxt = np.minimum(start + 12, Y.shape[1] - 1)
+    b0 = np.where(nxt > start, (Y[rows, nxt] - y0) / np.maximum(nxt - start, 1), 0.0)
+    level = np.broadcast_to(y0[:, None], (len(Y), k)).copy()
+    trend = np.broadcast_to(b0[:, None], (len(Y), k)).copy()
+    sse = np.zeros_like(level)
+    for t in range(Y.shape[1]):
+        y = Y[:, t][:, None]
+        pred = level + phi * trend
+        e = y - pred
+        ok = ~np.isnan(e) & (t > start)[:, None]
+        e = np.where(ok, e, 0.0)
+        sse += e * e
+        level = np.where(ok, pred + alpha * e, level)
+        trend = np.where(ok, phi * trend + beta * e, trend)
+    return sse, level, trend
+
+
+def damped_trend(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
+    """Additive damped trend ETS(A,Ad,N), parameters per row from a grid by in-sample SSE.
+
+    >>> y = np.arange(1.0, 25.0)[None, :]
+    >>> f = damped_trend(y, 2)["mean"]
+    >>> bool(24 < f[0, 0] < f[0, 1] < 27)
+    True
+    """
+    a, bs, p = np.meshgrid(_ALPHA_COARSE[1:], _BETA_SHARE, _PHI, indexing="ij")
+    alpha, beta, phi = a.ravel(), (a * bs).ravel(), p.ravel()
+    sse, level, trend = _damped_grid(Y, alpha, beta, phi)
+    j = np.argmin(sse, axis=1)
+    rows = np.arange(len(Y))
+    al, be, ph = alpha[j], beta[j], phi[j]
+    lvl, tr = level[rows, j], trend[rows, j]
+    cum_phi = np.cumsum(ph[:, None] ** np.arange(1, h + 1)[None, :], axis=1)
+    return {
+        "mean": lvl[:, None] + cum_phi * tr[:, None],
+        "alpha": al,
+        "beta": be,
+        "phi": ph,
+        "cum_phi": cum_phi,
+        "sse": sse[rows, j],
+    }
+
+
+@dataclass(frozen=True)
+class SmoothFit:
+    """Batch result of :func:`fit_smooth` (arrays over rows × horizon)."""
+
+    mean: np.ndarray
+    sigma: np.ndarray
+    seasonal: np.ndarray
+
+
+def fit_smooth(Y: np.ndarray, h: int, *, m: int = 12, min_seasonal: int = 24) -> SmoothFit:
+    """Combined SES/damped/Theta forecast with its standard deviation for a batch of series.
+
+    `Y` is right-aligned (rows × months, NaN before each series' start). Seasonality is only
+    tested for series with at least `min_seasonal` months (and more than 2m).
+
+    >>> t = np.arange(36)
+    >>> fit = fit_smooth((100 + 20 * (t % 12 == 11))[None, :].astype(float), 12)
+    >>> print(round(float(fit.mean[0, 11] / fit.mean[0, 0]), 2), bool(fit.seasonal[0]))
+    1.2 True
+    """
+    n = (~np.isnan(Y)).sum(axis=1)
+    T = Y.shape[1]
+    seasonal = np.zeros(len(Y), dtype=bool)
+    idx = np.ones((len(Y), m))
+    if m > 1:
+        test = seasonality_test(Y, m) & (n >= min_seasonal)
+        if test.any():
+            sidx, ok = seasonal_indices(Y[test], m)
+            seasonal[test] = ok
+            idx[test] = sidx
+    phase_in = np.arange(T) % m
+    phase_out = (T + np.arange(h)) % m
+    adj = Y / idx[:, phase_in]
+    s = ses(adj, h)
+    d = damped_trend(adj, h)
+    th = theta(adj, h, s)
+    mean_adj = (s["mean"] + d["mean"] + th) / 3
+    # sigma^2 from one-step in-sample errors of the combination ~ mean of the component SSEs
+    dof = np.maximum(n - 3, 1)
+    sigma2 = (s["sse"] + d["sse"]) / 2 / dof
+    c = d["alpha"][:, None] + d["beta"][:, None] * d["cum_phi"][:, : h - 1]
+    mult = np.concatenate([np.ones((len(Y), 1)), 1 + np.cumsum(c**2, axis=1)], axis=1)
+    sd_adj = np.sqrt(sigma2[:, None] * mult)
+    out_idx = idx[:, phase_out]
+    return SmoothFit(mean=mean_adj * out_idx, sigma=sd_adj * out_idx, seasonal=seasonal)

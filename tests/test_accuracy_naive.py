@@ -1,0 +1,74 @@
+"""naive_snapshots: naive and seasonal-naive forecasts shaped like customer forecasts."""
+
+import pandas as pd
+import pytest
+
+from kamlab.accuracy import forecast_lag, naive_snapshots
+
+
+@pytest.fixture
+def actuals():
+    periods = pd.period_range("2023-01", periods=15, freq="M")  # 2023-01 .. 2024-03
+    a = pd.DataFrame(
+        {"customer_id": "C1", "material_id": "M1", "period": periods, "quantity": range(1, 16)}
+    )
+    late = pd.DataFrame(  # a series that starts in 2024-02
+        {
+            "customer_id": "C2",
+            "material_id": "M2",
+            "period": pd.PeriodIndex(["2024-02", "2024-03"], freq="M"),
+            "quantity": [7.0, 0.0],
+        }
+    )
+    return pd.concat([a, late], ignore_index=True).astype({"quantity": "float64"})
+
+
+def test_naive_forecasts_the_last_actual_month_before_the_snapshot_for_every_lag(actuals):
+    out = naive_snapshots(actuals, snapshot_dates=[pd.Timestamp("2024-03-12")], lags=[1, 2, 3])
+    c1 = out[out["customer_id"] == "C1"]
+    assert c1["quantity"].tolist() == [14.0, 14.0, 14.0]  # February 2024 = 14th month
+    assert forecast_lag(c1["snapshot_date"], c1["period"]).tolist() == [1, 2, 3]
+    assert set(out["source"]) == {"naive"}
+    assert list(out.columns) == [
+        "customer_id", "material_id", "snapshot_date", "period", "quantity", "source"
+    ]  # fmt: skip
+
+
+def test_a_series_gets_naive_forecasts_only_after_its_first_month(actuals):
+    out = naive_snapshots(actuals, snapshot_dates=pd.to_datetime(["2024-02-29", "2024-03-31"]))
+    c2 = out[out["customer_id"] == "C2"]
+    assert set(c2["snapshot_date"]) == {pd.Timestamp("2024-03-31")}
+    assert set(c2["quantity"]) == {7.0}
+
+
+def test_seasonal_naive_takes_the_same_month_a_year_before(actuals):
+    out = naive_snapshots(
+        actuals, snapshot_dates=[pd.Timestamp("2024-03-31")], lags=[1, 2], seasonal=True
+    )
+    c1 = out[out["customer_id"] == "C1"]
+    assert c1["period"].astype(str).tolist() == ["2024-04", "2024-05"]
+    assert c1["quantity"].tolist() == [4.0, 5.0]  # April and May 2023
+    assert set(out["source"]) == {"seasonal naive"}
+
+
+def test_seasonal_rows_without_a_year_of_history_are_counted_not_lost(actuals):
+    out = naive_snapshots(actuals, snapshot_dates=[pd.Timestamp("2023-06-30")], seasonal=True)
+    assert out.empty
+    assert out.attrs["excluded"]["rows"].sum() == 6
+
+
+def test_default_snapshots_run_monthly_from_the_second_actual_month(actuals):
+    out = naive_snapshots(actuals, lags=[1])
+    c1 = out[out["customer_id"] == "C1"]
+    assert len(c1) == 14
+    assert c1["snapshot_date"].min() == pd.Timestamp("2023-02-28")
+
+
+def test_a_snapshot_outside_the_actuals_is_refused_with_its_date(actuals):
+    with pytest.raises(ValueError, match="2025-01-15"):
+        naive_snapshots(actuals, snapshot_dates=[pd.Timestamp("2025-01-15")])
+
+
+def test_empty_actuals_give_an_empty_frame():
+    empty = pd.DataFrame(columns=["customer_id", "material_id", "period", "quantity"])
+    assert naive_snapshots(empty).empty

@@ -339,3 +339,11 @@ def test_ibm_receivables_sample_maps_into_invoices_and_payments(tmp_path):
     assert (ds.invoices["due_date"] - ds.invoices["posting_date"]).dt.days.eq(30).all()
     late = ds.payments["payment_date"].to_numpy() > ds.invoices["due_date"].to_numpy()
     assert late.sum() == 877  # DaysLate > 0 in the file
+
+
+def test_two_extract_columns_mapped_to_one_contract_column_is_a_settings_error(tmp_path):
+    toml = tmp_path / "kamlab.toml"
+    toml.write_text('[mapping.orders]\nKUNNR = "customer_id"\nKUNAG = "customer_id"\n')
+    folder = write_csvs(tmp_path / "x", small_extracts())
+    with pytest.raises(SettingsError, match=r"\['customer_id'\] given more than once"):
+        ingest(folder, tmp_path / "kam.duckdb", settings=load_settings(toml))

@@ -63,6 +63,11 @@ def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
                     f"kamlab.toml [mapping.{table}] {source}: expected a column name or a list "
                     f"of names, got {target!r}"
                 )
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise SettingsError(
+                f"kamlab.toml [mapping.{table}]: contract column(s) {twice} given more than once"
+            )
         unknown = sorted(set(targets) - set(known))
         if unknown:
             raise SettingsError(

@@ -48,12 +48,13 @@ def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
                 f"kamlab.toml [mapping.{table}]: unknown table; known: {list(TABLES)} and 'files'"
             )
         known = TABLES[table].column_names
-        targets: list[str] = []
+        targets: list[str] = []  # columns given values: renamed or constant
+        recoded: list[str] = []
         for source, target in spec.items():
             if source in _SPECIAL:
                 if not isinstance(target, Mapping):
                     raise SettingsError(f"kamlab.toml [mapping.{table}.{source}] must be a table")
-                targets += list(target)
+                (recoded if source == "recode" else targets).extend(target)
             elif isinstance(target, str):
                 targets.append(target)
             elif isinstance(target, list) and all(isinstance(t, str) for t in target):
@@ -68,7 +69,7 @@ def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
             raise SettingsError(
                 f"kamlab.toml [mapping.{table}]: contract column(s) {twice} given more than once"
             )
-        unknown = sorted(set(targets) - set(known))
+        unknown = sorted(set(targets + recoded) - set(known))
         if unknown:
             raise SettingsError(
                 f"kamlab.toml [mapping.{table}]: unknown contract column(s) {unknown}; "

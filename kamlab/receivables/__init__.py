@@ -12,6 +12,7 @@ from kamlab.receivables.exposure import credit_utilisation, top_overdue
 from kamlab.receivables.history import ageing_history, last_month_ends
 from kamlab.receivables.open_items import open_items
 from kamlab.receivables.provision import ProvisionMatrix, provision_matrix
+from kamlab.receivables.risk import late_payment_risk, settlements
 
 __all__ = [
     "ProvisionMatrix",
@@ -26,7 +27,9 @@ __all__ = [
     "dso",
     "in_reporting_currency",
     "last_month_ends",
+    "late_payment_risk",
     "open_items",
     "provision_matrix",
+    "settlements",
     "top_overdue",
 ]

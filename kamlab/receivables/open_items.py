@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlab.receivables._ledger import Ledger, as_day, build_ledger
+from kamlab.receivables._ledger import PAYMENT, Ledger, as_day, build_ledger, to_dates
 
 __all__ = ["open_items"]
 
@@ -109,45 +109,24 @@ def _evaluate(ledger: Ledger, day: int) -> pd.DataFrame:
 
     # payments after d: attach to the invoice item they clear when it exists at d
     pieces = ledger.pieces
-    later = (pieces["pay_row"].to_numpy() >= 0) & (pieces["source_day"].to_numpy() > day)
+    later = (pieces["kind"].to_numpy() == PAYMENT) & (pieces["source_day"].to_numpy() > day)
     later &= exists[pieces["item"].to_numpy()]
-    attached = pieces.loc[later]
     received = np.bincount(
-        attached["item"].to_numpy("int64"),
-        weights=attached["cents"].to_numpy("float64"),
+        pieces["item"].to_numpy()[later],
+        weights=pieces["cents"].to_numpy("float64")[later],
         minlength=len(items),
     )
     received = np.round(received).astype("int64")
-    keep = exists & ((open_ != 0) | (received != 0))
-    rows = items.loc[keep]
-    amount = rows["amount_cents"].to_numpy()
-    out = pd.DataFrame(
-        {
-            "customer_id": rows["customer_id"].to_numpy(),
-            "currency": rows["currency"].to_numpy(),
-            "item_type": rows["item_type"].to_numpy(),
-            "document_id": rows["document_id"].to_numpy(),
-            "line": rows["line"].array,
-            "instalment": rows["instalment"].array,
-            "posting_day": rows["posting_day"].to_numpy(),
-            "due_day": rows["due_day"].to_numpy(),
-            "amount": amount / 100.0,
-            "open_amount": open_[keep] / 100.0,
-            "received_since": received[keep] / 100.0,
-            "overpaid": (amount > 0) & (open_[keep] < 0),
-        }
-    )
-
-    out["posting_date"] = _to_dates(out.pop("posting_day"))
-    out["due_date"] = _to_dates(out.pop("due_day"))
-    for col in ("customer_id", "currency", "item_type", "document_id"):
-        out[col] = out[col].astype("string")
-    out = out[_COLUMNS].sort_values(
+    keep = np.flatnonzero(exists & ((open_ != 0) | (received != 0)))
+    amount = items["amount_cents"].to_numpy()[keep]
+    out = ledger.labels(keep)
+    out["posting_date"] = to_dates(items["posting_day"].to_numpy()[keep])
+    out["due_date"] = to_dates(items["due_day"].to_numpy()[keep])
+    out["amount"] = amount / 100.0
+    out["open_amount"] = open_[keep] / 100.0
+    out["received_since"] = received[keep] / 100.0
+    out["overpaid"] = (amount > 0) & (open_[keep] < 0)
+    return out[_COLUMNS].sort_values(
         ["customer_id", "currency", "due_date", "document_id", "instalment", "line"],
         ignore_index=True,
     )
-    return out
-
-
-def _to_dates(day: pd.Series) -> np.ndarray:
-    return day.to_numpy("int64").astype("datetime64[D]").astype("datetime64[s]")

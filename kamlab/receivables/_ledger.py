@@ -58,51 +58,72 @@ def cents(values: pd.Series) -> np.ndarray:
     return np.round(values.to_numpy(dtype="float64") * 100.0).astype("int64")
 
 
-def _ids(frame: pd.DataFrame, column: str) -> pd.Series:
-    """An id column as strings, empty strings read as missing (absent column: all missing)."""
+def _column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """An optional string column (absent: all missing)."""
     if column not in frame:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    s = frame[column].astype("string")
-    return s.mask(s == "")
+    return frame[column]
 
 
-def factorize(values: pd.Series) -> np.ndarray:
-    """Integer codes of strings (equal strings, equal codes; missing -1), without hashing them.
+def factorize(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer codes of strings, shared across `columns` (equal strings, equal codes).
 
-    Hashing a million distinct ids costs about a second; instead each string's bytes are laid
-    out zero-padded in 8-byte words (read from the Arrow buffers, one block per distinct
-    length) and the words are factorised as integers one after the other (plus the length
-    when a string holds a NUL byte). Exact: no hash collisions. Strings longer than 64 bytes
-    or of more than 64 distinct lengths use ``pd.factorize``.
+    Missing and empty strings get -1. Hashing a million distinct ids costs about a second;
+    instead each string's bytes are gathered from the Arrow buffers into zero-padded 8-byte
+    words and the words are factorised as integers one after the other (plus the length when
+    a string holds a NUL byte). Exact: no hash collisions. Strings longer than 64 bytes fall
+    back to ``pd.factorize``.
     """
-    arr = pa.chunked_array(pa.array(values.astype("string[pyarrow]").array)).combine_chunks()
+    parts = [_bytes(c) for c in columns]
+    if any(p is None for p in parts):
+        joined = pd.concat([c.astype("string") for c in columns], ignore_index=True)
+        codes = pd.factorize(joined.mask(joined == ""))[0].astype("int64")
+        return np.split(codes, np.cumsum([len(c) for c in columns])[:-1])
+    width = max(p[0].shape[1] for p in parts)
+    words = np.vstack([np.pad(w, ((0, 0), (0, width - w.shape[1]))) for w, _, _, _ in parts])
+    lengths = np.concatenate([p[1] for p in parts])
+    missing = np.concatenate([p[2] for p in parts])
+    present = np.flatnonzero(~missing)
+    words, lengths = words[present], lengths[present]
+    codes = pd.factorize(words[:, 0])[0].astype("int64")
+    extra = [words[:, j] for j in range(1, width)]
+    if any(p[3] for p in parts):
+        extra.append(lengths)
+    for column in extra:
+        step = pd.factorize(column)[0].astype("int64")
+        codes = pd.factorize(codes * (int(step.max(initial=0)) + 1) + step)[0].astype("int64")
+    out = np.full(len(missing), -1, dtype="int64")
+    out[present] = codes
+    return np.split(out, np.cumsum([len(c) for c in columns])[:-1])
+
+
+def _bytes(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None:
+    """(n, k) big-endian uint64 words of the zero-padded bytes, lengths, missing-or-empty
+    mask, and whether any string holds a NUL byte; None for strings over 64 bytes."""
+    arr = pa.chunked_array(pa.array(column.astype("string[pyarrow]").array)).combine_chunks()
     if not pa.types.is_large_string(arr.type):
         arr = arr.cast(pa.large_string())
     n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype="int64")[arr.offset : arr.offset + n + 1]
     lengths = np.diff(offsets)
-    distinct = np.unique(lengths)
     width = -(-int(lengths.max(initial=0)) // 8) * 8
-    if width > 64 or len(distinct) > 64:
-        return pd.factorize(values.astype("string"))[0].astype("int64")
+    if width > 64:
+        return None
+    data = arr.buffers()[2]
+    data = np.frombuffer(data, dtype="uint8") if data is not None else np.zeros(0, "uint8")
+    data = np.append(data, np.uint8(0))  # a safe index for positions past a string's end
     padded = np.zeros((n, max(width, 8)), dtype="uint8")
-    for length in distinct[distinct > 0]:
-        rows = np.flatnonzero(lengths == length)
-        block = arr.take(pa.array(rows))
-        start = np.frombuffer(block.buffers()[1], dtype="int64")[block.offset]
-        data = np.frombuffer(block.buffers()[2], dtype="uint8")
-        padded[rows, :length] = data[start : start + len(rows) * length].reshape(-1, length)
-    words = padded.view(">u8").astype("uint64")
-    codes = pd.factorize(words[:, 0])[0].astype("int64")
-    extra = [words[:, j] for j in range(1, words.shape[1])]
-    if pa.compute.any(pa.compute.match_substring(arr, "\x00")).as_py():
-        extra.append(lengths)
-    for column in extra:
-        step = pd.factorize(column)[0].astype("int64")
-        codes = pd.factorize(codes * (int(step.max(initial=0)) + 1) + step)[0].astype("int64")
+    nul = False
+    start, last = offsets[:-1], len(data) - 1
+    for j in range(width):  # one vectorised pass per byte position, not per string
+        inside = lengths > j
+        byte = data[np.where(inside, start + j, last)]
+        nul |= bool((inside & (byte == 0)).any())
+        padded[:, j] = byte
+    missing = lengths == 0
     if arr.null_count:
-        codes[arr.is_null().to_numpy(zero_copy_only=False)] = -1
-    return codes
+        missing |= arr.is_null().to_numpy(zero_copy_only=False)
+    return padded.view(">u8").astype("uint64"), lengths, missing, nul
 
 
 def _optional_days(frame: pd.DataFrame, column: str) -> np.ndarray:
@@ -122,37 +143,41 @@ def _optional_int(frame: pd.DataFrame, column: str) -> np.ndarray:
 class Ledger:
     """Items and events in integer arrays, plus references to the caller's frames."""
 
-    items: pd.DataFrame  # kind, row, instalment (0 = none), posting_day, due_day,
+    items: dict[str, np.ndarray]  # kind, row, instalment (0 = none), posting_day, due_day,
     #                      amount_cents (signed), group; row = position in invoices / payments
     groups: pd.DataFrame  # customer_id, currency of each group code
     event_item: np.ndarray
     event_day: np.ndarray
     event_delta: np.ndarray
-    pieces: pd.DataFrame  # item, kind (source), source_row, source_day, alloc_day, cents
+    pieces: dict[str, np.ndarray]  # item, kind (source), source_row, source_day, alloc_day, cents
     invoices: pd.DataFrame
     payments: pd.DataFrame
     notes: pd.DataFrame  # table, reason, rows: data treated specially (nothing is dropped)
     doc_group: np.ndarray  # group code of each invoices row
 
+    @property
+    def n_items(self) -> int:
+        return len(self.items["kind"])
+
     def labels(self, index: np.ndarray) -> pd.DataFrame:
         """customer_id, currency, item_type, document_id, line, instalment of items `index`."""
-        items = self.items.iloc[index]
-        kind = items["kind"].to_numpy()
-        row = items["row"].to_numpy()
+        items = {name: values[index] for name, values in self.items.items()}
+        kind = items["kind"]
+        row = items["row"]
         on_pay = kind == PAYMENT
-        doc = pd.Series(pd.NA, index=range(len(items)), dtype="string")
+        doc = pd.Series(pd.NA, index=range(len(kind)), dtype="string")
         doc.iloc[np.flatnonzero(~on_pay)] = (
             self.invoices["document_id"].astype("string").iloc[row[~on_pay]].to_numpy()
         )
         doc.iloc[np.flatnonzero(on_pay)] = (
             self.payments["payment_id"].astype("string").iloc[row[on_pay]].to_numpy()
         )
-        line = pd.array(np.full(len(items), pd.NA), dtype="Int64")
+        line = pd.array(np.full(len(kind), pd.NA), dtype="Int64")
         if on_pay.any():
             line[on_pay] = self.payments["line"].to_numpy("int64")[row[on_pay]]
-        instalment = pd.array(items["instalment"].to_numpy(), dtype="Int64")
-        instalment[items["instalment"].to_numpy() == 0] = pd.NA
-        group = items["group"].to_numpy()
+        instalment = pd.array(items["instalment"], dtype="Int64")
+        instalment[items["instalment"] == 0] = pd.NA
+        group = items["group"]
         return pd.DataFrame(
             {
                 "customer_id": self.groups["customer_id"].array.take(group),
@@ -184,30 +209,27 @@ def build_ledger(
         )
     is_inv = (invoices["document_type"].astype("string") == "invoice").fillna(False).to_numpy(bool)
 
-    # --- one factorisation of every document reference (the costly step: string hashing) ---
-    pay_ref = _ids(payments, "allocated_document")
-    cn_ref = _ids(invoices, "reference_document")
-    pay_has = pay_ref.notna().to_numpy()
-    cn_has = cn_ref.notna().to_numpy() & ~is_inv
-    refs = pd.concat(
-        [
-            invoices["document_id"].astype("string"),
-            pay_ref[pay_has],
-            cn_ref[cn_has],
-            instalments["document_id"].astype("string"),
-        ],
-        ignore_index=True,
+    # --- one factorisation of every document reference (the costly step) -----------------
+    doc_codes, pay_codes, cn_codes, ins_codes = factorize(
+        invoices["document_id"],
+        _column(payments, "allocated_document"),
+        _column(invoices, "reference_document"),
+        instalments["document_id"],
     )
-    codes = factorize(refs)
-    row_of = np.full(int(codes.max(initial=-1)) + 1, n_doc, dtype="int64")
-    row_of[codes[:n_doc]] = np.arange(n_doc)
+    row_of = np.full(int(doc_codes.max(initial=-1)) + 2, n_doc, dtype="int64")
+    row_of[doc_codes] = np.arange(n_doc)
+    row_of[-1] = n_doc  # code -1: no reference
     row_of = np.where(np.append(is_inv, False)[row_of], row_of, -1)  # must name an invoice
-    pay_target = np.full(n_pay, -1, dtype="int64")
-    cn_target = np.full(n_doc, -1, dtype="int64")
-    n_a, n_b = int(pay_has.sum()), int(cn_has.sum())
-    pay_target[pay_has] = row_of[codes[n_doc : n_doc + n_a]]
-    cn_target[cn_has] = row_of[codes[n_doc + n_a : n_doc + n_a + n_b]]
-    ins_row = row_of[codes[n_doc + n_a + n_b :]]
+
+    def target(codes: np.ndarray) -> np.ndarray:
+        known = (codes >= 0) & (codes < len(row_of) - 1)
+        return np.where(known, row_of[np.where(known, codes, -1)], -1)
+
+    pay_has = pay_codes >= 0
+    cn_has = (cn_codes >= 0) & ~is_inv
+    pay_target = target(pay_codes)
+    cn_target = np.where(cn_has, target(cn_codes), -1)
+    ins_row = target(ins_codes)
 
     # --- invoice items (one per instalment where instalments are given) --------------------
     posting = days(invoices["posting_date"])
@@ -268,32 +290,33 @@ def build_ledger(
     pay_acc = src_row[acc[src_kind[acc] == PAYMENT]]
 
     # --- customer x currency groups: invoices, and payment lines that are items ------------
-    def _both(column: str) -> pd.Series:
-        return pd.concat(
-            [invoices[column].astype("string"), payments[column].astype("string").iloc[pay_acc]],
-            ignore_index=True,
-        )
-
-    customer, currency = _both("customer_id"), _both("currency")
-    cust_codes = pd.factorize(customer)[0].astype("int64")  # few distinct values: hashing is cheap
-    cur_codes = pd.factorize(currency)[0].astype("int64")
+    pay_rows = payments.iloc[pay_acc]
+    cust_codes = np.concatenate(factorize(invoices["customer_id"], pay_rows["customer_id"])) + 1
+    cur_codes = np.concatenate(factorize(invoices["currency"], pay_rows["currency"])) + 1
     width = int(cur_codes.max(initial=0)) + 1
-    _, first, group = np.unique(
-        cust_codes * width + cur_codes, return_index=True, return_inverse=True
-    )
-    groups = pd.DataFrame(
-        {
-            "customer_id": customer.array.take(first),
-            "currency": currency.array.take(first),
-        }
-    )
+    group = pd.factorize(cust_codes * width + cur_codes)[0].astype("int64")
+    first = np.full(int(group.max(initial=-1)) + 1, len(group), dtype="int64")
+    np.minimum.at(first, group, np.arange(len(group)))
+    from_doc = first < n_doc
+
+    def _names(column: str) -> pd.arrays.ArrowStringArray:
+        names = pd.Series(pd.NA, index=range(len(first)), dtype="string")
+        names.iloc[np.flatnonzero(from_doc)] = (
+            invoices[column].astype("string").iloc[first[from_doc]].to_numpy()
+        )
+        names.iloc[np.flatnonzero(~from_doc)] = (
+            pay_rows[column].astype("string").iloc[first[~from_doc] - n_doc].to_numpy()
+        )
+        return names.array
+
+    groups = pd.DataFrame({"customer_id": _names("customer_id"), "currency": _names("currency")})
     doc_group = group[:n_doc]
     src_group = np.full(len(src_kind), -1, dtype="int64")
     src_group[n_pay:] = doc_group[cn_rows]
     src_group[pay_acc] = group[n_doc:]
 
     # --- the items table ----------------------------------------------------------------------
-    items = pd.DataFrame(
+    items = dict(
         {
             "kind": np.concatenate([np.full(n_plain + n_inst, INVOICE), src_kind[acc]]).astype(
                 "int64"
@@ -336,7 +359,7 @@ def build_ledger(
         piece_item.append(it)
         piece_cents.append(c)
     p_src = np.concatenate(piece_src)
-    pieces = pd.DataFrame(
+    pieces = dict(
         {
             "item": np.concatenate(piece_item),
             "kind": src_kind[p_src],
@@ -350,14 +373,10 @@ def build_ledger(
     # --- events ---------------------------------------------------------------------------
     clear = acc[allocated[acc]]
     event_item = np.concatenate(
-        [np.arange(len(items), dtype="int64"), pieces["item"].to_numpy(), src_item[clear]]
+        [np.arange(len(items["kind"]), dtype="int64"), pieces["item"], src_item[clear]]
     )
-    event_day = np.concatenate(
-        [items["posting_day"].to_numpy(), pieces["alloc_day"].to_numpy(), alloc_day[clear]]
-    )
-    event_delta = np.concatenate(
-        [items["amount_cents"].to_numpy(), -pieces["cents"].to_numpy(), src_cents[clear]]
-    )
+    event_day = np.concatenate([items["posting_day"], pieces["alloc_day"], alloc_day[clear]])
+    event_delta = np.concatenate([items["amount_cents"], -pieces["cents"], src_cents[clear]])
     return Ledger(
         items=items,
         groups=groups,

@@ -88,7 +88,7 @@ def dso(
     first, length = _period_grid(d, max(countback_months, simple_months))
     sales = _net_sales(ledger, first, day)
     per_group = np.bincount(
-        ledger.items["group"].to_numpy("int64"),
+        ledger.items["group"],
         weights=open_cents(ledger, day).astype("float64"),
         minlength=len(groups),
     )
@@ -166,19 +166,20 @@ def days_to_pay(
     [{'days_to_pay': 35.0, 'days_beyond_terms': 5.0}]
     """
     ledger = build_ledger(invoices, payments, instalments)
-    pieces = ledger.pieces.loc[ledger.pieces["kind"] == PAYMENT]
+    paid = ledger.pieces["kind"] == PAYMENT
+    pieces = {name: values[paid] for name, values in ledger.pieces.items()}
     items = ledger.items
-    it = pieces["item"].to_numpy("int64")
-    pay_day = pieces["source_day"].to_numpy("int64")
-    group = items["group"].to_numpy()[it]
+    it = pieces["item"]
+    pay_day = pieces["source_day"]
+    group = items["group"][it]
     frame = pd.DataFrame(
         {
             "customer_id": ledger.groups["customer_id"].array.take(group),
             "currency": ledger.groups["currency"].array.take(group),
-            "amount": pieces["cents"].to_numpy("float64") / 100.0,
+            "amount": pieces["cents"].astype("float64") / 100.0,
             "pay_day": pay_day,
-            "to_pay": (pay_day - items["posting_day"].to_numpy("int64")[it]).astype("float64"),
-            "beyond": (pay_day - items["due_day"].to_numpy("int64")[it]).astype("float64"),
+            "to_pay": (pay_day - items["posting_day"][it]).astype("float64"),
+            "beyond": (pay_day - items["due_day"][it]).astype("float64"),
         }
     )
     extra = [c for c in by if c not in ("customer_id", "currency")]

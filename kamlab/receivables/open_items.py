@@ -55,7 +55,8 @@ def open_items(
     customer_id, currency, item_type, document_id, line (payment line), instalment,
     posting_date (payment: payment_date), due_date (payment: payment_date), amount (signed:
     credits negative), open_amount (signed), received_since, overpaid. Amounts are in the
-    item's own currency. ``attrs["excluded"]`` (table, reason, rows) counts rows dated after
+    item's own currency; rows ordered by customer, currency, due date, input order.
+    ``attrs["excluded"]`` (table, reason, rows) counts rows dated after
     *d* and rows treated specially (unknown allocated document: kept on account).
 
     Examples
@@ -97,7 +98,7 @@ def open_cents(ledger: Ledger, day: int) -> np.ndarray:
     """Open amount (cents) of every ledger item as of `day` (0 for items not yet existing)."""
     mask = ledger.event_day <= day
     sums = np.bincount(
-        ledger.event_item[mask], weights=ledger.event_delta[mask], minlength=len(ledger.items)
+        ledger.event_item[mask], weights=ledger.event_delta[mask], minlength=ledger.n_items
     )
     return np.round(sums).astype("int64")
 
@@ -105,28 +106,40 @@ def open_cents(ledger: Ledger, day: int) -> np.ndarray:
 def _evaluate(ledger: Ledger, day: int) -> pd.DataFrame:
     items = ledger.items
     open_ = open_cents(ledger, day)
-    exists = items["posting_day"].to_numpy() <= day
+    exists = items["posting_day"] <= day
 
     # payments after d: attach to the invoice item they clear when it exists at d
     pieces = ledger.pieces
-    later = (pieces["kind"].to_numpy() == PAYMENT) & (pieces["source_day"].to_numpy() > day)
-    later &= exists[pieces["item"].to_numpy()]
+    later = (pieces["kind"] == PAYMENT) & (pieces["source_day"] > day)
+    later &= exists[pieces["item"]]
     received = np.bincount(
-        pieces["item"].to_numpy()[later],
-        weights=pieces["cents"].to_numpy("float64")[later],
-        minlength=len(items),
+        pieces["item"][later],
+        weights=pieces["cents"].astype("float64")[later],
+        minlength=ledger.n_items,
     )
     received = np.round(received).astype("int64")
     keep = np.flatnonzero(exists & ((open_ != 0) | (received != 0)))
-    amount = items["amount_cents"].to_numpy()[keep]
+    # order: customer, currency, due date, then input order (integer sort, no string sort)
+    group_rank = np.empty(len(ledger.groups), dtype="int64")
+    group_rank[ledger.groups.sort_values(["customer_id", "currency"]).index.to_numpy()] = np.arange(
+        len(ledger.groups)
+    )
+    keep = keep[
+        np.lexsort(
+            (
+                items["row"][keep],
+                items["kind"][keep],
+                items["due_day"][keep],
+                group_rank[items["group"][keep]],
+            )
+        )
+    ]
+    amount = items["amount_cents"][keep]
     out = ledger.labels(keep)
-    out["posting_date"] = to_dates(items["posting_day"].to_numpy()[keep])
-    out["due_date"] = to_dates(items["due_day"].to_numpy()[keep])
+    out["posting_date"] = to_dates(items["posting_day"][keep])
+    out["due_date"] = to_dates(items["due_day"][keep])
     out["amount"] = amount / 100.0
     out["open_amount"] = open_[keep] / 100.0
     out["received_since"] = received[keep] / 100.0
     out["overpaid"] = (amount > 0) & (open_[keep] < 0)
-    return out[_COLUMNS].sort_values(
-        ["customer_id", "currency", "due_date", "document_id", "instalment", "line"],
-        ignore_index=True,
-    )
+    return out[_COLUMNS]

@@ -53,7 +53,8 @@ def settlements(
     [['2024-02-10', '10']]
     """
     ledger = build_ledger(invoices, payments, instalments)
-    items = ledger.items.loc[ledger.items["kind"] == INVOICE]
+    items = pd.DataFrame(ledger.items)
+    items = items.loc[items["kind"] == INVOICE]
     docs = items.groupby("row", sort=True).agg(
         group=("group", "first"),
         posting_day=("posting_day", "first"),
@@ -63,9 +64,9 @@ def settlements(
     pieces = ledger.pieces
     p = pd.DataFrame(
         {
-            "row": ledger.items["row"].to_numpy()[pieces["item"].to_numpy()],
-            "day": pieces["alloc_day"].to_numpy(),
-            "cents": pieces["cents"].to_numpy(),
+            "row": ledger.items["row"][pieces["item"]],
+            "day": pieces["alloc_day"],
+            "cents": pieces["cents"],
         }
     )
     p = p.groupby(["row", "day"], as_index=False)["cents"].sum()  # sorted by row, day

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import TimeSeriesSplit
+from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
 from kamlab.config import DEFAULTS
@@ -126,7 +126,9 @@ def late_payment_risk(
     late rate and mean days late, the portfolio late rate, log amount, payment terms (days),
     posting month, plus `features` (extra invoice columns, e.g. disputed; strings are treated
     as categories). Model: scikit-learn ``HistGradientBoostingClassifier`` calibrated with
-    ``CalibratedClassifierCV`` (sigmoid, ``TimeSeriesSplit`` over settlement order);
+    ``CalibratedClassifierCV`` (sigmoid, 5 contiguous folds in settlement order — all
+    before `as_of`; on the IBM sample these beat ``TimeSeriesSplit``, whose first models
+    see only a quarter of the history);
     deterministic for a fixed `random_state`. `n_threads` caps the OpenMP threads of the
     fit (default 1: on a busy shared machine extra threads slow a fit of this size by ~40×;
     None = library default).
@@ -182,7 +184,7 @@ def late_payment_risk(
                 random_state=random_state,
             ),
             method="sigmoid",
-            cv=TimeSeriesSplit(n_splits=3),
+            cv=KFold(n_splits=5),  # contiguous folds in settlement order, all before as_of
         )
         with threadpool_limits(limits=n_threads, user_api="openmp"):
             model.fit(x_train.iloc[order], y[order])

@@ -95,3 +95,12 @@ def test_loss_rates_rise_with_age_and_the_last_is_the_write_off_rate_on_generate
         assert loss[-1] == 0.9
         assert 0 < loss[0] < loss[-1]
     assert (pm.by_customer["provision"] >= 0).all()
+
+
+def test_an_empty_history_gives_empty_rates_and_nan_provisions_with_a_reason():
+    hist = _history([])
+    current = _history([("2024-02-29", "C1", "EUR", 10.0, 0.0, 0.0, 0.0)]).drop(columns="month_end")
+    pm = provision_matrix(hist, current)
+    assert pm.rates.empty
+    assert np.isnan(pm.by_customer["provision"].iloc[0])
+    assert pm.by_customer["reason"].iloc[0] == "no roll-rate history for a bucket with a balance"

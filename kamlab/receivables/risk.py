@@ -137,6 +137,11 @@ def late_payment_risk(
     has no settled invoice yet). With fewer than 50 known outcomes or only one class, the
     probability is the baseline (``model`` says which).
 
+    Source: the invoice-outcome prediction set-up of Zeng, Melville et al., "Using predictive
+    analysis to improve invoice-to-cash collection", KDD 2008 (features from the customer's
+    paid history, time-ordered evaluation). Unit: probability 0-1; compare with the baseline
+    by ROC AUC (higher better) and Brier score (lower better), see benchmarks/receivables.py.
+
     Returns one row per target invoice (default: invoices open at `as_of`): customer_id,
     currency, document_id, posting_date, due_date, amount, probability, baseline,
     hist_invoices, model. ``attrs`` holds train_rows and train_late_rate.

@@ -24,6 +24,7 @@ Rules (DOMAIN.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -144,8 +145,7 @@ class Ledger:
     """Items and events in integer arrays, plus references to the caller's frames."""
 
     items: dict[str, np.ndarray]  # kind, row, instalment (0 = none), posting_day, due_day,
-    #                      amount_cents (signed), group; row = position in invoices / payments
-    groups: pd.DataFrame  # customer_id, currency of each group code
+    #                      amount_cents (signed); row = position in invoices / payments
     event_item: np.ndarray
     event_day: np.ndarray
     event_delta: np.ndarray
@@ -153,7 +153,53 @@ class Ledger:
     invoices: pd.DataFrame
     payments: pd.DataFrame
     notes: pd.DataFrame  # table, reason, rows: data treated specially (nothing is dropped)
-    doc_group: np.ndarray  # group code of each invoices row
+
+    @cached_property
+    def _grouping(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Customer x currency group codes, computed on first use (a single as-of list of
+        open items never needs them: it reads its few rows' names directly)."""
+        n_doc = len(self.invoices)
+        on_pay = self.items["kind"] == PAYMENT
+        pay_rows = self.payments.iloc[self.items["row"][on_pay]]
+        cust = np.concatenate(factorize(self.invoices["customer_id"], pay_rows["customer_id"]))
+        cur = np.concatenate(factorize(self.invoices["currency"], pay_rows["currency"]))
+        width = int(cur.max(initial=0)) + 2
+        group = pd.factorize((cust + 1) * width + cur + 1)[0].astype("int64")
+        first = np.full(int(group.max(initial=-1)) + 1, len(group), dtype="int64")
+        np.minimum.at(first, group, np.arange(len(group)))
+        from_doc = first < n_doc
+
+        def names(column: str) -> pd.arrays.ArrowStringArray:
+            out = pd.Series(pd.NA, index=range(len(first)), dtype="string")
+            out.iloc[np.flatnonzero(from_doc)] = (
+                self.invoices[column].astype("string").iloc[first[from_doc]].to_numpy()
+            )
+            out.iloc[np.flatnonzero(~from_doc)] = (
+                pay_rows[column].astype("string").iloc[first[~from_doc] - n_doc].to_numpy()
+            )
+            return out.array
+
+        groups = pd.DataFrame({"customer_id": names("customer_id"), "currency": names("currency")})
+        doc_group = group[:n_doc]
+        item_group = np.empty(len(on_pay), dtype="int64")
+        item_group[~on_pay] = doc_group[self.items["row"][~on_pay]]
+        item_group[on_pay] = group[n_doc:]
+        return groups, doc_group, item_group
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """customer_id, currency of each group code."""
+        return self._grouping[0]
+
+    @property
+    def doc_group(self) -> np.ndarray:
+        """Group code of each invoices row."""
+        return self._grouping[1]
+
+    @property
+    def item_group(self) -> np.ndarray:
+        """Group code of each item."""
+        return self._grouping[2]
 
     @property
     def n_items(self) -> int:
@@ -177,11 +223,21 @@ class Ledger:
             line[on_pay] = self.payments["line"].to_numpy("int64")[row[on_pay]]
         instalment = pd.array(items["instalment"], dtype="Int64")
         instalment[items["instalment"] == 0] = pd.NA
-        group = items["group"]
+
+        def from_frames(column: str) -> pd.arrays.ArrowStringArray:
+            out = pd.Series(pd.NA, index=range(len(kind)), dtype="string")
+            out.iloc[np.flatnonzero(~on_pay)] = (
+                self.invoices[column].astype("string").iloc[row[~on_pay]].to_numpy()
+            )
+            out.iloc[np.flatnonzero(on_pay)] = (
+                self.payments[column].astype("string").iloc[row[on_pay]].to_numpy()
+            )
+            return out.array
+
         return pd.DataFrame(
             {
-                "customer_id": self.groups["customer_id"].array.take(group),
-                "currency": self.groups["currency"].array.take(group),
+                "customer_id": from_frames("customer_id"),
+                "currency": from_frames("currency"),
                 "item_type": pd.array(ITEM_TYPES[kind], dtype="string"),
                 "document_id": doc.array,
                 "line": line,
@@ -287,33 +343,6 @@ def build_ledger(
     alloc_day = np.where(allocated, alloc_day, NEVER)
     on_account = alloc_day > src_day
     acc = np.flatnonzero(on_account)
-    pay_acc = src_row[acc[src_kind[acc] == PAYMENT]]
-
-    # --- customer x currency groups: invoices, and payment lines that are items ------------
-    pay_rows = payments.iloc[pay_acc]
-    cust_codes = np.concatenate(factorize(invoices["customer_id"], pay_rows["customer_id"])) + 1
-    cur_codes = np.concatenate(factorize(invoices["currency"], pay_rows["currency"])) + 1
-    width = int(cur_codes.max(initial=0)) + 1
-    group = pd.factorize(cust_codes * width + cur_codes)[0].astype("int64")
-    first = np.full(int(group.max(initial=-1)) + 1, len(group), dtype="int64")
-    np.minimum.at(first, group, np.arange(len(group)))
-    from_doc = first < n_doc
-
-    def _names(column: str) -> pd.arrays.ArrowStringArray:
-        names = pd.Series(pd.NA, index=range(len(first)), dtype="string")
-        names.iloc[np.flatnonzero(from_doc)] = (
-            invoices[column].astype("string").iloc[first[from_doc]].to_numpy()
-        )
-        names.iloc[np.flatnonzero(~from_doc)] = (
-            pay_rows[column].astype("string").iloc[first[~from_doc] - n_doc].to_numpy()
-        )
-        return names.array
-
-    groups = pd.DataFrame({"customer_id": _names("customer_id"), "currency": _names("currency")})
-    doc_group = group[:n_doc]
-    src_group = np.full(len(src_kind), -1, dtype="int64")
-    src_group[n_pay:] = doc_group[cn_rows]
-    src_group[pay_acc] = group[n_doc:]
 
     # --- the items table ----------------------------------------------------------------------
     items = dict(
@@ -328,7 +357,6 @@ def build_ledger(
             "posting_day": np.concatenate([posting[plain], posting[i_row], src_day[acc]]),
             "due_day": np.concatenate([due[plain], i_due, src_due[acc]]),
             "amount_cents": np.concatenate([doc_cents[plain], i_cents, -src_cents[acc]]),
-            "group": np.concatenate([doc_group[plain], doc_group[i_row], src_group[acc]]),
         }
     )
     src_item = np.full(len(src_kind), -1, dtype="int64")
@@ -379,7 +407,6 @@ def build_ledger(
     event_delta = np.concatenate([items["amount_cents"], -pieces["cents"], src_cents[clear]])
     return Ledger(
         items=items,
-        groups=groups,
         event_item=event_item,
         event_day=event_day,
         event_delta=event_delta,
@@ -387,7 +414,6 @@ def build_ledger(
         invoices=invoices,
         payments=payments,
         notes=pd.DataFrame(notes, columns=["table", "reason", "rows"]),
-        doc_group=doc_group,
     )
 
 

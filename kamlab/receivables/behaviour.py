@@ -88,7 +88,7 @@ def dso(
     first, length = _period_grid(d, max(countback_months, simple_months))
     sales = _net_sales(ledger, first, day)
     per_group = np.bincount(
-        ledger.items["group"],
+        ledger.item_group,
         weights=open_cents(ledger, day).astype("float64"),
         minlength=len(groups),
     )
@@ -171,7 +171,7 @@ def days_to_pay(
     items = ledger.items
     it = pieces["item"]
     pay_day = pieces["source_day"]
-    group = items["group"][it]
+    group = ledger.item_group[it]
     frame = pd.DataFrame(
         {
             "customer_id": ledger.groups["customer_id"].array.take(group),

@@ -119,23 +119,20 @@ def _evaluate(ledger: Ledger, day: int) -> pd.DataFrame:
     )
     received = np.round(received).astype("int64")
     keep = np.flatnonzero(exists & ((open_ != 0) | (received != 0)))
-    # order: customer, currency, due date, then input order (integer sort, no string sort)
-    group_rank = np.empty(len(ledger.groups), dtype="int64")
-    group_rank[ledger.groups.sort_values(["customer_id", "currency"]).index.to_numpy()] = np.arange(
-        len(ledger.groups)
-    )
-    keep = keep[
-        np.lexsort(
-            (
-                items["row"][keep],
-                items["kind"][keep],
-                items["due_day"][keep],
-                group_rank[items["group"][keep]],
-            )
+    labels = ledger.labels(keep)
+    # order: customer, currency, due date, then input order (integer sort of the kept rows)
+    order = np.lexsort(
+        (
+            items["row"][keep],
+            items["kind"][keep],
+            items["due_day"][keep],
+            pd.factorize(labels["currency"], sort=True)[0],
+            pd.factorize(labels["customer_id"], sort=True)[0],
         )
-    ]
+    )
+    keep = keep[order]
+    out = labels.iloc[order].reset_index(drop=True)
     amount = items["amount_cents"][keep]
-    out = ledger.labels(keep)
     out["posting_date"] = to_dates(items["posting_day"][keep])
     out["due_date"] = to_dates(items["due_day"][keep])
     out["amount"] = amount / 100.0

@@ -56,7 +56,6 @@ def settlements(
     items = pd.DataFrame(ledger.items)
     items = items.loc[items["kind"] == INVOICE]
     docs = items.groupby("row", sort=True).agg(
-        group=("group", "first"),
         posting_day=("posting_day", "first"),
         due_day=("due_day", "max"),
         cents=("amount_cents", "sum"),
@@ -74,7 +73,7 @@ def settlements(
     p["need"] = p["row"].map(docs["cents"]).to_numpy()
     settled = p.loc[p["cum"] >= p["need"]].groupby("row")["day"].first()
     rows = docs.index.to_numpy()
-    group = docs["group"].to_numpy()
+    group = ledger.doc_group[rows]
     settled_day = pd.Series(rows).map(settled).astype("Int64")
     out = pd.DataFrame(
         {

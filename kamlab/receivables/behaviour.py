@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 from kamlab.receivables._ledger import PAYMENT, Ledger, as_day, build_ledger, days
 from kamlab.receivables.history import history_from_ledger, last_month_ends
 from kamlab.receivables.open_items import open_cents
@@ -208,7 +209,7 @@ def days_to_pay(
     g["amount"] = g["amount"].round(2)
     out = g.drop(columns=["w_to_pay", "w_beyond"]).sort_values(keys, ignore_index=True)
     unallocated = _text_empty(payments, "allocated_document")
-    out.attrs["excluded"] = (
+    out.attrs["excluded"] = Exclusions(
         payments.loc[unallocated]
         .groupby("currency", observed=True)["amount"]
         .agg(["size", "sum"])

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 from kamlab.receivables._ledger import Ledger, as_day, build_ledger
 from kamlab.receivables.ageing import _BASES, _check_edges, _totals, bucket_index, bucket_labels
 
@@ -78,7 +79,7 @@ def ageing_history(
     ledger = build_ledger(invoices, payments, instalments)
     out = history_from_ledger(ledger, month_ends, basis=basis, edges=edges)
     if len(ledger.notes):
-        out.attrs["excluded"] = ledger.notes
+        out.attrs["excluded"] = Exclusions(ledger.notes)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamlab.exclusions import Exclusions
 from kamlab.receivables._ledger import PAYMENT, Ledger, as_day, build_ledger, to_dates
 
 __all__ = ["open_items"]
@@ -89,7 +90,7 @@ def open_items(
             ],
         }
     )
-    out.attrs["excluded"] = pd.concat([after, ledger.notes], ignore_index=True)
+    out.attrs["excluded"] = Exclusions(pd.concat([after, ledger.notes], ignore_index=True))
     out.attrs["as_of"] = pd.Timestamp(as_of)
     return out
 

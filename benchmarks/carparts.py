@@ -163,7 +163,7 @@ def main() -> None:
     with pd.option_context("display.width", 140, "display.precision", 4):
         print(table.to_string(index=False))
     print("pinball q = mean pinball loss over the quantiles", list(QUANTILES.values()))
-    print("kamlab methods used:", dict(used))
+    print("kamlab methods used:", {k: int(v) for k, v in used.items()})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MB")
 

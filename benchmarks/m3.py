@@ -104,6 +104,15 @@ def main() -> None:
     fc, wall, frame = run_kamlab(demand, n)
     rows.append(("kamlab.forecast (default)", *score(train, test, fc), n / wall, wall, n))
     methods = frame.groupby("method").size() // H
+    cover = {
+        lv: float(
+            np.mean(
+                (frame[f"lo_{lv}"].to_numpy().reshape(n, H) <= test)
+                & (test <= frame[f"hi_{lv}"].to_numpy().reshape(n, H))
+            )
+        )
+        for lv in (80, 95)
+    }
     if not args.no_peers:
         from statsforecast.models import AutoETS, AutoTheta, DynamicOptimizedTheta, Theta
 
@@ -151,7 +160,11 @@ def main() -> None:
     with pd.option_context("display.width", 120, "display.precision", 3):
         print(f"M3 monthly: {n} series, h = {H}, {os.cpu_count()} cores")
         print(table.to_string(index=False))
-        print("kamlab methods used:", dict(methods))
+        print("kamlab methods used:", {k: int(v) for k, v in methods.items()})
+        print(
+            "kamlab interval coverage on the test months:",
+            {f"{k} %": round(100 * v, 1) for k, v in cover.items()},
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS: this process {peak:.0f} MB, largest child {kids:.0f} MB")

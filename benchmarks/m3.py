@@ -7,7 +7,8 @@ Run from the repository root (takes a few minutes on 2 cores; AutoARIMA only wit
 1,428 monthly series, horizon 18, the M3 test sets held out. Metrics per series, then the
 mean over series: sMAPE (M3 definition, %), MASE (scale: in-sample seasonal naive, m = 12),
 both from kamlab.accuracy. Speed = series per second of wall time for the whole call on all
-cores (kamlab: processes; statsforecast: its own n_jobs), in this process, on this machine.
+cores (kamlab: processes; statsforecast: its own n_jobs, after an untimed warm-up call that
+compiles its numba code), in this process, on this machine.
 Peak memory is the process's maximum resident set size (getrusage).
 """
 
@@ -81,8 +82,10 @@ def run_statsforecast(demand: pd.DataFrame, models: list, n: int) -> dict[str, t
         }
     )
     out = {}
+    warm = df[df["unique_id"].isin(df["unique_id"].unique()[:2])]
     for model in models:
         sf = StatsForecast(models=[model], freq="MS", n_jobs=os.cpu_count() or 1)
+        StatsForecast(models=[model], freq="MS").forecast(h=H, df=warm)  # JIT warm-up, untimed
         t0 = time.perf_counter()
         res = sf.forecast(h=H, df=df).sort_values(["unique_id", "ds"])
         wall = time.perf_counter() - t0

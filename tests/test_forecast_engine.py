@@ -233,3 +233,10 @@ def test_a_backtest_snapshot_equals_a_forecast_from_that_origin():
     fc = forecast(d, 2, end=origin, n_jobs=1)
     snap = bt[bt["snapshot_date"] == origin.to_timestamp(how="end").normalize()]
     assert np.allclose(snap["quantity"].to_numpy(), fc["forecast"].to_numpy())
+
+
+def test_a_short_steeply_growing_series_does_not_explode():
+    y = np.array([1074.0, 6655, 12657, 14786, 608, 9262, 12001])
+    fc = forecast(_frame({"M": y}), 6, n_jobs=1)
+    assert fc["forecast"].max() < 3 * y.max() and fc["hi_95"].max() < 10 * y.max()
+    assert "on the original scale" in fc["reason"].iloc[0]

@@ -113,10 +113,13 @@ def _forecast_block(
                 "no significant seasonality",
             ),
         )
+        scale = np.where(fit.logged, "in logs", "on the original scale")
         reason[smooth] = [
             f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; "
-            "mean of DOTM, Theta and damped trend"
-            for c, a, v, k in zip(code[smooth], adi[smooth], cv2[smooth], kind, strict=True)
+            f"mean of DOTM, Theta and damped trend {sc}"
+            for c, a, v, k, sc in zip(
+                code[smooth], adi[smooth], cv2[smooth], kind, scale, strict=True
+            )
         ]
 
     sparse = (code >= 3) & ~short

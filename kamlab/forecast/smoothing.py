@@ -14,7 +14,8 @@ et al. (2016):
 2. **Classical multiplicative decomposition** of seasonal series (centred 2×m moving average,
    seasonal indices normalised to mean 1); the models run on the adjusted series and their
    forecasts are multiplied back by the indices.
-3. **Log scale** when every adjusted value is positive (else the original scale).
+3. **Log scale** when every adjusted value is positive and there are at least 24 months
+   (else the original scale).
 4. **Models**: the dynamic optimised Theta model (DOTM, fitted to 1–3-step errors); the
    Theta method (SES with half the least-squares slope as drift); additive damped trend
    (ETS(A,Ad,N)).
@@ -246,6 +247,8 @@ def damped_trend(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
     }
 
 
+_MAX_LOG_SPREAD = 30.0  # exp(30) ≈ 1e13: keeps log-scale bounds finite
+
 _THETA = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0])
 _DOTM_ALPHA = np.array([0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99])
 
@@ -360,9 +363,10 @@ def fit_smooth(Y: np.ndarray, h: int, *, m: int = 12, min_seasonal: int = 24) ->
     """Combined DOTM/Theta/damped-trend forecast with its spread for a batch of series.
 
     `Y` is right-aligned (rows × months, NaN before each series' start). Seasonality is only
-    tested for series with at least `min_seasonal` months (and more than 2m). Series whose
-    adjusted values are all positive are modelled in logs (forecasts back-transformed with
-    exp, i.e. medians; intervals multiplicative), others on the original scale.
+    tested for series with at least `min_seasonal` months (and more than 2m). Series with at
+    least `min_seasonal` months whose adjusted values are all positive are modelled in logs
+    (forecasts back-transformed with exp, i.e. medians; intervals multiplicative), others on
+    the original scale (a log-scale trend fitted to a few months can explode).
 
     >>> t = np.arange(36)
     >>> fit = fit_smooth((100 + 20 * (t % 12 == 11))[None, :].astype(float), 12)
@@ -381,7 +385,8 @@ def fit_smooth(Y: np.ndarray, h: int, *, m: int = 12, min_seasonal: int = 24) ->
             seasonal[test] = ok
             idx[test] = sidx
     adj = Y / idx[:, np.arange(T) % m]
-    logged = np.nanmin(np.where(np.isnan(adj), np.inf, adj), axis=1) > 0
+    # logs only with enough history: on a few months an exponential trend can explode
+    logged = (np.nanmin(np.where(np.isnan(adj), np.inf, adj), axis=1) > 0) & (n >= min_seasonal)
     mean = np.zeros((rows, h))
     sd = np.zeros((rows, h))
     for use_log in (True, False):
@@ -407,6 +412,9 @@ def fit_smooth(Y: np.ndarray, h: int, *, m: int = 12, min_seasonal: int = 24) ->
 def smooth_bounds(fit: SmoothFit, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of the central `level` % interval (normal; in logs if logged).
 
+    Never negative; on the log scale the half-width is capped at 30 (a factor of about 1e13)
+    so that bounds stay finite.
+
     >>> fit = SmoothFit(mean=np.array([[10.0]]), sigma=np.array([[0.1]]),
     ...                 seasonal=np.array([False]), logged=np.array([True]),
     ...                 index=np.ones((1, 1)))
@@ -417,6 +425,8 @@ def smooth_bounds(fit: SmoothFit, level: float) -> tuple[np.ndarray, np.ndarray]
 
     z = norm.ppf(0.5 + level / 200)
     lg = fit.logged[:, None]
-    lo = np.where(lg, fit.mean * np.exp(-z * fit.sigma), fit.mean - z * fit.sigma * fit.index)
-    hi = np.where(lg, fit.mean * np.exp(z * fit.sigma), fit.mean + z * fit.sigma * fit.index)
+    # log-scale half-width, capped so that a wild series gets a huge but finite bound
+    spread = np.exp(np.minimum(np.where(lg, z * fit.sigma, 0.0), _MAX_LOG_SPREAD))
+    lo = np.where(lg, fit.mean / spread, fit.mean - z * fit.sigma * fit.index)
+    hi = np.where(lg, fit.mean * spread, fit.mean + z * fit.sigma * fit.index)
     return np.maximum(lo, 0.0), np.maximum(hi, 0.0)

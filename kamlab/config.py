@@ -80,6 +80,8 @@ class ForecastSettings:
     min_history: int = 3  # months since the first demand before a model is fitted (else: mean)
     phaseout_months: int = 6  # a phase-out material's forecast tapers to zero over this many
     chunk_size: int = 1000  # series per parallel task (amortises process start-up)
+    tsb_alpha: float = 0.2  # intermittent demand: TSB smoothing of demand sizes
+    tsb_beta: float = 0.2  # intermittent demand: TSB smoothing of the demand probability
 
 
 @dataclass(frozen=True)

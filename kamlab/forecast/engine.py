@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 from kamlab.forecast.intermittent import fit_intermittent
 from kamlab.forecast.smoothing import fit_smooth, smooth_bounds
 
@@ -362,7 +363,7 @@ def forecast(
             chunk_size=chunk_size,
         )
     out = _to_frame(series, res, periods, h)
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out
 
 
@@ -471,5 +472,5 @@ def backtest(
             ignore_index=True,
         )
     out = out.sort_values([*keys, "snapshot_date", "period"], ignore_index=True)
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out

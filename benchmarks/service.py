@@ -262,14 +262,7 @@ def main() -> None:
           f"SLA met by {ours['sla_met']} customers")  # fmt: skip
     print(f"plan: {figures['plan']['groups']}; PVM max |sum of effects - change| = "
           f"{figures['plan']['pvm_max_gap']:.2e}")  # fmt: skip
-    try:
-        from kamlab.classify import abc, xyz  # noqa: F401
-    except ImportError:
-        print("TODO(integrator): classification of 2,000 customers (kamlab.classify.abc/xyz) is "
-              "not on this branch yet; add its timing here once classify has landed.")  # fmt: skip
-    else:
-        print("TODO(integrator): kamlab.classify.abc/xyz present; wire its 2,000-customer "
-              "timing into this benchmark.")  # fmt: skip
+    print("classification of 2,000 customers: benchmarks/classify.py (same demo size)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ subcommand (e.g. ``pack``) is one more pair of functions and one more entry.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +19,13 @@ __all__ = ["COMMANDS", "main"]
 EXIT_OK, EXIT_PACK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
+def _month(text: str) -> str:
+    """An argparse type: a month ``YYYY-MM`` (bad input -> usage message, exit 2)."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"expected a month YYYY-MM, got {text!r}")
+    return text
+
+
 def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="write deterministic demo extracts (one file per table)")
     p.add_argument("--out", required=True, help="folder to write the extracts into")
@@ -25,7 +33,10 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--materials", type=int, default=400)
     p.add_argument("--months", type=int, default=36)
     p.add_argument(
-        "--end", default=None, help="last month of history, YYYY-MM (default: last month)"
+        "--end",
+        type=_month,
+        default=None,
+        help="last month of history, YYYY-MM (default: last month)",
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")

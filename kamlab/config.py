@@ -80,6 +80,8 @@ class ForecastSettings:
     min_history: int = 3  # months since the first demand before a model is fitted (else: mean)
     phaseout_months: int = 6  # a phase-out material's forecast tapers to zero over this many
     chunk_size: int = 1000  # series per parallel task (amortises process start-up)
+    tsb_alpha: float = 0.2  # intermittent demand: TSB smoothing of demand sizes
+    tsb_beta: float = 0.2  # intermittent demand: TSB smoothing of the demand probability
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class ClassifySettings:
     segments_k_range: tuple[int, int] = (2, 6)  # KMeans k tried, inclusive; best silhouette wins
     segments_n_init: int = 10  # KMeans restarts (fixed, so results do not vary by version)
     segments_describe_z: float = 0.5  # |centroid z-score| from which a feature describes a segment
+    segments_log_features: tuple[str, ...] = ("revenue",)  # Pareto-skewed: log before scaling
     random_state: int = 0
 
 

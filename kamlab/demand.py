@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from kamlab.exclusions import Exclusions
+
 __all__ = ["fill_months", "monthly_demand"]
 
 
@@ -68,7 +70,7 @@ def monthly_demand(
         lo = pd.Period(start, "M") if start is not None else out["period"].min()
         hi = pd.Period(end, "M") if end is not None else out["period"].max()
         out = out[(out["period"] >= lo) & (out["period"] <= hi)].reset_index(drop=True)
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out
 
 

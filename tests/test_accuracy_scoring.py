@@ -236,3 +236,35 @@ def test_unknown_metric_and_pooling_are_refused(actuals, forecasts):
         score(actuals, forecasts, metrics=["r2"])
     with pytest.raises(ValueError, match="pooling must be in"):
         score(actuals, forecasts, pooling="median")
+
+
+def test_no_actuals_at_all_scores_nothing_and_says_so(forecasts):
+    empty = pd.DataFrame(
+        {
+            "customer_id": pd.Series(dtype="string"),
+            "material_id": pd.Series(dtype="string"),
+            "period": pd.Series(dtype="period[M]"),
+            "quantity": pd.Series(dtype="float64"),
+        }
+    )
+    out = score(empty, forecasts)
+    assert out.empty
+    ex = out.attrs["excluded"]
+    assert ex.loc[ex["reason"] == "no actuals at all", "rows"].sum() > 0
+
+
+def test_monthly_demand_output_with_its_attrs_is_accepted(actuals, forecasts):
+    # pandas cannot merge two frames whose attrs both hold DataFrames; kamlab strips them
+    tagged = actuals.copy()
+    tagged.attrs["excluded"] = pd.DataFrame({"reason": ["cancelled order line"], "rows": [1]})
+    fc = forecasts.copy()
+    fc.attrs["excluded"] = pd.DataFrame({"reason": ["x"], "rows": [2]})
+    pd.testing.assert_frame_equal(score(tagged, fc), score(actuals, forecasts))
+    assert "excluded" in tagged.attrs  # the input is left untouched
+
+
+def test_a_forecast_without_snapshot_date_is_counted_not_scored(actuals, forecasts):
+    fc = forecasts.copy()
+    fc.loc[0, "snapshot_date"] = pd.NaT
+    ex = pair_forecasts(actuals, fc).attrs["excluded"].set_index("reason")
+    assert ex.loc["snapshot date or target month missing", "rows"] == 1

@@ -204,3 +204,9 @@ def test_a_zero_statistical_forecast_is_described_not_divided(challenge_inputs):
         == "customer forecasts 105 where the statistical forecast is 0 and above the 80 % interval"
     )
     assert np.isnan(m3["deviation"])
+
+
+def test_bias_alerts_give_one_row_per_series_that_has_points(actuals, forecasts):
+    alerts = bias_alerts(actuals, forecasts)  # by customer × material
+    assert len(alerts) == 3  # C1/M1, C1/M2, C2/M3: no invented customer × material pairs
+    assert (alerts["n_points"] == 6).all()

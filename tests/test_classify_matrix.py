@@ -171,3 +171,10 @@ def test_account_criteria_feeds_the_matrix_end_to_end():
 def test_account_criteria_of_empty_demand_is_empty():
     r = account_criteria(_demand().iloc[:0], as_of="2024-12")
     assert r.empty and "revenue" in r.columns
+
+
+def test_account_criteria_takes_unit_cost_in_the_line_currency_when_no_cost_currency_is_given():
+    materials = pd.DataFrame({"material_id": ["m1", "m2"], "unit_cost": [6.0, 1.0]})
+    r = account_criteria(_demand(), as_of="2024-12", materials=materials)
+    # a: (360 − 12·6 − 12·1) / 360
+    assert r.set_index("customer_id").loc["a", "margin"] == pytest.approx((360 - 84) / 360)

@@ -93,3 +93,12 @@ def test_identical_customers_are_one_segment():
 def test_invalid_k_range_is_refused():
     with pytest.raises(ValueError, match="k_range"):
         segments(_planted(), k_range=(1, 3))
+
+
+def test_revenue_is_logged_so_one_giant_customer_is_not_a_segment_of_its_own():
+    f = _planted(per_group=20)
+    f.loc[0, "revenue"] = 1e7  # a giant among big slow payers
+    logged = segments(f, k_range=(3, 3))
+    assert logged["segment"].value_counts().min() > 1
+    raw = segments(f, k_range=(3, 3), log_features=())
+    assert raw["segment"].value_counts().min() == 1

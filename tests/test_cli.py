@@ -83,3 +83,10 @@ def test_python_m_kamlab_runs_the_command_outside_the_repository(tmp_path):
     assert run.returncode == 2, run.stderr
     assert "invoices" in run.stderr and "'not a date'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_demo_with_a_bad_month_exits_2_with_usage(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--out", str(tmp_path), "--end", "2024-13"])
+    assert info.value.code == 2
+    assert "expected a month YYYY-MM, got '2024-13'" in capsys.readouterr().err

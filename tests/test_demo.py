@@ -317,3 +317,24 @@ def test_written_demo_ingests_and_loads_back_equal_to_the_generated_frames(tmp_p
         key = list(TABLES[name].key)
         got = getattr(dataset, name).sort_values(key, ignore_index=True)
         pd.testing.assert_frame_equal(got, frame.sort_values(key, ignore_index=True))
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        {"customers": 1, "materials": 1, "months": 1},
+        {"customers": 3, "materials": 2, "months": 13},
+        {"customers": 12, "materials": 30, "months": 1},
+    ],
+)
+def test_tiny_sizes_and_a_single_customer_still_give_valid_tables(size):
+    frames = generate(end="2025-01", **size)
+    assert _contract_failures(frames) == []
+    validate(frames)
+    assert len(frames["customers"]) == size["customers"]
+
+
+def test_end_defaults_to_the_month_before_today():
+    budget = generate(customers=1, materials=1, months=1)["budget"]
+    last_month = pd.Timestamp.today().to_period("M") - 1
+    assert budget["period"].max() == pd.Period(f"{last_month.year}-12", "M")

@@ -272,3 +272,78 @@ def test_sample_sales_data_maps_into_orders_customers_and_materials(tmp_path):
     assert ds.orders["order_date"].min() == pd.Timestamp("2003-01-06")
     assert ds.orders["order_date"].max() == pd.Timestamp("2005-05-31")
     assert (ds.customers["region"] == "NA").sum() > 0  # North America, not a missing value
+
+
+# --- a public sample data set: IBM "Accounts Receivable" (one row per settled invoice) ---------
+
+AR_TOML = """
+[formats]
+date_format = "%m/%d/%Y"
+
+[mapping.files]
+invoices = "ibm_accounts_receivable.csv"
+payments = "ibm_accounts_receivable.csv"
+
+[mapping.invoices]
+invoiceNumber = "document_id"
+customerID = "customer_id"
+InvoiceDate = "posting_date"
+DueDate = "due_date"
+InvoiceAmount = "amount"
+[mapping.invoices.constants]
+document_type = "invoice"
+currency = "USD"
+reference_document = ""
+
+[mapping.payments]
+invoiceNumber = ["payment_id", "allocated_document"]
+customerID = "customer_id"
+SettledDate = "payment_date"
+InvoiceAmount = "amount"
+[mapping.payments.constants]
+line = "1"
+currency = "USD"
+"""
+
+
+@pytest.mark.skipif(
+    not (SHARED / "ibm_accounts_receivable.csv").exists(), reason="shared data absent"
+)
+def test_ibm_receivables_sample_maps_into_invoices_and_payments(tmp_path):
+    toml = tmp_path / "kamlab.toml"
+    toml.write_text(AR_TOML)
+    settings = load_settings(toml)
+    frames, _, _ = read_extracts(SHARED, settings=settings)
+    ids = frames["invoices"]["customer_id"].drop_duplicates()
+    frames["customers"] = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "name": ids,
+            "account_manager": "unassigned",
+            "region": "unknown",
+            "segment": "unknown",
+            "currency": "USD",
+            "credit_limit": None,
+            "payment_terms_days": 30,
+            "otif_target": None,
+            "forecast_accuracy_target": None,
+        }
+    )
+    for name, spec in TABLES.items():
+        if name not in frames and not spec.optional:
+            frames[name] = pd.DataFrame(columns=spec.column_names)
+    ds = validate(frames, settings=settings)
+    assert len(ds.invoices) == 2466 and len(ds.customers) == 100
+    assert ds.invoices["document_id"].str.len().eq(10).all()  # leading zeros kept
+    assert round(ds.invoices["amount"].sum(), 2) == 147703.18
+    assert (ds.invoices["due_date"] - ds.invoices["posting_date"]).dt.days.eq(30).all()
+    late = ds.payments["payment_date"].to_numpy() > ds.invoices["due_date"].to_numpy()
+    assert late.sum() == 877  # DaysLate > 0 in the file
+
+
+def test_two_extract_columns_mapped_to_one_contract_column_is_a_settings_error(tmp_path):
+    toml = tmp_path / "kamlab.toml"
+    toml.write_text('[mapping.orders]\nKUNNR = "customer_id"\nKUNAG = "customer_id"\n')
+    folder = write_csvs(tmp_path / "x", small_extracts())
+    with pytest.raises(SettingsError, match=r"\['customer_id'\] given more than once"):
+        ingest(folder, tmp_path / "kam.duckdb", settings=load_settings(toml))

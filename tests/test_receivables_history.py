@@ -43,3 +43,10 @@ def test_history_matches_totals_worked_from_the_raw_ledger():
 def test_last_month_ends_skips_a_month_not_yet_closed():
     assert [str(d.date()) for d in last_month_ends("2024-02-29", 2)] == ["2024-01-31", "2024-02-29"]
     assert [str(d.date()) for d in last_month_ends("2024-02-28", 1)] == ["2024-01-31"]
+
+
+def test_an_empty_ledger_gives_an_empty_history_with_the_bucket_columns():
+    inv, pay, _ = random_ledger(10, seed=1)
+    hist = ageing_history(inv.iloc[:0], pay.iloc[:0], as_of="2023-12-31", months=3)
+    assert hist.empty
+    assert {"month_end", "customer_id", "currency", "not due", ">120", "total"} <= set(hist.columns)

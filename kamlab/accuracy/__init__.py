@@ -26,7 +26,7 @@ from kamlab.accuracy.metrics import (
     winkler_score,
 )
 from kamlab.accuracy.naive import naive_snapshots
-from kamlab.accuracy.scoring import pair_forecasts, score
+from kamlab.accuracy.scoring import pair_forecasts, score, score_pairs
 from kamlab.accuracy.trend import accuracy_trend
 from kamlab.accuracy.value_added import fva_league, value_added
 
@@ -48,6 +48,7 @@ __all__ = [
     "rmse",
     "rmsse",
     "score",
+    "score_pairs",
     "smape",
     "tracking_signal",
     "value_added",

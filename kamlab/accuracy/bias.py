@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kamlab.accuracy.scoring import _attach, pair_forecasts, score_pairs
+from kamlab.accuracy.scoring import _attach, _plain, pair_forecasts, score_pairs
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["bias_alerts"]
 
@@ -52,6 +53,7 @@ def bias_alerts(
     >>> float(r["tracking_signal"]), float(r["bias"]), bool(r["alert"]), r["direction"]
     (-6.0, 0.3, True, 'over-forecast')
     """
+    actuals, forecasts = _plain(actuals), _plain(forecasts)
     last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
     first = last - (window - 1)
     fc = forecasts[
@@ -69,11 +71,9 @@ def bias_alerts(
         materials=materials,
         customers=customers,
     )
-    wide = scored.pivot_table(
-        index=keys, columns="metric", values="value", aggfunc="first", dropna=False, observed=True
-    )
-    n = scored.groupby(keys, dropna=False, observed=True)["n_points"].first()
-    data = _attach(pairs, by, materials, customers)
+    wide = scored.set_index([*keys, "metric"])["value"].unstack("metric")
+    n = scored.groupby(keys, dropna=False, observed=True, sort=True)["n_points"].first()
+    data = _attach(_plain(pairs), by, materials, customers)
     qty = (
         (data["forecast"] - data["actual"])
         .groupby([data[k] for k in keys], dropna=False, observed=True)
@@ -87,6 +87,7 @@ def bias_alerts(
             "bias_quantity": qty.reindex(n.index),
         }
     ).reset_index()
+    out["n_points"] = out["n_points"].astype("int64")
     ts = out["tracking_signal"]
     out["alert"] = ts.abs() > limit
     out["direction"] = np.where(
@@ -96,5 +97,5 @@ def bias_alerts(
         ["alert", "_abs"], ascending=[False, False], ignore_index=True
     )
     out = out.drop(columns=["_abs", "source"])
-    out.attrs["excluded"] = pairs.attrs["excluded"]
+    out.attrs["excluded"] = Exclusions(pairs.attrs["excluded"])
     return out

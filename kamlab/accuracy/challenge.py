@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamlab.accuracy.scoring import _plain
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["challenge_list"]
 
@@ -88,6 +90,8 @@ def challenge_list(
     >>> out["reason"].iloc[0]
     'customer +45 % above statistical forecast and above the 80 % interval; +61 % vs same month last year'
     """
+    customer_forecasts, statistical = _plain(customer_forecasts), _plain(statistical)
+    actuals, prices = _plain(actuals), _plain(prices)
     lo_col, hi_col = f"lo_{level}", f"hi_{level}"
     missing = [c for c in ["forecast", lo_col, hi_col] if c not in statistical.columns]
     if missing:
@@ -198,5 +202,5 @@ def challenge_list(
         "reason",
     ]
     out = m[cols]
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from kamlab.accuracy.scoring import _plain
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["naive_snapshots"]
 
@@ -53,7 +55,7 @@ def naive_snapshots(
     ...     ["period", "quantity"]].to_string(index=False)
     ' period  quantity\\n2024-04       6.0\\n2024-05       6.0'
     """
-    a = actuals[[*_SERIES, "period", "quantity"]]
+    a = _plain(actuals)[[*_SERIES, "period", "quantity"]]
     source = "seasonal naive" if seasonal else "naive"
     columns = [*_SERIES, "snapshot_date", "period", "quantity", "source"]
     if a.empty:
@@ -113,5 +115,5 @@ def naive_snapshots(
     )
     out = out[columns]
     if not ok.all():  # only then: two frames whose attrs hold DataFrames cannot be concatenated
-        out.attrs["excluded"] = excluded
+        out.attrs["excluded"] = Exclusions(excluded)
     return out

@@ -15,8 +15,9 @@ import pandas as pd
 
 from kamlab.accuracy.lag import forecast_lag
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
-__all__ = ["pair_forecasts", "score"]
+__all__ = ["pair_forecasts", "score", "score_pairs"]
 
 _A = DEFAULTS.accuracy
 _SERIES = ["customer_id", "material_id"]
@@ -35,6 +36,16 @@ _METRICS = (
     "coverage",
     "winkler_score",
 )
+
+
+def _plain(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """A view of `frame` without attrs: pandas' merge/concat fail comparing two attrs that
+    hold DataFrames (e.g. ``attrs["excluded"]`` of :func:`kamlab.demand.monthly_demand`)."""
+    if frame is None or not frame.attrs:
+        return frame
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], name: str, func: str) -> None:
@@ -99,8 +110,8 @@ def pair_forecasts(
 
     A target month in the actuals' range without an actual row is scored as actual 0 (no
     order = no demand; ``attrs["zero_filled"]`` counts such points per source). Left out and
-    counted in ``attrs["excluded"]`` (table, source, reason, rows, quantity): forecast
-    quantity missing; target month before the snapshot month; lag not scored; an earlier
+    counted in ``attrs["excluded"]`` (table, source, reason, rows, quantity): snapshot date
+    or target month missing; forecast quantity missing; target month before the snapshot month; lag not scored; an earlier
     snapshot of the same month superseded by a later one; a material whose lifecycle is in
     `exclude_lifecycle` (needs `materials`) or that is missing from `materials`; target month
     after the last actual month (`as_of`, default the last month in `actuals`: no actual
@@ -109,6 +120,7 @@ def pair_forecasts(
     forecast of the source covers ("actual with no forecast").
     """
     func = "pair_forecasts"
+    actuals, forecasts, materials = _plain(actuals), _plain(forecasts), _plain(materials)
     _require(actuals, [*_SERIES, "period", "quantity"], "actuals", func)
     _require(
         forecasts, [*_SERIES, "snapshot_date", "period", "quantity", "source"], "forecasts", func
@@ -116,7 +128,7 @@ def pair_forecasts(
     lags = [int(x) for x in lags]
     bounds = [c for c in forecasts.columns if c.startswith(("lo_", "hi_"))]
     f = forecasts[[*_SERIES, "source", "snapshot_date", "period", "quantity", *bounds]]
-    f = f.assign(lag=forecast_lag(f["snapshot_date"], f["period"]).astype("int64"))
+    f = f.assign(lag=forecast_lag(f["snapshot_date"], f["period"]))
     drops: list[pd.DataFrame] = []
 
     def drop(mask: pd.Series, reason: str) -> None:
@@ -124,6 +136,8 @@ def pair_forecasts(
         drops.append(_excluded(f.loc[mask], reason))
         f = f.loc[~mask]
 
+    drop(f["lag"].isna(), "snapshot date or target month missing")
+    f = f.assign(lag=f["lag"].astype("int64"))
     drop(f["quantity"].isna(), "forecast quantity missing")
     drop(f["lag"] < 0, "target month before snapshot month")
     drop(~f["lag"].isin(lags), "lag not scored")
@@ -186,7 +200,7 @@ def pair_forecasts(
         if any(not d.empty for d in drops)
         else pd.DataFrame(columns=["table", "source", "reason", "rows", "quantity"])
     )
-    pairs.attrs["excluded"] = excluded.astype({"rows": "int64", "quantity": "float64"})
+    pairs.attrs["excluded"] = Exclusions(excluded.astype({"rows": "int64", "quantity": "float64"}))
     pairs.attrs["zero_filled"] = zero_filled
     return pairs
 
@@ -378,6 +392,7 @@ def score(
     >>> s[["lag", "pooling", "value", "n_points"]].to_string(index=False)
     ' lag     pooling  value  n_points\\n   1      volume   0.05         2\\n   1 series_mean   0.25         2'
     """
+    actuals, materials, customers = _plain(actuals), _plain(materials), _plain(customers)
     pooling = [pooling] if isinstance(pooling, str) else list(pooling)
     bad = [p for p in pooling if p not in _POOLINGS]
     if bad:
@@ -407,7 +422,7 @@ def score(
         scales=scales,
         level=level,
     )
-    out.attrs["excluded"] = pairs.attrs["excluded"]
+    out.attrs["excluded"] = Exclusions(pairs.attrs["excluded"])
     out.attrs["zero_filled"] = pairs.attrs["zero_filled"]
     return out
 
@@ -423,9 +438,14 @@ def score_pairs(
     scales: pd.DataFrame | None = None,
     level: int = _A.challenge_level,
 ) -> pd.DataFrame:
-    """The aggregation step of :func:`score` on already paired points (see there)."""
+    """The aggregation step of :func:`score` on points from :func:`pair_forecasts`.
+
+    For callers that filter the pairs first (e.g. :func:`kamlab.accuracy.value_added` keeps
+    the points every step forecast). `scales` (customer_id, material_id, scale, scale_sq) is
+    needed for MASE/RMSSE; without it they come back NaN with a note.
+    """
     by = list(by)
-    data = _attach(pairs, by, materials, customers)
+    data = _attach(_plain(pairs), by, _plain(materials), _plain(customers))
     keys = [*by, "source", "lag"]
     terms = _terms(data, scales, level)
     cols = list(terms.columns)

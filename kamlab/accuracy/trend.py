@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from kamlab.accuracy.scoring import score
+from kamlab.accuracy.scoring import _plain, score
 from kamlab.config import DEFAULTS
 
 __all__ = ["accuracy_trend"]
@@ -46,6 +46,7 @@ def accuracy_trend(
     """
     last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
     first = last - (months - 1)
+    forecasts = _plain(forecasts)
     window = forecasts[(forecasts["period"] >= first) & (forecasts["period"] <= last)]
     out = score(
         actuals,

@@ -7,8 +7,15 @@ from itertools import combinations
 
 import pandas as pd
 
-from kamlab.accuracy.scoring import _excluded, _naive_scales, pair_forecasts, score_pairs
+from kamlab.accuracy.scoring import (
+    _excluded,
+    _naive_scales,
+    _plain,
+    pair_forecasts,
+    score_pairs,
+)
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["fva_league", "value_added"]
 
@@ -57,6 +64,7 @@ def value_added(
     """
     if metric not in _FACTOR:
         raise ValueError(f"value_added: metric must be one of {list(_FACTOR)}, got {metric!r}")
+    actuals, forecasts = _plain(actuals), _plain(forecasts)
     steps = list(steps)
     if len(steps) < 2:
         raise ValueError(f"value_added: steps needs at least two sources, got {steps}")
@@ -86,10 +94,7 @@ def value_added(
         scales=scales,
     )
     keys = [*by, "lag"]
-    wide = scored.pivot_table(
-        index=keys, columns="source", values="value", aggfunc="first", dropna=False, observed=True
-    )
-    wide = wide.reindex(columns=steps)
+    wide = scored.set_index([*keys, "source"])["value"].unstack("source").reindex(columns=steps)
     wide.columns = [f"error_{s}" for s in steps]
     n = scored.groupby(keys, dropna=False, observed=True)["n_points"].first().rename("n_points")
     out = pd.concat([n, wide], axis=1)
@@ -97,7 +102,9 @@ def value_added(
         out[f"fva_{b}_vs_{a}"] = (out[f"error_{a}"] - out[f"error_{b}"]) * _FACTOR[metric]
     out = out.reset_index()
     nonempty = [e for e in excluded if not e.empty]
-    out.attrs["excluded"] = pd.concat(nonempty, ignore_index=True) if nonempty else excluded[0]
+    out.attrs["excluded"] = Exclusions(
+        pd.concat(nonempty, ignore_index=True) if nonempty else excluded[0]
+    )
     out.attrs["metric"] = metric
     return out
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["abc"]
 
@@ -142,5 +143,5 @@ def abc(
     out["rank"] = np.arange(1, len(out) + 1, dtype="int64")
     out["abc_class"] = pd.array(cls, dtype="string")
     out["reason"] = pd.array(reason, dtype="string")
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out

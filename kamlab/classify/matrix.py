@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlab.classify.abc import _require
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["account_criteria", "key_account_matrix"]
 
@@ -250,48 +251,59 @@ def account_criteria(
     ordinal = pd.PeriodIndex(demand["period"]).asi8
     current = (ordinal > end - months) & (ordinal <= end)
     previous = (ordinal > end - 2 * months) & (ordinal <= end - months)
-    currency = (
-        demand["currency"].astype("string")
-        if "currency" in demand.columns
-        else pd.Series(pd.NA, index=demand.index, dtype="string")
-    )
-    factor = pd.Series(1.0, index=demand.index)
+    # factorised once, summed with bincount: a few million demand rows stay fast
+    customer_code, customer_ids = pd.factorize(demand[key])
+    if "currency" in demand.columns:
+        currency_code, currencies = pd.factorize(demand["currency"].astype("string"))
+    else:
+        currency_code, currencies = np.full(len(demand), -1), pd.Index([], dtype="string")
     if rates is not None:
         rates = pd.Series(rates, dtype="float64")
-        unknown = sorted(set(currency.dropna()) - set(rates.index))
+        unknown = sorted(set(currencies) - set(rates.index))
         if unknown:
             raise ValueError(f"account_criteria: no rate for currencies {unknown}")
-        factor = currency.map(rates).astype("float64").fillna(1.0)
-    elif currency.dropna().nunique() > 1:
+        factor = np.append(rates.reindex(currencies).to_numpy(), 1.0)[currency_code]
+    elif len(currencies) > 1:
         raise ValueError(
-            f"account_criteria: demand is in currencies {sorted(currency.dropna().unique())}; "
+            f"account_criteria: demand is in currencies {sorted(currencies)}; "
             "revenue is never added or ranked across currencies: pass rates= to convert"
         )
-    value = demand["net_value"].astype("float64") * factor
-    keys = demand[key]
-    revenue = value.where(current, 0.0).groupby(keys, observed=True).sum()
-    before = value.where(previous, 0.0).groupby(keys, observed=True).sum()
+    else:
+        factor = np.ones(len(demand))
+    value = demand["net_value"].to_numpy(dtype="float64", na_value=np.nan) * factor
+    quantity = demand["quantity"].to_numpy(dtype="float64", na_value=np.nan)
+
+    def per_customer(weights: np.ndarray, rows: np.ndarray) -> pd.Series:
+        w = np.where(rows, np.nan_to_num(weights), 0.0)
+        return pd.Series(
+            np.bincount(customer_code, weights=w, minlength=len(customer_ids)),
+            index=customer_ids,
+        )
+
+    revenue = per_customer(value, current)
+    before = per_customer(value, previous)
     excluded = []
 
-    margin = pd.Series(np.nan, index=revenue.index)
+    margin = pd.Series(np.nan, index=customer_ids)
     if materials is not None and "unit_cost" in materials.columns:
         _require(demand, ["material_id"], "account_criteria")
-        cost = materials.set_index("material_id")
-        unit_cost = demand["material_id"].map(cost["unit_cost"]).astype("float64")
-        cost_currency = (
-            demand["material_id"].map(cost["cost_currency"]).astype("string")
-            if "cost_currency" in cost.columns
-            else currency
-        )
-        usable = current & unit_cost.notna() & (cost_currency == currency).fillna(False)
-        no_cost = current & ~usable & (demand["quantity"] > 0)
+        material_code, material_ids = pd.factorize(demand["material_id"])
+        cost = materials.set_index("material_id").reindex(material_ids)
+        unit_cost = np.append(cost["unit_cost"].to_numpy(dtype="float64", na_value=np.nan), np.nan)
+        line_cost = unit_cost[material_code]
+        usable = current & ~np.isnan(line_cost)
+        if "cost_currency" in cost.columns:  # else unit_cost is taken as in the line currency
+            cost_code = currencies.get_indexer(cost["cost_currency"].astype("string"))
+            cost_code = np.append(np.where(cost["cost_currency"].isna(), -2, cost_code), -2)
+            usable &= (cost_code[material_code] == currency_code) & (currency_code >= 0)
+        no_cost = current & ~usable & (quantity > 0)
         excluded.append(
             ("demand", "no unit_cost in the line's currency: left out of margin", no_cost.sum())
         )
-        cost_value = demand["quantity"].astype("float64") * unit_cost * factor
-        sales = value.where(usable, 0.0).groupby(keys, observed=True).sum()
-        costs = cost_value.where(usable, 0.0).groupby(keys, observed=True).sum()
-        margin = ((sales - costs) / sales).where(sales > 0)
+        sales = per_customer(value, usable)
+        costs = per_customer(quantity * line_cost * factor, usable)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            margin = ((sales - costs) / sales).where(sales > 0)
 
     ids = (
         pd.Index(customers[key].astype("string").unique(), name=key)
@@ -326,7 +338,7 @@ def account_criteria(
         outside = int((~revenue.index.astype("string").isin(ids)).sum())
         excluded.append(("demand", "customer not in customers: left out", outside))
     out = out.reset_index()
-    out.attrs["excluded"] = pd.DataFrame(excluded, columns=["table", "reason", "rows"]).astype(
-        {"rows": "int64"}
+    out.attrs["excluded"] = Exclusions(
+        pd.DataFrame(excluded, columns=["table", "reason", "rows"]).astype({"rows": "int64"})
     )
     return out

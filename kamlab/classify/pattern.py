@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["demand_pattern"]
 
@@ -64,13 +65,23 @@ def demand_pattern(
             f"demand_pattern: count_from must be 'first_demand' or 'start', got {count_from!r}"
         )
     keys = list(keys)
-    frame = demand[[*keys, period, value]]
-    if frame.duplicated([*keys, period]).any():  # e.g. per customer from customer×material
-        frame = frame.groupby([*keys, period], observed=True, as_index=False)[value].sum(
-            min_count=1
+    # keys are factorised once; everything after works on the integer series code
+    by_series = demand.groupby(keys, observed=True, sort=True)
+    code = by_series.ngroup().to_numpy()
+    series = by_series.size().index
+    qty = demand[value].to_numpy(dtype="float64", na_value=np.nan)
+    ordinal = pd.PeriodIndex(demand[period]).asi8
+    cell = pd.Series(code * (ordinal.max(initial=0) - ordinal.min(initial=0) + 1) + ordinal)
+    if cell.duplicated().any():  # e.g. per customer from customer×material: sum each month
+        summed = (
+            pd.DataFrame({"c": code, "o": ordinal, "q": qty})
+            .groupby(["c", "o"], sort=False)["q"]
+            .sum(min_count=1)
         )
-    qty = frame[value].to_numpy(dtype="float64", na_value=np.nan)
-    ordinal = pd.PeriodIndex(frame[period]).asi8.astype("float64")
+        code = summed.index.get_level_values("c").to_numpy()
+        ordinal = summed.index.get_level_values("o").to_numpy()
+        qty = summed.to_numpy()
+    ordinal = ordinal.astype("float64")
     observed = ~np.isnan(qty)
     positive = qty > 0
     work = pd.DataFrame(
@@ -79,16 +90,15 @@ def demand_pattern(
             "_pos_ord": np.where(positive, ordinal, np.nan),
             "_obs_ord": np.where(observed, ordinal, np.nan),
             "_size": np.where(positive, qty, np.nan),
-        },
-        index=frame.index,
+        }
     )
-    grouped = work.groupby([frame[k] for k in keys], observed=True, sort=True)
+    grouped = work.groupby(code, sort=True)
     start_column = "_pos_ord" if count_from == "first_demand" else "_obs_ord"
     start = grouped[start_column].transform("min").to_numpy()
     last = grouped["_obs_ord"].transform("max").to_numpy()
     # a NaN row inside [start, last] is an unobserved month: it shortens the span
     work["_gap"] = ~observed & (ordinal >= start) & (ordinal <= last)
-    grouped = work.groupby([frame[k] for k in keys], observed=True, sort=True)
+    grouped = work.groupby(code, sort=True)
     stats = grouped.agg(
         first=(start_column, "min"),
         last=("_obs_ord", "max"),
@@ -97,6 +107,7 @@ def demand_pattern(
         mean_size=("_size", "mean"),
     )
     stats["std_size"] = grouped["_size"].std(ddof=0)
+    stats.index = series
     months = (stats["last"] - stats["first"] + 1 - stats["unobserved"]).fillna(0)
     has_demand = stats["demand_months"] > 0
     adi = (months / stats["demand_months"]).where(has_demand)
@@ -118,11 +129,13 @@ def demand_pattern(
         },
         index=stats.index,
     ).reset_index()
-    out.attrs["excluded"] = pd.DataFrame(
-        {
-            "table": ["demand"],
-            "reason": ["missing value: month not observed, not counted as zero demand"],
-            "rows": [int((~observed).sum())],
-        }
+    out.attrs["excluded"] = Exclusions(
+        pd.DataFrame(
+            {
+                "table": ["demand"],
+                "reason": ["missing value: month not observed, not counted as zero demand"],
+                "rows": [int((~observed).sum())],
+            }
+        )
     )
     return out

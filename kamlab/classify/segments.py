@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from kamlab.classify.abc import _require
 from kamlab.config import DEFAULTS
@@ -58,11 +59,14 @@ def segments(
     n_init: int = _C.segments_n_init,
     describe_z: float = _C.segments_describe_z,
     words: Mapping[str, tuple[str, str]] | None = None,
+    log_features: Sequence[str] = _C.segments_log_features,
 ) -> pd.DataFrame:
     """Cluster customers into segments and describe each one by what sets it apart.
 
     Each feature column (default: every numeric column but `key`) is standardised,
-    *z = (x − mean) / sd* (population sd; a constant feature gives z = 0). A missing value is
+    *z = (x − mean) / sd* (population sd; a constant feature gives z = 0); features in
+    `log_features` (default revenue, which is Pareto-skewed: one giant customer would
+    otherwise be a segment of its own) are first replaced by sign(x)·ln(1 + |x|). A missing value is
     replaced by the feature's median (z near 0) and the row's ``reason`` says which; a feature
     missing for everyone is left out. KMeans (k-means++, `n_init` restarts, `random_state`)
     runs for each *k* in `k_range` (inclusive, capped at n − 1 customers and the number of
@@ -80,7 +84,7 @@ def segments(
 
     Returns one row per customer: `key`, ``segment`` (Int64), ``description``, ``reason``.
     ``attrs["profiles"]``: one row per segment (segment, customers, description, z-score
-    of each feature's centroid); ``attrs["silhouette"]``: the score per *k* tried.
+    of each feature's centroid, after any log); ``attrs["silhouette"]``: the score per *k*.
 
     >>> f = pd.DataFrame({"customer_id": list("abcdef"),
     ...                   "revenue": [1.0, 1.1, 0.9, 9.0, 9.2, 8.8],
@@ -102,6 +106,8 @@ def segments(
     words = {**_WORDS, **(words or {})}
 
     x = features[columns].astype("float64").replace([np.inf, -np.inf], np.nan)
+    for c in set(log_features) & set(x.columns):
+        x[c] = np.sign(x[c]) * np.log1p(x[c].abs())
     dropped = [c for c in columns if x[c].isna().all()]
     x = x.drop(columns=dropped)
     missing = x.isna()
@@ -122,11 +128,13 @@ def segments(
     labels = np.zeros(n, dtype="int64")
     if ks:
         best = None
-        for k in ks:
-            fitted = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(z)
-            silhouette[k] = float(silhouette_score(z, fitted.labels_))
-            if best is None or silhouette[k] > silhouette[best[0]]:
-                best = (k, fitted.labels_)
+        # one thread: OpenMP spinning on a busy machine made KMeans 50x slower, same labels
+        with threadpool_limits(limits=1):
+            for k in ks:
+                fitted = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(z)
+                silhouette[k] = float(silhouette_score(z, fitted.labels_))
+                if best is None or silhouette[k] > silhouette[best[0]]:
+                    best = (k, fitted.labels_)
         labels = best[1]
     elif n:
         note = "fewer than 3 customers or 2 distinct rows: one segment"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlab.classify.abc import _bare, _require
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 
 __all__ = ["abc_xyz", "xyz"]
 
@@ -63,31 +64,25 @@ def xyz(
     cut_x, cut_y = (float(c) for c in cutoffs)
     if not 0 < cut_x <= cut_y:
         raise ValueError(f"xyz: cutoffs must satisfy 0 < x <= y, got {cutoffs!r}")
-    if demand.duplicated([*keys, period]).any():  # e.g. per customer from customer×material
-        demand = (
-            _bare(demand)
-            .groupby([*keys, period], observed=True, as_index=False)[value]
-            .sum(min_count=1)
-        )
-    periods = pd.PeriodIndex(demand[period])
+    ordinal = pd.PeriodIndex(demand[period]).asi8
     if end is not None:
         last = pd.Period(end, "M").ordinal
-    elif len(demand):
-        last = int(periods.asi8.max())
     else:
-        last = 0
-    in_window = (periods.asi8 > last - window) & (periods.asi8 <= last)
-    y = demand[value].to_numpy(dtype="float64", na_value=np.nan)
-    y = np.where(in_window, np.nan_to_num(y, nan=0.0), 0.0)
-    series = demand[keys].assign(_y=y)
-    grouped = series.groupby(keys, observed=True, sort=True)["_y"]
-    mean = grouped.sum() / window
-    mu = grouped.transform("sum").to_numpy() / window
-    # Σ over rows of (y - μ)² misses the zero-filled months, which add (w - rows) μ²
-    deviation = np.where(in_window, (y - mu) ** 2, 0.0)
-    rows_in = series.assign(_d=deviation, _n=in_window).groupby(keys, observed=True, sort=True)
-    sq = rows_in["_d"].sum() + (window - rows_in["_n"].sum()) * mean**2
-    std = np.sqrt(sq / window)
+        last = int(ordinal.max(initial=0))
+    by_series = demand.groupby(keys, observed=True, sort=True)
+    code = by_series.ngroup().to_numpy()
+    series = by_series.size().index
+    # one row per series, one column per month of the window; rows of one month add up
+    month = ordinal - (last - window + 1)
+    inside = (month >= 0) & (month < window)
+    y = np.nan_to_num(demand[value].to_numpy(dtype="float64", na_value=np.nan))
+    grid = np.bincount(
+        code[inside] * window + month[inside],
+        weights=y[inside],
+        minlength=len(series) * window,
+    ).reshape(len(series), window)
+    mean = pd.Series(grid.mean(axis=1), index=series)
+    std = pd.Series(grid.std(axis=1), index=series)  # population sd (ddof 0)
     flat = mean <= 0
     cv = (std / mean).where(~flat)
     rounded = cv.round(_DECIMALS)
@@ -166,11 +161,13 @@ def abc_xyz(
     ).reset_index()
     out["abc_class"] = out["abc_class"].astype("string")
     out["xyz_class"] = out["xyz_class"].astype("string")
-    out.attrs["excluded"] = pd.DataFrame(
-        {
-            "table": ["abc_classes", "xyz_classes"],
-            "reason": ["item has no XYZ class", "item has no ABC class"],
-            "rows": [only_abc, only_xyz],
-        }
+    out.attrs["excluded"] = Exclusions(
+        pd.DataFrame(
+            {
+                "table": ["abc_classes", "xyz_classes"],
+                "reason": ["item has no XYZ class", "item has no ABC class"],
+                "rows": [only_abc, only_xyz],
+            }
+        )
     )
     return out

@@ -4,9 +4,8 @@ The store (:mod:`kamlab.data.store`, DuckDB) and :mod:`kamlab.data.ingest` are i
 explicitly, so importing the contract never pulls in file or database I/O.
 """
 
-from kamlab.data.contract import TABLES, schema
+from kamlab.data.contract import TABLES, contract_markdown, schema
 from kamlab.data.dataset import Dataset
-from kamlab.data.docs import contract_markdown
 from kamlab.data.validate import ContractError, validate
 
 __all__ = ["TABLES", "ContractError", "Dataset", "contract_markdown", "schema", "validate"]

@@ -19,6 +19,7 @@ __all__ = [
     "ForeignKey",
     "RowRule",
     "Table",
+    "contract_markdown",
     "schema",
 ]
 
@@ -395,3 +396,69 @@ def schema(table: str) -> Table:
         return TABLES[table]
     except KeyError:
         raise KeyError(f"unknown table {table!r}; known tables: {', '.join(TABLES)}") from None
+
+
+_DTYPE_TEXT = {
+    "string": "text",
+    "date": "date",
+    "period": "month `YYYY-MM`",
+    "float": "number",
+    "int": "integer",
+    "bool": "flag",
+}
+
+
+def _rules(column: Column) -> str:
+    rules = []
+    if column.ge is not None:
+        rules.append(f"≥ {column.ge:g}")
+    if column.gt is not None:
+        rules.append(f"> {column.gt:g}")
+    if column.le is not None:
+        rules.append(f"≤ {column.le:g}")
+    if column.isin is not None:
+        rules.append("one of " + ", ".join(f"`{v}`" for v in column.isin))
+    if column.pattern is not None:
+        rules.append(f"matches `{column.pattern}`")
+    return "; ".join(rules)
+
+
+def _table_markdown(spec: Table) -> list[str]:
+    out = [f"### `{spec.name}`{' (optional)' if spec.optional else ''}", "", spec.description, ""]
+    out.append(f"Key (unique): {', '.join(f'`{k}`' for k in spec.key)}.")
+    out += ["", "| column | type | must be in the extract | may be empty | rules | meaning |"]
+    out.append("|---|---|---|---|---|---|")
+    for c in spec.columns:
+        out.append(
+            f"| `{c.name}` | {_DTYPE_TEXT[c.dtype]} | {'yes' if c.required else 'no'} | "
+            f"{'yes' if c.nullable else 'no'} | {_rules(c)} | {c.description} |"
+        )
+    checks = []
+    for fk in spec.foreign_keys:
+        text = (
+            f"{', '.join(f'`{c}`' for c in fk.columns)} exists in "
+            f"`{fk.ref_table}`.{', '.join(f'`{c}`' for c in fk.ref_columns)}"
+        )
+        if fk.ref_filter:
+            text += f" with `{fk.ref_filter[0]}` = `{fk.ref_filter[1]}`"
+        if fk.same:
+            text += f", with the same {' and '.join(f'`{c}`' for c in fk.same)}"
+        checks.append(text + " (empty values skipped)")
+    for rule in spec.row_rules:
+        checks.append(f"{rule.name}: `{rule.left}` {rule.op} `{rule.right}` (empty values pass)")
+    checks += list(spec.notes)
+    if checks:
+        out += ["", *(f"- {c}" for c in checks)]
+    return [*out, ""]
+
+
+def contract_markdown() -> str:
+    """The data contract as Markdown: one section per table, generated from the code."""
+    lines = ["| table | one row per | key |", "|---|---|---|"]
+    for spec in TABLES.values():
+        optional = " (optional)" if spec.optional else ""
+        lines.append(f"| `{spec.name}`{optional} | {spec.description} | {', '.join(spec.key)} |")
+    lines.append("")
+    for spec in TABLES.values():
+        lines += _table_markdown(spec)
+    return "\n".join(lines)

@@ -160,11 +160,16 @@ def _end_period(end: str | pd.Period | None) -> pd.Period:
 
 
 def _ids(start: int, numbers: np.ndarray, prefix: str = "", width: int = 0) -> pa.Array:
-    """Ids as strings: `prefix` + zero-padded (start + number)."""
-    text = pc.cast(pa.array(np.asarray(numbers, dtype="int64") + start), pa.string())
+    """Ids as strings: `prefix` + zero-padded (start + number); numbers are small and >= 0."""
+    numbers = np.asarray(numbers, dtype="int64")
+    distinct = int(numbers.max()) + 1 if len(numbers) else 0
+    repeated = len(numbers) > distinct  # format each number once, then look up
+    text = pc.cast(pa.array((np.arange(distinct) if repeated else numbers) + start), pa.string())
     if width:
         text = pc.utf8_lpad(text, width, padding="0")
-    return pc.binary_join_element_wise(prefix, text, "") if prefix else text
+    if prefix:
+        text = pc.binary_join_element_wise(prefix, text, "")
+    return text.take(pa.array(numbers)) if repeated else text
 
 
 def _take(values: pa.Array | list[str] | tuple[str, ...], index: np.ndarray) -> pa.Array:
@@ -219,27 +224,28 @@ def _dates(days: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
 
 
 def _frame(table: str, columns: dict[str, object]) -> pd.DataFrame:
-    """A frame with exactly the contract's columns of `table`, in its order and dtypes."""
+    """A frame with exactly the contract's columns of `table`, in its order and dtypes.
+
+    Columns are wrapped without copying where possible: the generated arrays are large.
+    """
+    text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default ``str``
     out = {}
     for col in TABLES[table].columns:
         values = columns[col.name]
         if col.dtype == "string":
             if not isinstance(values, pa.Array | pa.ChunkedArray):
                 values = pa.array(values, type=pa.string())
-            out[col.name] = pd.Series(values, dtype=pd.StringDtype("pyarrow", na_value=np.nan))
-        elif col.dtype == "date":
-            out[col.name] = pd.array(np.asarray(values, dtype="datetime64[us]"))
+            out[col.name] = pd.Series(values, dtype=text, copy=False)
         elif col.dtype == "period":
-            out[col.name] = pd.PeriodIndex.from_ordinals(
-                np.asarray(values, dtype="int64"), freq="M"
-            ).array
-        elif col.dtype == "int":
-            out[col.name] = pd.array(values, dtype="Int64" if col.nullable else "int64")
-        elif col.dtype == "float":
-            out[col.name] = pd.array(np.asarray(values, dtype="float64"), dtype="float64")
+            out[col.name] = pd.Series(
+                pd.PeriodIndex.from_ordinals(np.asarray(values, dtype="int64"), freq="M")
+            )
+        elif col.dtype == "int" and col.nullable:
+            out[col.name] = pd.Series(pd.array(values, dtype="Int64"), copy=False)
         else:
-            out[col.name] = pd.array(np.asarray(values, dtype=bool), dtype=bool)
-    return pd.DataFrame(out)
+            dtype = {"date": "datetime64[us]", "int": "int64", "float": "float64", "bool": bool}
+            out[col.name] = pd.Series(np.asarray(values, dtype=dtype[col.dtype]), copy=False)
+    return pd.DataFrame(out, copy=False)
 
 
 # --- the simulation -----------------------------------------------------------------------
@@ -310,9 +316,9 @@ class _Simulation:
         self.terms = rng.choice([30, 60, 90], n, p=[0.5, 0.35, 0.15])
         self.terms[self.currency == _CURRENCIES.index("USD")] = 30  # US: net 30
         self.growth = rng.normal(0.03, 0.08, n)
-        self.late_rate = rng.uniform(0.02, 0.15, n)
-        self.short_rate = rng.uniform(0.01, 0.06, n)
-        self.split_rate = rng.uniform(0.02, 0.08, n)
+        self.late_rate = rng.uniform(0.01, 0.10, n)
+        self.short_rate = rng.uniform(0.005, 0.03, n)
+        self.split_rate = rng.uniform(0.01, 0.05, n)
         kind = rng.choice(3, n, p=[0.4, 0.4, 0.2])  # good / over / under forecaster
         self.bias = np.select(
             [kind == 0, kind == 1],
@@ -329,7 +335,7 @@ class _Simulation:
         )
         self.pay_sd = rng.uniform(2.0, 8.0, n)
         self.pay_worsening = np.zeros(n)
-        self.dispute_rate = np.where(payer == 2, 0.02, 0.003)
+        self.dispute_rate = np.where(payer == 2, 0.01, 0.003)
         self.complaint_rate = rng.uniform(0.003, 0.02, n)
         self.lead = rng.integers(10, 40, n)
         self.n_slots = np.clip(np.round(1 + self.size), 1, 4).astype("int64")
@@ -378,7 +384,7 @@ class _Simulation:
             self.has_limit[i] = story.credit_limit
             self.sends_fc[i] = True
             if story.pay_delay is not None and story.pay_delay > 20:
-                self.dispute_rate[i] = 0.02
+                self.dispute_rate[i] = 0.01
         dup = names.groupby(names).cumcount().to_numpy()
         names = names.where(dup == 0, names + " (" + pd.Series(dup + 1).astype("string") + ")")
         self.names = names.to_numpy()
@@ -500,7 +506,7 @@ class _Simulation:
         year = self.month_o[t_idx] // 12
         price = self._price(cust, mat, year)
         cancelled = rng.random(n) < _CANCEL_RATE
-        late_confirm = rng.random(n) < self.late_rate[cust] * 0.6
+        late_confirm = rng.random(n) < self.late_rate[cust] * 0.5
         confirmed = _weekday_forward(requested + late_confirm * rng.integers(2, 15, n))
         unconfirmed = ordered > self.as_of - 3
         self.o = {
@@ -607,8 +613,11 @@ class _Simulation:
         ramp = np.clip((posting - (self.as_of - 270)) / 270.0, 0.0, 1.0)
         delay = self.pay_delay[cust] + self.pay_worsening[cust] * ramp
         delay = delay + rng.normal(0.0, 1.0, n_inv) * self.pay_sd[cust]
+        # disputed invoices are paid 3-10 months late; a quarter of them never
+        disputed = rng.random(n_inv) < self.dispute_rate[cust]
+        delay = delay + disputed * rng.uniform(90.0, 300.0, n_inv)
         self.inv["delay"] = delay
-        self.inv["disputed"] = rng.random(n_inv) < self.dispute_rate[cust]
+        self.inv["disputed"] = disputed & (rng.random(n_inv) < 0.25)
         self.inv["partial"] = (n_parts == 1) & (rng.random(n_inv) < _PARTIAL_RATE)
         self.inv["pay"] = np.maximum(
             _weekday_forward(due + np.round(delay).astype("int64")), posting + 3
@@ -669,7 +678,7 @@ class _Simulation:
         safe_t = np.maximum(target, 0)
         cum = pd.Series(np.where(target >= 0, amount, 0.0)).groupby(safe_t).cumsum().to_numpy()
         target[(target >= 0) & (cum > 0.8 * inv["amount"][safe_t])] = -1
-        # rebates: credit notes on account each January for last year's purchases
+        # rebates: a credit note each January for last year's purchases
         rebate_cust = np.flatnonzero(self.rebate > 0)
         year_inv = (inv["posting"].astype("datetime64[D]").astype("datetime64[Y]")).astype("int64")
         last_year = self.year_o - (1 if (self.end_o % 12) == 0 else 0) - 1
@@ -680,10 +689,35 @@ class _Simulation:
         january = _weekday_forward(_month_start_days(np.array([(last_year + 1) * 12]))[0] + 19)
         rebate_cust = rebate_cust[(sales[rebate_cust] > 0) & (january <= self.as_of)]
         r_amount = np.round(sales[rebate_cust] * self.rebate[rebate_cust], 2)
+        # the customer deducts it from the first later invoice big enough; a third wait
+        credited = np.bincount(target[target >= 0], amount[target >= 0], len(inv["amount"]))
+        room = np.zeros(self.nc)
+        room[rebate_cust] = r_amount
+        fits = (
+            usable
+            & (inv["posting"] >= january)
+            & (0.8 * inv["amount"] - credited >= room[inv["cust"]])
+        )
+        fits &= room[inv["cust"]] > 0
+        first_fit = np.full(self.nc, -1)
+        candidates = np.flatnonzero(fits)
+        candidates = candidates[np.argsort(inv["posting"][candidates], kind="stable")][::-1]
+        first_fit[inv["cust"][candidates]] = candidates  # the earliest wins (written last)
+        # one not yet used if it is recent; one too big for any invoice was paid out instead
+        recent = january > self.as_of - 90
+        r_target = np.where(
+            recent & (rng.random(len(rebate_cust)) < 0.5), -1, first_fit[rebate_cust]
+        )
+        paid_out = (r_target < 0) & ~recent
+        rebate_cust, r_amount, r_target = (
+            rebate_cust[~paid_out],
+            r_amount[~paid_out],
+            r_target[~paid_out],
+        )
         cust = np.r_[cust, rebate_cust]
         posting = np.r_[posting, np.full(len(rebate_cust), january, dtype="int64")]
         amount = np.r_[amount, r_amount]
-        target = np.r_[target, np.full(len(rebate_cust), -1)]
+        target = np.r_[target, r_target]
         later = (target >= 0) & (rng.random(len(target)) < 0.2)
         alloc = posting + rng.integers(1, 15, len(target))
         later &= alloc <= self.as_of

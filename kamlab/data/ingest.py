@@ -167,6 +167,7 @@ def ingest(
         for table, frame in frames.items()
     }
     dataset = validate(frames, settings=settings)
+    del frames  # the text as read is no longer needed: lower peak memory while writing
     database = Path(database)
     write(dataset, database)
     return IngestReport(

@@ -48,12 +48,13 @@ def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
                 f"kamlab.toml [mapping.{table}]: unknown table; known: {list(TABLES)} and 'files'"
             )
         known = TABLES[table].column_names
-        targets: list[str] = []
+        targets: list[str] = []  # columns given values: renamed or constant
+        recoded: list[str] = []
         for source, target in spec.items():
             if source in _SPECIAL:
                 if not isinstance(target, Mapping):
                     raise SettingsError(f"kamlab.toml [mapping.{table}.{source}] must be a table")
-                targets += list(target)
+                (recoded if source == "recode" else targets).extend(target)
             elif isinstance(target, str):
                 targets.append(target)
             elif isinstance(target, list) and all(isinstance(t, str) for t in target):
@@ -63,7 +64,12 @@ def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
                     f"kamlab.toml [mapping.{table}] {source}: expected a column name or a list "
                     f"of names, got {target!r}"
                 )
-        unknown = sorted(set(targets) - set(known))
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise SettingsError(
+                f"kamlab.toml [mapping.{table}]: contract column(s) {twice} given more than once"
+            )
+        unknown = sorted(set(targets + recoded) - set(known))
         if unknown:
             raise SettingsError(
                 f"kamlab.toml [mapping.{table}]: unknown contract column(s) {unknown}; "

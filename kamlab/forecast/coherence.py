@@ -7,6 +7,8 @@ import re
 import numpy as np
 import pandas as pd
 
+from kamlab.exclusions import Exclusions
+
 __all__ = ["aggregate_forecast"]
 
 _LEVELS = {"customer": ["customer_id"], "product_family": ["customer_id", "product_family"]}
@@ -93,5 +95,5 @@ def aggregate_forecast(
             )
     out = out.reset_index()
     out["method"] = pd.array(["bottom-up"] * len(out), dtype="string")
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out

@@ -18,8 +18,9 @@ import pandas as pd
 from scipy.stats import norm
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 from kamlab.forecast.intermittent import fit_intermittent
-from kamlab.forecast.smoothing import fit_smooth
+from kamlab.forecast.smoothing import fit_smooth, smooth_bounds
 
 __all__ = ["backtest", "forecast"]
 
@@ -67,6 +68,7 @@ def _forecast_block(
     min_seasonal: int,
     min_history: int,
     phaseout_months: int,
+    tsb_params: tuple[float, float],
 ) -> dict[str, np.ndarray]:
     """Point forecasts, bounds, method and reason for each row of one block."""
     rows = len(Y)
@@ -97,13 +99,12 @@ def _forecast_block(
     smooth = np.isin(code, (1, 2)) & ~short
     if smooth.any():
         fit = fit_smooth(Y[smooth], h, m=m, min_seasonal=min_seasonal)
-        mu = np.maximum(fit.mean, 0.0)
-        mean[smooth] = mu
+        mean[smooth] = np.maximum(fit.mean, 0.0)
         for lv in levels:
-            z = norm.ppf(0.5 + lv / 200)
-            bounds[f"lo_{lv:g}"][smooth] = np.maximum(fit.mean - z * fit.sigma, 0)
-            bounds[f"hi_{lv:g}"][smooth] = np.maximum(fit.mean + z * fit.sigma, 0)
-        method[smooth] = "SES+Damped+Theta"
+            lo, hi = smooth_bounds(fit, lv)
+            bounds[f"lo_{lv:g}"][smooth] = lo
+            bounds[f"hi_{lv:g}"][smooth] = hi
+        method[smooth] = "DOTM+Theta+Damped"
         kind = np.where(
             fit.seasonal,
             "seasonal (90 % ACF test), multiplicatively adjusted",
@@ -113,22 +114,26 @@ def _forecast_block(
                 "no significant seasonality",
             ),
         )
+        scale = np.where(fit.logged, "in logs", "on the original scale")
         reason[smooth] = [
             f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; "
-            "mean of SES, damped trend and Theta"
-            for c, a, v, k in zip(code[smooth], adi[smooth], cv2[smooth], kind, strict=True)
+            f"mean of DOTM, Theta and damped trend {sc}"
+            for c, a, v, k, sc in zip(
+                code[smooth], adi[smooth], cv2[smooth], kind, scale, strict=True
+            )
         ]
 
     sparse = (code >= 3) & ~short
     if sparse.any():
-        fit = fit_intermittent(Y[sparse], levels)
+        fit = fit_intermittent(Y[sparse], levels, alpha=tsb_params[0], beta=tsb_params[1])
         mean[sparse] = fit["rate"][:, None]
         for key in bounds:
             bounds[key][sparse] = fit[key][:, None]
-        method[sparse] = "TSB+ADIDA+IMAPA"
+        method[sparse] = "TSB"
         reason[sparse] = [
             f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}): "
-            "mean of TSB, ADIDA and IMAPA demand rates"
+            f"TSB demand rate (alpha {tsb_params[0]:g}, beta {tsb_params[1]:g}), "
+            "bounds from demand occurrence × observed sizes"
             for c, a, v in zip(code[sparse], adi[sparse], cv2[sparse], strict=True)
         ]
 
@@ -252,12 +257,17 @@ def _phase_out(series: pd.DataFrame, lifecycle: pd.DataFrame | None) -> np.ndarr
 
 
 def _options(
-    level: Sequence[float], m: int, min_seasonal: int, min_history: int, phaseout_months: int
-) -> tuple[tuple[float, ...], int, int, int, int]:
+    level: Sequence[float],
+    m: int,
+    min_seasonal: int,
+    min_history: int,
+    phaseout_months: int,
+    tsb_params: tuple[float, float],
+) -> tuple[tuple[float, ...], int, int, int, int, tuple[float, float]]:
     levels = tuple(float(lv) for lv in level)
     if any(not 0 < lv < 100 for lv in levels):
         raise ValueError(f"forecast: level must lie strictly between 0 and 100, got {level}")
-    return levels, m, min_seasonal, max(min_history, 1), phaseout_months
+    return levels, m, min_seasonal, max(min_history, 1), phaseout_months, tuple(tsb_params)
 
 
 def _to_frame(
@@ -293,6 +303,7 @@ def forecast(
     min_history: int = _F.min_history,
     phaseout_months: int = _F.phaseout_months,
     chunk_size: int = _F.chunk_size,
+    tsb_params: tuple[float, float] = (_F.tsb_alpha, _F.tsb_beta),
 ) -> pd.DataFrame:
     """Statistical forecast for the `h` months after `end`, per series, with intervals.
 
@@ -300,11 +311,11 @@ def forecast(
     (default: the last month in `demand`); months without a row are zero demand. The method
     follows the series' demand pattern (Syntetos–Boylan, :func:`kamlab.classify.demand_pattern`):
 
-    - smooth / erratic: mean of SES, additive damped trend and Theta on the seasonally
-      adjusted series (seasonality only with ≥ `min_seasonal_history` months and a
+    - smooth / erratic: mean of DOTM, Theta and additive damped trend on the seasonally
+      adjusted series (in logs when positive) (seasonality only with ≥ `min_seasonal_history` months and a
       significant 90 % ACF test), normal intervals (see :mod:`kamlab.forecast.smoothing`);
-    - intermittent / lumpy: mean of the TSB, ADIDA and IMAPA demand rates; interval bounds
-      are quantiles of demand occurrence × observed sizes
+    - intermittent / lumpy: the TSB demand rate with (alpha, beta) = `tsb_params`; interval
+      bounds are quantiles of demand occurrence × observed sizes
       (:func:`kamlab.forecast.intermittent.demand_quantiles`);
     - fewer than `min_history` months since the first demand: the mean of the history;
     - no demand at all: zero;
@@ -326,14 +337,16 @@ def forecast(
     ...                   "quantity": 10.0})
     >>> fc = forecast(d, 3, n_jobs=1)
     >>> fc[["period", "forecast", "method"]].to_string(index=False)
-    ' period  forecast           method\\n2026-01      10.0 SES+Damped+Theta\\n2026-02      10.0 SES+Damped+Theta\\n2026-03      10.0 SES+Damped+Theta'
+    ' period  forecast            method\\n2026-01      10.0 DOTM+Theta+Damped\\n2026-02      10.0 DOTM+Theta+Damped\\n2026-03      10.0 DOTM+Theta+Damped'
     """
     keys = list(keys)
     if h < 1:
         raise ValueError(f"forecast: h must be a positive number of months, got {h}")
     args = (
         h,
-        *_options(level, season_length, min_seasonal_history, min_history, phaseout_months),
+        *_options(
+            level, season_length, min_seasonal_history, min_history, phaseout_months, tsb_params
+        ),
     )
     series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
     periods = pd.period_range(end_p + 1, periods=h, freq="M")
@@ -350,7 +363,7 @@ def forecast(
             chunk_size=chunk_size,
         )
     out = _to_frame(series, res, periods, h)
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out
 
 
@@ -373,6 +386,7 @@ def backtest(
     min_history: int = _F.min_history,
     phaseout_months: int = _F.phaseout_months,
     chunk_size: int = _F.chunk_size,
+    tsb_params: tuple[float, float] = (_F.tsb_alpha, _F.tsb_beta),
 ) -> pd.DataFrame:
     """Rolling-origin snapshots of :func:`forecast`, shaped like ``customer_forecasts``.
 
@@ -393,7 +407,9 @@ def backtest(
         raise ValueError(f"backtest: origins and max_lag must be ≥ 1, got {origins}, {max_lag}")
     args = (
         max_lag,
-        *_options(level, season_length, min_seasonal_history, min_history, phaseout_months),
+        *_options(
+            level, season_length, min_seasonal_history, min_history, phaseout_months, tsb_params
+        ),
     )
     series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
     T = Y.shape[1]
@@ -456,5 +472,5 @@ def backtest(
             ignore_index=True,
         )
     out = out.sort_values([*keys, "snapshot_date", "period"], ignore_index=True)
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out

@@ -1,25 +1,29 @@
-"""Smooth and erratic demand: seasonal adjustment, then a combination of SES, damped trend and Theta.
+"""Smooth and erratic demand: seasonal adjustment, then a combination of DOTM, Theta and damped trend.
 
-All fitting is vectorised over a batch of series held in one matrix ``Y`` (series × months),
-**right-aligned** (every row ends at the last column) and left-padded with NaN before each
-series' first month. Smoothing parameters are chosen per series by minimising the in-sample
-one-step-ahead sum of squared errors over a grid (a coarse grid, then a fine one around the
-best point), which is closed-form per grid point and so needs no numerical optimiser.
+All fitting is vectorised over a batch of series held in one matrix ``Y`` (series × months,
+**right-aligned**: every row ends at the last column, NaN before each series' first month).
+Smoothing parameters are chosen per series from a grid by in-sample squared error, and
+initial levels in closed form (a prediction is linear in them), so no numerical optimiser
+runs per series.
 
-Method (per series), after Makridakis & Hibon (2000) and Hyndman & Billah (2003):
+Method (per series), after Makridakis & Hibon (2000), Hyndman & Billah (2003) and Fiorucci
+et al. (2016):
 
 1. **Seasonality test** (as in the M3 Theta method): with *n > 2m* months, the series is
    seasonal when :math:`|r_m| > 1.645\\sqrt{(1 + 2\\sum_{k<m} r_k^2)/n}` (90 % ACF test).
 2. **Classical multiplicative decomposition** of seasonal series (centred 2×m moving average,
-   seasonal indices normalised to mean 1); the models below run on the adjusted series and
-   their forecasts are multiplied back by the indices.
-3. **Models** on the adjusted series: SES; additive damped trend (ETS(A,Ad,N)); the Theta
-   method (SES with drift equal to half the least-squares slope).
-4. **Combination**: the mean of the three point forecasts.
-5. **Intervals**: normal, with the h-step variance of ETS(A,Ad,N)
-   :math:`\\sigma^2 (1 + \\sum_{j=1}^{h-1} c_j^2)`, :math:`c_j = \\alpha + \\beta\\phi_j`,
-   :math:`\\phi_j = \\phi + \\dots + \\phi^j` (Hyndman et al. 2008, table 6.1) with σ² from the
-   combination's in-sample one-step errors; multiplied by the seasonal index.
+   seasonal indices normalised to mean 1); the models run on the adjusted series and their
+   forecasts are multiplied back by the indices.
+3. **Log scale** when every adjusted value is positive and there are at least 24 months
+   (else the original scale).
+4. **Models**: the dynamic optimised Theta model (DOTM, fitted to 1–3-step errors); the
+   Theta method (SES with half the least-squares slope as drift); additive damped trend
+   (ETS(A,Ad,N)).
+5. **Combination**: the mean of the three back-transformed forecasts.
+6. **Intervals**: normal (on the log scale where logged), with the h-step variance of
+   ETS(A,Ad,N) :math:`\\sigma^2 (1 + \\sum_{j=1}^{h-1} c_j^2)`,
+   :math:`c_j = \\alpha + \\beta\\phi_j`, :math:`\\phi_j = \\phi + \\dots + \\phi^j` (Hyndman et
+   al. 2008, table 6.1), σ² the mean one-step in-sample error variance of SES and damped trend.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ import numpy as np
 __all__ = [
     "SmoothFit",
     "damped_trend",
+    "dotm",
     "fit_smooth",
     "seasonal_indices",
+    "smooth_bounds",
     "seasonality_test",
     "ses",
     "theta",
@@ -241,20 +247,126 @@ def damped_trend(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
     }
 
 
+_MAX_LOG_SPREAD = 30.0  # exp(30) ≈ 1e13: keeps log-scale bounds finite
+
+_THETA = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0])
+_DOTM_ALPHA = np.array([0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99])
+
+
+def _dotm_grid(
+    Y: np.ndarray, alpha: np.ndarray, theta: np.ndarray, nmse: int
+) -> tuple[np.ndarray, ...]:
+    """Criterion and final states of the dynamic optimised Theta model per row × (alpha, theta).
+
+    State recursions (Fiorucci et al. 2016, eqs. for DOTM), t = 1..n:
+    :math:`\\ell_t = \\alpha y_t + (1-\\alpha)\\ell_{t-1}`;
+    :math:`\\bar y_t`, and the least-squares intercept :math:`A_t` and slope :math:`B_t` of
+    :math:`y_1..y_t` on time, updated recursively; k-step prediction from origin t:
+    :math:`\\ell_t + (1 - 1/\\theta)\\{(1-\\alpha)^t A_t + [(k-1) + (1-(1-\\alpha)^{t+1})/\\alpha] B_t\\}`.
+    The criterion is the sum over k = 1..`nmse` of in-sample k-step squared errors from
+    origins t ≥ 1; predictions are linear in :math:`\\ell_0` (weight :math:`(1-\\alpha)^t`), so it is
+    optimised in closed form.
+    """
+    rows, K = len(Y), alpha.shape[-1]
+    level = np.zeros((rows, K))  # with l0 = 0
+    gain = np.ones((rows, K))  # (1 - alpha)^t
+    ybar, A, B, t = np.zeros(rows), np.zeros(rows), np.zeros(rows), np.zeros(rows)
+    srr, srg, sgg = np.zeros((rows, K)), np.zeros((rows, K)), np.zeros((rows, K))
+    w = 1 - 1 / theta
+    steps = np.arange(nmse)[:, None, None]
+    hist: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for c in range(Y.shape[1]):
+        y = Y[:, c]
+        ok = ~np.isnan(y)
+        for k in range(1, min(nmse, len(hist)) + 1):
+            pred, g, seen = hist[-k]
+            use = (ok & seen)[:, None]
+            r = np.where(use, y[:, None] - pred[k - 1], 0.0)
+            g = np.where(use, g, 0.0)
+            srr += r * r
+            srg += r * g
+            sgg += g * g
+        yv = np.where(ok, y, 0.0)
+        tn = t + ok
+        level = np.where(ok[:, None], alpha * yv[:, None] + (1 - alpha) * level, level)
+        gain = np.where(ok[:, None], gain * (1 - alpha), gain)
+        new_bar = np.where(ok, (t * ybar + yv) / np.maximum(tn, 1), ybar)
+        B = np.where(
+            ok & (t >= 1),
+            ((tn - 2) * B + 6 * (yv - ybar) / np.maximum(tn, 1)) / (tn + 1),
+            np.where(ok, 0.0, B),
+        )
+        ybar, t = new_bar, tn
+        A = np.where(ok, ybar - (tn + 1) * B / 2, A)
+        base = (1 - gain * (1 - alpha)) / alpha
+        pred = level[None] + w * (gain * A[:, None] + (steps + base[None]) * B[:, None])
+        hist.append((pred, gain, t >= 1))
+        if len(hist) > nmse:
+            hist.pop(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        l0 = np.where(sgg > 0, srg / sgg, 0.0)
+    crit = np.maximum(srr - l0 * srg, 0.0)
+    return crit, level + gain * l0, gain, A, B
+
+
+def dotm(Y: np.ndarray, h: int, *, nmse: int = 3) -> dict[str, np.ndarray]:
+    """Dynamic optimised Theta model (DOTM), alpha and theta from a grid, l0 in closed form.
+
+    Forecast :math:`\\ell_n + (1-1/\\theta)\\{(1-\\alpha)^n A_n + [(h-1) +
+    (1-(1-\\alpha)^{n+1})/\\alpha] B_n\\}`; θ = 1 is SES, θ = 2 the dynamic standard Theta
+    model. Source: Fiorucci, Pellegrini, Louzada, Petropoulos & Koehler (2016), "Models for
+    optimising the theta method and their relationship to state space models", IJF 32(4).
+    Returns ``mean``, ``alpha``, ``theta``, ``sse`` (the criterion) and ``ses_mean`` (the
+    best θ = 1 fit, i.e. SES).
+
+    >>> y = np.arange(1.0, 25.0)[None, :]
+    >>> fit = dotm(y, 2)  # a straight line: the largest theta (6) carries 5/6 of the slope
+    >>> print(float(fit["theta"][0]), [round(float(v), 3) for v in fit["mean"][0]])
+    6.0 [24.832, 25.665]
+    """
+    a, th = np.meshgrid(_DOTM_ALPHA, _THETA, indexing="ij")
+    alpha, theta = a.ravel(), th.ravel()
+    crit, level, gain, A, B = _dotm_grid(Y, alpha, theta, nmse)
+    rows = np.arange(len(Y))
+
+    def _forecast(j: np.ndarray) -> np.ndarray:
+        al, g = alpha[j], gain[rows, j]
+        steps = np.arange(h)[None, :] + ((1 - g * (1 - al)) / al)[:, None]
+        w = (1 - 1 / theta[j])[:, None]
+        return level[rows, j][:, None] + w * (g[:, None] * A[:, None] + steps * B[:, None])
+
+    j = np.argmin(crit, axis=1)
+    j_ses = np.argmin(np.where(theta == 1.0, crit, np.inf), axis=1)
+    return {
+        "mean": _forecast(j),
+        "alpha": alpha[j],
+        "theta": theta[j],
+        "sse": crit[rows, j],
+        "ses_mean": _forecast(j_ses),
+    }
+
+
 @dataclass(frozen=True)
 class SmoothFit:
     """Batch result of :func:`fit_smooth` (arrays over rows × horizon)."""
 
-    mean: np.ndarray
-    sigma: np.ndarray
-    seasonal: np.ndarray
+    mean: np.ndarray  # point forecast
+    sigma: (
+        np.ndarray
+    )  # h-step standard deviation, of logs where `logged`, else of the adjusted series
+    seasonal: np.ndarray  # per row: seasonally adjusted
+    logged: np.ndarray  # per row: modelled in logs
+    index: np.ndarray  # seasonal index of each forecast month
 
 
 def fit_smooth(Y: np.ndarray, h: int, *, m: int = 12, min_seasonal: int = 24) -> SmoothFit:
-    """Combined SES/damped/Theta forecast with its standard deviation for a batch of series.
+    """Combined DOTM/Theta/damped-trend forecast with its spread for a batch of series.
 
     `Y` is right-aligned (rows × months, NaN before each series' start). Seasonality is only
-    tested for series with at least `min_seasonal` months (and more than 2m).
+    tested for series with at least `min_seasonal` months (and more than 2m). Series with at
+    least `min_seasonal` months whose adjusted values are all positive are modelled in logs
+    (forecasts back-transformed with exp, i.e. medians; intervals multiplicative), others on
+    the original scale (a log-scale trend fitted to a few months can explode).
 
     >>> t = np.arange(36)
     >>> fit = fit_smooth((100 + 20 * (t % 12 == 11))[None, :].astype(float), 12)
@@ -263,26 +375,58 @@ def fit_smooth(Y: np.ndarray, h: int, *, m: int = 12, min_seasonal: int = 24) ->
     """
     n = (~np.isnan(Y)).sum(axis=1)
     T = Y.shape[1]
-    seasonal = np.zeros(len(Y), dtype=bool)
-    idx = np.ones((len(Y), m))
+    rows = len(Y)
+    seasonal = np.zeros(rows, dtype=bool)
+    idx = np.ones((rows, m))
     if m > 1:
         test = seasonality_test(Y, m) & (n >= min_seasonal)
         if test.any():
             sidx, ok = seasonal_indices(Y[test], m)
             seasonal[test] = ok
             idx[test] = sidx
-    phase_in = np.arange(T) % m
-    phase_out = (T + np.arange(h)) % m
-    adj = Y / idx[:, phase_in]
-    s = ses(adj, h)
-    d = damped_trend(adj, h)
-    th = theta(adj, h, s)
-    mean_adj = (s["mean"] + d["mean"] + th) / 3
-    # sigma^2 from one-step in-sample errors of the combination ~ mean of the component SSEs
-    dof = np.maximum(n - 3, 1)
-    sigma2 = (s["sse"] + d["sse"]) / 2 / dof
-    c = d["alpha"][:, None] + d["beta"][:, None] * d["cum_phi"][:, : h - 1]
-    mult = np.concatenate([np.ones((len(Y), 1)), 1 + np.cumsum(c**2, axis=1)], axis=1)
-    sd_adj = np.sqrt(sigma2[:, None] * mult)
-    out_idx = idx[:, phase_out]
-    return SmoothFit(mean=mean_adj * out_idx, sigma=sd_adj * out_idx, seasonal=seasonal)
+    adj = Y / idx[:, np.arange(T) % m]
+    # logs only with enough history: on a few months an exponential trend can explode
+    logged = (np.nanmin(np.where(np.isnan(adj), np.inf, adj), axis=1) > 0) & (n >= min_seasonal)
+    mean = np.zeros((rows, h))
+    sd = np.zeros((rows, h))
+    for use_log in (True, False):
+        sel = logged == use_log
+        if not sel.any():
+            continue
+        z = np.log(adj[sel]) if use_log else adj[sel]
+        s = ses(z, h)
+        d = damped_trend(z, h)
+        parts = [dotm(z, h)["mean"], theta(z, h, s), d["mean"]]
+        if use_log:
+            parts = [np.exp(p) for p in parts]
+        mean[sel] = sum(parts) / len(parts)
+        # one-step error variance (mean of SES and damped), grown with the ETS(A,Ad,N) multipliers
+        sigma2 = (s["sse"] + d["sse"]) / 2 / np.maximum(n[sel] - 3, 1)
+        c = d["alpha"][:, None] + d["beta"][:, None] * d["cum_phi"][:, : h - 1]
+        mult = np.concatenate([np.ones((sel.sum(), 1)), 1 + np.cumsum(c**2, axis=1)], axis=1)
+        sd[sel] = np.sqrt(sigma2[:, None] * mult)
+    out_idx = idx[:, (T + np.arange(h)) % m]
+    return SmoothFit(mean=mean * out_idx, sigma=sd, seasonal=seasonal, logged=logged, index=out_idx)
+
+
+def smooth_bounds(fit: SmoothFit, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the central `level` % interval (normal; in logs if logged).
+
+    Never negative; on the log scale the half-width is capped at 30 (a factor of about 1e13)
+    so that bounds stay finite.
+
+    >>> fit = SmoothFit(mean=np.array([[10.0]]), sigma=np.array([[0.1]]),
+    ...                 seasonal=np.array([False]), logged=np.array([True]),
+    ...                 index=np.ones((1, 1)))
+    >>> print([round(float(b[0, 0]), 3) for b in smooth_bounds(fit, 95)])
+    [8.22, 12.165]
+    """
+    from scipy.stats import norm
+
+    z = norm.ppf(0.5 + level / 200)
+    lg = fit.logged[:, None]
+    # log-scale half-width, capped so that a wild series gets a huge but finite bound
+    spread = np.exp(np.minimum(np.where(lg, z * fit.sigma, 0.0), _MAX_LOG_SPREAD))
+    lo = np.where(lg, fit.mean / spread, fit.mean - z * fit.sigma * fit.index)
+    hi = np.where(lg, fit.mean * spread, fit.mean + z * fit.sigma * fit.index)
+    return np.maximum(lo, 0.0), np.maximum(hi, 0.0)

@@ -2,9 +2,11 @@
 
 Every open item (an invoice or one of its instalments, a credit note or a payment line while
 it is on account) gets an integer index; every change of an item's open amount is an *event*
-``(item, date, delta)`` in integer cents. The open amount of item *i* as of *d* is then
+``(item, day, delta)`` in integer cents. The open amount of item *i* as of *d* is then
 ``Σ delta`` over the events of *i* dated ≤ *d* (DOMAIN.md, "Receivables ageing"), so one as-of
 date is a masked ``bincount`` and many month-ends are a walk along each item's step function.
+Strings (ids, customers, currencies) are factorised once; everything after is integer arrays,
+and strings are looked up again only for the rows a result shows.
 
 Rules (DOMAIN.md):
 - an invoice item starts at its posting date with +amount;
@@ -22,13 +24,19 @@ Rules (DOMAIN.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute
 
 __all__: list[str] = []
 
-ITEM_TYPES = ("invoice", "credit_note", "payment")
+ITEM_TYPES = np.array(["invoice", "credit_note", "payment"], dtype=object)
+INVOICE, CREDIT_NOTE, PAYMENT = 0, 1, 2
+NAT = np.iinfo("int64").min
+NEVER = np.iinfo("int64").max
 
 
 def days(values: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
@@ -42,36 +50,200 @@ def as_day(value: object) -> int:
     return int(pd.Timestamp(value).to_datetime64().astype("datetime64[D]").astype("int64"))
 
 
+def to_dates(day: np.ndarray) -> np.ndarray:
+    """int64 days back to datetime64[s]."""
+    return np.asarray(day, dtype="int64").astype("datetime64[D]").astype("datetime64[s]")
+
+
 def cents(values: pd.Series) -> np.ndarray:
     return np.round(values.to_numpy(dtype="float64") * 100.0).astype("int64")
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A string column with empty strings read as missing."""
+def _column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """An optional string column (absent: all missing)."""
     if column not in frame:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    s = frame[column].astype("string")
-    return s.mask(s.str.strip() == "")
+    return frame[column]
 
 
-def _optional(frame: pd.DataFrame, column: str, dtype: str) -> pd.Series:
+def factorize(*columns: pd.Series) -> list[np.ndarray]:
+    """Integer codes of strings, shared across `columns` (equal strings, equal codes).
+
+    Missing and empty strings get -1. Hashing a million distinct ids costs about a second;
+    instead each string's bytes are gathered from the Arrow buffers into zero-padded 8-byte
+    words and the words are factorised as integers one after the other (plus the length when
+    a string holds a NUL byte). Exact: no hash collisions. Strings longer than 64 bytes fall
+    back to ``pd.factorize``.
+    """
+    parts = [_bytes(c) for c in columns]
+    if any(p is None for p in parts):
+        joined = pd.concat([c.astype("string") for c in columns], ignore_index=True)
+        codes = pd.factorize(joined.mask(joined == ""))[0].astype("int64")
+        return np.split(codes, np.cumsum([len(c) for c in columns])[:-1])
+    width = max(p[0].shape[1] for p in parts)
+    words = np.vstack([np.pad(w, ((0, 0), (0, width - w.shape[1]))) for w, _, _, _ in parts])
+    lengths = np.concatenate([p[1] for p in parts])
+    missing = np.concatenate([p[2] for p in parts])
+    present = np.flatnonzero(~missing)
+    words, lengths = words[present], lengths[present]
+    codes = pd.factorize(words[:, 0])[0].astype("int64")
+    extra = [words[:, j] for j in range(1, width)]
+    if any(p[3] for p in parts):
+        extra.append(lengths)
+    for column in extra:
+        step = pd.factorize(column)[0].astype("int64")
+        codes = pd.factorize(codes * (int(step.max(initial=0)) + 1) + step)[0].astype("int64")
+    out = np.full(len(missing), -1, dtype="int64")
+    out[present] = codes
+    return np.split(out, np.cumsum([len(c) for c in columns])[:-1])
+
+
+def _bytes(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool] | None:
+    """(n, k) big-endian uint64 words of the zero-padded bytes, lengths, missing-or-empty
+    mask, and whether any string holds a NUL byte; None for strings over 64 bytes."""
+    arr = pa.chunked_array(pa.array(column.astype("string[pyarrow]").array)).combine_chunks()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype="int64")[arr.offset : arr.offset + n + 1]
+    lengths = np.diff(offsets)
+    width = -(-int(lengths.max(initial=0)) // 8) * 8
+    if width > 64:
+        return None
+    data = arr.buffers()[2]
+    data = np.frombuffer(data, dtype="uint8") if data is not None else np.zeros(0, "uint8")
+    data = np.append(data, np.uint8(0))  # a safe index for positions past a string's end
+    padded = np.zeros((n, max(width, 8)), dtype="uint8")
+    nul = False
+    start, last = offsets[:-1], len(data) - 1
+    for j in range(width):  # one vectorised pass per byte position, not per string
+        inside = lengths > j
+        byte = data[np.where(inside, start + j, last)]
+        nul |= bool((inside & (byte == 0)).any())
+        padded[:, j] = byte
+    missing = lengths == 0
+    if arr.null_count:
+        missing |= arr.is_null().to_numpy(zero_copy_only=False)
+    return padded.view(">u8").astype("uint64"), lengths, missing, nul
+
+
+def _optional_days(frame: pd.DataFrame, column: str) -> np.ndarray:
     if column not in frame:
-        return pd.Series(pd.NA if dtype == "Int64" else pd.NaT, index=frame.index, dtype=dtype)
-    return frame[column].astype(dtype)
+        return np.full(len(frame), NAT, dtype="int64")
+    return days(frame[column])
+
+
+def _optional_int(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Instalment numbers as int64, 0 = none."""
+    if column not in frame:
+        return np.zeros(len(frame), dtype="int64")
+    return frame[column].astype("Float64").fillna(0).to_numpy("float64").astype("int64")
 
 
 @dataclass(frozen=True)
 class Ledger:
-    """Items (one row each) and events (item, day, delta cents), plus the allocation pieces."""
+    """Items and events in integer arrays, plus references to the caller's frames."""
 
-    items: pd.DataFrame  # item_type, document_id, line, instalment, customer_id, currency,
-    #                      posting_day, due_day, amount_cents (signed), group (customer x currency)
-    groups: pd.DataFrame  # customer_id, currency per group code
+    items: dict[str, np.ndarray]  # kind, row, instalment (0 = none), posting_day, due_day,
+    #                      amount_cents (signed); row = position in invoices / payments
     event_item: np.ndarray
     event_day: np.ndarray
     event_delta: np.ndarray
-    pieces: pd.DataFrame  # allocation pieces: item, source, source_day, alloc_day, cents, pay_row
-    notes: pd.DataFrame  # table, reason, rows: data treated specially (not dropped)
+    pieces: dict[str, np.ndarray]  # item, kind (source), source_row, source_day, alloc_day, cents
+    invoices: pd.DataFrame
+    payments: pd.DataFrame
+    notes: pd.DataFrame  # table, reason, rows: data treated specially (nothing is dropped)
+
+    @cached_property
+    def _grouping(self) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Customer x currency group codes, computed on first use (a single as-of list of
+        open items never needs them: it reads its few rows' names directly)."""
+        n_doc = len(self.invoices)
+        on_pay = self.items["kind"] == PAYMENT
+        pay_rows = self.payments.iloc[self.items["row"][on_pay]]
+        cust = np.concatenate(factorize(self.invoices["customer_id"], pay_rows["customer_id"]))
+        cur = np.concatenate(factorize(self.invoices["currency"], pay_rows["currency"]))
+        width = int(cur.max(initial=0)) + 2
+        group = pd.factorize((cust + 1) * width + cur + 1)[0].astype("int64")
+        first = np.full(int(group.max(initial=-1)) + 1, len(group), dtype="int64")
+        np.minimum.at(first, group, np.arange(len(group)))
+        from_doc = first < n_doc
+
+        def names(column: str) -> pd.arrays.ArrowStringArray:
+            out = pd.Series(pd.NA, index=range(len(first)), dtype="string")
+            out.iloc[np.flatnonzero(from_doc)] = (
+                self.invoices[column].astype("string").iloc[first[from_doc]].to_numpy()
+            )
+            out.iloc[np.flatnonzero(~from_doc)] = (
+                pay_rows[column].astype("string").iloc[first[~from_doc] - n_doc].to_numpy()
+            )
+            return out.array
+
+        groups = pd.DataFrame({"customer_id": names("customer_id"), "currency": names("currency")})
+        doc_group = group[:n_doc]
+        item_group = np.empty(len(on_pay), dtype="int64")
+        item_group[~on_pay] = doc_group[self.items["row"][~on_pay]]
+        item_group[on_pay] = group[n_doc:]
+        return groups, doc_group, item_group
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """customer_id, currency of each group code."""
+        return self._grouping[0]
+
+    @property
+    def doc_group(self) -> np.ndarray:
+        """Group code of each invoices row."""
+        return self._grouping[1]
+
+    @property
+    def item_group(self) -> np.ndarray:
+        """Group code of each item."""
+        return self._grouping[2]
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items["kind"])
+
+    def labels(self, index: np.ndarray) -> pd.DataFrame:
+        """customer_id, currency, item_type, document_id, line, instalment of items `index`."""
+        items = {name: values[index] for name, values in self.items.items()}
+        kind = items["kind"]
+        row = items["row"]
+        on_pay = kind == PAYMENT
+        doc = pd.Series(pd.NA, index=range(len(kind)), dtype="string")
+        doc.iloc[np.flatnonzero(~on_pay)] = (
+            self.invoices["document_id"].astype("string").iloc[row[~on_pay]].to_numpy()
+        )
+        doc.iloc[np.flatnonzero(on_pay)] = (
+            self.payments["payment_id"].astype("string").iloc[row[on_pay]].to_numpy()
+        )
+        line = pd.array(np.full(len(kind), pd.NA), dtype="Int64")
+        if on_pay.any():
+            line[on_pay] = self.payments["line"].to_numpy("int64")[row[on_pay]]
+        instalment = pd.array(items["instalment"], dtype="Int64")
+        instalment[items["instalment"] == 0] = pd.NA
+
+        def from_frames(column: str) -> pd.arrays.ArrowStringArray:
+            out = pd.Series(pd.NA, index=range(len(kind)), dtype="string")
+            out.iloc[np.flatnonzero(~on_pay)] = (
+                self.invoices[column].astype("string").iloc[row[~on_pay]].to_numpy()
+            )
+            out.iloc[np.flatnonzero(on_pay)] = (
+                self.payments[column].astype("string").iloc[row[on_pay]].to_numpy()
+            )
+            return out.array
+
+        return pd.DataFrame(
+            {
+                "customer_id": from_frames("customer_id"),
+                "currency": from_frames("currency"),
+                "item_type": pd.array(ITEM_TYPES[kind], dtype="string"),
+                "document_id": doc.array,
+                "line": line,
+                "instalment": instalment,
+            }
+        )
 
 
 def build_ledger(
@@ -80,92 +252,83 @@ def build_ledger(
     instalments: pd.DataFrame | None = None,
 ) -> Ledger:
     """Items and events of the whole ledger (see the module docstring for the rules)."""
-    is_inv = invoices["document_type"].astype("string") == "invoice"
-    inv = invoices.loc[is_inv]
-    cn = invoices.loc[~is_inv]
     notes: list[tuple[str, str, int]] = []
-
-    # --- invoice items (one per instalment where instalments are given) --------------------
-    inv_doc = inv["document_id"].astype("string").reset_index(drop=True)
-    inv_frame = pd.DataFrame(
-        {
-            "document_id": inv_doc,
-            "customer_id": inv["customer_id"].astype("string").to_numpy(),
-            "currency": inv["currency"].astype("string").to_numpy(),
-            "posting_day": days(inv["posting_date"]),
-            "due_day": days(inv["due_date"]),
-            "amount_cents": cents(inv["amount"]),
-        }
-    )
-    split = pd.Series(False, index=inv_frame.index)
-    inst_items = inv_frame.iloc[:0]
-    if instalments is not None and len(instalments):
-        ins = pd.DataFrame(
+    n_doc, n_pay = len(invoices), len(payments)
+    if instalments is None:
+        instalments = pd.DataFrame(
             {
-                "document_id": instalments["document_id"].astype("string").to_numpy(),
-                "instalment": instalments["instalment"].astype("Int64").to_numpy(),
-                "due_day": days(instalments["due_date"]),
-                "amount_cents": cents(instalments["amount"]),
+                "document_id": pd.Series(dtype="string"),
+                "instalment": [],
+                "due_date": [],
+                "amount": [],
             }
         )
-        known = ins["document_id"].isin(inv_doc)
-        if (~known).any():
-            notes.append(
-                ("instalments", "invoice not found: instalment ignored", int((~known).sum()))
-            )
-        ins = ins.loc[known]
-        split = inv_frame["document_id"].isin(ins["document_id"])
-        head = inv_frame.loc[split, ["document_id", "customer_id", "currency", "posting_day"]]
-        inst_items = ins.merge(head, on="document_id", how="inner")
-    whole = inv_frame.loc[~split].assign(
-        instalment=pd.array([pd.NA] * int((~split).sum()), "Int64")
-    )
-    inv_items = pd.concat([whole, inst_items], ignore_index=True)
-    inv_items = inv_items.sort_values(
-        ["document_id", "due_day", "instalment"], na_position="first", ignore_index=True
-    )
-    inv_items["item_type"] = "invoice"
-    inv_items["line"] = pd.array([pd.NA] * len(inv_items), "Int64")
+    is_inv = (invoices["document_type"].astype("string") == "invoice").fillna(False).to_numpy(bool)
 
-    # --- allocations: payment lines and credit notes --------------------------------------
-    pay = pd.DataFrame(
-        {
-            "source": "payment",
-            "document_id": payments["payment_id"].astype("string").to_numpy(),
-            "line": payments["line"].astype("Int64").to_numpy(),
-            "customer_id": payments["customer_id"].astype("string").to_numpy(),
-            "currency": payments["currency"].astype("string").to_numpy(),
-            "source_day": days(payments["payment_date"]),
-            "cents": cents(payments["amount"]),
-            "target": _text(payments, "allocated_document").to_numpy(),
-            "given_day": days(_optional(payments, "allocation_date", "datetime64[ns]")),
-            "named": _optional(payments, "instalment", "Int64").to_numpy(),
-        }
+    # --- one factorisation of every document reference (the costly step) -----------------
+    doc_codes, pay_codes, cn_codes, ins_codes = factorize(
+        invoices["document_id"],
+        _column(payments, "allocated_document"),
+        _column(invoices, "reference_document"),
+        instalments["document_id"],
     )
-    pay["pay_row"] = np.arange(len(pay), dtype="int64")
-    crn = pd.DataFrame(
-        {
-            "source": "credit_note",
-            "document_id": cn["document_id"].astype("string").to_numpy(),
-            "line": pd.array([pd.NA] * len(cn), "Int64"),
-            "customer_id": cn["customer_id"].astype("string").to_numpy(),
-            "currency": cn["currency"].astype("string").to_numpy(),
-            "source_day": days(cn["posting_date"]),
-            "due_day": days(cn["due_date"]),
-            "cents": cents(cn["amount"]),
-            "target": _text(cn, "reference_document").to_numpy(),
-            "given_day": days(_optional(cn, "allocation_date", "datetime64[ns]")),
-            "named": _optional(cn, "reference_instalment", "Int64").to_numpy(),
-        }
-    )
-    crn["pay_row"] = np.int64(-1)
-    pay["due_day"] = pay["source_day"]
-    src = pd.concat([pay, crn], ignore_index=True)
-    src["src_row"] = np.arange(len(src), dtype="int64")
+    row_of = np.full(int(doc_codes.max(initial=-1)) + 2, n_doc, dtype="int64")
+    row_of[doc_codes] = np.arange(n_doc)
+    row_of[-1] = n_doc  # code -1: no reference
+    row_of = np.where(np.append(is_inv, False)[row_of], row_of, -1)  # must name an invoice
 
-    posting = pd.Series(inv_frame["posting_day"].to_numpy(), index=inv_frame["document_id"])
-    target_posting = src["target"].map(posting)
-    unknown = src["target"].notna() & target_posting.isna()
+    def target(codes: np.ndarray) -> np.ndarray:
+        known = (codes >= 0) & (codes < len(row_of) - 1)
+        return np.where(known, row_of[np.where(known, codes, -1)], -1)
+
+    pay_has = pay_codes >= 0
+    cn_has = (cn_codes >= 0) & ~is_inv
+    pay_target = target(pay_codes)
+    cn_target = np.where(cn_has, target(cn_codes), -1)
+    ins_row = target(ins_codes)
+
+    # --- invoice items (one per instalment where instalments are given) --------------------
+    posting = days(invoices["posting_date"])
+    due = days(invoices["due_date"])
+    doc_cents = cents(invoices["amount"])
+    bad_ins = ins_row < 0
+    if bad_ins.any():
+        notes.append(("instalments", "invoice not found: instalment ignored", int(bad_ins.sum())))
+    split = np.zeros(n_doc, dtype=bool)
+    split[ins_row[~bad_ins]] = True
+    plain = np.flatnonzero(is_inv & ~split)
+    i_row = ins_row[~bad_ins]
+    i_no = _optional_int(instalments, "instalment")[~bad_ins]
+    i_due = days(instalments["due_date"])[~bad_ins]
+    i_cents = cents(instalments["amount"])[~bad_ins]
+    order = np.lexsort((i_no, i_due, i_row))
+    i_row, i_no, i_due, i_cents = i_row[order], i_no[order], i_due[order], i_cents[order]
+    n_plain, n_inst = len(plain), len(i_row)
+    inv_item = np.full(n_doc, -1, dtype="int64")
+    inv_item[plain] = np.arange(n_plain)
+
+    # --- sources: payment lines and credit notes --------------------------------------------
+    cn_rows = np.flatnonzero(~is_inv)
+    src_kind = np.concatenate([np.full(n_pay, PAYMENT), np.full(len(cn_rows), CREDIT_NOTE)])
+    src_row = np.concatenate([np.arange(n_pay), cn_rows]).astype("int64")
+    src_day = np.concatenate([days(payments["payment_date"]), posting[cn_rows]])
+    src_due = np.concatenate([src_day[:n_pay], due[cn_rows]])
+    src_cents = np.concatenate([cents(payments["amount"]), doc_cents[cn_rows]])
+    src_target = np.concatenate([pay_target, cn_target[cn_rows]])
+    src_given = np.concatenate(
+        [
+            _optional_days(payments, "allocation_date"),
+            _optional_days(invoices, "allocation_date")[cn_rows],
+        ]
+    )
+    src_named = np.concatenate(
+        [
+            _optional_int(payments, "instalment"),
+            _optional_int(invoices, "reference_instalment")[cn_rows],
+        ]
+    )
+    named_ref = np.concatenate([pay_has, cn_has[cn_rows]])
+    unknown = named_ref & (src_target < 0)
     if unknown.any():
         notes.append(
             (
@@ -174,109 +337,122 @@ def build_ledger(
                 int(unknown.sum()),
             )
         )
-    allocated = src["target"].notna() & ~unknown
-    nat = np.iinfo("int64").min
-    given = src["given_day"].to_numpy()
-    default = np.maximum(src["source_day"].to_numpy(), target_posting.fillna(nat).to_numpy("int64"))
-    alloc_day = np.where(given == nat, default, np.maximum(given, default))
-    never = np.iinfo("int64").max
-    src["alloc_day"] = np.where(allocated.to_numpy(), alloc_day, never)
-    src["allocated"] = allocated.to_numpy()
+    allocated = src_target >= 0
+    default = np.maximum(src_day, np.append(posting, NAT)[np.where(allocated, src_target, n_doc)])
+    alloc_day = np.where(src_given == NAT, default, np.maximum(src_given, default))
+    alloc_day = np.where(allocated, alloc_day, NEVER)
+    on_account = alloc_day > src_day
+    acc = np.flatnonzero(on_account)
 
-    # --- source items: on account from their own date until allocated --------------------
-    on_account = src["alloc_day"].to_numpy() > src["source_day"].to_numpy()
-    src_items = src.loc[on_account].copy()
-    src_items["item_type"] = src_items["source"]
-    src_items["posting_day"] = src_items["source_day"]
-    src_items["amount_cents"] = -src_items["cents"]
-    src_items["instalment"] = pd.array([pd.NA] * len(src_items), "Int64")
-
-    cols = [
-        "item_type",
-        "document_id",
-        "line",
-        "instalment",
-        "customer_id",
-        "currency",
-        "posting_day",
-        "due_day",
-        "amount_cents",
-    ]
-    items = pd.concat([inv_items[cols], src_items[cols]], ignore_index=True)
-    codes, uniques = pd.MultiIndex.from_frame(items[["customer_id", "currency"]]).factorize()
-    items["group"] = codes.astype("int64")
-    groups = uniques.to_frame(index=False, name=["customer_id", "currency"])
-    n_inv = len(inv_items)
-    src_item = np.full(len(src), -1, dtype="int64")
-    src_item[on_account] = n_inv + np.arange(int(on_account.sum()))
+    # --- the items table ----------------------------------------------------------------------
+    items = dict(
+        {
+            "kind": np.concatenate([np.full(n_plain + n_inst, INVOICE), src_kind[acc]]).astype(
+                "int64"
+            ),
+            "row": np.concatenate([plain, i_row, src_row[acc]]),
+            "instalment": np.concatenate(
+                [np.zeros(n_plain, "int64"), i_no, np.zeros(len(acc), "int64")]
+            ),
+            "posting_day": np.concatenate([posting[plain], posting[i_row], src_day[acc]]),
+            "due_day": np.concatenate([due[plain], i_due, src_due[acc]]),
+            "amount_cents": np.concatenate([doc_cents[plain], i_cents, -src_cents[acc]]),
+        }
+    )
+    src_item = np.full(len(src_kind), -1, dtype="int64")
+    src_item[acc] = n_plain + n_inst + np.arange(len(acc))
 
     # --- allocation pieces on invoice items -----------------------------------------------
-    alloc = src.loc[allocated.to_numpy()]
-    first_item = (
-        pd.Series(np.arange(n_inv), index=inv_items["document_id"]).groupby(level=0).first()
-    )
-    plain = alloc.loc[~alloc["target"].isin(inst_items["document_id"])]
-    pieces = [
-        pd.DataFrame(
-            {
-                "item": plain["target"].map(first_item).to_numpy("int64"),
-                "src_row": plain["src_row"].to_numpy(),
-                "cents": plain["cents"].to_numpy(),
-            }
+    alloc_idx = np.flatnonzero(allocated)
+    to_plain = alloc_idx[inv_item[src_target[alloc_idx]] >= 0]
+    piece_src = [to_plain]
+    piece_item = [inv_item[src_target[to_plain]]]
+    piece_cents = [src_cents[to_plain]]
+    to_split = alloc_idx[inv_item[src_target[alloc_idx]] < 0]
+    if len(to_split):
+        s, it, c = _instalment_pieces(
+            to_split,
+            src_target[to_split],
+            src_named[to_split],
+            src_cents[to_split],
+            alloc_day[to_split],
+            src_day[to_split],
+            inst_rows=i_row,
+            inst_no=i_no,
+            inst_cents=i_cents,
+            first_item=n_plain,
+            notes=notes,
         )
-    ]
-    multi = alloc.loc[alloc["target"].isin(inst_items["document_id"])]
-    if len(multi):
-        pieces.append(_instalment_pieces(multi, inv_items, notes))
-    piece = pd.concat(pieces, ignore_index=True)
-    info = src.set_index("src_row")
-    piece["source"] = info["source"].to_numpy()[piece["src_row"].to_numpy()]
-    piece["source_day"] = info["source_day"].to_numpy()[piece["src_row"].to_numpy()]
-    piece["alloc_day"] = info["alloc_day"].to_numpy()[piece["src_row"].to_numpy()]
-    piece["pay_row"] = info["pay_row"].to_numpy()[piece["src_row"].to_numpy()]
+        piece_src.append(s)
+        piece_item.append(it)
+        piece_cents.append(c)
+    p_src = np.concatenate(piece_src)
+    pieces = dict(
+        {
+            "item": np.concatenate(piece_item),
+            "kind": src_kind[p_src],
+            "source_row": src_row[p_src],
+            "source_day": src_day[p_src],
+            "alloc_day": alloc_day[p_src],
+            "cents": np.concatenate(piece_cents),
+        }
+    )
 
     # --- events ---------------------------------------------------------------------------
-    clear = src_item >= 0
-    clear &= src["allocated"].to_numpy()
+    clear = acc[allocated[acc]]
     event_item = np.concatenate(
-        [np.arange(len(items), dtype="int64"), piece["item"].to_numpy("int64"), src_item[clear]]
+        [np.arange(len(items["kind"]), dtype="int64"), pieces["item"], src_item[clear]]
     )
-    event_day = np.concatenate(
-        [
-            items["posting_day"].to_numpy("int64"),
-            piece["alloc_day"].to_numpy("int64"),
-            src["alloc_day"].to_numpy("int64")[clear],
-        ]
-    )
-    event_delta = np.concatenate(
-        [
-            items["amount_cents"].to_numpy("int64"),
-            -piece["cents"].to_numpy("int64"),
-            src["cents"].to_numpy("int64")[clear],
-        ]
-    )
-    note_frame = pd.DataFrame(notes, columns=["table", "reason", "rows"])
+    event_day = np.concatenate([items["posting_day"], pieces["alloc_day"], alloc_day[clear]])
+    event_delta = np.concatenate([items["amount_cents"], -pieces["cents"], src_cents[clear]])
     return Ledger(
         items=items,
-        groups=groups,
         event_item=event_item,
         event_day=event_day,
         event_delta=event_delta,
-        pieces=piece,
-        notes=note_frame,
+        pieces=pieces,
+        invoices=invoices,
+        payments=payments,
+        notes=pd.DataFrame(notes, columns=["table", "reason", "rows"]),
     )
 
 
 def _instalment_pieces(
-    alloc: pd.DataFrame, inv_items: pd.DataFrame, notes: list[tuple[str, str, int]]
-) -> pd.DataFrame:
-    """Split allocations to invoices with instalments into per-instalment pieces."""
-    inst = inv_items.loc[inv_items["document_id"].isin(alloc["target"])].copy()
-    inst["item"] = inst.index.to_numpy("int64")
-    key = inst.set_index(["document_id", "instalment"])["item"]
-    named_idx = pd.MultiIndex.from_arrays([alloc["target"], alloc["named"]])
-    named_item = pd.Series(key.reindex(named_idx).to_numpy(), index=alloc.index)
-    bad = alloc["named"].notna() & named_item.isna()
+    src: np.ndarray,
+    target_row: np.ndarray,
+    named: np.ndarray,
+    amount: np.ndarray,
+    alloc_day: np.ndarray,
+    source_day: np.ndarray,
+    *,
+    inst_rows: np.ndarray,
+    inst_no: np.ndarray,
+    inst_cents: np.ndarray,
+    first_item: int,
+    notes: list[tuple[str, str, int]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split allocations to invoices with instalments into (source, item, cents) pieces."""
+    inst = pd.DataFrame(
+        {
+            "row": inst_rows,
+            "instalment": inst_no,
+            "cents": inst_cents,
+            "item": first_item + np.arange(len(inst_rows)),
+        }
+    )
+    alloc = pd.DataFrame(
+        {
+            "src": src,
+            "row": target_row,
+            "instalment": named,
+            "cents": amount,
+            "alloc_day": alloc_day,
+            "source_day": source_day,
+        }
+    )
+    hit = alloc.merge(inst[["row", "instalment", "item"]], on=["row", "instalment"], how="left")
+    found = hit["item"].notna().to_numpy()
+    bad = (alloc["instalment"].to_numpy() > 0) & ~found
     if bad.any():
         notes.append(
             (
@@ -285,38 +461,27 @@ def _instalment_pieces(
                 int(bad.sum()),
             )
         )
-    named = alloc.loc[named_item.notna()]
-    out = [
-        pd.DataFrame(
-            {
-                "item": named_item.loc[named.index].to_numpy("int64"),
-                "src_row": named["src_row"].to_numpy(),
-                "cents": named["cents"].to_numpy(),
-            }
-        )
-    ]
-    free = alloc.loc[named_item.isna()].sort_values(
-        ["target", "alloc_day", "source_day", "src_row"]
-    )
+    named_hit = hit.loc[found]
+    out_src = [named_hit["src"].to_numpy()]
+    out_item = [named_hit["item"].to_numpy("int64")]
+    out_cents = [named_hit["cents"].to_numpy()]
+    free = alloc.loc[~found].sort_values(["row", "alloc_day", "source_day", "src"])
     if len(free):
-        reserved = pd.Series(
-            named["cents"].to_numpy(), index=named_item.loc[named.index].astype("int64")
-        )
-        reserved = reserved.groupby(level=0).sum()
-        cap = (inst["amount_cents"] - inst["item"].map(reserved).fillna(0)).clip(lower=0)
-        inst["upper"] = cap.groupby(inst["document_id"]).cumsum()
+        reserved = named_hit.groupby("item")["cents"].sum()
+        cap = (inst["cents"] - inst["item"].map(reserved).fillna(0)).clip(lower=0)
+        inst["upper"] = cap.groupby(inst["row"]).cumsum().astype("float64")
         inst["lower"] = inst["upper"] - cap
-        last = ~inst["document_id"].duplicated(keep="last")
+        last = ~inst["row"].duplicated(keep="last")
         inst.loc[last, "upper"] = np.inf
-        free = free.assign(c_hi=free.groupby("target")["cents"].cumsum())
+        free = free.assign(c_hi=free.groupby("row")["cents"].cumsum())
         free["c_lo"] = free["c_hi"] - free["cents"]
-        cross = free[["target", "src_row", "c_lo", "c_hi"]].merge(
-            inst[["document_id", "item", "lower", "upper"]],
-            left_on="target",
-            right_on="document_id",
+        cross = free[["row", "src", "c_lo", "c_hi"]].merge(
+            inst[["row", "item", "lower", "upper"]], on="row"
         )
         part = np.minimum(cross["c_hi"], cross["upper"]) - np.maximum(cross["c_lo"], cross["lower"])
-        cross = cross.assign(cents=np.round(part).astype("int64"))
-        cross = cross.loc[cross["cents"] > 0]
-        out.append(cross[["item", "src_row", "cents"]])
-    return pd.concat(out, ignore_index=True)
+        part = np.round(part.to_numpy("float64")).astype("int64")
+        keep = part > 0
+        out_src.append(cross["src"].to_numpy()[keep])
+        out_item.append(cross["item"].to_numpy("int64")[keep])
+        out_cents.append(part[keep])
+    return np.concatenate(out_src), np.concatenate(out_item), np.concatenate(out_cents)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
-from kamlab.receivables._ledger import Ledger, as_day, build_ledger, days
+from kamlab.exclusions import Exclusions
+from kamlab.receivables._ledger import PAYMENT, Ledger, as_day, build_ledger, days
 from kamlab.receivables.history import history_from_ledger, last_month_ends
 from kamlab.receivables.open_items import open_cents
 
@@ -26,30 +27,18 @@ def _period_grid(as_of: pd.Timestamp, months: int) -> tuple[np.ndarray, np.ndarr
     return first, ends - first
 
 
-def _net_sales(invoices: pd.DataFrame, groups: pd.MultiIndex, first: np.ndarray, day: int):
+def _net_sales(ledger: Ledger, first: np.ndarray, day: int) -> np.ndarray:
     """Net credit sales (invoices − credit notes, by posting date) per group and period."""
+    invoices = ledger.invoices
     sign = np.where(invoices["document_type"].astype("string") == "invoice", 1.0, -1.0)
     posted = days(invoices["posting_date"])
-    key = pd.MultiIndex.from_arrays(
-        [invoices["customer_id"].astype("string"), invoices["currency"].astype("string")]
-    )
-    g = groups.get_indexer(key)
+    g = ledger.doc_group
     # periods are newest first, so search the reversed (ascending) starts
-    asc = first[::-1]
-    k = len(first) - np.searchsorted(asc, posted, side="right")
-    ok = (g >= 0) & (posted <= day) & (k < len(first)) & (k >= 0)
-    sales = np.zeros((len(groups), len(first)))
+    k = len(first) - np.searchsorted(first[::-1], posted, side="right")
+    ok = (posted <= day) & (k < len(first)) & (k >= 0)
+    sales = np.zeros((len(ledger.groups), len(first)))
     np.add.at(sales, (g[ok], k[ok]), sign[ok] * invoices["amount"].to_numpy("float64")[ok])
     return sales
-
-
-def _groups_with_sales(ledger: Ledger, invoices: pd.DataFrame) -> pd.MultiIndex:
-    known = pd.MultiIndex.from_frame(ledger.groups)
-    more = pd.MultiIndex.from_arrays(
-        [invoices["customer_id"].astype("string"), invoices["currency"].astype("string")],
-        names=["customer_id", "currency"],
-    )
-    return known.append(more).unique()
 
 
 def dso(
@@ -96,11 +85,11 @@ def dso(
     d = pd.Timestamp(as_of)
     day = as_day(d)
     ledger = build_ledger(invoices, payments, instalments)
-    groups = _groups_with_sales(ledger, invoices)
+    groups = ledger.groups
     first, length = _period_grid(d, max(countback_months, simple_months))
-    sales = _net_sales(invoices, groups, first, day)
+    sales = _net_sales(ledger, first, day)
     per_group = np.bincount(
-        ledger.items["group"].to_numpy("int64"),
+        ledger.item_group,
         weights=open_cents(ledger, day).astype("float64"),
         minlength=len(groups),
     )
@@ -134,7 +123,7 @@ def dso(
             np.where(window_sales > 0, "", "no sales in the simple-DSO window"),
         ),
     )
-    out = groups.to_frame(index=False)
+    out = groups.copy()
     out["receivables"] = receivables
     out["sales_simple_window"] = np.round(window_sales, 2)
     out["dso_countback"] = np.round(np.where(none, 0.0, countback), 2)
@@ -178,18 +167,20 @@ def days_to_pay(
     [{'days_to_pay': 35.0, 'days_beyond_terms': 5.0}]
     """
     ledger = build_ledger(invoices, payments, instalments)
-    pieces = ledger.pieces.loc[ledger.pieces["source"] == "payment"]
+    paid = ledger.pieces["kind"] == PAYMENT
+    pieces = {name: values[paid] for name, values in ledger.pieces.items()}
     items = ledger.items
-    it = pieces["item"].to_numpy("int64")
-    pay_day = pieces["source_day"].to_numpy("int64")
+    it = pieces["item"]
+    pay_day = pieces["source_day"]
+    group = ledger.item_group[it]
     frame = pd.DataFrame(
         {
-            "customer_id": items["customer_id"].to_numpy()[it],
-            "currency": items["currency"].to_numpy()[it],
-            "amount": pieces["cents"].to_numpy("float64") / 100.0,
+            "customer_id": ledger.groups["customer_id"].array.take(group),
+            "currency": ledger.groups["currency"].array.take(group),
+            "amount": pieces["cents"].astype("float64") / 100.0,
             "pay_day": pay_day,
-            "to_pay": (pay_day - items["posting_day"].to_numpy("int64")[it]).astype("float64"),
-            "beyond": (pay_day - items["due_day"].to_numpy("int64")[it]).astype("float64"),
+            "to_pay": (pay_day - items["posting_day"][it]).astype("float64"),
+            "beyond": (pay_day - items["due_day"][it]).astype("float64"),
         }
     )
     extra = [c for c in by if c not in ("customer_id", "currency")]
@@ -218,7 +209,7 @@ def days_to_pay(
     g["amount"] = g["amount"].round(2)
     out = g.drop(columns=["w_to_pay", "w_beyond"]).sort_values(keys, ignore_index=True)
     unallocated = _text_empty(payments, "allocated_document")
-    out.attrs["excluded"] = (
+    out.attrs["excluded"] = Exclusions(
         payments.loc[unallocated]
         .groupby("currency", observed=True)["amount"]
         .agg(["size", "sum"])
@@ -271,22 +262,24 @@ def collection_effectiveness(
     ends = last_month_ends(as_of, months + 1)
     ledger = build_ledger(invoices, payments, instalments)
     hist = history_from_ledger(ledger, ends, basis="due_date")
-    groups = _groups_with_sales(ledger, invoices)
-    g = groups.get_indexer(pd.MultiIndex.from_frame(hist[["customer_id", "currency"]]))
+    groups = ledger.groups
+    g = pd.MultiIndex.from_frame(groups).get_indexer(
+        pd.MultiIndex.from_frame(hist[["customer_id", "currency"]])
+    )
     j = np.searchsorted(ends.to_numpy(), hist["month_end"].to_numpy())
     total = np.zeros((len(groups), len(ends)))
     current = np.zeros((len(groups), len(ends)))
     total[g, j] = hist["total"].to_numpy()
     current[g, j] = hist["not due"].to_numpy()
     first, _ = _period_grid(ends[-1], months)
-    sales = _net_sales(invoices, groups, first, as_day(ends[-1]))[:, ::-1]  # oldest first
+    sales = _net_sales(ledger, first, as_day(ends[-1]))[:, ::-1]  # oldest first
     opening, closing, closing_current = total[:, :-1], total[:, 1:], current[:, 1:]
     numerator = opening + sales - closing
     denominator = opening + sales - closing_current
     with np.errstate(divide="ignore", invalid="ignore"):
         cei = np.where(denominator > 0, numerator / denominator * 100.0, np.nan)
     n = len(groups)
-    out = groups.to_frame(index=False).iloc[np.repeat(np.arange(n), months)].reset_index(drop=True)
+    out = groups.iloc[np.repeat(np.arange(n), months)].reset_index(drop=True)
     out["period"] = np.tile(pd.PeriodIndex(ends[1:], freq="M"), n)
     out["opening"] = opening.ravel().round(2)
     out["sales"] = sales.ravel().round(2)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
+from kamlab.exclusions import Exclusions
 from kamlab.receivables._ledger import Ledger, as_day, build_ledger
 from kamlab.receivables.ageing import _BASES, _check_edges, _totals, bucket_index, bucket_labels
 
@@ -78,7 +79,7 @@ def ageing_history(
     ledger = build_ledger(invoices, payments, instalments)
     out = history_from_ledger(ledger, month_ends, basis=basis, edges=edges)
     if len(ledger.notes):
-        out.attrs["excluded"] = ledger.notes
+        out.attrs["excluded"] = Exclusions(ledger.notes)
     return out
 
 
@@ -122,9 +123,9 @@ def history_from_ledger(
     seg = np.repeat(np.arange(len(item)), n)
     j = j0[seg] + (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n))
     it = item[seg]
-    ref = ledger.items["due_day" if basis == "due_date" else "posting_day"].to_numpy("int64")
+    ref = ledger.items["due_day" if basis == "due_date" else "posting_day"]
     b = bucket_index(me[j] - ref[it], edges)
-    g = ledger.items["group"].to_numpy("int64")[it]
+    g = ledger.item_group[it]
     cell = (j * n_groups + g) * n_buckets + b
     amounts = np.bincount(cell, weights=value[seg], minlength=n_dates * n_groups * n_buckets)
     counts = np.bincount(j * n_groups + g, minlength=n_dates * n_groups)

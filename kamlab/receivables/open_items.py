@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kamlab.receivables._ledger import Ledger, as_day, build_ledger
+from kamlab.exclusions import Exclusions
+from kamlab.receivables._ledger import PAYMENT, Ledger, as_day, build_ledger, to_dates
 
 __all__ = ["open_items"]
 
@@ -55,7 +56,8 @@ def open_items(
     customer_id, currency, item_type, document_id, line (payment line), instalment,
     posting_date (payment: payment_date), due_date (payment: payment_date), amount (signed:
     credits negative), open_amount (signed), received_since, overpaid. Amounts are in the
-    item's own currency. ``attrs["excluded"]`` (table, reason, rows) counts rows dated after
+    item's own currency; rows ordered by customer, currency, due date, input order.
+    ``attrs["excluded"]`` (table, reason, rows) counts rows dated after
     *d* and rows treated specially (unknown allocated document: kept on account).
 
     Examples
@@ -88,7 +90,7 @@ def open_items(
             ],
         }
     )
-    out.attrs["excluded"] = pd.concat([after, ledger.notes], ignore_index=True)
+    out.attrs["excluded"] = Exclusions(pd.concat([after, ledger.notes], ignore_index=True))
     out.attrs["as_of"] = pd.Timestamp(as_of)
     return out
 
@@ -97,7 +99,7 @@ def open_cents(ledger: Ledger, day: int) -> np.ndarray:
     """Open amount (cents) of every ledger item as of `day` (0 for items not yet existing)."""
     mask = ledger.event_day <= day
     sums = np.bincount(
-        ledger.event_item[mask], weights=ledger.event_delta[mask], minlength=len(ledger.items)
+        ledger.event_item[mask], weights=ledger.event_delta[mask], minlength=ledger.n_items
     )
     return np.round(sums).astype("int64")
 
@@ -105,49 +107,37 @@ def open_cents(ledger: Ledger, day: int) -> np.ndarray:
 def _evaluate(ledger: Ledger, day: int) -> pd.DataFrame:
     items = ledger.items
     open_ = open_cents(ledger, day)
-    exists = items["posting_day"].to_numpy() <= day
+    exists = items["posting_day"] <= day
 
     # payments after d: attach to the invoice item they clear when it exists at d
     pieces = ledger.pieces
-    later = (pieces["pay_row"].to_numpy() >= 0) & (pieces["source_day"].to_numpy() > day)
-    later &= exists[pieces["item"].to_numpy()]
-    attached = pieces.loc[later]
+    later = (pieces["kind"] == PAYMENT) & (pieces["source_day"] > day)
+    later &= exists[pieces["item"]]
     received = np.bincount(
-        attached["item"].to_numpy("int64"),
-        weights=attached["cents"].to_numpy("float64"),
-        minlength=len(items),
+        pieces["item"][later],
+        weights=pieces["cents"].astype("float64")[later],
+        minlength=ledger.n_items,
     )
     received = np.round(received).astype("int64")
-    keep = exists & ((open_ != 0) | (received != 0))
-    rows = items.loc[keep]
-    amount = rows["amount_cents"].to_numpy()
-    out = pd.DataFrame(
-        {
-            "customer_id": rows["customer_id"].to_numpy(),
-            "currency": rows["currency"].to_numpy(),
-            "item_type": rows["item_type"].to_numpy(),
-            "document_id": rows["document_id"].to_numpy(),
-            "line": rows["line"].array,
-            "instalment": rows["instalment"].array,
-            "posting_day": rows["posting_day"].to_numpy(),
-            "due_day": rows["due_day"].to_numpy(),
-            "amount": amount / 100.0,
-            "open_amount": open_[keep] / 100.0,
-            "received_since": received[keep] / 100.0,
-            "overpaid": (amount > 0) & (open_[keep] < 0),
-        }
+    keep = np.flatnonzero(exists & ((open_ != 0) | (received != 0)))
+    labels = ledger.labels(keep)
+    # order: customer, currency, due date, then input order (integer sort of the kept rows)
+    order = np.lexsort(
+        (
+            items["row"][keep],
+            items["kind"][keep],
+            items["due_day"][keep],
+            pd.factorize(labels["currency"], sort=True)[0],
+            pd.factorize(labels["customer_id"], sort=True)[0],
+        )
     )
-
-    out["posting_date"] = _to_dates(out.pop("posting_day"))
-    out["due_date"] = _to_dates(out.pop("due_day"))
-    for col in ("customer_id", "currency", "item_type", "document_id"):
-        out[col] = out[col].astype("string")
-    out = out[_COLUMNS].sort_values(
-        ["customer_id", "currency", "due_date", "document_id", "instalment", "line"],
-        ignore_index=True,
-    )
-    return out
-
-
-def _to_dates(day: pd.Series) -> np.ndarray:
-    return day.to_numpy("int64").astype("datetime64[D]").astype("datetime64[s]")
+    keep = keep[order]
+    out = labels.iloc[order].reset_index(drop=True)
+    amount = items["amount_cents"][keep]
+    out["posting_date"] = to_dates(items["posting_day"][keep])
+    out["due_date"] = to_dates(items["due_day"][keep])
+    out["amount"] = amount / 100.0
+    out["open_amount"] = open_[keep] / 100.0
+    out["received_since"] = received[keep] / 100.0
+    out["overpaid"] = (amount > 0) & (open_[keep] < 0)
+    return out[_COLUMNS]

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import TimeSeriesSplit
+from sklearn.model_selection import KFold
 from threadpoolctl import threadpool_limits
 
 from kamlab.config import DEFAULTS
-from kamlab.receivables._ledger import as_day, build_ledger
+from kamlab.receivables._ledger import INVOICE, as_day, build_ledger, to_dates
 
 __all__ = ["late_payment_risk", "settlements"]
 
@@ -53,36 +53,42 @@ def settlements(
     [['2024-02-10', '10']]
     """
     ledger = build_ledger(invoices, payments, instalments)
-    items = ledger.items.loc[ledger.items["item_type"] == "invoice"]
-    docs = items.groupby("document_id", sort=False).agg(
-        customer_id=("customer_id", "first"),
-        currency=("currency", "first"),
+    items = pd.DataFrame(ledger.items)
+    items = items.loc[items["kind"] == INVOICE]
+    docs = items.groupby("row", sort=True).agg(
         posting_day=("posting_day", "first"),
         due_day=("due_day", "max"),
         cents=("amount_cents", "sum"),
     )
     pieces = ledger.pieces
-    doc_of = ledger.items["document_id"].to_numpy()[pieces["item"].to_numpy("int64")]
-    p = pd.DataFrame({"document_id": doc_of, "day": pieces["alloc_day"], "cents": pieces["cents"]})
-    p = p.groupby(["document_id", "day"], as_index=False)["cents"].sum()
-    p = p.sort_values(["document_id", "day"], ignore_index=True)
-    p["cum"] = p.groupby("document_id")["cents"].cumsum()
-    p["need"] = p["document_id"].map(docs["cents"]).to_numpy()
-    settled = p.loc[p["cum"] >= p["need"]].groupby("document_id")["day"].first()
-    out = docs.reset_index()
-    settled_day = out["document_id"].map(settled)
-    out["settled_date"] = pd.to_datetime(
-        settled_day.to_numpy("float64").astype("datetime64[D]"), errors="coerce"
+    p = pd.DataFrame(
+        {
+            "row": ledger.items["row"][pieces["item"]],
+            "day": pieces["alloc_day"],
+            "cents": pieces["cents"],
+        }
     )
-    out["days_late"] = (settled_day - out["due_day"]).astype("Int64")
-    out["posting_date"] = (
-        out["posting_day"].to_numpy().astype("datetime64[D]").astype("datetime64[s]")
+    p = p.groupby(["row", "day"], as_index=False)["cents"].sum()  # sorted by row, day
+    p["cum"] = p.groupby("row")["cents"].cumsum()
+    p["need"] = p["row"].map(docs["cents"]).to_numpy()
+    settled = p.loc[p["cum"] >= p["need"]].groupby("row")["day"].first()
+    rows = docs.index.to_numpy()
+    group = ledger.doc_group[rows]
+    settled_day = pd.Series(rows).map(settled).astype("Int64")
+    out = pd.DataFrame(
+        {
+            "customer_id": ledger.groups["customer_id"].array.take(group),
+            "currency": ledger.groups["currency"].array.take(group),
+            "document_id": invoices["document_id"].astype("string").array.take(rows),
+            "posting_date": to_dates(docs["posting_day"].to_numpy()),
+            "due_date": to_dates(docs["due_day"].to_numpy()),
+            "amount": docs["cents"].to_numpy() / 100.0,
+            "settled_date": pd.to_datetime(to_dates(settled_day.fillna(0).to_numpy("int64"))).where(
+                settled_day.notna().to_numpy()
+            ),
+            "days_late": settled_day - docs["due_day"].to_numpy(),
+        }
     )
-    out["due_date"] = out["due_day"].to_numpy().astype("datetime64[D]").astype("datetime64[s]")
-    out["amount"] = out["cents"] / 100.0
-    out["settled_date"] = out["settled_date"].astype("datetime64[s]")
-    for col in ("customer_id", "currency", "document_id"):
-        out[col] = out[col].astype("string")
     return out[
         [
             "customer_id",
@@ -119,7 +125,9 @@ def late_payment_risk(
     late rate and mean days late, the portfolio late rate, log amount, payment terms (days),
     posting month, plus `features` (extra invoice columns, e.g. disputed; strings are treated
     as categories). Model: scikit-learn ``HistGradientBoostingClassifier`` calibrated with
-    ``CalibratedClassifierCV`` (sigmoid, ``TimeSeriesSplit`` over settlement order);
+    ``CalibratedClassifierCV`` (sigmoid, 5 contiguous folds in settlement order — all
+    before `as_of`; on the IBM sample these beat ``TimeSeriesSplit``, whose first models
+    see only a quarter of the history);
     deterministic for a fixed `random_state`. `n_threads` caps the OpenMP threads of the
     fit (default 1: on a busy shared machine extra threads slow a fit of this size by ~40×;
     None = library default).
@@ -127,6 +135,11 @@ def late_payment_risk(
     Baseline: the customer's historical late rate before t (the portfolio's when the customer
     has no settled invoice yet). With fewer than 50 known outcomes or only one class, the
     probability is the baseline (``model`` says which).
+
+    Source: the invoice-outcome prediction set-up of Zeng, Melville et al., "Using predictive
+    analysis to improve invoice-to-cash collection", KDD 2008 (features from the customer's
+    paid history, time-ordered evaluation). Unit: probability 0-1; compare with the baseline
+    by ROC AUC (higher better) and Brier score (lower better), see benchmarks/receivables.py.
 
     Returns one row per target invoice (default: invoices open at `as_of`): customer_id,
     currency, document_id, posting_date, due_date, amount, probability, baseline,
@@ -175,7 +188,7 @@ def late_payment_risk(
                 random_state=random_state,
             ),
             method="sigmoid",
-            cv=TimeSeriesSplit(n_splits=3),
+            cv=KFold(n_splits=5),  # contiguous folds in settlement order, all before as_of
         )
         with threadpool_limits(limits=n_threads, user_api="openmp"):
             model.fit(x_train.iloc[order], y[order])

@@ -62,3 +62,42 @@ def _complete(
         raise ValueError(f"include lacks the grouping column(s) {missing}")
     wanted = include[list(by)].drop_duplicates()
     return wanted.merge(result, on=list(by), how="outer", sort=True)
+
+
+def _line_position(orders: pd.DataFrame, deliveries: pd.DataFrame, *, function: str) -> np.ndarray:
+    """Row position in `orders` of each delivery's (order_id, line); -1 when there is none."""
+    codes, _ = pd.factorize(
+        pd.concat([orders["order_id"], deliveries["order_id"]], ignore_index=True)
+    )
+    lines = np.concatenate(
+        [orders["line"].to_numpy(dtype="int64"), deliveries["line"].to_numpy(dtype="int64")]
+    )
+    if len(lines) and lines.min() < 0:
+        raise ValueError(f"{function}: order line numbers must be >= 0")
+    width = int(lines.max()) + 1 if len(lines) else 1
+    key = codes.astype("int64") * width + lines
+    order_key = pd.Index(key[: len(orders)])
+    if not order_key.is_unique:
+        dup = orders.loc[order_key.duplicated(), ["order_id", "line"]].head(5)
+        raise ValueError(
+            f"{function}: orders must have one row per (order_id, line); first "
+            f"duplicates: {dup.to_dict('records')}"
+        )
+    return order_key.get_indexer(key[len(orders) :])
+
+
+def _join_order_lines(
+    deliveries: pd.DataFrame, orders: pd.DataFrame, columns: Sequence[str], *, function: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Deliveries that have an order line, with that line's `columns`; and the orphan mask."""
+    position = _line_position(orders, deliveries, function=function)
+    found = position >= 0
+    columns = [c for c in dict.fromkeys(columns) if c not in ("order_id", "line")]
+    joined = pd.concat(
+        [
+            deliveries.loc[found].reset_index(drop=True),
+            orders[columns].iloc[position[found]].reset_index(drop=True),
+        ],
+        axis=1,
+    )
+    return joined, ~found

@@ -19,9 +19,11 @@ Definitions (../shared/DOMAIN.md, "OTIF"), made precise for split deliveries:
 
 Sources: ASCM SCOR Digital Standard (formerly SCOR 12.0), metric RL.1.1 *Perfect Order
 Fulfillment* with its components RL.2.1 *% of orders delivered in full* and RL.2.2 *Delivery
-performance to customer commit date*; line-level OTIF with a delivery window and quantity
-tolerance as in retailers' supplier OTIF programmes (e.g. Walmart's 2017 OTIF policy, which
-also counts early arrivals as not on time); McKinsey & Company (2017), "Defining 'on-time,
+performance to customer commit date*; the delivery window and in-window quantity as in
+retailers' supplier OTIF programmes — Walmart's (since 2017) window runs from MABD − n days to
+the must-arrive-by date, an arrival outside it is early or late, and in full counts the cases
+received within the window (SupplyPike supplier wiki, "OTIF – How to meet delivery
+appointments", "Walmart OTIF fundamentals"); McKinsey & Company (2017), "Defining 'on-time,
 in-full' in the consumer sector", on why the date basis, level and tolerances must be stated.
 """
 
@@ -33,7 +35,15 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
-from kamlab.service._common import _complete, _excluded, _ratio, _require, _timestamp
+from kamlab.exclusions import Exclusions
+from kamlab.service._common import (
+    _complete,
+    _excluded,
+    _line_position,
+    _ratio,
+    _require,
+    _timestamp,
+)
 
 __all__ = ["delivery_performance", "otif"]
 
@@ -168,7 +178,7 @@ def delivery_performance(
         keep &= ~mask
 
     # deliveries, mapped to the position of their order line
-    position = _line_position(o, deliveries)
+    position = _line_position(o, deliveries, function=fn)
     all_when = deliveries["delivered_date"].astype("datetime64[s]").to_numpy()
     all_qty = deliveries["delivered_quantity"].to_numpy(dtype="float64")
     orphan = position < 0
@@ -244,7 +254,7 @@ def delivery_performance(
         }
     ).loc[keep]
     out = out.reset_index(drop=True)
-    out.attrs["excluded"] = _excluded(excluded_rows)
+    out.attrs["excluded"] = Exclusions(_excluded(excluded_rows))
     out.attrs["parameters"] = {
         "as_of": as_of,
         "date_basis": date_basis,
@@ -262,28 +272,6 @@ def _first_dates(row: np.ndarray, when: np.ndarray, n: int) -> np.ndarray:
         head = np.r_[True, row[1:] != row[:-1]]
         out[row[head]] = when[head]
     return out
-
-
-def _line_position(orders: pd.DataFrame, deliveries: pd.DataFrame) -> np.ndarray:
-    """Row position in `orders` of each delivery's (order_id, line); -1 when there is none."""
-    codes, _ = pd.factorize(
-        pd.concat([orders["order_id"], deliveries["order_id"]], ignore_index=True)
-    )
-    lines = np.concatenate(
-        [orders["line"].to_numpy(dtype="int64"), deliveries["line"].to_numpy(dtype="int64")]
-    )
-    if len(lines) and lines.min() < 0:
-        raise ValueError("delivery_performance: order line numbers must be >= 0")
-    width = int(lines.max()) + 1 if len(lines) else 1
-    key = codes.astype("int64") * width + lines
-    order_key = pd.Index(key[: len(orders)])
-    if not order_key.is_unique:
-        dup = orders.loc[order_key.duplicated(), ["order_id", "line"]].head(5)
-        raise ValueError(
-            f"delivery_performance: orders must have one row per (order_id, line); first "
-            f"duplicates: {dup.to_dict('records')}"
-        )
-    return order_key.get_indexer(key[len(orders) :])
 
 
 def otif(

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kamlab.service._common import _complete, _excluded, _ratio, _require, _timestamp
+from kamlab.exclusions import Exclusions
+from kamlab.service._common import (
+    _complete,
+    _excluded,
+    _join_order_lines,
+    _ratio,
+    _require,
+    _timestamp,
+)
 
 __all__ = ["air_freight"]
 
@@ -72,30 +80,20 @@ def air_freight(
     as_of = _timestamp(as_of, name="as_of", function=fn)
     lo = _timestamp(start, name="start", function=fn) if start is not None else None
     has_cost = "freight_cost" in deliveries.columns
-    d = deliveries.merge(
-        orders[
-            list(
-                dict.fromkeys(
-                    ["order_id", "line", "quantity", "net_value", "currency", *order_keys]
-                )
-            )
-        ],
-        on=["order_id", "line"],
-        how="left",
-        indicator=True,
+    d, orphan = _join_order_lines(
+        deliveries, orders, ["quantity", "net_value", "currency", *order_keys], function=fn
     )
-    orphan = (d["_merge"] == "left_only").to_numpy()
+    orphan_quantity = float(deliveries.loc[orphan, "delivered_quantity"].sum())
     outside = (d["delivered_date"] > as_of).to_numpy()
     if lo is not None:
         outside = outside | (d["delivered_date"] < lo).to_numpy()
-    outside = outside & ~orphan
     excluded = _excluded(
         [
             (
                 "deliveries",
                 "no matching order line",
                 int(orphan.sum()),
-                float(d.loc[orphan, "delivered_quantity"].sum()),
+                orphan_quantity,
             ),
             (
                 "deliveries",
@@ -105,7 +103,7 @@ def air_freight(
             ),
         ]  # fmt: skip
     )
-    d = d.loc[~orphan & ~outside]
+    d = d.loc[~outside]
     air = d["air_freight"].to_numpy(dtype="bool")
     price = _ratio(d["net_value"], d["quantity"]).fillna(0.0).to_numpy()
     cost = d["freight_cost"].astype("float64").to_numpy() if has_cost else np.full(len(d), np.nan)
@@ -150,5 +148,5 @@ def air_freight(
          "air_freight_cost", "air_freight_cost_missing", "net_value_delivered", "cost_share",
          "reason"]
     ].reset_index(drop=True)  # fmt: skip
-    out.attrs["excluded"] = excluded
+    out.attrs["excluded"] = Exclusions(excluded)
     return out

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.demand import monthly_demand
+from kamlab.exclusions import Exclusions
 from kamlab.service._common import _complete, _excluded, _ratio, _require
 
 __all__ = ["plan_vs_actual", "price_volume_mix"]
@@ -251,7 +252,7 @@ def plan_vs_actual(
         "fy_run_rate", "reason",
     ]  # fmt: skip
     out = out[columns].sort_values(keys, kind="stable", ignore_index=True)  # revenue first
-    out.attrs["excluded"] = _excluded(excluded)
+    out.attrs["excluded"] = Exclusions(_excluded(excluded))
     return out
 
 
@@ -413,5 +414,5 @@ def price_volume_mix(
         "items_lost", "reason",
     ]  # fmt: skip
     out = out[columns].reset_index(drop=True)
-    out.attrs["excluded"] = _excluded(excluded)
+    out.attrs["excluded"] = Exclusions(_excluded(excluded))
     return out

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kamlab.service._common import _complete, _excluded, _ratio, _require, _timestamp
+from kamlab.exclusions import Exclusions
+from kamlab.service._common import (
+    _complete,
+    _excluded,
+    _join_order_lines,
+    _ratio,
+    _require,
+    _timestamp,
+)
 
 __all__ = ["quality"]
 
@@ -106,18 +114,22 @@ def quality(
     # a group whose complaints are all closed and outside the window carries no information
     cagg = cagg[(cagg["complaints"] > 0) | (cagg["open_complaints"] > 0)]
 
-    d = deliveries[["order_id", "line", "delivered_date", "delivered_quantity"]].merge(
-        orders[list(dict.fromkeys(["order_id", "line", *item_keys]))],
-        on=["order_id", "line"],
-        how="left",
-        indicator=True,
+    d, orphan = _join_order_lines(
+        deliveries[["order_id", "line", "delivered_date", "delivered_quantity"]],
+        orders,
+        item_keys,
+        function=fn,
     )
-    orphan = (d["_merge"] == "left_only").to_numpy()
     outside = (d["delivered_date"] > as_of).to_numpy()
     if lo is not None:
         outside = outside | (d["delivered_date"] < lo).to_numpy()
-    outside = outside & ~orphan
-    d = d.loc[~orphan & ~outside]
+    dropped = [
+        ("deliveries", "no matching order line", int(orphan.sum()),
+         float(deliveries["delivered_quantity"].to_numpy()[orphan].sum())),
+        ("deliveries", "delivered outside [start, as_of]", int(outside.sum()),
+         float(d["delivered_quantity"].to_numpy()[outside].sum())),
+    ]  # fmt: skip
+    d = d.loc[~outside]
     dframe = pd.DataFrame(
         {
             **{k: d[k] for k in item_keys},
@@ -141,16 +153,17 @@ def quality(
         [*by, "complaints", "rejected_quantity", "open_complaints", "open_age_mean_days",
          "open_age_max_days", "delivered_quantity", "ppm", "reason"]
     ].reset_index(drop=True)  # fmt: skip
-    out.attrs["excluded"] = _excluded(
-        [
-            (
-                "complaints",
-                "opened after as_of",
-                int(future.sum()),
-                float(complaints.loc[future, "rejected_quantity"].sum()),
-            ),
-            ("deliveries", "no matching order line", int(orphan.sum()), 0.0),
-            ("deliveries", "delivered outside [start, as_of]", int(outside.sum()), 0.0),
-        ]  # fmt: skip
+    out.attrs["excluded"] = Exclusions(
+        _excluded(
+            [
+                (
+                    "complaints",
+                    "opened after as_of",
+                    int(future.sum()),
+                    float(complaints.loc[future, "rejected_quantity"].sum()),
+                ),
+                *dropped,
+            ]  # fmt: skip
+        )
     )
     return out

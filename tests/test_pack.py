@@ -244,17 +244,33 @@ def _visit(port: int, url: str) -> tuple[list[str], list[str]]:
         downloadThroughput=0,
         uploadThroughput=0,
     )
-    send("Page.navigate", url=url)
+    navigate = next(ids)
+    ws.send(json.dumps({"id": navigate, "method": "Page.navigate", "params": {"url": url}}))
     requested, errors = [], []
-    deadline = time.time() + 60
-    loaded = False
+    deadline, loaded, probe, next_probe = time.time() + 90, False, None, time.time() + 0.5
     while time.time() < deadline:
+        if not loaded and probe is None and time.time() >= next_probe:
+            # the load event can be missed on a busy machine: ask for readyState as well
+            probe = next(ids)
+            ws.send(
+                json.dumps(
+                    {
+                        "id": probe,
+                        "method": "Runtime.evaluate",
+                        "params": {"expression": "document.readyState + ' ' + location.href"},
+                    }
+                )
+            )
         try:
             msg = json.loads(ws.recv())
         except websocket.WebSocketTimeoutException:
             continue
         method, params = msg.get("method"), msg.get("params", {})
-        if method == "Network.requestWillBeSent":
+        if probe is not None and msg.get("id") == probe:
+            value = msg.get("result", {}).get("result", {}).get("value", "")
+            loaded = loaded or value == f"complete {url}"
+            probe, next_probe = None, time.time() + 0.5
+        elif method == "Network.requestWillBeSent":
             requested.append(params["request"]["url"])
         elif method == "Runtime.exceptionThrown":
             errors.append(params["exceptionDetails"].get("text", "exception"))
@@ -264,6 +280,7 @@ def _visit(port: int, url: str) -> tuple[list[str], list[str]]:
             errors.append(params["entry"]["text"])
         elif method == "Page.loadEventFired":
             loaded = True
+        if loaded:
             deadline = min(deadline, time.time() + 1.0)  # collect late messages briefly
     ws.close()
     assert loaded, f"{url} never finished loading"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from kamlab.pack.runner import (
 )
 from kamlab.pack.slug import slug
 from kamlab.scorecard import Portfolio, ScorecardError, analytics_key, load_analytics, parse_month
+from kamlab.scorecard.analytics import CACHE_ENV
 from kamlab.scorecard.tiles import STATUS_WORDS
 
 __all__ = ["build_pack"]
@@ -55,7 +57,7 @@ def build_pack(
     source: str | Path | None = None,
     reports_dir: str | Path | None = None,
     settings_path: str | Path | None = None,
-    cache_dir: str | Path = ".kamlab-cache",
+    cache_dir: str | Path | None = None,
     retry_failed: bool = False,
     scheduler: str | None = None,
     timeout: float | None = None,
@@ -68,7 +70,8 @@ def build_pack(
     Dask worker when `scheduler` (an address) is given. `timeout` is per notebook cell
     (default ``[pack] timeout_seconds``). With `retry_failed`, only the customers that failed
     in the last run of this month are rerun (plus the portfolio page if it failed).
-    Raises :class:`PackError` before any work when a parameter is wrong.
+    The shared analytics are cached in `cache_dir` (default ``$KAMLAB_CACHE``, else
+    ``.kamlab-cache``). Raises :class:`PackError` before any work when a parameter is wrong.
     """
     started = time.perf_counter()
     settings = load_settings(settings_path)
@@ -82,7 +85,7 @@ def build_pack(
     if not source.exists():
         raise PackError(f"data source {str(source)!r} does not exist; run `kamlab ingest` first")
     directory = Path(reports_dir or settings.pack.reports_dir).resolve() / str(period)
-    cache_dir = Path(cache_dir).resolve()
+    cache_dir = Path(cache_dir or os.environ.get(CACHE_ENV) or ".kamlab-cache").resolve()
     notebook = Path(notebook or NOTEBOOKS / "scorecard.ipynb").resolve()
 
     analytics = load_analytics(source, period, settings=settings, cache_dir=cache_dir)
@@ -205,7 +208,7 @@ def _write_index(
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     fixed = {"customer_id", "name", "account_manager", "status"}
-    labels = [c for c in summary.columns if c not in fixed]
+    labels = [c for c in summary.columns if c not in fixed and not c.endswith(" status")]
     rows = []
     for rec in summary.to_dict("records"):
         r = results.get(rec["customer_id"])
@@ -218,6 +221,8 @@ def _write_index(
                 "status": rec["status"],
                 "status_word": STATUS_WORDS[rec["status"]],
                 "figures": {k: rec[k] for k in labels},
+                "colours": {k: rec[f"{k} status"] for k in labels},
+                "counts": _tile_counts([rec[f"{k} status"] for k in labels]),
                 "run_status": r.status if r is not None else "not run",
                 "error": r.error if r is not None else "",
                 "href": f"customers/{r.slug}.html" if html_exists else "",
@@ -244,6 +249,12 @@ def _write_index(
     atomic_write(directory / "index.html", page)
 
 
+def _tile_counts(statuses: list[str]) -> str:
+    """ "2 red, 1 amber" - what the overall colour stands for."""
+    parts = [f"{statuses.count(s)} {s}" for s in ("red", "amber") if statuses.count(s)]
+    return ", ".join(parts) or ("all on target" if "green" in statuses else "no data")
+
+
 def _write_workbook(
     directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], analytics
 ) -> None:
@@ -259,13 +270,43 @@ def _write_workbook(
 
 def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
     """The portfolio-wide tables worth a sheet, as far as the analytics provide them."""
-    return {}
+    a = analytics
+    tables: dict[str, pd.DataFrame | None] = {
+        "Plan vs actual": a.plan,
+        "OTIF 12 months": a.service_year,
+        "OTIF by month": a.service,
+        "Quality": a.quality,
+        "Air freight": a.air_freight,
+        "Accuracy by lag": None
+        if a.accuracy is None
+        else a.accuracy.pivot_table(
+            index=["customer_id", "source", "lag"],
+            columns="metric",
+            values="value",
+            aggfunc="first",
+        ).reset_index(),
+        "Value added": a.value_added,
+        "Challenge list": a.challenges,
+        "Ageing": a.ageing_history[a.ageing_history["month_end"] == a.as_of]
+        if a.ageing_history is not None
+        else None,
+        "DSO": a.dso,
+        "Credit utilisation": a.credit,
+        "Top overdue": a.top_overdue,
+        "Classes": a.classes,
+        "Key-account matrix": a.matrix,
+    }
+    return {name: frame for name, frame in tables.items() if frame is not None}
 
 
 def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Periods as text and timezone-free dates: what openpyxl can write."""
-    out = frame.copy()
+    """Periods and categories as text, nullable types as plain: what openpyxl can write."""
+    out = frame.reset_index(drop=True).copy()
+    out.columns = [str(c) for c in out.columns]
     for col in out.columns:
-        if isinstance(out[col].dtype, pd.PeriodDtype):
-            out[col] = out[col].astype(str)
+        dtype = out[col].dtype
+        if isinstance(dtype, pd.PeriodDtype | pd.CategoricalDtype) or pd.api.types.is_object_dtype(
+            dtype
+        ):
+            out[col] = out[col].astype("string")
     return out

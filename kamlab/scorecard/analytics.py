@@ -90,7 +90,9 @@ class PackAnalytics:
     classes: pd.DataFrame | None = None  # ABC / XYZ per customer, now and a year ago
     matrix: pd.DataFrame | None = None  # key_account_matrix() per customer
     unavailable: dict[str, str] = field(default_factory=dict)
-    excluded: pd.DataFrame | None = None
+    excluded: pd.DataFrame | None = (
+        None  # rows each analysis left out: analysis, table, reason, rows
+    )
 
     def customer_ids(self) -> list[str]:
         return self.customers["customer_id"].astype(str).tolist()
@@ -179,6 +181,7 @@ def prepare(
         customer_forecasts=snapshots.reset_index(drop=True),
         excluded=excluded,
     )
+    excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
     for requirement, names, step in _STEPS:
         if step is None or not _available(requirement):  # pragma: no cover - transitional
             module = requirement.replace(":", ".")
@@ -188,8 +191,24 @@ def prepare(
             if name == "unavailable":  # the step cannot run on this data, and says why
                 out.unavailable.update(value)
             else:
-                setattr(out, name, value)
+                setattr(out, name, _without_attrs(value, name, excluded_parts))
+    if excluded_parts:
+        out.excluded = pd.concat(excluded_parts, ignore_index=True)
     return out
+
+
+def _without_attrs(frame: pd.DataFrame, name: str, excluded: list[pd.DataFrame]) -> pd.DataFrame:
+    """`frame` with its ``attrs`` cleared; an ``attrs["excluded"]`` table goes to `excluded`.
+
+    pandas compares attrs whenever two frames meet, and a DataFrame in attrs makes that
+    comparison raise; the exclusions stay visible in ``PackAnalytics.excluded``.
+    """
+    report = frame.attrs.get("excluded")
+    if isinstance(report, pd.DataFrame) and len(report):
+        excluded.append(report.assign(analysis=name))
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
+    return frame
 
 
 def _available(requirement: str) -> bool:

@@ -194,6 +194,9 @@ class Scorecard:
         row = self._ageing_now()
         if row is None or not row["total"] > 0:
             return Tile(label, "–", "", "grey", "no open receivables")
+        if row["overdue"] <= 0:  # unapplied credits outweigh the overdue invoices
+            total = f"{_short(row['total'])} {self.currency} open"
+            return Tile(label, "0 %", total, "green", "net credit in the overdue buckets")
         value = overdue_share(row["overdue"], row["total"])
         s = self.settings.scorecard
         status = rag_status(
@@ -594,7 +597,8 @@ def _first(frame: pd.DataFrame | None, column: str) -> float:
 def _pct(value: float, *, signed: bool = False, digits: int = 0) -> str:
     if value != value:
         return "–"
-    return f"{value * 100:{'+' if signed else ''}.{digits}f} %"
+    shown = round(value * 100, digits) + 0.0  # + 0.0 turns -0.0 into 0.0: no "-0 %"
+    return f"{shown:{'+' if signed and shown else ''}.{digits}f} %"
 
 
 def _signed_pct(value: object) -> str:
@@ -618,7 +622,7 @@ def _short(value: object) -> str:
 
 
 def _num(value: float) -> str:
-    return "–" if value != value else f"{value:,.0f}"
+    return "–" if value != value else f"{round(value) + 0:,.0f}"  # + 0: no "-0"
 
 
 def _int(value: float) -> str:

@@ -35,24 +35,41 @@ def _style() -> Iterator[None]:
 
 
 def _finish(
-    fig: Figure, ax, *, title: str, xlabel: str, ylabel: str, dates: bool = False
+    fig: Figure,
+    ax,
+    *,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    dates: bool = False,
+    percent: bool = False,
+    decimals: int = 0,
 ) -> Figure:
+    """Title, labels, tick formats (`percent`: y holds fractions; else numbers with
+    `decimals`), the legend in a row under the plot, then one layout pass."""
     ax.set_title(title, loc="left", fontweight="bold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    thousands = mticker.FuncFormatter(lambda v, _: f"{v:,.{decimals}f}")
+    share = mticker.PercentFormatter(1.0, decimals=0)
+    ax.yaxis.set_major_formatter(share if percent else thousands)
     if dates:  # one tick a quarter, "Jan\n2025": never overlapping on A4
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
-    if ax.get_legend() is not None:  # below the plot, so it never hides a line
-        ax.legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.28 if dates else -0.2),
-            ncol=4,
+    bottom = 0.0
+    if ax.get_legend() is not None:  # a row under the plot: it never hides a line or a label
+        handles, labels = ax.get_legend_handles_labels()
+        ax.get_legend().remove()
+        fig.legend(
+            handles,
+            labels,
+            loc="lower center",
+            ncol=min(len(labels), 5),
             frameon=False,
             fontsize="small",
         )
-    fig.tight_layout()
+        bottom = 0.45 / fig.get_size_inches()[1]  # room for one legend row
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     return fig
 
 
@@ -157,10 +174,15 @@ def trend_figure(
         if target is not None:
             ax.axhline(target, color="#c44e52", linestyle=":", label=target_label)
             ax.legend()
-        fig = _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, dates=True)
-        if percent:
-            ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
-        return fig
+        return _finish(
+            fig,
+            ax,
+            title=title,
+            xlabel=xlabel,
+            ylabel=ylabel,
+            dates=True,
+            percent=percent,
+        )
 
 
 def bar_figure(
@@ -172,13 +194,10 @@ def bar_figure(
     title: str,
     xlabel: str,
     ylabel: str,
-    percent: bool = False,
-    horizontal: bool = False,
 ) -> Figure:
-    """Bars of `y` per `x` (optionally split by `hue`), categories kept in frame order."""
+    """Vertical bars of `y` per `x` (optionally split by `hue`), categories in frame order."""
     with _style():
-        height = 2.8 if not horizontal else max(2.4, 0.28 * frame[y].nunique() + 1)
-        fig = Figure(figsize=(A4_WIDTH, height))
+        fig = Figure(figsize=(A4_WIDTH, 2.8))
         ax = fig.add_subplot()
         sns.barplot(
             data=frame,
@@ -189,15 +208,8 @@ def bar_figure(
             errorbar=None,
             palette=PALETTE if hue else None,
             color=None if hue else "#4c72b0",
-            orient="h" if horizontal else "v",
         )
-        fig = _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel)
-        axis = ax.xaxis if horizontal else ax.yaxis
-        if percent:
-            axis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
-        elif horizontal:
-            axis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        return fig
+        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel)
 
 
 def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None) -> Figure:
@@ -219,15 +231,14 @@ def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None)
             ax.axhline(target, color="#c44e52", linestyle=":", label="SLA target")
             ax.legend()
         ax.xaxis.set_major_locator(mticker.MultipleLocator(1))
-        fig = _finish(
+        return _finish(
             fig,
             ax,
             title=title,
             xlabel="Forecast lag (months ahead)",
-            ylabel="Forecast accuracy (1 − WAPE)",
+            ylabel="Accuracy (1 − WAPE)",
+            percent=True,
         )
-        ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
-        return fig
 
 
 def scatter_figure(
@@ -240,29 +251,28 @@ def scatter_figure(
     title: str,
     xlabel: str,
     ylabel: str,
-    split: tuple[float, float] | None = None,
-    highlight: str | None = None,
+    split: tuple[float, float],
+    labelled: int = 12,
 ) -> Figure:
-    """Points of `y` against `x`, optional quadrant lines at `split` and `label` annotations."""
+    """Scores (0–1) of `y` against `x` with quadrant lines at `split`; the `labelled` points
+    farthest from the split carry their `label` (all of them would not be readable)."""
     with _style():
-        fig = Figure(figsize=(A4_WIDTH, 4.2))
+        fig = Figure(figsize=(A4_WIDTH, 4.6))
         ax = fig.add_subplot()
         sns.scatterplot(
             data=frame, x=x, y=y, hue=hue, ax=ax, palette=PALETTE if hue else None, s=40
         )
-        if split is not None:
-            ax.axvline(split[0], color="#999999", linewidth=0.8)
-            ax.axhline(split[1], color="#999999", linewidth=0.8)
+        ax.axvline(split[0], color="#999999", linewidth=0.8)
+        ax.axhline(split[1], color="#999999", linewidth=0.8)
         if label is not None:
-            for row in frame.itertuples(index=False):
-                text = str(getattr(row, label))
-                bold = highlight is not None and text == highlight
+            distance = (frame[x] - split[0]) ** 2 + (frame[y] - split[1]) ** 2
+            for row in frame.loc[distance.nlargest(labelled).index].itertuples(index=False):
                 ax.annotate(
-                    text,
+                    str(getattr(row, label)),
                     (getattr(row, x), getattr(row, y)),
-                    fontsize=6 if not bold else 8,
-                    fontweight="bold" if bold else "normal",
+                    fontsize=6.5,
                     xytext=(3, 3),
                     textcoords="offset points",
                 )
-        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel)
+        ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.1f}"))
+        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, decimals=1)

@@ -47,7 +47,8 @@ class Portfolio:
         self.month = analytics.month
 
     def summary(self) -> pd.DataFrame:
-        """One row per customer: id, name, account manager, overall status and each tile's value."""
+        """One row per customer: id, name, account manager, overall status, each tile's value
+        and (column "<label> status") its colour."""
         rows = []
         for cid in self.analytics.customer_ids():
             card = Scorecard(self.analytics, cid)
@@ -59,6 +60,7 @@ class Portfolio:
                 "status": overall_status([t.status for t in tiles]),
             }
             row.update({t.label: t.value for t in tiles})
+            row.update({f"{t.label} status": t.status for t in tiles})
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -68,15 +70,26 @@ class Portfolio:
         return Section(title, f"<h1>{_esc(title)}</h1>" + note_html(f"{n} customers."))
 
     def kpis(self) -> Section:
-        """How many customers are red, amber, green or without data."""
-        counts = self.summary()["status"].value_counts()
-        frame = pd.DataFrame(
+        """Per headline KPI, how many customers are off, near or on target (or without data)."""
+        summary = self.summary()
+        status_cols = [c for c in summary.columns if c.endswith(" status")]
+        rows = []
+        for col in status_cols:
+            counts = summary[col].value_counts()
+            rows.append(
+                {
+                    "KPI": col.removesuffix(" status"),
+                    **{STATUS_WORDS[s]: int(counts.get(s, 0)) for s in _ORDER},
+                }
+            )
+        overall = summary["status"].value_counts()
+        rows.append(
             {
-                "Status": [STATUS_WORDS[s] for s in _ORDER],
-                "Customers": [int(counts.get(s, 0)) for s in _ORDER],
+                "KPI": "Customer (worst KPI)",
+                **{STATUS_WORDS[s]: int(overall.get(s, 0)) for s in _ORDER},
             }
         )
-        return Section("Portfolio KPIs", table_html(frame))
+        return Section("Portfolio KPIs", table_html(pd.DataFrame(rows)))
 
     def matrix(self) -> Section:
         """Attractiveness against strength, one labelled point per customer."""
@@ -99,9 +112,10 @@ class Portfolio:
             ylabel="Customer attractiveness (score 0–1)",
             split=(threshold, threshold),
         )
+        note = note_html("Named: the 12 accounts farthest from the centre of the matrix.")
         counts = m["quadrant"].value_counts()
         table = pd.DataFrame({"Quadrant": counts.index.astype(str), "Customers": counts.to_numpy()})
-        return Section(title, figure_html(fig, alt="Key-account matrix") + table_html(table))
+        return Section(title, figure_html(fig, alt="Key-account matrix") + note + table_html(table))
 
     def rankings(self) -> Section:
         """Customers by revenue over the last 12 months, with ABC class now and a year ago."""

@@ -100,3 +100,25 @@ def test_tables_escape_cells_and_show_missing_values_as_a_dash():
 def test_the_worst_tile_colour_is_the_customer_status():
     assert sc.overall_status(["green", "red", "amber"]) == "red"
     assert sc.overall_status([]) == "grey"
+
+
+def test_the_otif_tile_shows_the_service_module_figure_coloured_against_the_sla(analytics):
+    cid = analytics.customer_ids()[0]
+    card = sc.Scorecard(analytics, cid)
+    tile = card.headline_tiles()[0]
+    service = analytics.service
+    row = service[(service["customer_id"] == cid) & (service["period"] == analytics.month)].iloc[0]
+    target = float(card.customer["otif_target"])
+    assert tile.value == f"{round(float(row['otif']) * 100)} %"
+    margin = analytics.settings.scorecard.amber_margin
+    expected = (
+        "green" if row["otif"] >= target else "amber" if row["otif"] >= target - margin else "red"
+    )
+    assert tile.status == expected and tile.target == f"target {round(target * 100)} %"
+
+
+def test_percentages_never_show_minus_zero():
+    from kamlab.scorecard.card import _pct
+
+    assert _pct(-0.001, signed=True) == "0 %" and _pct(0.126, signed=True) == "+13 %"
+    assert _pct(float("nan")) == "–"

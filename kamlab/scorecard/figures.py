@@ -25,6 +25,9 @@ __all__ = [
 ]
 
 A4_WIDTH = 7.5  # inches of printable width on A4 portrait
+# margins around the axes, inches: y tick labels up to "20,000,000" and the y label on the
+# left, the title on top, x ticks and label (+ a second tick line for dates, + a legend row)
+_LEFT, _RIGHT, _TOP, _BOTTOM, _DATE_TICKS, _LEGEND_ROW = 1.0, 0.25, 0.35, 0.5, 0.2, 0.3
 PALETTE = "colorblind"
 
 
@@ -46,7 +49,7 @@ def _finish(
     decimals: int = 0,
 ) -> Figure:
     """Title, labels, tick formats (`percent`: y holds fractions; else numbers with
-    `decimals`), the legend in a row under the plot, then one layout pass."""
+    `decimals`), the legend in a row under the plot, fixed margins."""
     ax.set_title(title, loc="left", fontweight="bold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -56,7 +59,7 @@ def _finish(
     if dates:  # one tick a quarter, "Jan\n2025": never overlapping on A4
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
-    bottom = 0.0
+    bottom = _BOTTOM + (_DATE_TICKS if dates else 0.0)
     if ax.get_legend() is not None:  # a row under the plot: it never hides a line or a label
         handles, labels = ax.get_legend_handles_labels()
         ax.get_legend().remove()
@@ -68,8 +71,13 @@ def _finish(
             frameon=False,
             fontsize="small",
         )
-        bottom = 0.45 / fig.get_size_inches()[1]  # room for one legend row
-    fig.tight_layout(rect=(0, bottom, 1, 1))
+        bottom += _LEGEND_ROW
+    # fixed margins in inches instead of tight_layout: the same page every time, and one
+    # drawing pass less per figure (a quarter of a scorecard's rendering time)
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(
+        left=_LEFT / width, right=1 - _RIGHT / width, top=1 - _TOP / height, bottom=bottom / height
+    )
     return fig
 
 

@@ -147,8 +147,10 @@ def test_theta_drift_equals_statsmodels_theta_model_given_its_alpha_and_level():
     forecasts to rounding.
     """
     h = 12
-    for seed, n in ((0, 48), (1, 25)):
-        y = _trending(seed, n)
+    line = 100 + 0.5 * np.arange(25) + np.random.default_rng(1).normal(0, 5, 25)
+    # a noisy straight line fits a small alpha (0.21), so (1 - alpha)^n is not negligible
+    for y in (_trending(0, 48), _trending(1, 25), line):
+        n = len(y)
         res = ThetaModel(y, deseasonalize=False).fit()
         # the SES ThetaModel fits internally (state-space ETS(A,N,N), l0 = y_1, alpha by MLE)
         ses = ExponentialSmoothing(y, initial_level=y[0], initialization_method="known")
@@ -260,6 +262,18 @@ def test_seasonal_indices_equal_statsmodels_multiplicative_decomposition(m):
         pad = Y.shape[1] - len(y)
         ref = seasonal_decompose(y, model="multiplicative", period=m).seasonal
         assert idx[i, (pad + np.arange(len(y))) % m] == pytest.approx(ref, rel=1e-12)
+
+
+def test_fit_smooth_reseasonalises_forecasts_with_statsmodels_indices_in_calendar_phase():
+    """The forecast month n + j of a series of n months takes statsmodels' index of phase
+    (n + j) mod m, whatever left padding the batch gives the series."""
+    h, m = 15, 12
+    series = [_seasonal(s, n) for s, n in ((0, 60), (1, 48), (3, 45))]
+    fit = sm.fit_smooth(_batch(series, 64), h, m=m)
+    assert fit.seasonal.all()
+    for i, y in enumerate(series):
+        ref = seasonal_decompose(y, model="multiplicative", period=m).seasonal
+        assert fit.index[i] == pytest.approx(ref[(len(y) + np.arange(h)) % m], rel=1e-12)
 
 
 def test_the_seasonality_test_agrees_with_the_90_percent_acf_rule_from_statsmodels_acf():

@@ -10,7 +10,9 @@ the left, as the engine calls them; the references run on each unpadded series.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.forecasting.theta import ThetaModel
 from statsmodels.tsa.holtwinters import Holt, SimpleExpSmoothing
 from statsmodels.tsa.seasonal import seasonal_decompose
@@ -134,6 +136,39 @@ def test_damped_trend_forecasts_with_its_chosen_parameters_as_statsmodels_does()
     ref = _holt_reference(y, alpha, float(fit["beta"][0]) / alpha, phi)
     assert fit["mean"][0] == pytest.approx(ref.forecast(6), rel=1e-9)
     assert fit["sse"][0] == pytest.approx(ref.sse, rel=1e-9)
+
+
+def test_interval_growth_is_statsmodels_ets_aan_damped_forecast_variance():
+    """fit_smooth's h-step spread grows as ETS(A,Ad,N)'s: var_h / var_1 = 1 + sum c_j^2,
+    c_j = alpha + beta (phi + ... + phi^j) (Hyndman et al. 2008, table 6.1), with the
+    damped-trend parameters kamlab chose. statsmodels' ETSModel takes beta in the
+    error-correction form, as kamlab does; it needs alpha < 1 (kamlab's grid reaches 1), hence
+    the seed. Series under 24 months: no logs, no seasonality.
+    """
+    h = 10
+    rng = np.random.default_rng(9)  # chosen alphas 0.6, 0.15, 0.3: statsmodels' need < 1
+    series = [
+        100 + 0.5 * np.arange(n) + np.cumsum(rng.normal(0, 2, n)) + rng.normal(0, 2, n)
+        for n in (20, 14, 23)
+    ]
+    Y = _batch(series)
+    fit = sm.fit_smooth(Y, h)
+    damped = sm.damped_trend(Y, h)
+    assert not fit.logged.any() and not fit.seasonal.any()
+    for i, y in enumerate(series):
+        params = [float(damped[k][i]) for k in ("alpha", "beta", "phi")]
+        ets = ETSModel(
+            pd.Series(y, index=pd.period_range("2020-01", periods=len(y), freq="M")),
+            error="add",
+            trend="add",
+            damped_trend=True,
+            initialization_method="known",
+            initial_level=float(y[0]),
+            initial_trend=0.0,
+        ).smooth(params)
+        var = np.asarray(ets.get_prediction(start=len(y), end=len(y) + h - 1).var_pred_mean)
+        assert (fit.sigma[i] / fit.sigma[i, 0]) ** 2 == pytest.approx(var / var[0], rel=1e-9)
+    assert (fit.sigma[:, -1] / fit.sigma[:, 0]).min() > 1.1  # the growth is not trivial
 
 
 # --- Theta ----------------------------------------------------------------------------------

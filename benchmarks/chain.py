@@ -42,8 +42,8 @@ from kamlab.data.ingest import ingest
 from kamlab.demand import monthly_demand
 from kamlab.forecast import backtest, forecast
 
-# currency per EUR, as in the demo recipe; account_criteria divides amounts by these
-RATES = {"EUR": 1.0, "USD": 1.08, "GBP": 0.86, "CHF": 0.95}
+# the demo recipe's rates (currency per EUR), as factors into EUR for account_criteria / abc
+TO_EUR = {c: 1.0 / v for c, v in {"EUR": 1.0, "USD": 1.08, "GBP": 0.86, "CHF": 0.95}.items()}
 
 
 def _rows(result: object) -> int:
@@ -76,6 +76,55 @@ class Timer:
 def _per_customer(frame: pd.DataFrame, column: str, value: str) -> pd.Series:
     """One value column of a per-customer result as a Series keyed by customer_id."""
     return frame.set_index("customer_id")[value].rename(column)
+
+
+def _criteria(ds, demand, month, *, payment, otif, scores, quality) -> pd.DataFrame:
+    """account_criteria wired from the receivables, service and accuracy results of `month`."""
+    accuracy_l1 = scores[
+        (scores["source"] == "customer")
+        & (scores["lag"] == 1)
+        & (scores["metric"] == "accuracy")
+        & (scores["pooling"] == "volume")
+    ]
+    return classify.account_criteria(
+        demand,
+        as_of=month,
+        customers=ds.customers,
+        materials=ds.materials,
+        rates=TO_EUR,
+        payment_behaviour=_per_customer(payment, "payment_behaviour", "days_beyond_terms"),
+        otif=_per_customer(otif, "otif", "otif"),
+        forecast_accuracy=_per_customer(accuracy_l1, "forecast_accuracy", "value"),
+        complaints=_per_customer(quality, "complaints", "ppm"),
+    )
+
+
+def _criteria_as_of(ds, demand, forecasts, month: pd.Period) -> pd.DataFrame:
+    """The same criteria as they stood at the end of an earlier `month` (for migration)."""
+    as_of = month.to_timestamp(how="end").normalize()
+    first = (month - 11).start_time
+    lines = service.delivery_performance(ds.orders, ds.deliveries, as_of=as_of)
+    lines = lines[lines["period"].between(month - 11, month)]
+    inv, pay, inst = ds.invoices, ds.payments, ds.instalments
+    known = forecasts[(forecasts["source"] == "customer") & (forecasts["snapshot_date"] <= as_of)]
+    return _criteria(
+        ds,
+        demand,
+        month,
+        payment=receivables.days_to_pay(inv, pay, instalments=inst, start=first, end=as_of),
+        otif=service.otif(lines, by=["customer_id"]),
+        scores=accuracy.score(
+            demand[demand["period"] <= month],
+            known,
+            by=["customer_id"],
+            lags=[1],
+            metrics=["accuracy"],
+            pooling="volume",
+            materials=ds.materials,
+            as_of=month,
+        ),
+        quality=service.quality(ds.complaints, ds.deliveries, ds.orders, as_of=as_of, start=first),
+    )
 
 
 def run_chain(ds, month: str, *, timer: Timer | None = None, n_jobs: int | None = 1) -> dict:
@@ -124,7 +173,7 @@ def run_chain(ds, month: str, *, timer: Timer | None = None, n_jobs: int | None 
         "delivery_performance",
         lambda: service.delivery_performance(ds.orders, ds.deliveries, as_of=as_of),
     )
-    otif_12 = lines[lines["period"].between(m - 11, m)] if "period" in lines else lines
+    otif_12 = lines[lines["period"].between(m - 11, m)]
     otif_c = t("otif by customer", lambda: service.otif(otif_12, by=["customer_id"]))
     t("otif by customer×month", lambda: service.otif(lines, by=["customer_id", "period"]))
     t("sla_adherence", lambda: service.sla_adherence(otif_c, ds.customers))
@@ -189,35 +238,20 @@ def run_chain(ds, month: str, *, timer: Timer | None = None, n_jobs: int | None 
 
     # --- classify --------------------------------------------------------------------------
     last12 = demand[demand["period"].between(m - 11, m)]
-    eur = last12.assign(value=last12["net_value"] / last12["currency"].map(RATES))
+    eur = last12.assign(value=last12["net_value"] * last12["currency"].map(TO_EUR))
     t("abc", lambda: classify.abc(eur.drop(columns="currency"), value="value"))
     t("xyz", lambda: classify.xyz(demand, end=m))
     t("demand_pattern", lambda: classify.demand_pattern(demand))
-    acc_l1 = scores[
-        (scores["source"] == "customer")
-        & (scores["lag"] == 1)
-        & (scores["metric"] == "accuracy")
-        & (scores["pooling"] == "volume")
-    ]
-
-    def criteria(at: pd.Period, with_current: bool) -> pd.DataFrame:
-        extra = {}
-        if with_current:  # the service/receivables/accuracy results are as of `month`
-            extra = {
-                "payment_behaviour": _per_customer(dtp, "payment_behaviour", "days_beyond_terms"),
-                "otif": _per_customer(otif_c, "otif", "otif"),
-                "forecast_accuracy": _per_customer(acc_l1, "forecast_accuracy", "value"),
-                "complaints": _per_customer(qual, "complaints", "ppm"),
-            }
-        return classify.account_criteria(
-            demand, as_of=at, customers=ds.customers, materials=ds.materials, rates=RATES, **extra
-        )
-
-    crit = t("account_criteria", lambda: criteria(m, True))
+    crit = t(
+        "account_criteria",
+        lambda: _criteria(ds, demand, m, payment=dtp, otif=otif_c, scores=scores, quality=qual),
+    )
     matrix = t("key_account_matrix", lambda: classify.key_account_matrix(crit))
     t("segments", lambda: classify.segments(crit))
-    crit_before = criteria(year_ago, False)
-    before = classify.key_account_matrix(crit_before)
+    before = t(
+        "matrix a year before",
+        lambda: classify.key_account_matrix(_criteria_as_of(ds, demand, forecasts, year_ago)),
+    )
     t("migration", lambda: classify.migration(before, matrix))
     return t.results
 

@@ -146,3 +146,8 @@ def test_missing_relative_bias_always_comes_with_a_note(run):
     _, results, _ = run
     alerts = results["bias_alerts"]
     assert alerts.loc[alerts["bias"].isna(), "note"].notna().all()
+
+
+def test_the_provision_is_a_number_in_every_currency(run):
+    _, results, _ = run
+    assert results["provision_matrix"].total["provision"].notna().all()

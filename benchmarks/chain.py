@@ -172,8 +172,10 @@ def run_chain(ds, month: str, *, timer: Timer | None = None, n_jobs: int | None 
         "score",
         lambda: accuracy.score(demand, forecasts, by=["customer_id"], **kw),
     )
-    fva = t("value_added", lambda: accuracy.value_added(demand, forecasts, **kw))
-    t("fva_league", lambda: accuracy.fva_league(fva, lag=1))
+    # process order for KAM: does the customer's forecast add value over naive and over ours?
+    steps = ("naive", "statistical", "customer")
+    fva = t("value_added", lambda: accuracy.value_added(demand, forecasts, steps=steps, **kw))
+    t("fva_league", lambda: accuracy.fva_league(fva, lag=1, column="fva_customer_vs_naive"))
     t("bias_alerts", lambda: accuracy.bias_alerts(demand, forecasts, **kw))
     latest = cf[cf["snapshot_date"] <= as_of]
     stat_fc = t.results["forecast"]

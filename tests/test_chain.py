@@ -75,7 +75,7 @@ def test_the_over_forecaster_shows_positive_bias_and_destroys_value(run):
     assert bias[(MULLER, "customer")] > 0.2
     assert abs(bias[(MULLER, "statistical")]) < 0.1
     fva = results["value_added"].query("lag == 1").set_index("customer_id")
-    assert fva.loc[MULLER, "fva_statistical_vs_customer"] > 0  # its forecast is worse than ours
+    assert fva.loc[MULLER, "fva_customer_vs_statistical"] < 0  # its forecast is worse than ours
     assert fva.loc[MULLER, "fva_customer_vs_naive"] < 0
     league = results["fva_league"]
     assert league["customer_id"].iloc[-1] == MULLER and not league["adds_value"].iloc[-1]

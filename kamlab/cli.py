@@ -16,7 +16,7 @@ from kamlab.config import SettingsError, load_settings
 
 __all__ = ["COMMANDS", "main"]
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_PACK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _month(text: str) -> str:
@@ -91,15 +91,66 @@ def _summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = [_add_demo, _add_ingest, _add_summary]
+def _add_pack(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pack", help="build the monthly account review pack (HTML + Excel)")
+    p.add_argument("--month", required=True, help="review month, YYYY-MM")
+    p.add_argument("--customers", nargs="+", default=None, help="customer ids (default: all)")
+    p.add_argument("--workers", type=int, default=None, help="parallel kernels ([pack] workers)")
+    p.add_argument("--source", default=None, help="database (default: [pack] database)")
+    p.add_argument("--reports", default=None, help="reports folder ([pack] reports_dir)")
+    p.add_argument("--config", default=None, help="kamlab.toml (default: ./kamlab.toml if any)")
+    p.add_argument("--retry-failed", action="store_true", help="rerun only last run's failures")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per notebook cell")
+    p.set_defaults(run=_pack)
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from kamlab.pack import build_pack
+
+    result = build_pack(
+        args.month,
+        customers=args.customers,
+        workers=args.workers,
+        source=args.source,
+        reports_dir=args.reports,
+        settings_path=args.config,
+        retry_failed=args.retry_failed,
+        scheduler=args.scheduler,
+        timeout=args.timeout,
+    )
+    ok = len(result.results) - len(result.failed)
+    print(
+        f"pack {args.month}: {ok} of {len(result.results)} notebooks ok in {result.seconds:.0f} s"
+    )
+    print(f"open {result.directory / 'index.html'}")
+    for r in result.failed:
+        cell = f", cell {r.cell}" if r.cell is not None else ""
+        print(f"  {r.status}: {r.kind} {r.key}{cell}: {r.error}", file=sys.stderr)
+    if result.failed:
+        print("rerun the failures with --retry-failed", file=sys.stderr)
+    return EXIT_OK if not result.failed else EXIT_PACK_FAILED
+
+
+COMMANDS = [_add_demo, _add_ingest, _add_summary, _add_pack]
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean bad input or a missing file: reported in one message, exit code 2."""
     from kamlab.data.ingest import IngestError
     from kamlab.data.validate import ContractError
+    from kamlab.pack import PackError
+    from kamlab.scorecard import ScorecardError
 
-    return (ContractError, IngestError, SettingsError, FileNotFoundError, NotADirectoryError)
+    return (
+        ContractError,
+        IngestError,
+        PackError,
+        ScorecardError,
+        SettingsError,
+        FileNotFoundError,
+        NotADirectoryError,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

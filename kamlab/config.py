@@ -183,6 +183,12 @@ class ScorecardSettings:
     amber_margin: float = 0.05
     overdue_share_red: float = 0.15
     overdue_share_amber: float = 0.05
+    # portfolio ranking (ABC) and the key-account matrix add revenue across customers: with
+    # several currencies they need rates, units of `reporting_currency` per unit of each
+    reporting_currency: str = "EUR"
+    fx_rates: dict[str, float] = field(default_factory=dict)  # e.g. {"EUR": 1.0, "USD": 0.92}
+    revenue_window_months: int = 12  # ABC / XYZ on the last 12 months, movement vs a year ago
+    dso_amber_days: int = 15  # DSO tile: amber up to terms + 15 days, red beyond
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,312 @@
+"""`build_pack`: the month's pack directory from the data, in one call.
+
+Layout of ``reports/YYYY-MM/``::
+
+    index.html            one row per customer: status, key figures, link (offline HTML)
+    portfolio.html/.ipynb the portfolio notebook, executed
+    customers/<slug>.html one self-contained scorecard per customer
+    customers/<slug>.ipynb the executed notebook (kept, partial, when it failed)
+    pack.xlsx             the headline tables for Excel users
+    run-log.json, run.log per-notebook status, error, cell and seconds
+
+Validation happens before any kernel starts; every file is written atomically, so an
+interrupted or repeated build never leaves a half-written page.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+from tqdm.auto import tqdm
+
+import kamlab
+from kamlab.config import load_settings
+from kamlab.pack.html import TEMPLATES, atomic_write, external_urls
+from kamlab.pack.runner import (
+    NOTEBOOKS,
+    Job,
+    JobResult,
+    PackError,
+    PackResult,
+    run_jobs,
+    write_run_log,
+)
+from kamlab.pack.slug import slug
+from kamlab.scorecard import Portfolio, ScorecardError, analytics_key, load_analytics, parse_month
+from kamlab.scorecard.analytics import CACHE_ENV
+from kamlab.scorecard.tiles import STATUS_WORDS
+
+__all__ = ["build_pack"]
+
+PORTFOLIO = "portfolio"
+
+
+def build_pack(
+    month: str,
+    *,
+    customers: Sequence[str] | None = None,
+    workers: int | None = None,
+    source: str | Path | None = None,
+    reports_dir: str | Path | None = None,
+    settings_path: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    retry_failed: bool = False,
+    scheduler: str | None = None,
+    timeout: float | None = None,
+    notebook: str | Path | None = None,
+    progress: bool = True,
+) -> PackResult:
+    """Build ``<reports_dir>/<month>/`` for `customers` (default: all) and return the results.
+
+    `workers` warm kernels run in parallel processes (default ``[pack] workers``), or one per
+    Dask worker when `scheduler` (an address) is given. `timeout` is per notebook cell
+    (default ``[pack] timeout_seconds``). With `retry_failed`, only the customers that failed
+    in the last run of this month are rerun (plus the portfolio page if it failed).
+    The shared analytics are cached in `cache_dir` (default ``$KAMLAB_CACHE``, else
+    ``.kamlab-cache``). Raises :class:`PackError` before any work when a parameter is wrong.
+    """
+    started = time.perf_counter()
+    settings = load_settings(settings_path)
+    workers = workers or settings.pack.workers
+    timeout = timeout if timeout is not None else settings.pack.timeout_seconds
+    try:
+        period = parse_month(month)
+    except ScorecardError as err:
+        raise PackError(str(err)) from None
+    source = Path(source or settings.pack.database).resolve()
+    if not source.exists():
+        raise PackError(f"data source {str(source)!r} does not exist; run `kamlab ingest` first")
+    directory = Path(reports_dir or settings.pack.reports_dir).resolve() / str(period)
+    cache_dir = Path(cache_dir or os.environ.get(CACHE_ENV) or ".kamlab-cache").resolve()
+    notebook = Path(notebook or NOTEBOOKS / "scorecard.ipynb").resolve()
+
+    analytics = load_analytics(source, period, settings=settings, cache_dir=cache_dir)
+    known = analytics.customer_ids()
+    wanted = list(dict.fromkeys(customers)) if customers else known
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise PackError(f"unknown customer(s) {unknown}: not in {str(source)!r}")
+    slugs = {c: slug(c) for c in known}
+    clashes = pd.Series(slugs).str.lower().duplicated(keep=False)
+    if clashes.any():
+        raise PackError(f"customer ids clash as file names: {sorted(clashes[clashes].index)}")
+
+    previous = _previous_results(directory)
+    run_portfolio = True
+    if retry_failed:
+        if not previous:
+            raise PackError(f"nothing to retry: no run log in {str(directory)!r}")
+        failed = {k for k, r in previous.items() if r.status != "ok"}
+        run_portfolio = PORTFOLIO in failed
+        wanted = [c for c in wanted if c in failed]
+
+    key = analytics_key(source, period, settings)
+    footer = f"kamlab {kamlab.__version__} · month {period} · data {key}"
+    options = {
+        "cache_dir": str(cache_dir),
+        "settings": str(Path(settings_path).resolve()) if settings_path else None,
+    }
+    names = analytics.customers.set_index("customer_id")["name"].astype(str)
+    jobs = [
+        Job(
+            key=c,
+            kind="scorecard",
+            name=names[c],
+            slug=slugs[c],
+            notebook=str(notebook),
+            parameters={
+                "customer_id": c,
+                "month": str(period),
+                "source": str(source),
+                "options": options,
+            },
+            ipynb=str(directory / "customers" / f"{slugs[c]}.ipynb"),
+            html=str(directory / "customers" / f"{slugs[c]}.html"),
+            title=f"{names[c]} — account review {period}",
+            footer=footer,
+        )
+        for c in wanted
+    ]
+    if run_portfolio:
+        jobs.append(
+            Job(
+                key=PORTFOLIO,
+                kind="portfolio",
+                name="Portfolio overview",
+                slug=PORTFOLIO,
+                notebook=str(NOTEBOOKS / "portfolio.ipynb"),
+                parameters={"month": str(period), "source": str(source), "options": options},
+                ipynb=str(directory / f"{PORTFOLIO}.ipynb"),
+                html=str(directory / f"{PORTFOLIO}.html"),
+                title=f"Portfolio overview {period}",
+                footer=footer,
+            )
+        )
+    preload = (
+        "import kamlab.scorecard\n"
+        f"kamlab.scorecard.load_analytics({str(source)!r}, {str(period)!r}, "
+        f"settings={options['settings']!r}, cache_dir={str(cache_dir)!r})\n"
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=len(jobs), desc=f"pack {period}", unit="notebook", disable=not progress)
+
+    def done(result: JobResult) -> None:
+        bar.set_postfix_str(f"{result.name[:30]} {result.status}", refresh=False)
+        bar.update(1)
+
+    try:
+        results = run_jobs(
+            jobs,
+            workers=workers,
+            preload=preload,
+            timeout=timeout,
+            cwd=str(directory),
+            scheduler=scheduler,
+            on_done=done,
+        )
+    finally:
+        bar.close()
+    merged = {**previous, **{r.key: r for r in results}}
+    ordered = [merged[k] for k in [*known, PORTFOLIO] if k in merged]
+    seconds = round(time.perf_counter() - started, 2)
+    meta = {
+        "month": str(period),
+        "kamlab_version": kamlab.__version__,
+        "analytics_key": key,
+        "source": str(source),
+        "workers": workers,
+        "scheduler": scheduler,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": seconds,
+    }
+    write_run_log(directory, ordered, meta)
+    summary = Portfolio(analytics).summary()
+    summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
+    _write_index(directory, summary, merged, period, footer)
+    _write_workbook(directory, summary, merged, analytics)
+    return PackResult(directory=directory, results=ordered, seconds=seconds)
+
+
+def _previous_results(directory: Path) -> dict[str, JobResult]:
+    log = directory / "run-log.json"
+    if not log.exists():
+        return {}
+    data = json.loads(log.read_text())
+    return {r["key"]: JobResult(**r) for r in data["results"]}
+
+
+def _write_index(
+    directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], period, footer: str
+) -> None:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    fixed = {"customer_id", "name", "account_manager", "status"}
+    labels = [c for c in summary.columns if c not in fixed and not c.endswith(" status")]
+    rows = []
+    for rec in summary.to_dict("records"):
+        r = results.get(rec["customer_id"])
+        html_exists = r is not None and (directory / "customers" / f"{r.slug}.html").exists()
+        rows.append(
+            {
+                "customer_id": rec["customer_id"],
+                "name": rec["name"],
+                "account_manager": rec["account_manager"],
+                "status": rec["status"],
+                "status_word": STATUS_WORDS[rec["status"]],
+                "figures": {k: rec[k] for k in labels},
+                "colours": {k: rec[f"{k} status"] for k in labels},
+                "counts": _tile_counts([rec[f"{k} status"] for k in labels]),
+                "run_status": r.status if r is not None else "not run",
+                "error": r.error if r is not None else "",
+                "href": f"customers/{r.slug}.html" if html_exists else "",
+            }
+        )
+    counts = summary["status"].value_counts()
+    portfolio = results.get(PORTFOLIO)
+    page = env.get_template("pack_index.html.j2").render(
+        month=str(period),
+        month_name=period.strftime("%B %Y"),
+        customers=rows,
+        labels=labels,
+        counts={s: int(counts.get(s, 0)) for s in STATUS_WORDS},
+        failed=sum(1 for r in rows if r["run_status"] != "ok"),
+        portfolio_href=f"{PORTFOLIO}.html",
+        portfolio_failed=portfolio is not None and not portfolio.ok,
+        workbook_href="pack.xlsx",
+        css=(TEMPLATES / "kamlab.css").read_text(),
+        footer=footer,
+    )
+    urls = external_urls(page)
+    if urls:
+        raise PackError(f"index.html would load external URLs: {urls[:3]}")
+    atomic_write(directory / "index.html", page)
+
+
+def _tile_counts(statuses: list[str]) -> str:
+    """ "2 red, 1 amber" - what the overall colour stands for."""
+    parts = [f"{statuses.count(s)} {s}" for s in ("red", "amber") if statuses.count(s)]
+    return ", ".join(parts) or ("all on target" if "green" in statuses else "no data")
+
+
+def _write_workbook(
+    directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], analytics
+) -> None:
+    runs = pd.DataFrame([vars(r) for r in results.values()])
+    sheets = {"Summary": summary, "Run log": runs}
+    sheets.update(_headline_tables(analytics))
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            _excel_ready(frame).to_excel(writer, sheet_name=name[:31], index=False)
+    atomic_write(directory / "pack.xlsx", buf.getvalue())
+
+
+def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
+    """The portfolio-wide tables worth a sheet, as far as the analytics provide them."""
+    a = analytics
+    tables: dict[str, pd.DataFrame | None] = {
+        "Plan vs actual": a.plan,
+        "OTIF 12 months": a.service_year,
+        "OTIF by month": a.service,
+        "Quality": a.quality,
+        "Air freight": a.air_freight,
+        "Accuracy by lag": None
+        if a.accuracy is None
+        else a.accuracy.pivot_table(
+            index=["customer_id", "source", "lag"],
+            columns="metric",
+            values="value",
+            aggfunc="first",
+        ).reset_index(),
+        "Value added": a.value_added,
+        "Challenge list": a.challenges,
+        "Ageing": a.ageing_history[a.ageing_history["month_end"] == a.as_of]
+        if a.ageing_history is not None
+        else None,
+        "DSO": a.dso,
+        "Credit utilisation": a.credit,
+        "Top overdue": a.top_overdue,
+        "Classes": a.classes,
+        "Key-account matrix": a.matrix,
+    }
+    return {name: frame for name, frame in tables.items() if frame is not None}
+
+
+def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Periods and categories as text, nullable types as plain: what openpyxl can write."""
+    out = frame.reset_index(drop=True).copy()
+    out.columns = [str(c) for c in out.columns]
+    for col in out.columns:
+        dtype = out[col].dtype
+        if isinstance(dtype, pd.PeriodDtype | pd.CategoricalDtype) or pd.api.types.is_object_dtype(
+            dtype
+        ):
+            out[col] = out[col].astype("string")
+    return out

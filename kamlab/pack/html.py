@@ -1,0 +1,72 @@
+"""Executed notebooks to self-contained, offline HTML, and atomic file writes.
+
+The nbconvert template (``kamlab/templates``) renders cells the JupyterLab way inside a
+small page of our own: no code, no prompts, no scripts, no external URL; figures are
+already base64 PNG inside the outputs. :func:`external_urls` is the check the pack and the
+tests apply to every page written.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+
+__all__ = ["TEMPLATES", "atomic_write", "external_urls", "notebook_html"]
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# a URL the browser would fetch or follow off the machine: in src/href/url()/@import
+_EXTERNAL = re.compile(
+    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?|url\(\s*["']?|@import\s+["']?)\s*((?:https?:)?//[^"'\s)>]+)""",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _exporter() -> HTMLExporter:
+    """One exporter per process: building its Jinja environment costs more than a render."""
+    return HTMLExporter(
+        template_name=TEMPLATES.name,
+        extra_template_basedirs=[str(TEMPLATES.parent)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+
+def notebook_html(nb: nbformat.NotebookNode, *, title: str, footer: str = "") -> str:
+    """The executed notebook `nb` as one offline HTML page titled `title`."""
+    nb = nbformat.from_dict(nb)
+    nb.metadata["title"] = title
+    body, _ = _exporter().from_notebook_node(
+        nb, resources={"metadata": {"name": title}, "kamlab_footer": footer}
+    )
+    return body
+
+
+def external_urls(page: str) -> list[str]:
+    """Every URL in `page` that a browser would load or follow off the machine."""
+    return _EXTERNAL.findall(page)
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write `data` to `path` via a temporary file in the same directory and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,99 @@
+"""Turn tables and figures into self-contained HTML fragments for notebooks and the pack.
+
+Everything a scorecard shows passes through here: text is HTML-escaped, figures become
+base64 PNG ``<img>`` tags (no files, no URLs), tables are plain ``<table>`` elements. A
+:class:`Section` displays once in a notebook (``_repr_html_``) and has a short, stable plain
+``repr`` so executed notebooks carry no memory addresses.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["Section", "figure_html", "note_html", "table_html"]
+
+FIGURE_DPI = 90  # readable at A4 width, keeps a scorecard well under 300 KB
+
+
+class Section:
+    """One block of a scorecard: a title (for reprs and logs) and an HTML body, shown as HTML."""
+
+    def __init__(self, title: str, body: str, *, status: str = "ok") -> None:
+        self.title = title
+        self.body = body
+        self.status = status  # "ok" | "unavailable" | "empty"
+
+    def _repr_html_(self) -> str:
+        # the notebook's markdown carries the heading; the title names the section in reprs
+        return f'<section class="kam-section kam-{self.status}">{self.body}</section>'
+
+    def __repr__(self) -> str:
+        return f"Section({self.title!r}, status={self.status!r})"
+
+
+def note_html(text: str, *, kind: str = "note") -> str:
+    """A one-paragraph note (kind: note | unavailable | warning), text escaped."""
+    return f'<p class="kam-{kind}">{html.escape(text)}</p>'
+
+
+def figure_html(fig: Figure, *, alt: str) -> str:
+    """Embed `fig` as a base64 PNG ``<img>`` (dpi :data:`FIGURE_DPI`), then release it."""
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig)
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI)  # the figures lay themselves out
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img class="kam-figure" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    formats: Mapping[str, str | Callable[[object], str]] | None = None,
+    classes: str = "kam-table",
+    max_rows: int = 25,
+) -> str:
+    """Render `frame` as an escaped HTML table; `formats` maps column -> format spec or callable.
+
+    Missing values show as an en dash; rows beyond `max_rows` are cut and the cut is stated.
+    """
+    formats = dict(formats or {})
+    shown = frame.head(max_rows)
+    cells = {}
+    for col in shown.columns:
+        fmt = formats.get(col)
+        values = shown[col].astype(object).tolist()
+        cells[col] = [_format(v, fmt) for v in values]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    rows = []
+    for i in range(len(shown)):
+        tds = "".join(
+            f'<td class="{_align(shown[c])}">{html.escape(cells[c][i])}</td>' for c in shown.columns
+        )
+        rows.append(f"<tr>{tds}</tr>")
+    out = f'<table class="{classes}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    if len(frame) > max_rows:
+        out += note_html(f"Showing the first {max_rows} of {len(frame)} rows.")
+    return out
+
+
+def _format(value: object, fmt: str | Callable[[object], str] | None) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    if callable(fmt):
+        return fmt(value)
+    if fmt is not None:
+        return format(value, fmt)
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _align(column: pd.Series) -> str:
+    return "num" if pd.api.types.is_numeric_dtype(column.dtype) else "txt"

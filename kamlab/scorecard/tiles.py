@@ -1,0 +1,81 @@
+"""Headline KPI tiles with red / amber / green status against the customer's SLA targets.
+
+The KPI values come from the analytics modules; this module only decides the colour
+(:func:`rag_status`, thresholds from :class:`kamlab.config.ScorecardSettings`) and renders.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["Tile", "rag_status", "tiles_html"]
+
+STATUS_WORDS = {
+    "green": "on target",
+    "amber": "near target",
+    "red": "off target",
+    "grey": "no data",
+}
+
+
+def rag_status(
+    value: float | None,
+    *,
+    green: float,
+    amber: float,
+    higher_is_better: bool = True,
+) -> str:
+    """Red / amber / green of `value` given the `green` and `amber` thresholds.
+
+    Higher is better: green when value ≥ green, amber when value ≥ amber, else red (lower is
+    better: the same with ≤). A missing value (None, NaN) is ``"grey"`` (no data), never green.
+    A value equal to a threshold gets the better colour.
+
+    >>> rag_status(0.96, green=0.95, amber=0.90)
+    'green'
+    >>> rag_status(0.92, green=0.95, amber=0.90)
+    'amber'
+    >>> rag_status(0.20, green=0.05, amber=0.15, higher_is_better=False)
+    'red'
+    >>> rag_status(float("nan"), green=0.95, amber=0.90)
+    'grey'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "grey"
+    if not higher_is_better:
+        value, green, amber = -value, -green, -amber
+    if value >= green:
+        return "green"
+    if value >= amber:
+        return "amber"
+    return "red"
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One headline KPI: label, formatted value, target text, status colour and a short note."""
+
+    label: str
+    value: str
+    target: str
+    status: str
+    note: str = ""
+
+
+def tiles_html(tiles: Sequence[Tile]) -> str:
+    """The tiles as a responsive grid of escaped HTML cards; the status is also written in words."""
+    cards = []
+    for t in tiles:
+        cards.append(
+            f'<div class="kam-tile kam-{t.status}">'
+            f'<div class="kam-tile-label">{html.escape(t.label)}</div>'
+            f'<div class="kam-tile-value">{html.escape(t.value)}</div>'
+            f'<div class="kam-tile-target">{html.escape(t.target)}</div>'
+            f'<div class="kam-tile-status">{html.escape(STATUS_WORDS[t.status])}</div>'
+            + (f'<div class="kam-tile-note">{html.escape(t.note)}</div>' if t.note else "")
+            + "</div>"
+        )
+    return f'<div class="kam-tiles">{"".join(cards)}</div>'

@@ -1,0 +1,102 @@
+"""The scorecard: parameter checks, sections as escaped offline HTML, RAG rules."""
+
+import re
+
+import pandas as pd
+import pytest
+from pack_support import MONTH, build_demo_database
+
+import kamlab.scorecard as sc
+from kamlab.scorecard.render import Section, table_html
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    return build_demo_database(tmp_path_factory.mktemp("scorecard"))
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def analytics(database, cache):
+    return sc.load_analytics(database, MONTH, cache_dir=cache)
+
+
+def test_a_malformed_month_is_refused_with_the_expected_format():
+    for bad in ["2025-13", "2025-6", "June 2025", "2025-06-01", 202506]:
+        with pytest.raises(sc.ScorecardError, match="YYYY-MM"):
+            sc.parse_month(bad)
+
+
+def test_an_unknown_customer_is_refused_naming_it(database, cache, analytics):
+    with pytest.raises(sc.ScorecardError, match="unknown customer 'NOPE'"):
+        sc.open_scorecard("NOPE", MONTH, source=database, options={"cache_dir": str(cache)})
+
+
+def test_an_unknown_option_or_missing_source_is_refused_before_any_work(tmp_path):
+    with pytest.raises(sc.ScorecardError, match="unknown option"):
+        sc.open_scorecard("C1", MONTH, source=tmp_path / "x.duckdb", options={"cache": 1})
+    with pytest.raises(sc.ScorecardError, match="does not exist"):
+        sc.open_scorecard("C1", MONTH, source=tmp_path / "missing.duckdb")
+
+
+def test_analytics_are_cached_on_disk_and_reused(database, cache, analytics):
+    files = list(cache.glob("analytics-*.pkl"))
+    assert (
+        len(files) == 1 and sc.analytics_key(database, MONTH, analytics.settings) in files[0].name
+    )
+    sc.analytics._MEMORY.clear()  # as a new process would: only the disk cache is left
+    again = sc.load_analytics(database, MONTH, cache_dir=cache)
+    assert again is not analytics
+    pd.testing.assert_frame_equal(again.demand, analytics.demand)
+    pd.testing.assert_frame_equal(again.forecast, analytics.forecast)
+
+
+def test_every_section_is_one_offline_html_block(analytics):
+    card = sc.Scorecard(analytics, analytics.customer_ids()[0])
+    for name in [
+        "header",
+        "tiles",
+        "commentary",
+        "sales",
+        "demand",
+        "challenges",
+        "accuracy",
+        "service",
+        "receivables",
+        "classification",
+    ]:
+        section = getattr(card, name)()
+        assert isinstance(section, Section)
+        page = section._repr_html_()
+        assert not re.search(r"(src|href)=[\"']?https?://", page), name
+        assert "object at 0x" not in repr(section)
+
+
+def test_figures_are_embedded_as_png_and_customer_text_is_escaped(analytics):
+    nasty = analytics.customers.assign(name='<b>"Müller/Söhne" {AG}</b>')
+    card = sc.Scorecard(
+        sc.analytics.PackAnalytics(**{**vars(analytics), "customers": nasty}),
+        analytics.customer_ids()[0],
+    )
+    header = card.header()._repr_html_()
+    assert (
+        "<b>&quot;" not in header and "&lt;b&gt;&quot;Müller/Söhne&quot; {AG}&lt;/b&gt;" in header
+    )
+    demand = card.demand()._repr_html_()
+    assert demand.count('src="data:image/png;base64,') == 1
+
+
+def test_tables_escape_cells_and_show_missing_values_as_a_dash():
+    frame = pd.DataFrame({"name": ["<script>x</script>", None], "value": [1234.5, float("nan")]})
+    page = table_html(frame, formats={"value": ",.1f"})
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "1,234.5" in page and page.count("–") == 2
+
+
+def test_the_worst_tile_colour_is_the_customer_status():
+    assert sc.overall_status(["green", "red", "amber"]) == "red"
+    assert sc.overall_status([]) == "grey"

@@ -18,9 +18,9 @@ $(STAMP): pyproject.toml
 pack: $(STAMP)
 	$(BIN)/kamlab demo --out data/demo --end $(MONTH)
 	$(BIN)/kamlab ingest data/demo
-	$(BIN)/kamlab summary
+	$(BIN)/kamlab pack --month $(MONTH) --config data/demo/kamlab.toml
 
-## Lint, format check and the whole test suite (notebooks included).
+## Lint, format check and the whole test suite (doctests and notebooks under nbval included).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

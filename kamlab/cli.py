@@ -55,7 +55,9 @@ def _demo(args: argparse.Namespace) -> int:
         end=args.end,
         seed=args.seed,
     )
-    print(f"wrote {len(paths)} extracts to {args.out}")
+    print(
+        f"wrote {len(paths) - 1} extracts and kamlab.toml (the demo's exchange rates) to {args.out}"
+    )
     return EXIT_OK
 
 

@@ -72,3 +72,34 @@ def test_a_snapshot_outside_the_actuals_is_refused_with_its_date(actuals):
 def test_empty_actuals_give_an_empty_frame():
     empty = pd.DataFrame(columns=["customer_id", "material_id", "period", "quantity"])
     assert naive_snapshots(empty).empty
+
+
+def test_per_customer_snapshot_dates_give_each_series_only_its_customers_snapshots(actuals):
+    snaps = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "snapshot_date": pd.to_datetime(["2024-03-05", "2024-03-20"]),
+        }
+    )
+    out = naive_snapshots(actuals, snapshot_dates=snaps, lags=[1])
+    assert out.groupby("customer_id")["snapshot_date"].agg(list).to_dict() == {
+        "C1": [pd.Timestamp("2024-03-05")],
+        "C2": [pd.Timestamp("2024-03-20")],
+    }
+
+
+def test_scoring_naive_made_on_the_customers_own_dates_supersedes_nothing(actuals):
+    from kamlab.accuracy import pair_forecasts
+
+    snaps = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C1"],
+            "snapshot_date": pd.to_datetime(["2024-02-05", "2024-02-20", "2024-01-07"]),
+        }
+    )
+    naive = naive_snapshots(actuals, snapshot_dates=snaps, lags=[1])
+    pairs = pair_forecasts(actuals, naive, lags=[1])
+    excluded = pairs.attrs.get("excluded")
+    reasons = set() if excluded is None else set(excluded["reason"])
+    assert "earlier snapshot of the same month superseded" not in reasons
+    assert len(pairs) == 2  # C1 for Feb and Mar; C2 starts 2024-02, unknown at its snapshot

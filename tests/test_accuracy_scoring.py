@@ -268,3 +268,9 @@ def test_a_forecast_without_snapshot_date_is_counted_not_scored(actuals, forecas
     fc.loc[0, "snapshot_date"] = pd.NaT
     ex = pair_forecasts(actuals, fc).attrs["excluded"].set_index("reason")
     assert ex.loc["snapshot date or target month missing", "rows"] == 1
+
+
+def test_naming_lag_or_source_in_by_gives_the_same_table_as_leaving_them_out(actuals, forecasts):
+    plain = score(actuals, forecasts, by=["customer_id"], lags=[1, 2])
+    named = score(actuals, forecasts, by=["customer_id", "lag", "source"], lags=[1, 2])
+    pd.testing.assert_frame_equal(plain, named)

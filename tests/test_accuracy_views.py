@@ -210,3 +210,24 @@ def test_bias_alerts_give_one_row_per_series_that_has_points(actuals, forecasts)
     alerts = bias_alerts(actuals, forecasts)  # by customer × material
     assert len(alerts) == 3  # C1/M1, C1/M2, C2/M3: no invented customer × material pairs
     assert (alerts["n_points"] == 6).all()
+
+
+def test_bias_alert_without_actual_demand_says_why_its_relative_bias_is_missing():
+    months = pd.period_range("2024-01", periods=6, freq="M")
+    actuals = pd.DataFrame(
+        {"customer_id": "C1", "material_id": "M1", "period": months, "quantity": 0.0}
+    )
+    fc = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "material_id": "M1",
+            "source": "customer",
+            "snapshot_date": (months - 1).to_timestamp(),
+            "period": months,
+            "quantity": 5.0,
+        }
+    )
+    r = bias_alerts(actuals, fc).iloc[0]
+    assert np.isnan(r["bias"]) and r["bias_quantity"] == 30.0
+    assert isinstance(r["note"], str) and r["note"]
+    assert r["direction"] == "over-forecast"

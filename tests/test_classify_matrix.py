@@ -178,3 +178,18 @@ def test_account_criteria_takes_unit_cost_in_the_line_currency_when_no_cost_curr
     r = account_criteria(_demand(), as_of="2024-12", materials=materials)
     # a: (360 − 12·6 − 12·1) / 360
     assert r.set_index("customer_id").loc["a", "margin"] == pytest.approx((360 - 84) / 360)
+
+
+def test_account_criteria_with_rates_converts_unit_cost_from_its_own_currency():
+    d = _demand()
+    d.loc[d["customer_id"] == "b", "currency"] = "USD"
+    materials = pd.DataFrame(
+        {"material_id": ["m1", "m2"], "unit_cost": [6.0, 1.0], "cost_currency": ["EUR", "USD"]}
+    )
+    r = account_criteria(d, as_of="2024-12", materials=materials, rates={"EUR": 1.0, "USD": 0.5})
+    r = r.set_index("customer_id")
+    # a (EUR): sales 360; cost 12·6 + 12·1·0.5 = 78 → margin (360 − 78) / 360
+    assert r.loc["a", "margin"] == pytest.approx((360 - 78) / 360)
+    # b (USD, 5 per line → 2.5 EUR): sales 60; cost 12·6 + 12·0.5 = 78 → (60 − 78) / 60
+    assert r.loc["b", "margin"] == pytest.approx((60 - 78) / 60)
+    assert "margin" not in str(r.attrs["excluded"].query("rows > 0")["reason"].tolist())

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from kamlab.classify.pattern import demand_pattern
+from kamlab.config import load_settings
 from kamlab.data.contract import TABLES
 from kamlab.data.demo import generate, write_demo
 from kamlab.data.ingest import ingest
@@ -290,14 +291,16 @@ def test_complaints_reject_part_of_a_delivery_and_some_stay_open(default):
 
 def test_write_demo_writes_one_file_per_table_with_iso_dates_and_months(tmp_path):
     paths = write_demo(tmp_path, **SMALL)
-    assert [p.name for p in paths] == [f"{t}.csv" for t in TABLES]
+    assert [p.name for p in paths] == [*(f"{t}.csv" for t in TABLES), "kamlab.toml"]
+    rates = load_settings(paths[-1]).scorecard.fx_rates
+    assert rates["EUR"] == 1.0 and rates["USD"] == pytest.approx(1 / 1.08, rel=1e-6)
     head = (tmp_path / "customer_forecasts.csv").read_text(encoding="utf-8").splitlines()
     assert head[0] == "customer_id,material_id,snapshot_date,period,quantity"
     assert re.fullmatch(r"\d{10},M\d{6},\d{4}-\d\d-\d\d,\d{4}-\d\d,[0-9.]+", head[1])
     back = pd.read_csv(tmp_path / "customers.csv", dtype=str, keep_default_na=False)
     assert back["customer_id"].tolist() == generate(**SMALL)["customers"]["customer_id"].tolist()
     parquet = write_demo(tmp_path / "pq", fmt="parquet", **SMALL)
-    budget = pd.read_parquet(parquet[-1])
+    budget = pd.read_parquet(parquet[-2])
     assert budget["period"].str.fullmatch(r"\d{4}-\d\d").all()
 
 

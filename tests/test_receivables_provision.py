@@ -104,3 +104,19 @@ def test_an_empty_history_gives_empty_rates_and_nan_provisions_with_a_reason():
     assert pm.rates.empty
     assert np.isnan(pm.by_customer["provision"].iloc[0])
     assert pm.by_customer["reason"].iloc[0] == "no roll-rate history for a bucket with a balance"
+
+
+def test_a_zero_roll_rate_stops_the_chain_before_a_bucket_without_history():
+    # USD: 1-30 never rolls on (31-60 stays empty), so > 60 and 31-60 have no history
+    hist = _history(
+        [
+            ("2024-01-31", "C1", "USD", 100.0, 50.0, 0.0, 0.0),
+            ("2024-02-29", "C1", "USD", 100.0, 20.0, 0.0, 0.0),
+        ]
+    )
+    pm = provision_matrix(hist, hist.iloc[[1]].drop(columns="month_end"))
+    rates = pm.rates.set_index("bucket")
+    assert rates.loc["1-30", "roll_rate"] == 0.0
+    assert rates["loss_rate"].tolist()[:2] == [0.0, 0.0]  # 0.2 × 0 and 0 × (unknown)
+    assert np.isnan(rates.loc["31-60", "loss_rate"])  # still unknown: never held a balance
+    assert pm.total["provision"].tolist() == [0.0]

@@ -153,6 +153,22 @@ def test_open_line_past_due_without_delivery_is_a_failure_late_until_as_of():
     assert pd.isna(r.completion_date)
 
 
+def test_line_closed_short_is_late_to_its_last_delivery_not_until_as_of():
+    orders = _orders(
+        ("A", 1, "2024-01-10", None, 10, "delivered"),  # closed short: 7 of 10, last on the 12th
+        ("B", 1, "2024-01-10", None, 10, "delivered"),  # its rest arrives after as_of
+    )
+    deliveries = _deliveries(
+        ("A", 1, "2024-01-09", 4), ("A", 1, "2024-01-12", 3),
+        ("B", 1, "2024-01-09", 4), ("B", 1, "2024-02-05", 6),
+    )  # fmt: skip
+    lines = delivery_performance(orders, deliveries, as_of=AS_OF)
+    a, b = _one(lines, "A"), _one(lines, "B")
+    assert (a.on_time, a.in_full, a.days_late) == (True, False, 2)
+    assert pd.isna(a.completion_date)
+    assert b.days_late == 21  # still open at as_of: late so far
+
+
 def test_not_yet_due_cancelled_and_future_deliveries_are_left_out_and_counted():
     orders = _orders(
         ("A", 1, "2024-01-10", None, 10, "delivered"),

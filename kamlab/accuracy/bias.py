@@ -40,8 +40,9 @@ def bias_alerts(
     **over-forecast**. The size is given both as relative bias Σ(f − y)/Σy
     (:func:`kamlab.accuracy.bias`, + = over) and as the quantity Σ(f − y).
 
-    Returns *by, lag, n_points, tracking_signal, bias, bias_quantity, alert (bool),
-    direction ("over-forecast" / "under-forecast" / "none"), sorted alerts first by |TS|.
+    Returns *by, lag, n_points, tracking_signal, bias, bias_quantity, note (why bias or TS
+    is NaN, e.g. no actual demand in the window), alert (bool), direction ("over-forecast" /
+    "under-forecast" / "none"), sorted alerts first by |TS|.
     Pairing exclusions are in ``attrs["excluded"]``.
 
     >>> actuals = pd.DataFrame({"customer_id": "C1", "material_id": "M1",
@@ -73,6 +74,7 @@ def bias_alerts(
     )
     wide = scored.set_index([*keys, "metric"])["value"].unstack("metric")
     n = scored.groupby(keys, dropna=False, observed=True, sort=True)["n_points"].first()
+    note = scored.set_index([*keys, "metric"])["note"].unstack("metric")
     data = _attach(_plain(pairs), by, materials, customers)
     qty = (
         (data["forecast"] - data["actual"])
@@ -85,6 +87,7 @@ def bias_alerts(
             "tracking_signal": wide["tracking_signal"],
             "bias": wide["bias"],
             "bias_quantity": qty.reindex(n.index),
+            "note": note["bias"].reindex(n.index).combine_first(note["tracking_signal"]),
         }
     ).reset_index()
     out["n_points"] = out["n_points"].astype("int64")

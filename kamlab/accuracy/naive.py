@@ -20,7 +20,7 @@ _SERIES = ["customer_id", "material_id"]
 def naive_snapshots(
     actuals: pd.DataFrame,
     *,
-    snapshot_dates: Sequence[pd.Timestamp] | pd.Series | None = None,
+    snapshot_dates: Sequence[pd.Timestamp] | pd.Series | pd.DataFrame | None = None,
     lags: Sequence[int] = _A.lags,
     seasonal: bool = False,
     season_length: int = _A.season_length,
@@ -40,8 +40,13 @@ def naive_snapshots(
     `actuals` is monthly demand (customer_id, material_id, period, quantity); a month inside
     the actuals' range without a row counts as 0 demand. A series gets forecasts only from
     snapshots after its first actual month (it is not known before). `snapshot_dates`
-    default: the last day of every month from the second actual month to the last one. A
-    snapshot whose month − 1 lies outside the actuals raises ``ValueError``. Seasonal rows
+    default: the last day of every month from the second actual month to the last one; a
+    frame with customer_id and snapshot_date gives each customer its own snapshot dates —
+    pass the customer forecasts' (customer_id, snapshot_date) pairs to benchmark them, since
+    a plain list of all customers' dates would give every series one snapshot per date and
+    :func:`~kamlab.accuracy.score` would then drop all but the latest of each month as
+    superseded. A snapshot whose month − 1 lies outside the actuals raises ``ValueError``.
+    Seasonal rows
     whose source month precedes the actuals are left out and counted in
     ``attrs["excluded"]``.
 
@@ -67,8 +72,15 @@ def naive_snapshots(
             pd.Period(ordinal=first + 1, freq="M"), pd.Period(ordinal=last, freq="M"), freq="M"
         )
         dates = months.to_timestamp(how="end").normalize()
+        per_customer = None
+    elif isinstance(snapshot_dates, pd.DataFrame):
+        per_customer = _plain(snapshot_dates)[["customer_id", "snapshot_date"]].drop_duplicates()
+        when = pd.to_datetime(per_customer["snapshot_date"])
+        dates = pd.DatetimeIndex(when).unique()
+        per_customer = per_customer.assign(_s=dates.get_indexer(when))
     else:
         dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(snapshot_dates))).unique()
+        per_customer = None
     snap = dates.to_period("M").asi8
     base = snap - 1
     outside = (base < first) | (base > last)
@@ -85,7 +97,16 @@ def naive_snapshots(
     np.minimum.at(start, codes, month)
 
     lags_arr = np.asarray(list(lags), dtype="int64")
-    s_idx, c_idx = np.nonzero(start[None, :] <= base[:, None])  # snapshot × known series
+    if per_customer is None:
+        s_idx, c_idx = np.nonzero(start[None, :] <= base[:, None])  # snapshot × known series
+    else:  # each series × its own customer's snapshots
+        series = pd.DataFrame(
+            {"customer_id": uniques.get_level_values(0), "_c": np.arange(len(uniques))}
+        )
+        pairs = series.merge(per_customer[["customer_id", "_s"]], on="customer_id")
+        s_idx, c_idx = pairs["_s"].to_numpy(), pairs["_c"].to_numpy()
+        known = start[c_idx] <= base[s_idx]
+        s_idx, c_idx = s_idx[known], c_idx[known]
     n = len(s_idx)
     s_idx = np.repeat(s_idx, len(lags_arr))
     c_idx = np.repeat(c_idx, len(lags_arr))

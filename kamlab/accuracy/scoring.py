@@ -361,7 +361,8 @@ def score(
     target month − snapshot month (:func:`kamlab.accuracy.forecast_lag`). `by` names the
     grouping: any of customer_id, material_id, period, snapshot_date, or a column of
     `materials` (product_family, lifecycle ...) or `customers` (account_manager, region ...);
-    empty = the whole portfolio. A material missing from `materials` groups under ``<NA>``.
+    empty = the whole portfolio. source and lag are always keys (naming them in `by` is
+    allowed and changes nothing). A material missing from `materials` groups under ``<NA>``.
 
     Pooling (DOMAIN.md): ``"volume"`` forms each metric from the sums over all points of the
     group, so big series weigh more (WAPE = Σ|e| / Σ|y| over everything); ``"series_mean"``
@@ -444,7 +445,7 @@ def score_pairs(
     the points every step forecast). `scales` (customer_id, material_id, scale, scale_sq) is
     needed for MASE/RMSSE; without it they come back NaN with a note.
     """
-    by = list(by)
+    by = [b for b in by if b not in ("source", "lag")]  # always keys; named twice breaks groupby
     data = _attach(_plain(pairs), by, _plain(materials), _plain(customers))
     keys = [*by, "source", "lag"]
     terms = _terms(data, scales, level)

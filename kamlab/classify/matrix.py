@@ -222,8 +222,10 @@ def account_criteria(
     - ``revenue`` = Σ net_value (0 for a customer without orders);
     - ``growth`` = revenue / revenue of the `months` before − 1 (NaN if that was 0);
     - ``margin`` = (Σ net_value − Σ quantity · unit_cost) / Σ net_value over the lines whose
-      material has a ``unit_cost`` in the line's currency (``materials.cost_currency``);
-      other lines are left out of the margin and counted in ``attrs["excluded"]``.
+      material has a ``unit_cost`` in the line's currency (``materials.cost_currency``) —
+      or, when `rates` are given, any cost currency with a rate (cost and sales are both
+      converted into the common currency); other lines are left out of the margin and
+      counted in ``attrs["excluded"]``.
 
     Amounts in several currencies are never added: pass `rates` (currency → factor into one
     common currency) or `demand` must hold a single currency (else ``ValueError``).
@@ -292,16 +294,21 @@ def account_criteria(
         unit_cost = np.append(cost["unit_cost"].to_numpy(dtype="float64", na_value=np.nan), np.nan)
         line_cost = unit_cost[material_code]
         usable = current & ~np.isnan(line_cost)
-        if "cost_currency" in cost.columns:  # else unit_cost is taken as in the line currency
+        cost_factor = factor  # unit_cost taken as in the line currency
+        reason = "no unit_cost in the line's currency: left out of margin"
+        if "cost_currency" in cost.columns and rates is not None:  # convert cost on its own
+            to_common = cost["cost_currency"].astype("string").map(rates).astype("float64")
+            cost_factor = np.append(to_common.to_numpy(na_value=np.nan), np.nan)[material_code]
+            usable &= ~np.isnan(cost_factor)
+            reason = "no unit_cost, or no rate for its cost_currency: left out of margin"
+        elif "cost_currency" in cost.columns:
             cost_code = currencies.get_indexer(cost["cost_currency"].astype("string"))
             cost_code = np.append(np.where(cost["cost_currency"].isna(), -2, cost_code), -2)
             usable &= (cost_code[material_code] == currency_code) & (currency_code >= 0)
         no_cost = current & ~usable & (quantity > 0)
-        excluded.append(
-            ("demand", "no unit_cost in the line's currency: left out of margin", no_cost.sum())
-        )
+        excluded.append(("demand", reason, no_cost.sum()))
         sales = per_customer(value, usable)
-        costs = per_customer(quantity * line_cost * factor, usable)
+        costs = per_customer(quantity * line_cost * np.where(usable, cost_factor, 0.0), usable)
         with np.errstate(divide="ignore", invalid="ignore"):
             margin = ((sales - costs) / sales).where(sales > 0)
 

@@ -1037,7 +1037,9 @@ def write_demo(out_dir: str | Path, *, fmt: str = "csv", **generate_kwargs: obje
 
     CSV files are UTF-8 with a header, ISO dates (YYYY-MM-DD), months as YYYY-MM and empty
     cells for missing values. Parquet files hold the same columns, months as YYYY-MM text.
-    `generate_kwargs` go to :func:`generate`. Returns the paths written, in contract order.
+    `generate_kwargs` go to :func:`generate`. Also writes ``kamlab.toml`` with the demo's
+    exchange rates (``kamlab pack --config DIR/kamlab.toml``). Returns the paths written,
+    tables in contract order, then the settings file.
     """
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"write_demo: fmt must be 'csv' or 'parquet', got {fmt!r}")
@@ -1057,4 +1059,23 @@ def write_demo(out_dir: str | Path, *, fmt: str = "csv", **generate_kwargs: obje
         else:
             flat.to_parquet(path, index=False)
         paths.append(path)
+    paths.append(_write_settings(out))
     return paths
+
+
+def _write_settings(out: Path) -> Path:
+    """A ``kamlab.toml`` beside the extracts with the demo's own exchange rates.
+
+    The demo bills in several currencies; ranking customers (ABC) and placing them in the
+    key-account matrix add revenue across customers, which kamlab does only with stated rates.
+    """
+    rates = ", ".join(f"{c} = {1.0 / per_eur:.6f}" for c, per_eur in _FX.items())
+    path = out / "kamlab.toml"
+    path.write_text(
+        "# Settings for the demo extracts (written by `kamlab demo`).\n"
+        "# Rates: EUR per unit of each currency, the demo's fixed list-price rates.\n"
+        '[scorecard]\nreporting_currency = "EUR"\n'
+        f"fx_rates = {{ {rates} }}\n",
+        encoding="utf-8",
+    )
+    return path

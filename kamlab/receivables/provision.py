@@ -43,7 +43,9 @@ def provision_matrix(
     ageing table such as :func:`ageing_summary` or one month of :func:`ageing_history`).
     No forward-looking adjustment is made (IFRS 9 asks for one: apply it to the rates).
     Edge cases: a bucket never holding a balance in history has roll and loss rate NaN,
-    and its provision is NaN with a ``reason``; currencies are never pooled.
+    and its provision is NaN with a ``reason``; but a roll rate of 0 stops the chain (all
+    rates lie in [0, 1]), so the buckets up to it have loss rate 0 even when a later bucket
+    has no history; currencies are never pooled.
 
     Returns
     -------
@@ -81,6 +83,9 @@ def provision_matrix(
             roll = np.where(balance[:-1] > 0, np.minimum(rolled[:-1] / balance[:-1], 1.0), np.nan)
         roll = np.append(roll, write_off_loss_rate)
         loss = np.cumprod(roll[::-1])[::-1]
+        # roll rates lie in [0, 1]: a zero roll stops the chain, whatever comes after it
+        stopped = np.logical_or.accumulate((roll == 0)[::-1])[::-1]
+        loss = np.where(stopped, 0.0, loss)
         rows.append(
             pd.DataFrame(
                 {

@@ -90,8 +90,9 @@ def delivery_performance(
     ``fill_rate`` = min(q_W, Q) / Q (on-time volume fill, over-delivery capped);
     ``days_late`` = (completion date − *d*) in days, negative = early, where the completion
     date is the delivery at which the cumulative delivered quantity (any date ≤ as_of) first
-    reaches Q(1 − τ_q); a line not completed by `as_of` gets as_of − *d* (late so far) and
-    ``completion_date`` NaT. ``air_freight`` = any of its deliveries went by air.
+    reaches Q(1 − τ_q); a line not completed by `as_of` has ``completion_date`` NaT and gets
+    as_of − *d* (late so far), unless it was closed short (status ``delivered`` and no
+    delivery after `as_of`): then its last delivery − *d*. ``air_freight`` = any of its deliveries went by air.
 
     Parameters
     ----------
@@ -218,7 +219,13 @@ def delivery_performance(
     reached = cumulative >= (threshold - slack)[s_row]
     completion = _first_dates(s_row[reached], s_when[reached], n)
 
-    end = np.where(np.isnat(completion), as_of.to_datetime64().astype("datetime64[s]"), completion)
+    # a line closed short (status delivered, nothing of it delivered after as_of) will never
+    # complete: it is late to its last delivery, not "late so far" until as_of
+    later = np.bincount(position[after], minlength=n) > 0
+    last = _last_dates(s_row, s_when, n)
+    closed = (o["status"] == "delivered").to_numpy() & ~later & ~np.isnat(last)
+    open_until = np.where(closed, last, as_of.to_datetime64().astype("datetime64[s]"))
+    end = np.where(np.isnat(completion), open_until, completion)
     days_late = (end - due_np) // np.timedelta64(1, "D")
     air = np.bincount(row, weights=by_air, minlength=n) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -262,6 +269,15 @@ def delivery_performance(
         "days_early_tolerance": days_early_tolerance,
         "quantity_tolerance": quantity_tolerance,
     }
+    return out
+
+
+def _last_dates(row: np.ndarray, when: np.ndarray, n: int) -> np.ndarray:
+    """`when` of the last entry of each position 0..n-1 in (row, when)-sorted arrays; else NaT."""
+    out = np.full(n, np.datetime64("NaT", "s"))
+    if len(row):
+        tail = np.r_[row[1:] != row[:-1], True]
+        out[row[tail]] = when[tail]
     return out
 
 

@@ -23,11 +23,13 @@ __all__ = [
     "Settings",
     "__version__",
     "accuracy",
+    "build_pack",
     "classify",
     "demand",
     "forecast",
     "load",
     "load_settings",
+    "open_scorecard",
     "receivables",
     "scorecard",
     "service",
@@ -40,6 +42,8 @@ _NAMES = {
     "load": "kamlab.data.store",
     "validate": "kamlab.data.validate",
     "ContractError": "kamlab.data.validate",
+    "build_pack": "kamlab.pack",
+    "open_scorecard": "kamlab.scorecard",
 }
 
 

@@ -65,8 +65,13 @@ class WarmKernel:
 
     def start(self, preload: str = "") -> WarmKernel:
         """Start the kernel, import the warm-up modules and run `preload` (not in history)."""
+        # the kernel talks to us over loopback only; its log level keeps the per-start
+        # "running over TCP without encryption" warning out of the pack's progress display
         client = NotebookClient(
-            v4.new_notebook(), kernel_name=self.kernel_name, startup_timeout=self.startup_timeout
+            v4.new_notebook(),
+            kernel_name=self.kernel_name,
+            startup_timeout=self.startup_timeout,
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         client.km = client.create_kernel_manager()
         client.start_new_kernel(**({"cwd": self.cwd} if self.cwd else {}))

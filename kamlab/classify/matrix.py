@@ -160,7 +160,8 @@ def key_account_matrix(
     text = out["quadrant"]
     for axis in ("attractiveness", "strength"):
         score = out[axis].round(2).astype("string").fillna("n/a")
-        lead = leaders[axis].where(leaders[axis] == "", " led by " + leaders[axis])
+        leader = leaders[axis].str.replace("_", " ")  # "share of business", not the column name
+        lead = leader.where(leader == "", " led by " + leader)
         text = text + f"; {axis} " + score + lead
     missing = missing.str.removesuffix(", ")
     note = ("; missing: " + missing + " (weights re-normalised over the rest)").where(

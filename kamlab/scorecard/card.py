@@ -523,8 +523,8 @@ class Scorecard:
         pay = self._slice(self.analytics.days_to_pay)
         if pay is not None and len(pay):
             body += note_html(
-                f"Paid on average {_num(_first(pay, 'days_to_pay'))} days after invoicing, "
-                f"{_num(_first(pay, 'days_beyond_terms'))} days beyond terms (last 12 months, amount-weighted)."
+                f"Paid on average {_days(_first(pay, 'days_to_pay'))} after invoicing, "
+                f"{_days(_first(pay, 'days_beyond_terms'))} beyond terms (last 12 months, amount-weighted)."
             )
         return Section(title, body)
 
@@ -623,6 +623,12 @@ def _short(value: object) -> str:
 
 def _num(value: float) -> str:
     return "–" if value != value else f"{round(value) + 0:,.0f}"  # + 0: no "-0"
+
+
+def _days(value: float) -> str:
+    """'1 day', '12 days', '–' for a missing figure."""
+    text = _num(value)
+    return text if text == "–" else f"{text} {'day' if text in ('1', '-1') else 'days'}"
 
 
 def _int(value: float) -> str:

@@ -68,18 +68,7 @@ def main() -> None:
     rows = []
 
     # the floor: same sections, one plain process
-    sections = [
-        "header",
-        "tiles",
-        "commentary",
-        "sales",
-        "demand",
-        "challenges",
-        "accuracy",
-        "service",
-        "receivables",
-        "classification",
-    ]
+    sections = Scorecard.SECTIONS
     t = time.perf_counter()
     for cid in customers:
         card = Scorecard(analytics, cid)

@@ -1,6 +1,7 @@
 """The scorecard: parameter checks, sections as escaped offline HTML, RAG rules."""
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -55,20 +56,15 @@ def test_analytics_are_cached_on_disk_and_reused(database, cache, analytics):
     pd.testing.assert_frame_equal(again.forecast, analytics.forecast)
 
 
+def test_section_list_names_the_sections_the_notebook_shows_in_its_order():
+    notebook = (Path(sc.__file__).parents[1] / "notebooks" / "scorecard.ipynb").read_text()
+    called = re.findall(r"card\.(\w+)\(\)", notebook)
+    assert tuple(called) == sc.Scorecard.SECTIONS
+
+
 def test_every_section_is_one_offline_html_block(analytics):
     card = sc.Scorecard(analytics, analytics.customer_ids()[0])
-    for name in [
-        "header",
-        "tiles",
-        "commentary",
-        "sales",
-        "demand",
-        "challenges",
-        "accuracy",
-        "service",
-        "receivables",
-        "classification",
-    ]:
+    for name in sc.Scorecard.SECTIONS:
         section = getattr(card, name)()
         assert isinstance(section, Section)
         page = section._repr_html_()

@@ -79,6 +79,20 @@ def _unavailable(title: str, analytics: PackAnalytics, *names: str) -> Section |
 class Scorecard:
     """The scorecard of `customer_id` for the analytics' month."""
 
+    #: the section methods, in the order the scorecard notebook shows them
+    SECTIONS: tuple[str, ...] = (
+        "header",
+        "tiles",
+        "commentary",
+        "sales",
+        "demand",
+        "challenges",
+        "accuracy",
+        "service",
+        "receivables",
+        "classification",
+    )
+
     def __init__(self, analytics: PackAnalytics, customer_id: str) -> None:
         analytics.check_customer(customer_id)
         self.analytics = analytics

@@ -35,6 +35,7 @@ from typing import Any
 __all__ = [
     "DEFAULTS",
     "AccuracySettings",
+    "CacheSettings",
     "ClassifySettings",
     "ForecastSettings",
     "FormatSettings",
@@ -204,6 +205,19 @@ class PackSettings:
 
 
 @dataclass(frozen=True)
+class CacheSettings:
+    """The shared-analytics cache (kamlab.chain): where, and how much is kept.
+
+    After each write, entries not used for `max_age_days` are removed, then the least
+    recently used ones until the folder holds at most `max_megabytes`.
+    """
+
+    directory: str = ".kamlab-cache"  # $KAMLAB_CACHE, when set, takes precedence
+    max_megabytes: int = 2000
+    max_age_days: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of kamlab's settings; ``mapping`` maps table -> {extract column: contract column}."""
 
@@ -215,6 +229,7 @@ class Settings:
     receivables: ReceivablesSettings = field(default_factory=ReceivablesSettings)
     scorecard: ScorecardSettings = field(default_factory=ScorecardSettings)
     pack: PackSettings = field(default_factory=PackSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
 

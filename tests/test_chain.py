@@ -7,6 +7,13 @@ first six customers are scripted stories (kamlab/data/demo.py, _STORIES).
 
 import dataclasses
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -184,3 +191,138 @@ def test_a_kamlab_toml_in_the_working_directory_reaches_every_page_and_runs_once
     assert len(entries) == 2  # one per settings (without, then with rates), none per kernel
     key = chain.analytics_key(database, PACK_MONTH, chain.resolve_settings())
     assert any(key in name for name in entries)
+
+
+# --- the cache ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A 3-customer demo database, its analytics cached once in a folder of its own."""
+    from pack_support import MONTH as PACK_MONTH
+    from pack_support import build_demo_database
+
+    tmp = tmp_path_factory.mktemp("small")
+    database = build_demo_database(tmp)
+    cache = tmp / "cache"
+    analytics = chain.load_analytics(database, PACK_MONTH, cache_dir=cache)
+    return database, PACK_MONTH, cache, analytics
+
+
+def _entries(cache):
+    return sorted(cache.glob("analytics-*"))
+
+
+def _from_disk(database, month, cache, **kwargs):
+    chain.cache._MEMORY.clear()  # as a new process would: only the disk cache is left
+    return chain.load_analytics(database, month, cache_dir=cache, **kwargs)
+
+
+def test_a_cache_entry_is_parquet_and_json_and_reads_back_equal(small):
+    database, month, cache, analytics = small
+    (entry,) = _entries(cache)
+    assert {p.suffix for p in entry.iterdir()} == {".parquet", ".json"}  # nothing executable
+    again = _from_disk(database, month, cache)
+    assert again is not analytics
+    for f in dataclasses.fields(analytics):
+        mine, theirs = getattr(analytics, f.name), getattr(again, f.name)
+        if isinstance(mine, pd.DataFrame):
+            pd.testing.assert_frame_equal(theirs, mine, obj=f.name)
+        else:
+            assert theirs == mine, f.name
+
+
+@pytest.mark.parametrize("damage", ["truncated parquet", "truncated meta", "missing frame"])
+def test_a_damaged_cache_entry_is_a_miss_recomputed_with_a_warning(small, damage):
+    database, month, cache, analytics = small
+    (entry,) = _entries(cache)
+    if damage == "truncated parquet":
+        victim = entry / "demand.parquet"
+        victim.write_bytes(victim.read_bytes()[:100])
+    elif damage == "truncated meta":
+        victim = entry / "meta.json"
+        victim.write_bytes(victim.read_bytes()[:50])
+    else:
+        (entry / "forecast.parquet").unlink()
+    with pytest.warns(chain.CacheWarning, match="unreadable"):
+        again = _from_disk(database, month, cache)
+    pd.testing.assert_frame_equal(again.demand, analytics.demand)
+    assert _entries(cache) == [entry]  # rewritten, whole
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _from_disk(database, month, cache)
+
+
+def test_the_key_changes_with_data_analytics_settings_month_and_code_only(small):
+    database, month, _, analytics = small
+    key = chain.analytics_key(database, month, analytics.settings)
+    other_workers = dataclasses.replace(
+        analytics.settings, pack=dataclasses.replace(analytics.settings.pack, workers=7)
+    )
+    assert chain.analytics_key(database, month, other_workers) == key
+    other_edges = dataclasses.replace(
+        analytics.settings,
+        receivables=dataclasses.replace(analytics.settings.receivables, bucket_edges=(0, 45)),
+    )
+    assert chain.analytics_key(database, month, other_edges) != key
+    assert chain.analytics_key(database, "2025-05", analytics.settings) != key
+    assert chain.analytics_key(database, month, analytics.settings, code="other") != key
+
+
+def test_a_change_to_an_analytics_module_changes_the_key(small, tmp_path):
+    """The code version is read from the installed source: a new process sees the change."""
+    database, month, _, _ = small
+    package = Path(chain.__file__).parents[1]
+    copy = tmp_path / "kamlab"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "notebooks"))
+    script = (
+        "import kamlab.chain as c\n"
+        f"print(c.analytics_key({str(database)!r}, {month!r}, c.resolve_settings()))\n"
+    )
+
+    def key_in_new_process():
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONPATH": str(tmp_path)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+
+    before = key_in_new_process()
+    assert before == chain.analytics_key(database, month, DEFAULTS)
+    with (copy / "receivables" / "provision.py").open("a") as fh:
+        fh.write("\n# a changed rule\n")
+    assert key_in_new_process() != before
+    (copy / "scorecard" / "card.py").write_text(
+        (copy / "scorecard" / "card.py").read_text() + "\n# presentation only\n"
+    )
+    with (copy / "receivables" / "provision.py").open("a") as fh:
+        fh.truncate(fh.tell() - len("\n# a changed rule\n"))
+    assert key_in_new_process() == before  # presentation code does not invalidate analytics
+
+
+def test_the_cache_keeps_to_its_size_and_age_limits(small, tmp_path):
+    database, month, _, analytics = small
+    cache = tmp_path / "cache"
+    tight = dataclasses.replace(
+        analytics.settings, cache=dataclasses.replace(analytics.settings.cache, max_megabytes=0)
+    )
+    chain.load_analytics(database, month, settings=tight, cache_dir=cache)
+    first = _entries(cache)
+    chain.load_analytics(database, "2025-05", settings=tight, cache_dir=cache)
+    second = _entries(cache)
+    assert len(first) == len(second) == 1 and first != second  # only the newest is kept
+    old = cache / "analytics-0123456789abcdef01234567"
+    shutil.copytree(second[0], old)
+    stale_tmp = cache / ".tmp-analytics-x-1-dead"
+    stale_tmp.mkdir()
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    os.utime(stale_tmp, (month_ago, month_ago))
+    chain.load_analytics(database, "2025-04", cache_dir=cache)  # default limits: 2 GB, 30 days
+    names = {p.name for p in cache.iterdir()}
+    assert old.name not in names and stale_tmp.name not in names
+    assert second[0].name in names and len(_entries(cache)) == 2

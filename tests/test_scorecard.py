@@ -46,7 +46,7 @@ def test_an_unknown_option_or_missing_source_is_refused_before_any_work(tmp_path
 
 
 def test_analytics_are_cached_on_disk_and_reused(database, cache, analytics):
-    files = list(cache.glob("analytics-*.pkl"))
+    files = list(cache.glob("analytics-*"))
     assert (
         len(files) == 1
         and chain.analytics_key(database, MONTH, analytics.settings) in files[0].name

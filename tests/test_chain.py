@@ -326,3 +326,45 @@ def test_the_cache_keeps_to_its_size_and_age_limits(small, tmp_path):
     names = {p.name for p in cache.iterdir()}
     assert old.name not in names and stale_tmp.name not in names
     assert second[0].name in names and len(_entries(cache)) == 2
+
+
+# --- the review month and missing forecasts -----------------------------------------------
+
+
+@pytest.mark.parametrize(("month", "side"), [("2031-01", "after"), ("2020-01", "before")])
+def test_a_month_outside_the_data_is_refused_in_one_line_with_exit_code_2(
+    small, month, side, capsys
+):
+    from kamlab.cli import main
+
+    database, _, cache, _ = small
+    with pytest.raises(chain.ChainError, match=f"month {month} is {side} the data: orders run"):
+        chain.load_analytics(database, month, cache_dir=None)
+    argv = ["pack", "--month", month, "--source", str(database), "--workers", "1"]
+    assert main([*argv, "--reports", str(cache.parent / "reports")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"is {side} the data" in err and "Traceback" not in err
+
+
+def test_without_customer_forecasts_the_chain_says_so_and_the_scorecard_renders(small):
+    import kamlab.scorecard as sc
+
+    database, month, _, _ = small
+    ds = chain.load_dataset(database)
+    ds = dataclasses.replace(ds, customer_forecasts=ds.customer_forecasts.iloc[:0])
+    a = chain.prepare(ds, month)
+    assert a.bias is None and a.challenges is None
+    assert a.unavailable["bias"].startswith("no customer forecast for 2025-01–2025-06")
+    assert a.unavailable["challenges"] == f"no customer forecast up to {month}"
+    assert a.accuracy is not None  # the naive and statistical forecasts are still scored
+    card = sc.Scorecard(a, a.customer_ids()[0])
+    for name in sc.Scorecard.SECTIONS:
+        getattr(card, name)()
+
+
+def test_the_first_month_of_the_data_gives_analytics_with_reasons_not_a_crash(small):
+    database, _, _, _ = small
+    ds = chain.load_dataset(database)
+    first = ds.orders["order_date"].min().to_period("M")
+    a = chain.prepare(ds, first)
+    assert a.accuracy is None and "no forecast to score" in a.unavailable["accuracy"]

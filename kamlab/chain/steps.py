@@ -24,7 +24,7 @@ from dataclasses import fields as dataclasses_fields
 import pandas as pd
 
 from kamlab.chain.errors import ChainError
-from kamlab.chain.source import parse_month
+from kamlab.chain.source import check_month, parse_month
 from kamlab.config import DEFAULTS, Settings
 from kamlab.data.dataset import Dataset
 from kamlab.demand import monthly_demand
@@ -129,8 +129,10 @@ def prepare(
 
     Data after `month` is ignored (the pack is reproducible for a past month); ``as_of``
     is the last day of `month`. `on_step(name, seconds)` is called after each step (timing).
+    Raises :class:`ChainError` when `month` lies outside the months that have orders.
     """
     period = parse_month(month)
+    check_month(dataset, period)
     as_of = period.to_timestamp(how="end").normalize()
     demand = monthly_demand(dataset.orders, end=period)
     excluded = demand.attrs.get("excluded")
@@ -242,6 +244,14 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     parts = [customer, naive_snapshots(actuals, lags=s.lags, season_length=s.season_length)[cols]]
     if a.backtest is not None:
         parts.append(a.backtest[cols])
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        reason = f"no forecast to score up to {a.month} (customer, naive or statistical)"
+        return {
+            "unavailable": dict.fromkeys(
+                ("accuracy", "value_added", "league", "bias", "challenges"), reason
+            )
+        }
     forecasts = pd.concat(parts, ignore_index=True)
     context = {"materials": a.materials, "customers": a.customers, "as_of": a.month}
     fva = value_added(
@@ -267,7 +277,11 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             season_length=s.season_length,
             **context,
         ),
-        "bias": bias_alerts(
+    }
+    unavailable = {}
+    window_start = a.month - (s.tracking_signal_window - 1)
+    if customer["period"].between(window_start, a.month).any():
+        out["bias"] = bias_alerts(
             actuals,
             forecasts,
             by=["customer_id", "material_id"],
@@ -276,9 +290,15 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             window=s.tracking_signal_window,
             limit=s.tracking_signal_limit,
             **context,
-        ),
-    }
-    if a.forecast is not None:
+        )
+    else:
+        unavailable["bias"] = (
+            f"no customer forecast for {window_start}–{a.month} "
+            f"(the {s.tracking_signal_window}-month bias window)"
+        )
+    if customer.empty:
+        unavailable["challenges"] = f"no customer forecast up to {a.month}"
+    elif a.forecast is not None:
         out["challenges"] = challenge_list(
             a.customer_forecasts,
             a.forecast,
@@ -288,6 +308,8 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             deviation=s.challenge_deviation,
             last_year_deviation=s.challenge_last_year_deviation,
         )
+    if unavailable:
+        out["unavailable"] = unavailable
     return out
 
 
@@ -418,6 +440,9 @@ def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
             .merge(variability[["customer_id", "cv", "xyz_class"]], on="customer_id", how="outer")
             .assign(when=label)
         )
+    if not classes:
+        reason = f"no demand in the {window} months up to {a.month}"
+        return {"unavailable": dict.fromkeys(("classes", "matrix"), reason)}
     service_year = (
         a.service_year.set_index("customer_id")["otif"] if a.service_year is not None else None
     )

@@ -58,6 +58,7 @@ class PackAnalytics:
     challenges: pd.DataFrame | None = None  # challenge_list() of the latest snapshots
     service: pd.DataFrame | None = None  # otif() by customer x month, last 12 months
     service_year: pd.DataFrame | None = None  # otif() by customer over those 12 months
+    sla: pd.DataFrame | None = None  # sla_adherence() of the review month's OTIF per customer
     air_freight: pd.DataFrame | None = None  # air_freight() by customer, last 12 months
     quality: pd.DataFrame | None = None  # quality() by customer, last 12 months
     plan: pd.DataFrame | None = None  # plan_vs_actual() by customer x currency x measure
@@ -313,9 +314,16 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     return out
 
 
-@step("kamlab.service:otif", "service", "service_year", "air_freight", "quality", "plan")
+@step("kamlab.service:otif", "service", "service_year", "sla", "air_freight", "quality", "plan")
 def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
-    from kamlab.service import air_freight, delivery_performance, otif, plan_vs_actual, quality
+    from kamlab.service import (
+        air_freight,
+        delivery_performance,
+        otif,
+        plan_vs_actual,
+        quality,
+        sla_adherence,
+    )
 
     s = a.settings.service
     lines = delivery_performance(
@@ -330,8 +338,11 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     year_start = a.month - 11
     recent = lines[lines["period"] >= year_start]
     start = year_start.to_timestamp()
+    monthly = otif(recent, by=["customer_id", "period"])
+    this_month = monthly[monthly["period"] == a.month].drop(columns="period")
     return {
-        "service": otif(recent, by=["customer_id", "period"]),
+        "service": monthly,
+        "sla": sla_adherence(this_month, a.customers),
         "service_year": otif(recent, by=["customer_id"]),
         "air_freight": air_freight(ds.deliveries, ds.orders, as_of=a.as_of, start=start),
         "quality": quality(ds.complaints, ds.deliveries, ds.orders, as_of=a.as_of, start=start),

@@ -15,6 +15,7 @@ __all__ = [
     "bucket_labels",
     "days_overdue",
     "in_reporting_currency",
+    "overdue_share",
 ]
 
 _BASES = ("due_date", "posting_date")
@@ -140,6 +141,19 @@ def _totals(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     frame["total"] = frame[labels].sum(axis=1).round(2)
     frame["overdue"] = frame[labels[1:]].sum(axis=1).round(2)
     return frame
+
+
+def overdue_share(overdue: float, total: float) -> float:
+    """Share of open receivables that is overdue: overdue / total (fraction, lower is better).
+
+    Both in one currency at one date, e.g. the ``overdue`` and ``total`` columns of
+    :func:`ageing_summary` or :func:`~kamlab.receivables.ageing_history` at a month end
+    (overdue = every bucket after "not due"); NaN when nothing is open (total ≤ 0).
+
+    >>> overdue_share(150.0, 1000.0)
+    0.15
+    """
+    return float(overdue) / float(total) if total > 0 else float("nan")
 
 
 def in_reporting_currency(

@@ -414,25 +414,29 @@ def _receivables_step(ds: Dataset, a: PackAnalytics) -> dict:
 @step("kamlab.classify:key_account_matrix", "classes", "matrix")
 def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.classify import abc, account_criteria, key_account_matrix, xyz
+    from kamlab.currency import convert
 
     c, sc = a.settings.classify, a.settings.scorecard
     demand = a.demand
     currencies = sorted(demand["currency"].dropna().unique())
-    rates = dict(sc.fx_rates) or None
+    rates = {sc.reporting_currency: 1.0, **sc.fx_rates} if sc.fx_rates else None
     if len(currencies) > 1 and rates is None:
         reason = (
             f"revenue is in several currencies ({', '.join(currencies)}): set [scorecard] "
             "fx_rates in kamlab.toml to rank customers and place them in the matrix"
         )
         return {"unavailable": dict.fromkeys(("classes", "matrix"), reason)}
-    if rates is not None:
-        missing = sorted(set(currencies) - set(rates))
-        if missing:
-            raise ChainError(f"[scorecard] fx_rates has no rate for {missing}")
-        demand = demand.assign(
-            net_value=demand["net_value"] * demand["currency"].map(rates).astype("float64"),
-            currency=sc.reporting_currency,
-        )
+    if rates is not None:  # revenue at the rate of its month (kamlab.currency)
+        try:
+            demand = convert(
+                demand,
+                rates,
+                amounts=["net_value"],
+                reporting_currency=sc.reporting_currency,
+                on=demand["period"],
+            )
+        except ValueError as err:
+            raise ChainError(f"[scorecard] fx_rates: {err}") from None
     window = sc.revenue_window_months
     classes = []
     for label, end in (("now", a.month), ("year_ago", a.month - 12)):

@@ -57,6 +57,7 @@ ANALYTICS_CODE = (
     "receivables",
     "service",
     "config.py",
+    "currency.py",
     "demand.py",
     "exclusions.py",
     "data/dataset.py",

@@ -25,6 +25,7 @@ __all__ = [
     "accuracy",
     "build_pack",
     "classify",
+    "currency",
     "demand",
     "forecast",
     "load",
@@ -37,7 +38,16 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_MODULES = {"accuracy", "classify", "demand", "forecast", "receivables", "scorecard", "service"}
+_MODULES = {
+    "accuracy",
+    "classify",
+    "currency",
+    "demand",
+    "forecast",
+    "receivables",
+    "scorecard",
+    "service",
+}
 _NAMES = {
     "load": "kamlab.data.store",
     "validate": "kamlab.data.validate",

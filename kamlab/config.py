@@ -20,14 +20,26 @@ any of them in a ``kamlab.toml`` whose tables mirror the sections below::
     thousands = "."
 
 Analytics functions take these values as keyword arguments whose defaults come from
-:data:`DEFAULTS`; the scorecard and pack pass ``load_settings()`` values explicitly, so a
-function's result never depends on hidden global state.
+:data:`DEFAULTS`; :mod:`kamlab.chain` resolves the settings once per pack
+(``--config``, else ``./kamlab.toml``, else these defaults) and passes them explicitly, so
+a function's result never depends on hidden global state.
+
+Every value is checked by type (the field's annotation) and, where it matters, by allowed
+values; a mistake raises :class:`SettingsError` — one line naming the file, the key, what
+is allowed and what was given — which the CLI reports with exit code 2.
 """
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import itertools
+import json
+import math
 import tomllib
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +47,7 @@ from typing import Any
 __all__ = [
     "DEFAULTS",
     "AccuracySettings",
+    "CacheSettings",
     "ClassifySettings",
     "ForecastSettings",
     "FormatSettings",
@@ -50,7 +63,8 @@ __all__ = [
 
 
 class SettingsError(ValueError):
-    """A ``kamlab.toml`` names an unknown section or key, or gives a value of the wrong type."""
+    """A ``kamlab.toml`` is missing or not TOML, names an unknown section or key, or gives a
+    value of the wrong type or outside its allowed values (CLI exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,19 @@ class PackSettings:
 
 
 @dataclass(frozen=True)
+class CacheSettings:
+    """The shared-analytics cache (kamlab.chain): where, and how much is kept.
+
+    After each write, entries not used for `max_age_days` are removed, then the least
+    recently used ones until the folder holds at most `max_megabytes`.
+    """
+
+    directory: str = ".kamlab-cache"  # $KAMLAB_CACHE, when set, takes precedence
+    max_megabytes: int = 2000
+    max_age_days: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of kamlab's settings; ``mapping`` maps table -> {extract column: contract column}."""
 
@@ -215,69 +242,204 @@ class Settings:
     receivables: ReceivablesSettings = field(default_factory=ReceivablesSettings)
     scorecard: ScorecardSettings = field(default_factory=ScorecardSettings)
     pack: PackSettings = field(default_factory=PackSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 DEFAULTS = Settings()
 
 
-def _coerce(where: str, default: Any, value: Any) -> Any:
-    """Return `value` shaped like `default` (lists become tuples), or raise SettingsError."""
-    if isinstance(default, tuple):
-        if not isinstance(value, list):
-            raise SettingsError(f"{where}: expected a list, got {value!r}")
-        return tuple(value)
-    if isinstance(default, dict):
+def _is_encoding(value: str) -> bool:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        return False
+    return True
+
+
+def _are_edges(edges: tuple[int, ...]) -> bool:
+    return len(edges) >= 1 and edges[0] == 0 and all(a < b for a, b in itertools.pairwise(edges))
+
+
+def _are_shares(cutoffs: tuple[float, ...]) -> bool:
+    return all(0 < c <= 1 for c in cutoffs) and all(a < b for a, b in itertools.pairwise(cutoffs))
+
+
+# allowed values beyond the type: (section, key) -> (rule in words, check)
+_ALLOWED: dict[tuple[str, str], tuple[str, Callable[[Any], bool]]] = {
+    ("formats", "encoding"): ("an encoding Python knows, e.g. 'utf-8', 'cp1252'", _is_encoding),
+    ("formats", "decimal"): ("'.' or ','", lambda v: v in (".", ",")),
+    ("formats", "thousands"): ("one of \"'\", ',', '.', ' '", lambda v: v in ("'", ",", ".", " ")),
+    ("formats", "csv_separator"): (
+        "one of ',', ';', tab, '|'",
+        lambda v: v in (",", ";", "\t", "|"),
+    ),
+    ("service", "date_basis"): (
+        "'requested' or 'confirmed'",
+        lambda v: v in ("requested", "confirmed"),
+    ),
+    ("receivables", "basis"): (
+        "'due_date' or 'posting_date'",
+        lambda v: v in ("due_date", "posting_date"),
+    ),
+    ("receivables", "bucket_edges"): (
+        "increasing whole days starting at 0, e.g. [0, 30, 60]",
+        _are_edges,
+    ),
+    ("classify", "abc_cutoffs"): ("two increasing shares in (0, 1], e.g. [0.8, 0.95]", _are_shares),
+    ("classify", "matrix_threshold"): ("a score in [0, 1]", lambda v: 0 <= v <= 1),
+    ("accuracy", "challenge_level"): ("a coverage in %, 1 to 99", lambda v: 0 < v < 100),
+    ("forecast", "levels"): ("coverages in %, each 1 to 99", lambda v: all(0 < x < 100 for x in v)),
+    ("pack", "workers"): ("at least 1", lambda v: v >= 1),
+    ("pack", "timeout_seconds"): ("more than 0", lambda v: v > 0),
+    ("cache", "max_megabytes"): ("0 or more", lambda v: v >= 0),
+    ("cache", "max_age_days"): ("0 or more", lambda v: v >= 0),
+}
+
+
+def _given(value: Any) -> str:
+    """`value` spelled as in TOML (true, "a", [1, 2], inf) for error messages."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _coerce(where: str, hint: Any, value: Any) -> Any:
+    """`value` checked against the type `hint` and shaped like it (lists become tuples).
+
+    Raises :class:`SettingsError` naming `where`, the expected type and the given value.
+    """
+    expected, coerced = _shape(hint, value)
+    if expected is not None:
+        raise SettingsError(f"{where}: expected {expected}, got {_given(value)}")
+    return coerced
+
+
+def _shape(hint: Any, value: Any) -> tuple[str | None, Any]:
+    """(None, shaped value) when `value` fits `hint`, else (what was expected, None)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        if value is None and type(None) in args:
+            return None, None
+        (inner,) = [a for a in args if a is not type(None)]
+        expected, shaped = _shape(inner, value)
+        return (f"{expected} (or leave it out)" if expected else None), shaped
+    if hint is bool:
+        return (None, value) if isinstance(value, bool) else ("true or false", None)
+    if hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return (None, value) if ok else ("a whole number", None)
+    if hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and math.isfinite(value):
+            return None, float(value)
+        return "a finite number", None
+    if hint is str:
+        return (None, value) if isinstance(value, str) else ("a text in quotes", None)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            return f"a list of {_name(args[0])}s", None
+        items = args[:1] * len(value) if args[-1] is Ellipsis else args
+        if len(items) != len(value):
+            return f"a list of {len(items)} {_name(args[0])}s", None
+        shaped = []
+        for item_hint, item in zip(items, value, strict=True):
+            expected, one = _shape(item_hint, item)
+            if expected is not None:
+                return f"a list of {_name(args[0])}s", None
+            shaped.append(one)
+        return None, tuple(shaped)
+    if origin is dict:
+        key_hint, value_hint = args
         if not isinstance(value, dict):
-            raise SettingsError(f"{where}: expected a table, got {value!r}")
-        return {**default, **value}
-    if isinstance(default, bool) or default is None:
-        return value
-    if isinstance(default, float) and isinstance(value, int):
-        return float(value)
-    if not isinstance(value, type(default)):
-        raise SettingsError(f"{where}: expected {type(default).__name__}, got {value!r}")
-    return value
+            return f"a table of {_name(value_hint)}s", None
+        shaped = {}
+        for k, v in value.items():
+            expected, one = _shape(value_hint, v)
+            if expected is not None:
+                return f"a table of {_name(value_hint)}s ({k} = {_given(v)})", None
+            shaped[k] = one
+        return None, shaped
+    if hint is Any:
+        return None, value
+    raise TypeError(f"settings type {hint!r} is not supported")  # pragma: no cover
+
+
+def _name(hint: Any) -> str:
+    """A type hint in words, for messages."""
+    return {
+        int: "whole number",
+        float: "number",
+        str: "text",
+        bool: "true/false",
+        Any: "value",
+    }.get(hint, "table" if typing.get_origin(hint) is dict else str(hint))
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
     """Read settings from `path` (default ``./kamlab.toml`` if it exists) over the defaults.
 
-    Unknown sections or keys raise :class:`SettingsError` naming them, so a typo never
-    silently falls back to a default. Callers that run a pack use
-    :func:`kamlab.chain.resolve_settings`, which also accepts resolved settings.
+    Every value is checked by type and allowed values; a file that is missing or not valid
+    TOML, an unknown section or key, a section that is not a table, a value of the wrong
+    type or outside its allowed values raises :class:`SettingsError` with one line naming
+    the file, the key, what is allowed and what was given — a typo never silently falls
+    back to a default. Callers that run a pack use :func:`kamlab.chain.resolve_settings`.
     """
     if path is None:
         path = Path("kamlab.toml")
         if not path.exists():
             return DEFAULTS
     path = Path(path)
-    with path.open("rb") as fh:
-        raw = tomllib.load(fh)
-    return settings_from_mapping(raw, where=path.name)
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: no such settings file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"{path}: not valid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise SettingsError(f"{path}: cannot be read: {err}") from None
+    return settings_from_mapping(raw, where=str(path))
 
 
 def settings_from_mapping(raw: dict[str, Any], *, where: str = "kamlab.toml") -> Settings:
-    """Settings from tables shaped like a ``kamlab.toml`` (`where` names it in errors)."""
+    """Settings from tables shaped like a ``kamlab.toml``, checked as in :func:`load_settings`
+    (`where` names the source in messages)."""
+    sections = [f.name for f in dataclasses.fields(Settings)]
     changes: dict[str, Any] = {}
     for section, values in raw.items():
+        if section not in sections:
+            raise SettingsError(f"{where}: unknown section [{section}]; known: {sections}")
+        if not isinstance(values, dict):
+            raise SettingsError(
+                f"{where}: [{section}] must be a table ('[{section}]' then 'key = value' "
+                f"lines), got {section} = {_given(values)}"
+            )
         if section == "mapping":
-            if not all(isinstance(v, dict) for v in values.values()):
-                raise SettingsError(f"{where} [mapping.TABLE]: each table maps names to names")
-            changes["mapping"] = {t: dict(m) for t, m in values.items()}
+            # each [mapping.TABLE] is checked against the contract by kamlab.data.mapping
+            changes["mapping"] = {
+                table: _coerce(f"{where} [mapping.{table}]", dict[str, Any], names)
+                for table, names in values.items()
+            }
             continue
-        if section not in {f.name for f in dataclasses.fields(Settings)}:
-            raise SettingsError(f"{where}: unknown section [{section}]")
         current = getattr(DEFAULTS, section)
-        known = {f.name for f in dataclasses.fields(current)}
-        unknown = set(values) - known
+        hints = typing.get_type_hints(type(current))
+        unknown = set(values) - set(hints)
         if unknown:
             raise SettingsError(
-                f"{where} [{section}]: unknown key(s) {sorted(unknown)}; known: {sorted(known)}"
+                f"{where} [{section}]: unknown key(s) {sorted(unknown)}; known: {sorted(hints)}"
             )
-        coerced = {
-            k: _coerce(f"{where} [{section}] {k}", getattr(current, k), v)
-            for k, v in values.items()
-        }
+        coerced = {}
+        for key, value in values.items():
+            name = f"{where} [{section}] {key}"
+            shaped = _coerce(name, hints[key], value)
+            rule = _ALLOWED.get((section, key))
+            if rule is not None and shaped is not None and not rule[1](shaped):
+                raise SettingsError(f"{name}: allowed {rule[0]}; got {_given(value)}")
+            default = getattr(current, key)
+            coerced[key] = {**default, **shaped} if isinstance(default, dict) else shaped
         changes[section] = dataclasses.replace(current, **coerced)
     return dataclasses.replace(DEFAULTS, **changes)

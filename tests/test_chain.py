@@ -7,6 +7,13 @@ first six customers are scripted stories (kamlab/data/demo.py, _STORIES).
 
 import dataclasses
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -184,3 +191,180 @@ def test_a_kamlab_toml_in_the_working_directory_reaches_every_page_and_runs_once
     assert len(entries) == 2  # one per settings (without, then with rates), none per kernel
     key = chain.analytics_key(database, PACK_MONTH, chain.resolve_settings())
     assert any(key in name for name in entries)
+
+
+# --- the cache ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A 3-customer demo database, its analytics cached once in a folder of its own."""
+    from pack_support import MONTH as PACK_MONTH
+    from pack_support import build_demo_database
+
+    tmp = tmp_path_factory.mktemp("small")
+    database = build_demo_database(tmp)
+    cache = tmp / "cache"
+    analytics = chain.load_analytics(database, PACK_MONTH, cache_dir=cache)
+    return database, PACK_MONTH, cache, analytics
+
+
+def _entries(cache):
+    return sorted(cache.glob("analytics-*"))
+
+
+def _from_disk(database, month, cache, **kwargs):
+    chain.cache._MEMORY.clear()  # as a new process would: only the disk cache is left
+    return chain.load_analytics(database, month, cache_dir=cache, **kwargs)
+
+
+def test_a_cache_entry_is_parquet_and_json_and_reads_back_equal(small):
+    database, month, cache, analytics = small
+    (entry,) = _entries(cache)
+    assert {p.suffix for p in entry.iterdir()} == {".parquet", ".json"}  # nothing executable
+    again = _from_disk(database, month, cache)
+    assert again is not analytics
+    for f in dataclasses.fields(analytics):
+        mine, theirs = getattr(analytics, f.name), getattr(again, f.name)
+        if isinstance(mine, pd.DataFrame):
+            pd.testing.assert_frame_equal(theirs, mine, obj=f.name)
+        else:
+            assert theirs == mine, f.name
+
+
+@pytest.mark.parametrize("damage", ["truncated parquet", "truncated meta", "missing frame"])
+def test_a_damaged_cache_entry_is_a_miss_recomputed_with_a_warning(small, damage):
+    database, month, cache, analytics = small
+    (entry,) = _entries(cache)
+    if damage == "truncated parquet":
+        victim = entry / "demand.parquet"
+        victim.write_bytes(victim.read_bytes()[:100])
+    elif damage == "truncated meta":
+        victim = entry / "meta.json"
+        victim.write_bytes(victim.read_bytes()[:50])
+    else:
+        (entry / "forecast.parquet").unlink()
+    with pytest.warns(chain.CacheWarning, match="unreadable"):
+        again = _from_disk(database, month, cache)
+    pd.testing.assert_frame_equal(again.demand, analytics.demand)
+    assert _entries(cache) == [entry]  # rewritten, whole
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _from_disk(database, month, cache)
+
+
+def test_the_key_changes_with_data_analytics_settings_month_and_code_only(small):
+    database, month, _, analytics = small
+    key = chain.analytics_key(database, month, analytics.settings)
+    other_workers = dataclasses.replace(
+        analytics.settings, pack=dataclasses.replace(analytics.settings.pack, workers=7)
+    )
+    assert chain.analytics_key(database, month, other_workers) == key
+    other_edges = dataclasses.replace(
+        analytics.settings,
+        receivables=dataclasses.replace(analytics.settings.receivables, bucket_edges=(0, 45)),
+    )
+    assert chain.analytics_key(database, month, other_edges) != key
+    assert chain.analytics_key(database, "2025-05", analytics.settings) != key
+    assert chain.analytics_key(database, month, analytics.settings, code="other") != key
+
+
+def test_a_change_to_an_analytics_module_changes_the_key(small, tmp_path):
+    """The code version is read from the installed source: a new process sees the change."""
+    database, month, _, _ = small
+    package = Path(chain.__file__).parents[1]
+    copy = tmp_path / "kamlab"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__", "notebooks"))
+    script = (
+        "import kamlab.chain as c\n"
+        f"print(c.analytics_key({str(database)!r}, {month!r}, c.resolve_settings()))\n"
+    )
+
+    def key_in_new_process():
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONPATH": str(tmp_path)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+
+    before = key_in_new_process()
+    assert before == chain.analytics_key(database, month, DEFAULTS)
+    with (copy / "receivables" / "provision.py").open("a") as fh:
+        fh.write("\n# a changed rule\n")
+    assert key_in_new_process() != before
+    (copy / "scorecard" / "card.py").write_text(
+        (copy / "scorecard" / "card.py").read_text() + "\n# presentation only\n"
+    )
+    with (copy / "receivables" / "provision.py").open("a") as fh:
+        fh.truncate(fh.tell() - len("\n# a changed rule\n"))
+    assert key_in_new_process() == before  # presentation code does not invalidate analytics
+
+
+def test_the_cache_keeps_to_its_size_and_age_limits(small, tmp_path):
+    database, month, _, analytics = small
+    cache = tmp_path / "cache"
+    tight = dataclasses.replace(
+        analytics.settings, cache=dataclasses.replace(analytics.settings.cache, max_megabytes=0)
+    )
+    chain.load_analytics(database, month, settings=tight, cache_dir=cache)
+    first = _entries(cache)
+    chain.load_analytics(database, "2025-05", settings=tight, cache_dir=cache)
+    second = _entries(cache)
+    assert len(first) == len(second) == 1 and first != second  # only the newest is kept
+    old = cache / "analytics-0123456789abcdef01234567"
+    shutil.copytree(second[0], old)
+    stale_tmp = cache / ".tmp-analytics-x-1-dead"
+    stale_tmp.mkdir()
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    os.utime(stale_tmp, (month_ago, month_ago))
+    chain.load_analytics(database, "2025-04", cache_dir=cache)  # default limits: 2 GB, 30 days
+    names = {p.name for p in cache.iterdir()}
+    assert old.name not in names and stale_tmp.name not in names
+    assert second[0].name in names and len(_entries(cache)) == 2
+
+
+# --- the review month and missing forecasts -----------------------------------------------
+
+
+@pytest.mark.parametrize(("month", "side"), [("2031-01", "after"), ("2020-01", "before")])
+def test_a_month_outside_the_data_is_refused_in_one_line_with_exit_code_2(
+    small, month, side, capsys
+):
+    from kamlab.cli import main
+
+    database, _, cache, _ = small
+    with pytest.raises(chain.ChainError, match=f"month {month} is {side} the data: orders run"):
+        chain.load_analytics(database, month, cache_dir=None)
+    argv = ["pack", "--month", month, "--source", str(database), "--workers", "1"]
+    assert main([*argv, "--reports", str(cache.parent / "reports")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"is {side} the data" in err and "Traceback" not in err
+
+
+def test_without_customer_forecasts_the_chain_says_so_and_the_scorecard_renders(small):
+    import kamlab.scorecard as sc
+
+    database, month, _, _ = small
+    ds = chain.load_dataset(database)
+    ds = dataclasses.replace(ds, customer_forecasts=ds.customer_forecasts.iloc[:0])
+    a = chain.prepare(ds, month)
+    assert a.bias is None and a.challenges is None
+    assert a.unavailable["bias"].startswith("no customer forecast for 2025-01–2025-06")
+    assert a.unavailable["challenges"] == f"no customer forecast up to {month}"
+    assert a.accuracy is not None  # the naive and statistical forecasts are still scored
+    card = sc.Scorecard(a, a.customer_ids()[0])
+    for name in sc.Scorecard.SECTIONS:
+        getattr(card, name)()
+
+
+def test_the_first_month_of_the_data_gives_analytics_with_reasons_not_a_crash(small):
+    database, _, _, _ = small
+    ds = chain.load_dataset(database)
+    first = ds.orders["order_date"].min().to_period("M")
+    a = chain.prepare(ds, first)
+    assert a.accuracy is None and "no forecast to score" in a.unavailable["accuracy"]

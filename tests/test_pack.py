@@ -86,8 +86,8 @@ def test_pages_are_offline_small_and_show_no_code_or_prompts(pack):
 def test_a_rerun_from_the_command_line_is_idempotent(pack, database, customers, cache, monkeypatch):
     monkeypatch.chdir(cache.parent)
     (cache.parent / ".kamlab-cache").mkdir(exist_ok=True)  # the CLI caches in ./.kamlab-cache
-    for f in cache.glob("*.pkl"):
-        shutil.copy(f, cache.parent / ".kamlab-cache" / f.name)
+    for f in cache.glob("analytics-*"):
+        shutil.copytree(f, cache.parent / ".kamlab-cache" / f.name, dirs_exist_ok=True)
     before = sorted(p.relative_to(pack.directory) for p in pack.directory.rglob("*"))
     index = (pack.directory / "index.html").read_text()
     argv = ["pack", "--month", MONTH, "--customers", customers[0], "--workers", "1"]

@@ -120,3 +120,32 @@ def test_a_zero_roll_rate_stops_the_chain_before_a_bucket_without_history():
     assert rates["loss_rate"].tolist()[:2] == [0.0, 0.0]  # 0.2 × 0 and 0 × (unknown)
     assert np.isnan(rates.loc["31-60", "loss_rate"])  # still unknown: never held a balance
     assert pm.total["provision"].tolist() == [0.0]
+
+
+def test_the_provision_uses_exact_loss_rates_and_rounds_only_the_result():
+    """Worked by hand: roll 1/3 from not due, then everything rolls on and is written off,
+    so the not-due loss rate is exactly 1/3 and 3,000,000 not due provisions 1,000,000.00
+    (0.333333 × 3,000,000 = 999,999.00 if the rounded rate were used)."""
+    hist = pd.DataFrame(
+        {
+            "month_end": pd.to_datetime(["2024-01-31", "2024-02-29"]),
+            "customer_id": ["C1", "C1"],
+            "currency": ["EUR", "EUR"],
+            "not due": [3_000_000.0, 0.0],
+            "1-30": [500.0, 1_000_000.0],
+            ">30": [0.0, 500.0],
+        }
+    )
+    current = pd.DataFrame(
+        {
+            "customer_id": ["C1"],
+            "currency": ["EUR"],
+            "not due": [3_000_000.0],
+            "1-30": [0.0],
+            ">30": [0.0],
+        }
+    )
+    pm = provision_matrix(hist, current)
+    assert pm.rates["loss_rate"].tolist() == [0.333333, 1.0, 1.0]  # shown rounded
+    assert pm.by_customer["provision"].tolist() == [1_000_000.00]
+    assert pm.total["provision"].tolist() == [1_000_000.00]

@@ -46,7 +46,7 @@ def test_an_unknown_option_or_missing_source_is_refused_before_any_work(tmp_path
 
 
 def test_analytics_are_cached_on_disk_and_reused(database, cache, analytics):
-    files = list(cache.glob("analytics-*.pkl"))
+    files = list(cache.glob("analytics-*"))
     assert (
         len(files) == 1
         and chain.analytics_key(database, MONTH, analytics.settings) in files[0].name
@@ -120,3 +120,23 @@ def test_percentages_never_show_minus_zero():
 
     assert _pct(-0.001, signed=True) == "0 %" and _pct(0.126, signed=True) == "+13 %"
     assert _pct(float("nan")) == "–"
+
+
+def test_a_kpi_without_a_target_is_grey_never_green(analytics):
+    from kamlab.service import sla_adherence
+
+    cid = analytics.customer_ids()[0]
+    customers = analytics.customers.assign(otif_target=float("nan"))
+    customers["forecast_accuracy_target"] = float("nan")
+    month = analytics.service[analytics.service["period"] == analytics.month]
+    untargeted = chain.PackAnalytics(
+        **{
+            **vars(analytics),
+            "customers": customers,
+            "sla": sla_adherence(month.drop(columns="period"), customers),
+        }
+    )
+    otif, accuracy = sc.Scorecard(untargeted, cid).headline_tiles()[:2]
+    assert otif.label.startswith("OTIF") and accuracy.label.startswith("Forecast accuracy")
+    assert otif.value != "–" and otif.status == "grey"
+    assert accuracy.status == "grey"

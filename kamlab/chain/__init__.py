@@ -6,7 +6,14 @@ the shared analytics steps once per pack and caches them.
 :func:`load_analytics` with them and never look for settings again.
 """
 
-from kamlab.chain.cache import CACHE_ENV, analytics_key, load_analytics, resolve_cache_dir
+from kamlab.chain.cache import (
+    CACHE_ENV,
+    CacheWarning,
+    analytics_key,
+    code_version,
+    load_analytics,
+    resolve_cache_dir,
+)
 from kamlab.chain.errors import ChainError
 from kamlab.chain.run import MonthlyChain, open_chain
 from kamlab.chain.settings import resolve_settings, write_settings
@@ -23,11 +30,13 @@ __all__ = [
     "CACHE_ENV",
     "DATABASE_ENV",
     "STEPS",
+    "CacheWarning",
     "ChainError",
     "MonthlyChain",
     "PackAnalytics",
     "Step",
     "analytics_key",
+    "code_version",
     "latest_month",
     "load_analytics",
     "load_dataset",

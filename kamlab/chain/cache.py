@@ -1,51 +1,123 @@
 """The shared-analytics cache: memory within a process, files on disk between processes.
 
 :func:`load_analytics` finds a month's :class:`~kamlab.chain.steps.PackAnalytics` in memory,
-else in the cache folder (key: :func:`analytics_key`), else prepares and stores it, and keeps
-it in memory so a warm kernel serving many customers loads it once.
+else in the cache folder, else prepares and stores it, and keeps it in memory so a warm
+kernel serving many customers loads it once.
+
+On disk an entry is a folder ``analytics-<key>/``: one Parquet file per frame and
+``meta.json`` for the rest (month, settings, notes, column types) — nothing in it executes
+code when read, so a shared cache folder is safe. The key (:func:`analytics_key`) covers the
+data file's bytes, the settings that shape the analytics, the month and the code
+(:func:`code_version`, a hash of the analytics modules' source). An entry is written to a
+unique temporary folder and renamed into place, so readers never see half an entry; an entry
+that cannot be read is a miss (warned, removed, recomputed). After each write, entries older
+than ``[cache] max_age_days`` and then the least recently used beyond
+``[cache] max_megabytes`` are removed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import json
 import os
-import pickle
-import tempfile
+import shutil
+import time
+import uuid
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 import kamlab
-from kamlab.chain.settings import resolve_settings
+from kamlab.chain.settings import resolve_settings, settings_mapping
 from kamlab.chain.source import latest_month, load_dataset, parse_month, resolve_source
 from kamlab.chain.steps import PackAnalytics, prepare
 from kamlab.config import Settings
 
-__all__ = ["CACHE_ENV", "analytics_key", "load_analytics", "resolve_cache_dir"]
+__all__ = [
+    "ANALYTICS_CODE",
+    "CACHE_ENV",
+    "CacheWarning",
+    "analytics_key",
+    "code_version",
+    "load_analytics",
+    "resolve_cache_dir",
+]
 
 CACHE_ENV = "KAMLAB_CACHE"
-DEFAULT_CACHE = ".kamlab-cache"
+FORMAT = 1  # bump when the layout of an entry changes
+# the source whose change changes the analytics (relative to the kamlab package)
+ANALYTICS_CODE = (
+    "accuracy",
+    "chain",
+    "classify",
+    "forecast",
+    "receivables",
+    "service",
+    "config.py",
+    "currency.py",
+    "demand.py",
+    "exclusions.py",
+    "data/dataset.py",
+)
+# settings sections the analytics depend on ([pack], [cache], [formats], [mapping] do not:
+# the data file's hash covers how it was ingested)
+KEY_SECTIONS = ("forecast", "accuracy", "classify", "service", "receivables", "scorecard")
+_STALE_TMP_SECONDS = 3600  # a temporary entry this old belongs to a killed process
 
 
-def resolve_cache_dir(cache_dir: str | os.PathLike | None = "") -> Path | None:
-    """The cache folder: `cache_dir`, else ``$KAMLAB_CACHE``, else ``.kamlab-cache``; absolute.
+class CacheWarning(UserWarning):
+    """A cache entry could not be read or written; the analytics are recomputed."""
+
+
+def resolve_cache_dir(
+    cache_dir: str | os.PathLike | None = "", *, settings: Settings | None = None
+) -> Path | None:
+    """The cache folder: `cache_dir`, else ``$KAMLAB_CACHE``, else ``[cache] directory``.
 
     ``""`` (the default) means "not given"; None means no disk cache (returns None).
     """
     if cache_dir is None:
         return None
-    return Path(cache_dir or os.environ.get(CACHE_ENV) or DEFAULT_CACHE).resolve()
+    if not cache_dir:
+        default = (settings or resolve_settings()).cache.directory
+        cache_dir = os.environ.get(CACHE_ENV) or default
+    return Path(cache_dir).resolve()
 
 
-def analytics_key(source: str | os.PathLike, month: str | pd.Period, settings: Settings) -> str:
-    """Cache key: sha256 of the data file's bytes, the settings, the month and kamlab's version."""
-    digest = hashlib.sha256()
+@functools.cache
+def code_version(package: Path = Path(kamlab.__file__).parent) -> str:
+    """sha256 (16 hex) over the source of the analytics modules (:data:`ANALYTICS_CODE`)."""
+    digest = hashlib.sha256(kamlab.__version__.encode())
+    for name in ANALYTICS_CODE:
+        path = package / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(package).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def analytics_key(
+    source: str | os.PathLike,
+    month: str | pd.Period,
+    settings: Settings,
+    *,
+    code: str | None = None,
+) -> str:
+    """Cache key: sha256 of the data file's bytes, the analytics settings, the month and the
+    code version (`code`, default :func:`code_version`)."""
+    digest = hashlib.sha256(f"format {FORMAT}\n".encode())
     with open(source, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    digest.update(repr(settings).encode())
+    tables = settings_mapping(settings)
+    keyed = {name: tables[name] for name in KEY_SECTIONS}
+    digest.update(json.dumps(keyed, sort_keys=True, default=str).encode())
     digest.update(str(parse_month(month)).encode())
-    digest.update(kamlab.__version__.encode())
+    digest.update((code or code_version()).encode())
     return digest.hexdigest()[:24]
 
 
@@ -68,38 +140,38 @@ def load_analytics(
     :func:`resolve_cache_dir`; with ``cache_dir=None`` nothing is written to disk.
     """
     settings = resolve_settings(settings)
-    cache_dir = resolve_cache_dir(cache_dir)
+    cache_dir = resolve_cache_dir(cache_dir, settings=settings)
     path = resolve_source(source, settings=settings)
     stat = path.stat()
     dataset = None
     if month is None:
-        data_id = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        data_id = (str(path), stat.st_mtime_ns, stat.st_size)
         if data_id not in _LATEST:
             dataset = load_dataset(path)
             _LATEST[data_id] = latest_month(dataset)
         month = _LATEST[data_id]
     period = parse_month(month)
-    memo = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(period), repr(settings))
+    memo = (str(path), stat.st_mtime_ns, stat.st_size, str(period), repr(settings))
     if memo in _MEMORY and (cache_dir is None or (memo, str(cache_dir)) in _ON_DISK):
         return _MEMORY[memo]
-    cached = None
+    entry = None
     if cache_dir is not None:
-        cached = Path(cache_dir) / f"analytics-{analytics_key(path, period, settings)}.pkl"
+        entry = cache_dir / f"analytics-{analytics_key(path, period, settings)}"
         _ON_DISK.add((memo, str(cache_dir)))
         if memo in _MEMORY:  # computed without this cache: store it there for other processes
-            if not cached.exists():
-                _atomic_pickle(_MEMORY[memo], cached)
+            if not entry.exists():
+                _store(_MEMORY[memo], entry, settings)
             return _MEMORY[memo]
-        if cached.exists():
-            with cached.open("rb") as fh:
-                result = pickle.load(fh)
-            _remember(memo, result)
-            return result
+        if entry.exists():
+            result = _read(entry, settings)
+            if result is not None:
+                _remember(memo, result)
+                return result
     result = prepare(
         dataset if dataset is not None else load_dataset(path), period, settings=settings
     )
-    if cached is not None:
-        _atomic_pickle(result, cached)
+    if entry is not None:
+        _store(result, entry, settings)
     _remember(memo, result)
     return result
 
@@ -112,13 +184,135 @@ def _remember(memo: tuple, result: PackAnalytics) -> None:
     _MEMORY[memo] = result
 
 
-def _atomic_pickle(obj: object, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
+def _store(analytics: PackAnalytics, entry: Path, settings: Settings) -> None:
+    """Write `analytics` to the folder `entry` atomically, then prune the cache.
+
+    A failure to write (full disk, read-only folder) is a warning: the pack goes on with the
+    analytics in memory, the kernels recompute.
+    """
+    tmp = entry.parent / f".tmp-{entry.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp.mkdir(parents=True)
+        meta = _write_frames(analytics, tmp)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        try:
+            os.replace(tmp, entry)
+        except OSError:  # another process stored the same entry first: keep theirs
+            if not (entry / "meta.json").exists():
+                raise
+        _prune(entry.parent, keep=entry, settings=settings)
+    except OSError as err:
+        warnings.warn(f"analytics cache {str(entry)!r} not written: {err}", CacheWarning, 2)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_frames(analytics: PackAnalytics, folder: Path) -> dict:
+    """One Parquet file per frame in `folder`; return the JSON-able rest of `analytics`."""
+    frames, dtypes = {}, {}
+    for f in dataclasses.fields(analytics):
+        value = getattr(analytics, f.name)
+        if isinstance(value, pd.DataFrame):
+            value.to_parquet(folder / f"{f.name}.parquet")
+            frames[f.name] = f"{f.name}.parquet"
+            dtypes[f.name] = {str(c): str(t) for c, t in value.dtypes.items()}
+        elif value is None:
+            frames[f.name] = None
+    return {
+        "format": FORMAT,
+        "kamlab_version": kamlab.__version__,
+        "month": str(analytics.month),
+        "as_of": analytics.as_of.isoformat(),
+        "settings": settings_mapping(analytics.settings),
+        "unavailable": analytics.unavailable,
+        "frames": frames,
+        "dtypes": dtypes,
+    }
+
+
+def _read(entry: Path, settings: Settings) -> PackAnalytics | None:
+    """The analytics stored in `entry` (with the caller's `settings`), or None when unreadable."""
+    try:
+        meta = json.loads((entry / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"format {meta.get('format')!r}, expected {FORMAT}")
+        frames = {}
+        for name, file in meta["frames"].items():
+            frames[name] = None if file is None else _read_frame(entry / file, meta["dtypes"][name])
+        result = PackAnalytics(
+            month=pd.Period(meta["month"], "M"),
+            as_of=pd.Timestamp(meta["as_of"]),
+            settings=settings,  # equal in every keyed section; the caller's [pack]/[cache] win
+            unavailable=dict(meta["unavailable"]),
+            **frames,
+        )
+    except Exception as err:  # any unreadable entry is a miss, never a crash
+        warnings.warn(
+            f"analytics cache entry {str(entry)!r} is unreadable ({type(err).__name__}: "
+            f"{err}); recomputing it",
+            CacheWarning,
+            3,
+        )
+        _remove(entry)
+        return None
+    os.utime(entry)  # recently used: pruned last
+    return result
+
+
+def _read_frame(path: Path, dtypes: dict[str, str]) -> pd.DataFrame:
+    """A frame from Parquet, its column types as stored (Parquet keeps no second-unit
+    timestamps and no mixed-type object columns)."""
+    frame = pd.read_parquet(path)
+    if list(map(str, frame.columns)) != list(dtypes):
+        raise ValueError(f"{path.name}: columns {list(frame.columns)} != {list(dtypes)}")
+    changed = {c: t for c, t in zip(frame.columns, dtypes.values(), strict=True)}
+    changed = {c: t for c, t in changed.items() if str(frame[c].dtype) != t}
+    return frame.astype(changed) if changed else frame
+
+
+def _remove(path: Path) -> None:
+    """Remove a cache entry: renamed aside first, so a reader never sees it half-deleted."""
+    aside = path.parent / f".tmp-removed-{path.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        os.replace(path, aside)
+        if aside.is_dir():
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            aside.unlink()
+    except OSError:
+        return
+
+
+def _prune(folder: Path, *, keep: Path, settings: Settings) -> None:
+    """Remove entries unused for ``max_age_days``, then the least recently used beyond
+    ``max_megabytes`` (never `keep`), and temporary folders of killed processes."""
+    limits = settings.cache
+    now = time.time()
+    entries = []
+    for path in folder.iterdir():
+        try:
+            age = now - path.stat().st_mtime
+        except OSError:  # removed by another process meanwhile
+            continue
+        if path.name.startswith(".tmp-"):
+            if age > _STALE_TMP_SECONDS:
+                _remove(path)
+        elif path.name.startswith("analytics-") and path != keep:
+            if age > limits.max_age_days * 86400:
+                _remove(path)
+            else:
+                entries.append((path.stat().st_mtime, path))
+    budget = limits.max_megabytes * 1024 * 1024 - _size(keep)
+    for _, path in sorted(entries, reverse=True):  # newest first
+        budget -= _size(path)
+        if budget < 0:
+            _remove(path)
+
+
+def _size(path: Path) -> int:
+    try:
+        if path.is_file():
+            return path.stat().st_size
+        return sum(f.stat().st_size for f in path.iterdir())
+    except OSError:
+        return 0

@@ -63,7 +63,7 @@ def open_chain(
     settings = resolve_settings(config)
     period = parse_month(month)
     path = resolve_source(source, settings=settings)
-    folder = resolve_cache_dir(cache_dir or "")
+    folder = resolve_cache_dir(cache_dir or "", settings=settings)
     settings_file = write_settings(settings, folder)
     analytics = load_analytics(path, period, settings=settings, cache_dir=folder)
     return MonthlyChain(

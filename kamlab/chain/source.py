@@ -13,7 +13,14 @@ from kamlab.chain.settings import resolve_settings
 from kamlab.config import Settings
 from kamlab.data.dataset import Dataset
 
-__all__ = ["DATABASE_ENV", "latest_month", "load_dataset", "parse_month", "resolve_source"]
+__all__ = [
+    "DATABASE_ENV",
+    "check_month",
+    "latest_month",
+    "load_dataset",
+    "parse_month",
+    "resolve_source",
+]
 
 DATABASE_ENV = "KAMLAB_DATABASE"
 
@@ -63,3 +70,21 @@ def latest_month(dataset: Dataset) -> pd.Period:
     if dataset.orders.empty:
         raise ChainError("the data holds no orders: give the month explicitly")
     return dataset.orders["order_date"].max().to_period("M")
+
+
+def check_month(dataset: Dataset, month: pd.Period) -> None:
+    """Raise :class:`ChainError` unless `month` lies within the months that have orders.
+
+    A review month after the data would show an empty month as the latest; one before it
+    has nothing to show at all.
+    """
+    if dataset.orders.empty:
+        raise ChainError("the data holds no orders: ingest the order extract first")
+    dates = dataset.orders["order_date"]
+    first, last = dates.min().to_period("M"), dates.max().to_period("M")
+    if not first <= month <= last:
+        side = "after" if month > last else "before"
+        raise ChainError(
+            f"month {month} is {side} the data: orders run from {first} to {last}; "
+            "choose a review month in that range"
+        )

@@ -24,7 +24,7 @@ from dataclasses import fields as dataclasses_fields
 import pandas as pd
 
 from kamlab.chain.errors import ChainError
-from kamlab.chain.source import parse_month
+from kamlab.chain.source import check_month, parse_month
 from kamlab.config import DEFAULTS, Settings
 from kamlab.data.dataset import Dataset
 from kamlab.demand import monthly_demand
@@ -58,6 +58,7 @@ class PackAnalytics:
     challenges: pd.DataFrame | None = None  # challenge_list() of the latest snapshots
     service: pd.DataFrame | None = None  # otif() by customer x month, last 12 months
     service_year: pd.DataFrame | None = None  # otif() by customer over those 12 months
+    sla: pd.DataFrame | None = None  # sla_adherence() of the review month's OTIF per customer
     air_freight: pd.DataFrame | None = None  # air_freight() by customer, last 12 months
     quality: pd.DataFrame | None = None  # quality() by customer, last 12 months
     plan: pd.DataFrame | None = None  # plan_vs_actual() by customer x currency x measure
@@ -129,8 +130,10 @@ def prepare(
 
     Data after `month` is ignored (the pack is reproducible for a past month); ``as_of``
     is the last day of `month`. `on_step(name, seconds)` is called after each step (timing).
+    Raises :class:`ChainError` when `month` lies outside the months that have orders.
     """
     period = parse_month(month)
+    check_month(dataset, period)
     as_of = period.to_timestamp(how="end").normalize()
     demand = monthly_demand(dataset.orders, end=period)
     excluded = demand.attrs.get("excluded")
@@ -242,6 +245,14 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     parts = [customer, naive_snapshots(actuals, lags=s.lags, season_length=s.season_length)[cols]]
     if a.backtest is not None:
         parts.append(a.backtest[cols])
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        reason = f"no forecast to score up to {a.month} (customer, naive or statistical)"
+        return {
+            "unavailable": dict.fromkeys(
+                ("accuracy", "value_added", "league", "bias", "challenges"), reason
+            )
+        }
     forecasts = pd.concat(parts, ignore_index=True)
     context = {"materials": a.materials, "customers": a.customers, "as_of": a.month}
     fva = value_added(
@@ -267,7 +278,11 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             season_length=s.season_length,
             **context,
         ),
-        "bias": bias_alerts(
+    }
+    unavailable = {}
+    window_start = a.month - (s.tracking_signal_window - 1)
+    if customer["period"].between(window_start, a.month).any():
+        out["bias"] = bias_alerts(
             actuals,
             forecasts,
             by=["customer_id", "material_id"],
@@ -276,9 +291,15 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             window=s.tracking_signal_window,
             limit=s.tracking_signal_limit,
             **context,
-        ),
-    }
-    if a.forecast is not None:
+        )
+    else:
+        unavailable["bias"] = (
+            f"no customer forecast for {window_start}–{a.month} "
+            f"(the {s.tracking_signal_window}-month bias window)"
+        )
+    if customer.empty:
+        unavailable["challenges"] = f"no customer forecast up to {a.month}"
+    elif a.forecast is not None:
         out["challenges"] = challenge_list(
             a.customer_forecasts,
             a.forecast,
@@ -288,12 +309,21 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             deviation=s.challenge_deviation,
             last_year_deviation=s.challenge_last_year_deviation,
         )
+    if unavailable:
+        out["unavailable"] = unavailable
     return out
 
 
-@step("kamlab.service:otif", "service", "service_year", "air_freight", "quality", "plan")
+@step("kamlab.service:otif", "service", "service_year", "sla", "air_freight", "quality", "plan")
 def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
-    from kamlab.service import air_freight, delivery_performance, otif, plan_vs_actual, quality
+    from kamlab.service import (
+        air_freight,
+        delivery_performance,
+        otif,
+        plan_vs_actual,
+        quality,
+        sla_adherence,
+    )
 
     s = a.settings.service
     lines = delivery_performance(
@@ -308,8 +338,11 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     year_start = a.month - 11
     recent = lines[lines["period"] >= year_start]
     start = year_start.to_timestamp()
+    monthly = otif(recent, by=["customer_id", "period"])
+    this_month = monthly[monthly["period"] == a.month].drop(columns="period")
     return {
-        "service": otif(recent, by=["customer_id", "period"]),
+        "service": monthly,
+        "sla": sla_adherence(this_month, a.customers),
         "service_year": otif(recent, by=["customer_id"]),
         "air_freight": air_freight(ds.deliveries, ds.orders, as_of=a.as_of, start=start),
         "quality": quality(ds.complaints, ds.deliveries, ds.orders, as_of=a.as_of, start=start),
@@ -381,25 +414,29 @@ def _receivables_step(ds: Dataset, a: PackAnalytics) -> dict:
 @step("kamlab.classify:key_account_matrix", "classes", "matrix")
 def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.classify import abc, account_criteria, key_account_matrix, xyz
+    from kamlab.currency import convert
 
     c, sc = a.settings.classify, a.settings.scorecard
     demand = a.demand
     currencies = sorted(demand["currency"].dropna().unique())
-    rates = dict(sc.fx_rates) or None
+    rates = {sc.reporting_currency: 1.0, **sc.fx_rates} if sc.fx_rates else None
     if len(currencies) > 1 and rates is None:
         reason = (
             f"revenue is in several currencies ({', '.join(currencies)}): set [scorecard] "
             "fx_rates in kamlab.toml to rank customers and place them in the matrix"
         )
         return {"unavailable": dict.fromkeys(("classes", "matrix"), reason)}
-    if rates is not None:
-        missing = sorted(set(currencies) - set(rates))
-        if missing:
-            raise ChainError(f"[scorecard] fx_rates has no rate for {missing}")
-        demand = demand.assign(
-            net_value=demand["net_value"] * demand["currency"].map(rates).astype("float64"),
-            currency=sc.reporting_currency,
-        )
+    if rates is not None:  # revenue at the rate of its month (kamlab.currency)
+        try:
+            demand = convert(
+                demand,
+                rates,
+                amounts=["net_value"],
+                reporting_currency=sc.reporting_currency,
+                on=demand["period"],
+            )
+        except ValueError as err:
+            raise ChainError(f"[scorecard] fx_rates: {err}") from None
     window = sc.revenue_window_months
     classes = []
     for label, end in (("now", a.month), ("year_ago", a.month - 12)):
@@ -418,6 +455,9 @@ def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
             .merge(variability[["customer_id", "cv", "xyz_class"]], on="customer_id", how="outer")
             .assign(when=label)
         )
+    if not classes:
+        reason = f"no demand in the {window} months up to {a.month}"
+        return {"unavailable": dict.fromkeys(("classes", "matrix"), reason)}
     service_year = (
         a.service_year.set_index("customer_id")["otif"] if a.service_year is not None else None
     )

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlab.classify.abc import _require
 from kamlab.config import DEFAULTS
+from kamlab.currency import Rates, rate_factors
 from kamlab.exclusions import Exclusions
 
 __all__ = ["account_criteria", "key_account_matrix"]
@@ -211,7 +212,7 @@ def account_criteria(
     forecast_accuracy: pd.Series | pd.DataFrame | None = None,
     complaints: pd.Series | pd.DataFrame | None = None,
     share_of_business: pd.Series | pd.DataFrame | None = None,
-    rates: Mapping[str, float] | pd.Series | None = None,
+    rates: Rates | None = None,
     months: int = _C.criteria_months,
     key: str = "customer_id",
 ) -> pd.DataFrame:
@@ -229,7 +230,9 @@ def account_criteria(
       counted in ``attrs["excluded"]``.
 
     Amounts in several currencies are never added: pass `rates` (currency → factor into one
-    common currency) or `demand` must hold a single currency (else ``ValueError``).
+    common currency, undated or dated: :mod:`kamlab.currency`; revenue converts at the rate
+    of its month's end, unit cost at the closing rate of `as_of`) or `demand` must hold a
+    single currency (else ``ValueError``).
 
     The other criteria are computed elsewhere and passed in, keyed by customer (a Series
     indexed by `key`, or a frame with `key` and one value column): ``payment_behaviour``
@@ -260,12 +263,11 @@ def account_criteria(
         currency_code, currencies = pd.factorize(demand["currency"].astype("string"))
     else:
         currency_code, currencies = np.full(len(demand), -1), pd.Index([], dtype="string")
-    if rates is not None:
-        rates = pd.Series(rates, dtype="float64")
-        unknown = sorted(set(currencies) - set(rates.index))
-        if unknown:
-            raise ValueError(f"account_criteria: no rate for currencies {unknown}")
-        factor = np.append(rates.reindex(currencies).to_numpy(), 1.0)[currency_code]
+    if rates is not None and "currency" in demand.columns:
+        try:  # revenue at the rate of its month's end (kamlab.currency)
+            factor = rate_factors(demand["currency"], rates, on=demand["period"])
+        except ValueError as err:
+            raise ValueError(f"account_criteria: {err}") from None
     elif len(currencies) > 1:
         raise ValueError(
             f"account_criteria: demand is in currencies {sorted(currencies)}; "
@@ -298,8 +300,10 @@ def account_criteria(
         cost_factor = factor  # unit_cost taken as in the line currency
         reason = "no unit_cost in the line's currency: left out of margin"
         if "cost_currency" in cost.columns and rates is not None:  # convert cost on its own
-            to_common = cost["cost_currency"].astype("string").map(rates).astype("float64")
-            cost_factor = np.append(to_common.to_numpy(na_value=np.nan), np.nan)[material_code]
+            to_common = rate_factors(
+                cost["cost_currency"], rates, on=pd.Period(as_of, "M").end_time, missing="nan"
+            )  # unit cost at the closing rate of `as_of`
+            cost_factor = np.append(to_common, np.nan)[material_code]
             usable &= ~np.isnan(cost_factor)
             reason = "no unit_cost, or no rate for its cost_currency: left out of margin"
         elif "cost_currency" in cost.columns:

@@ -6,6 +6,7 @@ from kamlab.receivables.ageing import (
     bucket_labels,
     days_overdue,
     in_reporting_currency,
+    overdue_share,
 )
 from kamlab.receivables.behaviour import collection_effectiveness, days_to_pay, dso
 from kamlab.receivables.exposure import credit_utilisation, top_overdue
@@ -29,6 +30,7 @@ __all__ = [
     "last_month_ends",
     "late_payment_risk",
     "open_items",
+    "overdue_share",
     "provision_matrix",
     "settlements",
     "top_overdue",

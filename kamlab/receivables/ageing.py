@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS
+from kamlab.currency import Rates, convert
 
 __all__ = [
     "ageing",
@@ -15,6 +16,7 @@ __all__ = [
     "bucket_labels",
     "days_overdue",
     "in_reporting_currency",
+    "overdue_share",
 ]
 
 _BASES = ("due_date", "posting_date")
@@ -142,21 +144,36 @@ def _totals(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     return frame
 
 
+def overdue_share(overdue: float, total: float) -> float:
+    """Share of open receivables that is overdue: overdue / total (fraction, lower is better).
+
+    Both in one currency at one date, e.g. the ``overdue`` and ``total`` columns of
+    :func:`ageing_summary` or :func:`~kamlab.receivables.ageing_history` at a month end
+    (overdue = every bucket after "not due"); NaN when nothing is open (total ≤ 0).
+
+    >>> overdue_share(150.0, 1000.0)
+    0.15
+    """
+    return float(overdue) / float(total) if total > 0 else float("nan")
+
+
 def in_reporting_currency(
     frame: pd.DataFrame,
-    rates: Mapping[str, float] | pd.Series,
+    rates: Rates,
     *,
     reporting_currency: str,
     by: Sequence[str] = ("customer_id",),
     amounts: Sequence[str] | None = None,
+    as_of: pd.Timestamp | str | None = None,
 ) -> pd.DataFrame:
-    """Amounts converted with the caller's `rates` and added up per `by` keys.
+    """Amounts converted into `reporting_currency` and added up per `by` keys.
 
-    amount_reporting = amount × rates[currency], where rates[currency] = units of
-    `reporting_currency` per unit of `currency` (the reporting currency itself needs
-    rate 1). A currency without a rate raises ``ValueError`` naming it: amounts are never
-    added across currencies without a stated rate. `amounts` default: every float column
-    but rates-free counts. Output has ``currency`` = `reporting_currency`.
+    amount_reporting = amount × rate[currency] at the closing rate of `as_of` (open items
+    are revalued at the closing rate; :mod:`kamlab.currency`, which also takes dated
+    rates). `rates` are units of `reporting_currency` per unit of a currency (the reporting
+    currency itself converts at 1). A currency without a rate raises ``ValueError`` naming
+    it: amounts are never added across currencies without a stated rate. `amounts` default:
+    every float column but rates-free counts. Output has ``currency`` = `reporting_currency`.
 
     >>> t = pd.DataFrame({"customer_id": ["C1", "C1"], "currency": ["EUR", "USD"],
     ...                   "total": [100.0, 50.0]})
@@ -164,21 +181,17 @@ def in_reporting_currency(
     ...                       amounts=["total"]).to_dict("records")
     [{'customer_id': 'C1', 'currency': 'EUR', 'total': 145.0}]
     """
-    rates = pd.Series(rates, dtype="float64")
-    missing = sorted(set(frame["currency"].dropna()) - set(rates.index))
-    if missing:
-        raise ValueError(
-            f"in_reporting_currency: no rate to {reporting_currency} for {missing}; "
-            "pass one per currency"
-        )
     if amounts is None:
         amounts = [
             c for c in frame.columns if frame[c].dtype.kind == "f" and c not in (*by, "currency")
         ]
-    factor = frame["currency"].map(rates).to_numpy("float64")
-    converted = frame[[*by]].copy()
-    for col in amounts:
-        converted[col] = frame[col].to_numpy("float64") * factor
+    converted = convert(
+        frame[[*by, "currency", *amounts]],
+        rates,
+        amounts=amounts,
+        reporting_currency=reporting_currency,
+        on=as_of,
+    )
     keys = list(by)
     if keys:
         out = converted.groupby(keys, as_index=False, observed=True)[list(amounts)].sum()

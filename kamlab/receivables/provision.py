@@ -52,6 +52,9 @@ def provision_matrix(
     ProvisionMatrix(rates, by_customer, total): rates = currency, bucket, balance (Σ B_k(t)
     over the months used), rolled (Σ B_{k+1}(t+1)), roll_rate, loss_rate; by_customer =
     customer_id, currency, bucket balances, provision, reason; total = currency, provision.
+    Provisions are computed with the exact rates and rounded to cents only when returned
+    (the total is the rounded sum of the exact provisions); the rates shown are rounded to
+    6 decimals.
 
     Example: buckets not due / 1-30 / >30 with balances 100, 50, 20 in month 1 and 120, 40,
     30 in month 2: roll_0 = 40/100, roll_1 = 30/50, write-off 1 → loss rates 0.24, 0.6, 1.
@@ -93,8 +96,8 @@ def provision_matrix(
                     "bucket": labels,
                     "balance": balance.round(2),
                     "rolled": rolled.round(2),
-                    "roll_rate": roll.round(6),
-                    "loss_rate": loss.round(6),
+                    "roll_rate": roll,
+                    "loss_rate": loss,
                 }
             )
         )
@@ -105,21 +108,24 @@ def provision_matrix(
             columns=["currency", "bucket", "balance", "rolled", "roll_rate", "loss_rate"]
         )
     )
+    # the provision uses the exact rates; only the rates shown are rounded
     wide = rates.pivot(index="currency", columns="bucket", values="loss_rate").reindex(
         columns=labels
     )
+    rates[["roll_rate", "loss_rate"]] = rates[["roll_rate", "loss_rate"]].round(6)
     cur = current[["customer_id", "currency", *labels]].copy()
     factors = wide.reindex(cur["currency"]).to_numpy(dtype="float64")
     debit = cur[labels].clip(lower=0).to_numpy(dtype="float64")
     contrib = debit * factors
     unknown = np.isnan(factors) & (debit > 0)
-    cur["provision"] = np.where(unknown.any(axis=1), np.nan, np.nansum(contrib, axis=1)).round(2)
+    cur["provision"] = np.where(unknown.any(axis=1), np.nan, np.nansum(contrib, axis=1))
     cur["reason"] = pd.array(
         np.where(unknown.any(axis=1), "no roll-rate history for a bucket with a balance", ""),
         dtype="string",
     )
     total = cur.groupby("currency", observed=True, as_index=False)["provision"].sum(min_count=1)
-    total["provision"] = total["provision"].round(2)
+    total["provision"] = total["provision"].round(2)  # the sum of the exact provisions
+    cur["provision"] = cur["provision"].round(2)
     return ProvisionMatrix(rates=rates, by_customer=cur.reset_index(drop=True), total=total)
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from kamlab.chain import ChainError, PackAnalytics, load_analytics, parse_month
 from kamlab.config import Settings
+from kamlab.receivables import overdue_share
 from kamlab.scorecard import figures
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import Tile, rag_status, tiles_html
@@ -25,7 +26,6 @@ __all__ = [
     "ScorecardError",
     "open_analytics",
     "open_scorecard",
-    "overdue_share",
 ]
 
 # the keys a notebook's `options` parameter may hold, with their meaning
@@ -165,14 +165,18 @@ class Scorecard:
 
     def _otif_tile(self) -> Tile:
         label = f"OTIF {self.month.strftime('%b %Y')}"
-        if tile := self._missing(label, "service"):
+        if tile := self._missing(label, "sla"):
             return tile
-        rows = self._slice(self.analytics.service)
-        rows = rows[rows["period"] == self.month]
-        target = _float(self.customer["otif_target"])
-        value = _float(rows["otif"].iloc[0]) if len(rows) else float("nan")
-        note = f"{int(rows['lines_due'].iloc[0])} lines due" if len(rows) else "no lines due"
-        return self._target_tile(label, value, target, note=note)
+        row = self._slice(self.analytics.sla).iloc[0]  # service.sla_adherence, review month
+        value, target, gap = _float(row["otif"]), _float(row["otif_target"]), _float(row["gap"])
+        margin = self.settings.scorecard.amber_margin
+        status = {"met": "green", "missed": "amber" if gap >= -margin else "red"}.get(
+            str(row["status"]),
+            "grey",  # no lines due, or no SLA target: no colour
+        )
+        lines = int(row["lines_due"])
+        note = f"{lines} lines due" if lines else "no lines due"
+        return Tile(label, _pct(value), f"target {_pct(target)}", status, note)
 
     def _accuracy_tile(self) -> Tile:
         label = "Forecast accuracy, lag 1"
@@ -185,8 +189,8 @@ class Scorecard:
     def _target_tile(self, label: str, value: float, target: float, *, note: str) -> Tile:
         margin = self.settings.scorecard.amber_margin
         status = rag_status(value, green=target, amber=target - margin)
-        if target != target:  # no SLA target agreed: show the figure without a colour
-            status = "grey" if value != value else "green"
+        if target != target:  # no target agreed: show the figure without a colour
+            status = "grey"
         return Tile(label, _pct(value), f"target {_pct(target)}", status, note)
 
     def _accuracy_value(self, source: str, *, lag: int, metric: str) -> float:
@@ -589,18 +593,6 @@ class Scorecard:
             '<ul class="kam-commentary">' + "".join(f"<li>{_esc(t)}</li>" for t in items) + "</ul>"
         )
         return Section("Commentary", body)
-
-
-def overdue_share(overdue: float, total: float) -> float:
-    """Share of open receivables that is overdue: overdue / total (fraction, lower is better).
-
-    Both from :func:`kamlab.receivables.ageing_history` at the month end, in one currency;
-    NaN when nothing is open.
-
-    >>> overdue_share(150.0, 1000.0)
-    0.15
-    """
-    return float(overdue) / float(total) if total > 0 else float("nan")
 
 
 def _unavailable_note(analytics: PackAnalytics, *names: str) -> str:

@@ -35,7 +35,9 @@ from kamlab.pack.runner import (
     Job,
     JobResult,
     PackError,
+    PackInterrupted,
     PackResult,
+    io_error,
     run_jobs,
     write_run_log,
 )
@@ -155,12 +157,34 @@ def build_pack(
         f"kamlab.scorecard.load_analytics({str(source)!r}, {str(period)!r}, "
         f"settings={options['settings']!r}, cache_dir={str(cache_dir)!r})\n"
     )
-    directory.mkdir(parents=True, exist_ok=True)
+    _check_writable(directory)
     bar = tqdm(total=len(jobs), desc=f"pack {period}", unit="notebook", disable=not progress)
 
     def done(result: JobResult) -> None:
         bar.set_postfix_str(f"{result.name[:30]} {result.status}", refresh=False)
         bar.update(1)
+
+    meta = {
+        "month": str(period),
+        "kamlab_version": kamlab.__version__,
+        "analytics_key": key,
+        "source": str(source),
+        "workers": workers,
+        "scheduler": scheduler,
+    }
+
+    def finish(results: list[JobResult]) -> PackResult:
+        """Run log, index and workbook for `results` merged over the previous run's."""
+        merged = {**previous, **{r.key: r for r in results}}
+        ordered = [merged[k] for k in [*known, PORTFOLIO] if k in merged]
+        seconds = round(time.perf_counter() - started, 2)
+        finished = datetime.now(UTC).isoformat(timespec="seconds")
+        write_run_log(directory, ordered, {**meta, "finished": finished, "seconds": seconds})
+        summary = Portfolio(analytics).summary()
+        summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
+        _write_index(directory, summary, merged, period, footer)
+        _write_workbook(directory, summary, merged, analytics)
+        return PackResult(directory=directory, results=ordered, seconds=seconds)
 
     try:
         results = run_jobs(
@@ -172,27 +196,24 @@ def build_pack(
             scheduler=scheduler,
             on_done=done,
         )
+    except PackInterrupted as stopped:
+        bar.close()
+        finish(stopped.results)  # what ran is logged; the rest is "not run", for --retry-failed
+        raise
     finally:
         bar.close()
-    merged = {**previous, **{r.key: r for r in results}}
-    ordered = [merged[k] for k in [*known, PORTFOLIO] if k in merged]
-    seconds = round(time.perf_counter() - started, 2)
-    meta = {
-        "month": str(period),
-        "kamlab_version": kamlab.__version__,
-        "analytics_key": key,
-        "source": str(source),
-        "workers": workers,
-        "scheduler": scheduler,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seconds": seconds,
-    }
-    write_run_log(directory, ordered, meta)
-    summary = Portfolio(analytics).summary()
-    summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-    _write_index(directory, summary, merged, period, footer)
-    _write_workbook(directory, summary, merged, analytics)
-    return PackResult(directory=directory, results=ordered, seconds=seconds)
+    return finish(results)
+
+
+def _check_writable(directory: Path) -> None:
+    """Create `directory` and write a probe file in it, or raise :class:`PackError` saying why."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".tmp-probe-{os.getpid()}"
+        probe.write_bytes(b"kamlab")
+        probe.unlink()
+    except OSError as err:
+        raise PackError(f"reports folder unusable: {io_error(err)}") from None
 
 
 def _previous_results(directory: Path) -> dict[str, JobResult]:

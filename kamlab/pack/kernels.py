@@ -15,6 +15,9 @@ notebook client the live kernel manager and client instead of starting a new ker
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -104,6 +107,24 @@ class WarmKernel:
         """Replace the kernel by a fresh warm one (after a timeout or a crash)."""
         self.shutdown()
         self.start(self.preload)
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id, also its process group (jupyter starts it in a new session)."""
+        provisioner = getattr(self.km, "provisioner", None)
+        return getattr(provisioner, "pid", None)
+
+    def kill(self) -> None:
+        """Kill the kernel's process group at once; safe inside a signal handler (no event loop)."""
+        pid = self.pid
+        if pid is not None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        connection_file = getattr(self.km, "connection_file", "")
+        if connection_file:
+            Path(connection_file).unlink(missing_ok=True)
 
     def is_alive(self) -> bool:
         return self.km is not None and bool(run_sync(self.km.is_alive)())

@@ -22,6 +22,7 @@ import argparse
 import re
 import signal
 import sys
+import tomllib
 from collections.abc import Sequence
 
 import kamlab
@@ -165,6 +166,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         ScorecardError,
         SettingsError,
         OSError,  # a missing, unreadable or unwritable file: named with its reason
+        tomllib.TOMLDecodeError,
     )
 
 
@@ -188,6 +190,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except _expected_errors() as exc:
         message = io_error(exc) if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, tomllib.TOMLDecodeError):
+            where = getattr(args, "config", None) or "kamlab.toml"
+            message = f"{where} is not valid TOML: {exc}"
         print(f"kamlab {args.command}: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except PackInterrupted as stopped:

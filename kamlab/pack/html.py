@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 from functools import cache
 from pathlib import Path
 
@@ -18,9 +18,6 @@ import nbformat
 from nbconvert import HTMLExporter
 
 __all__ = ["TEMPLATES", "atomic_write", "external_urls", "notebook_html"]
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -59,14 +56,18 @@ def external_urls(page: str) -> list[str]:
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same directory and ``os.replace``."""
+    """Write `data` to `path` via a temporary file in the same directory and ``os.replace``.
+
+    The temporary name is unique (process id and a random part); it is created with mode
+    0666 so the process umask gives the file the usual permissions, as ``open`` would.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    tmp = path.with_name(f".tmp-{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

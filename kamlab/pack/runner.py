@@ -129,7 +129,7 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     from papermill.exceptions import PapermillExecutionError
 
     from kamlab.pack.html import atomic_write, external_urls, notebook_html
-    from kamlab.pack.kernels import ENGINE_NAME
+    from kamlab.pack.kernels import warm_engine
 
     started = time.perf_counter()
     ipynb = Path(job.ipynb)
@@ -141,7 +141,7 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
             job.notebook,
             str(tmp),
             parameters=job.parameters,
-            engine_name=ENGINE_NAME,
+            engine_name=warm_engine(),
             warm_kernel=kernel,
             kernel_name=kernel.kernel_name,
             execution_timeout=timeout,

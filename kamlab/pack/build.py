@@ -15,7 +15,6 @@ interrupted or repeated build never leaves a half-written page.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import time
@@ -29,7 +28,7 @@ from tqdm.auto import tqdm
 
 import kamlab
 from kamlab.config import load_settings
-from kamlab.pack.html import TEMPLATES, atomic_write, external_urls
+from kamlab.pack.html import PAPER_SIZES, TEMPLATES, atomic_write, external_urls
 from kamlab.pack.runner import (
     NOTEBOOKS,
     Job,
@@ -42,6 +41,7 @@ from kamlab.pack.runner import (
     write_run_log,
 )
 from kamlab.pack.slug import slug
+from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, ScorecardError, analytics_key, load_analytics, parse_month
 from kamlab.scorecard.analytics import CACHE_ENV
 from kamlab.scorecard.tiles import STATUS_WORDS
@@ -83,6 +83,10 @@ def build_pack(
         period = parse_month(month)
     except ScorecardError as err:
         raise PackError(str(err)) from None
+    if settings.pack.paper not in PAPER_SIZES:
+        raise PackError(
+            f"[pack] paper must be one of {list(PAPER_SIZES)}, got {settings.pack.paper!r}"
+        )
     source = Path(source or settings.pack.database).resolve()
     if not source.exists():
         raise PackError(f"data source {str(source)!r} does not exist; run `kamlab ingest` first")
@@ -134,6 +138,7 @@ def build_pack(
             html=str(directory / "customers" / f"{slugs[c]}.html"),
             title=f"{names[c]} — account review {period}",
             footer=footer,
+            paper=settings.pack.paper,
         )
         for c in wanted
     ]
@@ -150,6 +155,7 @@ def build_pack(
                 html=str(directory / f"{PORTFOLIO}.html"),
                 title=f"Portfolio overview {period}",
                 footer=footer,
+                paper=settings.pack.paper,
             )
         )
     preload = (
@@ -182,7 +188,7 @@ def build_pack(
         write_run_log(directory, ordered, {**meta, "finished": finished, "seconds": seconds})
         summary = Portfolio(analytics).summary()
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-        _write_index(directory, summary, merged, period, footer)
+        _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
         _write_workbook(directory, summary, merged, analytics)
         return PackResult(directory=directory, results=ordered, seconds=seconds)
 
@@ -225,11 +231,19 @@ def _previous_results(directory: Path) -> dict[str, JobResult]:
 
 
 def _write_index(
-    directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], period, footer: str
+    directory: Path,
+    summary: pd.DataFrame,
+    results: dict[str, JobResult],
+    period,
+    footer: str,
+    *,
+    paper: str = "A4",
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     fixed = {"customer_id", "name", "account_manager", "status"}
-    labels = [c for c in summary.columns if c not in fixed and not c.endswith(" status")]
+    labels = [
+        c for c in summary.columns if c not in fixed and not c.endswith((" status", " number"))
+    ]
     rows = []
     for rec in summary.to_dict("records"):
         r = results.get(rec["customer_id"])
@@ -261,7 +275,8 @@ def _write_index(
         portfolio_href=f"{PORTFOLIO}.html",
         portfolio_failed=portfolio is not None and not portfolio.ok,
         workbook_href="pack.xlsx",
-        css=(TEMPLATES / "kamlab.css").read_text(),
+        # the index is a wide table: it prints landscape
+        css=(TEMPLATES / "kamlab.css").read_text() + f"@page {{ size: {paper} landscape; }}\n",
         footer=footer,
     )
     urls = external_urls(page)
@@ -279,14 +294,47 @@ def _tile_counts(statuses: list[str]) -> str:
 def _write_workbook(
     directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], analytics
 ) -> None:
-    runs = pd.DataFrame([vars(r) for r in results.values()])
-    sheets = {"Summary": summary, "Run log": runs}
-    sheets.update(_headline_tables(analytics))
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            _excel_ready(frame).to_excel(writer, sheet_name=name[:31], index=False)
-    atomic_write(directory / "pack.xlsx", buf.getvalue())
+    """``pack.xlsx``: Summary (KPI figures as numbers), Run log, then the headline tables."""
+    units = summary.attrs.get("units", {})
+    labels = list(units)
+    kpis = pd.DataFrame(
+        {
+            "customer_id": summary["customer_id"],
+            "name": summary["name"],
+            "account_manager": summary["account_manager"],
+            "status": summary["status"].map(STATUS_WORDS),
+            **{label: summary[f"{label} number"].astype("float64") for label in labels},
+            **{
+                f"{label}, status": summary[f"{label} status"].map(STATUS_WORDS) for label in labels
+            },
+        }
+    )
+    kinds = {label: units[label] or "ratio" for label in labels}
+    kinds.update({k: "signed share" for k in labels if "vs budget" in k})
+    runs = pd.DataFrame(
+        [
+            {
+                "customer_id": r.key if r.kind == "scorecard" else "",
+                "name": r.name,
+                "page": r.kind,
+                "status": r.status,
+                "seconds": r.seconds,
+                "error": r.error,
+                "cell": r.cell,
+                "html_kb": r.html_kb,
+            }
+            for r in results.values()
+        ],
+        columns=["customer_id", "name", "page", "status", "seconds", "error", "cell", "html_kb"],
+    ).astype({"cell": "Int64", "seconds": "float64", "html_kb": "float64"})
+    sheets = {"Summary": kpis, "Run log": runs, **_headline_tables(analytics)}
+    names = analytics.customers.set_index("customer_id")["name"].astype(str).to_dict()
+    data = excel_workbook(
+        sheets,
+        names=names,
+        number_formats={"Summary": kinds, "Run log": {"seconds": "ratio", "html_kb": "ratio"}},
+    )
+    atomic_write(directory / "pack.xlsx", data)
 
 
 def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
@@ -294,8 +342,8 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
     a = analytics
     tables: dict[str, pd.DataFrame | None] = {
         "Plan vs actual": a.plan,
-        "OTIF 12 months": a.service_year,
-        "OTIF by month": a.service,
+        "OTIF 12 months": _on_time_and_in_full(a.service_year),
+        "OTIF by month": _on_time_and_in_full(a.service),
         "Quality": a.quality,
         "Air freight": a.air_freight,
         "Accuracy by lag": None
@@ -320,14 +368,12 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
     return {name: frame for name, frame in tables.items() if frame is not None}
 
 
-def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Periods and categories as text, nullable types as plain: what openpyxl can write."""
-    out = frame.reset_index(drop=True).copy()
-    out.columns = [str(c) for c in out.columns]
-    for col in out.columns:
-        dtype = out[col].dtype
-        if isinstance(dtype, pd.PeriodDtype | pd.CategoricalDtype) or pd.api.types.is_object_dtype(
-            dtype
-        ):
-            out[col] = out[col].astype("string")
-    return out
+def _on_time_and_in_full(service: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The service table with on time, in full (whenever delivered) and OTIF side by side.
+
+    ``in_full`` counts only in-window quantity and so equals ``otif`` on every row
+    (:mod:`kamlab.service.delivery`); ``delivered_in_full`` is what tells short from late.
+    """
+    if service is None or "delivered_in_full" not in service.columns:
+        return service
+    return service.drop(columns=["in_full", "lines_in_full"])

@@ -17,7 +17,10 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-__all__ = ["TEMPLATES", "atomic_write", "external_urls", "notebook_html"]
+__all__ = ["PAPER_SIZES", "TEMPLATES", "atomic_write", "external_urls", "notebook_html"]
+
+# CSS @page sizes a printed page may take ([pack] paper)
+PAPER_SIZES = ("A3", "A4", "A5", "letter", "legal")
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -40,13 +43,16 @@ def _exporter() -> HTMLExporter:
     )
 
 
-def notebook_html(nb: nbformat.NotebookNode, *, title: str, footer: str = "") -> str:
-    """The executed notebook `nb` as one offline HTML page titled `title`."""
+def notebook_html(
+    nb: nbformat.NotebookNode, *, title: str, footer: str = "", paper: str = "A4"
+) -> str:
+    """The executed notebook `nb` as one offline HTML page titled `title`, printing on `paper`."""
+    if paper not in PAPER_SIZES:
+        raise ValueError(f"paper must be one of {PAPER_SIZES}, got {paper!r}")
     nb = nbformat.from_dict(nb)
     nb.metadata["title"] = title
-    body, _ = _exporter().from_notebook_node(
-        nb, resources={"metadata": {"name": title}, "kamlab_footer": footer}
-    )
+    resources = {"metadata": {"name": title}, "kamlab_footer": footer, "kamlab_paper": paper}
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
 
 

@@ -81,6 +81,7 @@ class Job:
     html: str
     title: str
     footer: str = ""
+    paper: str = "A4"
 
 
 @dataclass
@@ -172,7 +173,7 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
                         "failed",
                         f"notebook stopped before cell {unfinished} without an error",
                     )
-            html = notebook_html(nb, title=job.title, footer=job.footer)
+            html = notebook_html(nb, title=job.title, footer=job.footer, paper=job.paper)
             urls = external_urls(html)
             if urls and status == "ok":
                 status, error = "failed", f"page would load external URLs: {urls[:3]}"

@@ -175,7 +175,9 @@ class Scorecard:
         status = rag_status(value, green=target, amber=target - margin)
         if target != target:  # no SLA target agreed: show the figure without a colour
             status = "grey" if value != value else "green"
-        return Tile(label, _pct(value), f"target {_pct(target)}", status, note)
+        return Tile(
+            label, _pct(value), f"target {_pct(target)}", status, note, number=value, unit="share"
+        )
 
     def _accuracy_value(self, source: str, *, lag: int, metric: str) -> float:
         acc = self._slice(self.analytics.accuracy)
@@ -199,6 +201,8 @@ class Scorecard:
             _pct(value, signed=True),
             f"{_short(r['ytd_actual'])} vs plan {_short(r['ytd_plan'])} {self.currency}",
             status,
+            number=value,
+            unit="share",
         )
 
     def _overdue_tile(self) -> Tile:
@@ -210,7 +214,8 @@ class Scorecard:
             return Tile(label, "–", "", "grey", "no open receivables")
         if row["overdue"] <= 0:  # unapplied credits outweigh the overdue invoices
             total = f"{_short(row['total'])} {self.currency} open"
-            return Tile(label, "0 %", total, "green", "net credit in the overdue buckets")
+            note = "net credit in the overdue buckets"
+            return Tile(label, "0 %", total, "green", note, number=0.0, unit="share")
         value = overdue_share(row["overdue"], row["total"])
         s = self.settings.scorecard
         status = rag_status(
@@ -221,6 +226,8 @@ class Scorecard:
             _pct(value),
             f"{_short(row['overdue'])} of {_short(row['total'])} {self.currency} open",
             status,
+            number=value,
+            unit="share",
         )
 
     def _ageing_now(self) -> pd.Series | None:
@@ -246,6 +253,8 @@ class Scorecard:
             _pct(_float(r["utilisation"])),
             f"limit {_short(r['credit_limit'])} {r['currency']}",
             status,
+            number=_float(r["utilisation"]),
+            unit="share",
         )
 
     def _dso_tile(self) -> Tile:
@@ -263,7 +272,7 @@ class Scorecard:
             higher_is_better=False,
         )
         shown = "–" if value != value else f"{value:.0f} days"
-        return Tile(label, shown, f"terms {terms} days", status)
+        return Tile(label, shown, f"terms {terms} days", status, number=value, unit="days")
 
     # -- sections --------------------------------------------------------------------------
     def sales(self) -> Section:

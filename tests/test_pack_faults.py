@@ -19,7 +19,7 @@ import psutil
 import pytest
 from pack_support import MONTH, build_demo_database, write_notebook
 
-import kamlab.scorecard as sc
+from kamlab import chain
 from kamlab.cli import main
 from kamlab.pack import build_pack, slug
 from kamlab.pack.runner import _temporary_notebook
@@ -39,7 +39,7 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def customers(database, cache):
-    return sc.load_analytics(database, MONTH, cache_dir=cache).customer_ids()[:3]
+    return chain.load_analytics(database, MONTH, cache_dir=cache).customer_ids()[:3]
 
 
 def _start_pack(database, cache, reports: Path, customers) -> subprocess.Popen:

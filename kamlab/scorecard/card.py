@@ -3,7 +3,7 @@
 A notebook calls ``open_scorecard(...)`` once and then one section per cell; every section
 returns a :class:`~kamlab.scorecard.render.Section` (HTML), so a cell shows exactly one
 output. Sections only select, format, plot and comment: every number comes from
-:class:`~kamlab.scorecard.analytics.PackAnalytics`, computed by the analytics modules.
+:class:`~kamlab.chain.PackAnalytics`, computed by the analytics modules.
 """
 
 from __future__ import annotations
@@ -13,19 +13,31 @@ import os
 
 import pandas as pd
 
+from kamlab.chain import ChainError, PackAnalytics, load_analytics, parse_month
 from kamlab.config import Settings
 from kamlab.scorecard import figures
-from kamlab.scorecard.analytics import PackAnalytics, ScorecardError, load_analytics, parse_month
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import Tile, rag_status, tiles_html
 
-__all__ = ["OPTIONS", "Scorecard", "open_analytics", "open_scorecard", "overdue_share"]
+__all__ = [
+    "OPTIONS",
+    "Scorecard",
+    "ScorecardError",
+    "open_analytics",
+    "open_scorecard",
+    "overdue_share",
+]
 
 # the keys a notebook's `options` parameter may hold, with their meaning
 OPTIONS = {
-    "settings": "path to a kamlab.toml (default: ./kamlab.toml if present, else the defaults)",
+    "settings": "a kamlab.toml or the pack's resolved-settings .json "
+    "(default: ./kamlab.toml if present, else the defaults)",
     "cache_dir": "shared-analytics cache (default $KAMLAB_CACHE, else .kamlab-cache; None: none)",
 }
+
+
+class ScorecardError(ChainError):
+    """A scorecard notebook parameter is wrong (empty customer id, unknown option)."""
 
 
 def open_scorecard(
@@ -45,9 +57,28 @@ def open_scorecard(
     analytics = open_analytics(month, source=source, options=options)
     if customer_id is None:
         customer_id = analytics.customer_ids()[0]
+    if isinstance(customer_id, int) and not isinstance(customer_id, bool):
+        customer_id = _customer_from_number(customer_id, analytics.customer_ids())
     if not isinstance(customer_id, str) or not customer_id:
         raise ScorecardError(f"customer_id must be a non-empty string, got {customer_id!r}")
     return Scorecard(analytics, customer_id)
+
+
+def _customer_from_number(number: int, known: list[str]) -> str:
+    """The customer id `number` stands for: ``papermill -p customer_id 0000100001`` passes
+    the int 100001 (papermill reads digits as a number and drops the leading zeros).
+
+    The one known id with that numeric value, else :class:`ScorecardError` saying how to
+    pass the id as text.
+    """
+    matches = [c for c in known if c.isdigit() and int(c) == number]
+    if len(matches) == 1:
+        return matches[0]
+    found = f"it matches {matches}" if matches else "no customer id has that number"
+    raise ScorecardError(
+        f"customer_id {number} arrived as a number, without leading zeros, and {found}; "
+        "pass it as text: papermill -r customer_id 0000100001 (not -p)"
+    )
 
 
 def open_analytics(

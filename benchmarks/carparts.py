@@ -30,7 +30,6 @@ from kamlab.forecast import forecast
 from kamlab.forecast import intermittent as im
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "carparts.csv"
-DATA = DATA if DATA.exists() else Path("/work/shared/data/carparts.csv")
 H = 12
 QUANTILES = {"lo_95": 0.025, "lo_80": 0.1, "hi_80": 0.9, "hi_95": 0.975}
 

@@ -10,7 +10,7 @@ ageing_history over 24 month-ends. Peak memory is the process's maximum resident
 (resource.getrusage), which includes the generated data. The machine is shared: CPU time
 (time.process_time) is printed beside wall time, with the load average at the end.
 
-Part 2 evaluates late_payment_risk on the IBM sample AR data (/work/shared/data) with
+Part 2 evaluates late_payment_risk on the IBM sample AR data (<repo>/../shared/data) with
 time-ordered splits: at each cutoff the model trains on invoices settled by the cutoff and
 scores the invoices posted in the next three months; ROC AUC and Brier score are pooled
 over cutoffs and set beside the baseline (the customer's historical late rate).
@@ -38,7 +38,9 @@ from kamlab.receivables import (
     settlements,
 )
 
-IBM_CSV = Path("/work/shared/data/ibm_accounts_receivable.csv")
+IBM_CSV = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ibm_accounts_receivable.csv"
+)
 TARGETS = {"as-of ageing (s)": 2.0, "24 month-ends (s)": 15.0, "peak memory (GB)": 3.0}
 
 

@@ -1,5 +1,16 @@
 """The ``kamlab`` command: parse arguments, call the library, turn expected errors into exit 2.
 
+Exit codes (also in the README):
+
+- 0: everything ran.
+- 1: the pack ran, but some customers' notebooks failed or timed out (``--retry-failed``).
+- 2: bad input or usage, found before any work: a bad month or a month outside the data,
+  an unknown customer, a bad ``kamlab.toml``, a missing database or extracts folder, an
+  invalid extract, an unreadable file or an unwritable reports folder. One line on stderr
+  names the path (or table, column, rule) and the reason; never a traceback.
+- 130 / 143: stopped by Ctrl-C (SIGINT) / SIGTERM; workers and kernels are stopped and the
+  run log marks the unfinished customers ``not run``, for ``--retry-failed``.
+
 Each subcommand is one ``_add_<name>(subparsers)`` function that declares its options and
 sets ``run`` to a ``_<name>(args) -> int`` function; :data:`COMMANDS` lists them, so a new
 subcommand (e.g. ``pack``) is one more pair of functions and one more entry.
@@ -9,14 +20,18 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
+import tomllib
 from collections.abc import Sequence
 
+import kamlab
 from kamlab.config import SettingsError, load_settings
 
 __all__ = ["COMMANDS", "main"]
 
 EXIT_OK, EXIT_PACK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143
 
 
 def _month(text: str) -> str:
@@ -150,8 +165,8 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         PackError,
         ChainError,
         SettingsError,
-        FileNotFoundError,
-        NotADirectoryError,
+        OSError,  # a missing, unreadable or unwritable file: named with its reason
+        tomllib.TOMLDecodeError,
     )
 
 
@@ -159,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kamlab", description="Key account management analytics on SAP/CRM extracts."
     )
+    parser.add_argument("--version", action="version", version=f"kamlab {kamlab.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(sub)
@@ -167,9 +183,26 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kamlab`` with `argv` (default: the process arguments); return the exit code."""
+    from kamlab.pack.runner import PackInterrupted, io_error
+
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
     except _expected_errors() as exc:
-        print(f"kamlab {args.command}: {exc}", file=sys.stderr)
+        message = io_error(exc) if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, tomllib.TOMLDecodeError):
+            where = getattr(args, "config", None) or "kamlab.toml"
+            message = f"{where} is not valid TOML: {exc}"
+        print(f"kamlab {args.command}: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except PackInterrupted as stopped:
+        left = sum(1 for r in stopped.results if r.status == "not run")
+        print(
+            f"kamlab {args.command}: stopped by {signal.Signals(stopped.signum).name}; "
+            f"{left} notebook(s) not run, logged for --retry-failed",
+            file=sys.stderr,
+        )
+        return stopped.exit_code
+    except KeyboardInterrupt:
+        print(f"kamlab {args.command}: stopped by SIGINT", file=sys.stderr)
+        return EXIT_INTERRUPTED

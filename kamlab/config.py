@@ -215,6 +215,7 @@ class PackSettings:
     workers: int = 2
     timeout_seconds: int = 600  # per customer notebook
     max_scorecard_kb: int = 300
+    paper: str = "A4"  # printed page size: A4, A3, A5, letter or legal (the index prints landscape)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,22 @@
-"""Small extract sets, valid per the contract, shaped like files read as text."""
+"""Small extract sets, valid per the contract, shaped like files read as text; the public data sets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+
+# public data sets by others, beside the repository: <repo>/../shared/data (README there)
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The public data sets folder; the test is skipped, saying where it looked, when absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"public data sets not found at {SHARED_DATA} (<repo>/../shared/data)")
+    return SHARED_DATA
 
 
 def _frame(text: str) -> pd.DataFrame:

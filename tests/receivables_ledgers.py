@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from conftest import SHARED_DATA
 
 
 def invoices(*rows: tuple) -> pd.DataFrame:
@@ -193,7 +194,7 @@ def random_ledger(
     return inv, pay, inst
 
 
-IBM_CSV = "/work/shared/data/ibm_accounts_receivable.csv"
+IBM_CSV = str(SHARED_DATA / "ibm_accounts_receivable.csv")
 
 
 def ibm_ledger(path: str = IBM_CSV) -> tuple[pd.DataFrame, pd.DataFrame]:

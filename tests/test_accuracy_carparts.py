@@ -3,16 +3,15 @@
 Nothing may come out as inf, and every NaN in a score table must carry its reason.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 
 from kamlab.accuracy import mase, naive_snapshots, score, smape, wape
 
-CARPARTS = Path("/work/shared/data/carparts.csv")
-pytestmark = pytest.mark.skipif(not CARPARTS.exists(), reason="shared carparts data not present")
+CARPARTS = SHARED_DATA / "carparts.csv"
+pytestmark = pytest.mark.usefixtures("shared_data")
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,13 @@
 """abc: hand-worked cut-off boundaries, ties, non-positive values, currencies, real sales data."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 
 from kamlab.classify import abc
 
-SALES = Path("/work/shared/data/sales_data_sample.csv")
+SALES = SHARED_DATA / "sales_data_sample.csv"
 
 
 def _frame(values: dict[str, float]) -> pd.DataFrame:
@@ -120,7 +119,7 @@ def sales() -> pd.DataFrame:
     return pd.read_csv(SALES, keep_default_na=False)
 
 
-@pytest.mark.skipif(not SALES.exists(), reason="shared sales data not available")
+@pytest.mark.usefixtures("shared_data")
 def test_sales_sample_customers_by_sales_excluding_cancelled_match_a_reference_loop(sales):
     live = sales[sales["STATUS"] != "Cancelled"]
     assert len(sales) - len(live) == 60
@@ -131,7 +130,7 @@ def test_sales_sample_customers_by_sales_excluding_cancelled_match_a_reference_l
     assert r["CUSTOMERNAME"].iloc[0] == "Euro Shopping Channel"
 
 
-@pytest.mark.skipif(not SALES.exists(), reason="shared sales data not available")
+@pytest.mark.usefixtures("shared_data")
 def test_territory_na_read_as_missing_is_reported_not_silently_dropped(sales):
     naive = pd.read_csv(SALES)  # pandas' default turns "NA" into a missing value
     r = abc(naive, value="SALES", by="TERRITORY")

@@ -1,14 +1,13 @@
 """demand_pattern: Syntetos-Boylan ADI / CV² by hand, and at scale on the carparts data."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 
 from kamlab.classify import demand_pattern
 
-CARPARTS = Path("/work/shared/data/carparts.csv")
+CARPARTS = SHARED_DATA / "carparts.csv"
 
 
 def _series(values, start="2024-01", key="M"):
@@ -124,7 +123,7 @@ def carparts() -> pd.DataFrame:
     return wide.melt(id_vars="period", var_name="material_id", value_name="quantity")
 
 
-@pytest.mark.skipif(not CARPARTS.exists(), reason="shared carparts data not available")
+@pytest.mark.usefixtures("shared_data")
 def test_carparts_counts_reproduce_the_published_classification_over_observed_months(carparts):
     # data README: ADI = observed months / non-zero months -> 2,324 / 347 / 3 / 0
     r = demand_pattern(carparts, keys=["material_id"], count_from="start")
@@ -136,7 +135,7 @@ def test_carparts_counts_reproduce_the_published_classification_over_observed_mo
     assert r.attrs["excluded"]["rows"].iloc[0] == 6122  # trailing missing cells
 
 
-@pytest.mark.skipif(not CARPARTS.exists(), reason="shared carparts data not available")
+@pytest.mark.usefixtures("shared_data")
 def test_carparts_counting_from_first_demand_makes_some_late_starters_smooth(carparts):
     r = demand_pattern(carparts, keys=["material_id"])
     assert r["pattern"].value_counts().to_dict() == {

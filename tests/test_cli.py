@@ -90,3 +90,44 @@ def test_demo_with_a_bad_month_exits_2_with_usage(tmp_path, capsys):
         main(["demo", "--out", str(tmp_path), "--end", "2024-13"])
     assert info.value.code == 2
     assert "expected a month YYYY-MM, got '2024-13'" in capsys.readouterr().err
+
+
+def test_version_prints_the_package_version(capsys):
+    import kamlab
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"kamlab {kamlab.__version__}"
+
+
+@pytest.fixture(scope="module")
+def small_database(tmp_path_factory):
+    folder = write_csvs(tmp_path_factory.mktemp("cli") / "x", small_extracts())
+    db = folder.parent / "kam.duckdb"
+    assert main(["ingest", str(folder), "--database", str(db)]) == 0
+    return db
+
+
+def test_pack_without_the_database_exits_2_naming_it(tmp_path, capsys):
+    missing = tmp_path / "none.duckdb"
+    assert main(["pack", "--month", "2024-03", "--source", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert str(missing) in err and "kamlab ingest" in err and "Traceback" not in err
+
+
+def test_pack_of_an_unknown_customer_exits_2(small_database, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KAMLAB_CACHE", str(tmp_path / "cache"))
+    argv = ["pack", "--month", "2024-03", "--source", str(small_database)]
+    assert main([*argv, "--reports", str(tmp_path), "--customers", "C404"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown customer" in err and "C404" in err and "Traceback" not in err
+
+
+def test_pack_with_a_bad_config_exits_2(small_database, tmp_path, capsys):
+    bad = tmp_path / "kamlab.toml"
+    bad.write_text("[pack\nworkers = 2\n")  # a TOML syntax error
+    argv = ["pack", "--month", "2024-03", "--source", str(small_database), "--config", str(bad)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "kamlab.toml" in err and "Traceback" not in err

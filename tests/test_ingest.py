@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import small_extracts
+from conftest import SHARED_DATA, small_extracts
 
 from kamlab.config import SettingsError, load_settings
 from kamlab.data.contract import TABLES
@@ -16,7 +16,7 @@ from kamlab.data.mapping import SAP_EXAMPLE
 from kamlab.data.store import load
 from kamlab.data.validate import ContractError, validate
 
-SHARED = Path("/work/shared/data")
+SHARED = SHARED_DATA
 
 
 def write_csvs(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
@@ -245,7 +245,7 @@ lifecycle = "active"
 """
 
 
-@pytest.mark.skipif(not (SHARED / "sales_data_sample.csv").exists(), reason="shared data absent")
+@pytest.mark.usefixtures("shared_data")
 def test_sample_sales_data_maps_into_orders_customers_and_materials(tmp_path):
     toml = tmp_path / "kamlab.toml"
     toml.write_text(SALES_TOML)
@@ -306,9 +306,7 @@ currency = "USD"
 """
 
 
-@pytest.mark.skipif(
-    not (SHARED / "ibm_accounts_receivable.csv").exists(), reason="shared data absent"
-)
+@pytest.mark.usefixtures("shared_data")
 def test_ibm_receivables_sample_maps_into_invoices_and_payments(tmp_path):
     toml = tmp_path / "kamlab.toml"
     toml.write_text(AR_TOML)

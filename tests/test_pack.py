@@ -67,8 +67,8 @@ def test_the_pack_has_an_index_scorecards_notebooks_workbook_and_run_log(pack, c
     log = json.loads((d / "run-log.json").read_text())
     assert {r["key"] for r in log["results"]} == {*customers, "portfolio"}
     assert all(r["seconds"] > 0 for r in log["results"])
-    sheets = pd.read_excel(d / "pack.xlsx", sheet_name=None, dtype={"customer_id": str})
-    assert list(sheets["Summary"]["customer_id"]) == customers
+    sheets = pd.read_excel(d / "pack.xlsx", sheet_name=None, dtype={"Customer ID": str})
+    assert list(sheets["Summary"]["Customer ID"]) == customers
 
 
 def test_pages_are_offline_small_and_show_no_code_or_prompts(pack):
@@ -204,6 +204,7 @@ def browser(tmp_path_factory):
             "--disable-sync",
             "--disable-default-apps",
             "--remote-debugging-port=0",
+            "--remote-allow-origins=*",  # newer Chromium refuses DevTools websockets otherwise
             f"--user-data-dir={profile}",
             "about:blank",
         ],
@@ -298,3 +299,39 @@ def test_a_browser_opens_index_and_scorecards_offline_without_requests_or_errors
         outside = [u for u in requested if not u.startswith(("file://", "data:"))]
         assert outside == [], page
         assert errors == [], page
+
+
+def _print_pdf(page, pdf) -> tuple[int, list[tuple[float, float]]]:
+    """Print `page` with headless Chromium; return (pages, page sizes in points)."""
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    data = pdf.read_bytes()
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+    return pages, [(float(w), float(h)) for w, h in boxes]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_a_scorecard_prints_on_at_most_four_a4_pages_and_the_index_landscape(pack, tmp_path):
+    """A4 portrait is 595 x 842 points; the index, a wide table, prints A4 landscape."""
+    for page in sorted((pack.directory / "customers").glob("*.html")):
+        pages, sizes = _print_pdf(page, tmp_path / f"{page.stem}.pdf")
+        assert 1 <= pages <= 4, (page.name, pages)
+        assert {(round(w), round(h)) for w, h in sizes} == {(595, 842)}, sizes
+        css = page.read_text()
+        assert "break-after: avoid" in css and "break-inside: avoid" in css
+    pages, sizes = _print_pdf(pack.directory / "index.html", tmp_path / "index.pdf")
+    assert {(round(w), round(h)) for w, h in sizes} == {(842, 595)}, sizes

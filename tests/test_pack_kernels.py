@@ -4,7 +4,7 @@ import papermill as pm
 import pytest
 from pack_support import MONTH, build_demo_database, outputs, write_notebook
 
-from kamlab.pack.kernels import ENGINE_NAME, KernelError, WarmKernel
+from kamlab.pack.kernels import KernelError, WarmKernel, warm_engine
 from kamlab.pack.runner import NOTEBOOKS
 
 
@@ -40,7 +40,7 @@ def test_a_warm_kernel_gives_the_same_scorecard_as_a_fresh_kernel(kernel, databa
                 notebook,
                 tmp_path / f"warm-{customer}.ipynb",
                 parameters=_params(database, tmp_path, customer),
-                engine_name=ENGINE_NAME,
+                engine_name=warm_engine(),
                 warm_kernel=kernel,
                 progress_bar=False,
             )
@@ -66,7 +66,7 @@ def test_a_reset_leaves_nothing_of_the_previous_notebook(kernel, tmp_path):
     pm.execute_notebook(
         leaky,
         tmp_path / "o1.ipynb",
-        engine_name=ENGINE_NAME,
+        engine_name=warm_engine(),
         warm_kernel=kernel,
         progress_bar=False,
     )
@@ -74,7 +74,7 @@ def test_a_reset_leaves_nothing_of_the_previous_notebook(kernel, tmp_path):
     warm = pm.execute_notebook(
         probe,
         tmp_path / "o2.ipynb",
-        engine_name=ENGINE_NAME,
+        engine_name=warm_engine(),
         warm_kernel=kernel,
         progress_bar=False,
     )

@@ -1,13 +1,11 @@
 """Ageing of the IBM sample AR data reproduces the figures worked out in shared/data/README.md."""
 
-from pathlib import Path
-
 import pytest
-from receivables_ledgers import IBM_CSV, ibm_ledger
+from receivables_ledgers import ibm_ledger
 
 from kamlab.receivables import ageing, ageing_summary, open_items
 
-pytestmark = pytest.mark.skipif(not Path(IBM_CSV).exists(), reason="shared IBM data not present")
+pytestmark = pytest.mark.usefixtures("shared_data")
 
 
 @pytest.mark.parametrize(

@@ -340,3 +340,31 @@ def test_vectorised_lines_agree_with_a_plain_loop_and_shuffling_changes_nothing(
     pd.testing.assert_frame_equal(
         lines.sort_values(key, ignore_index=True), shuffled.sort_values(key, ignore_index=True)
     )
+
+
+def test_delivered_in_full_tells_a_short_line_from_a_late_one():
+    """``in_full`` counts in-window quantity, so it equals ``otif``; ``delivered_in_full`` does not.
+
+    Line 1: 10 ordered, 6 in time and 4 one day late: late, not short. Line 2: 10 ordered,
+    6 in time and nothing more: short. Line 3: 10 in time: OTIF.
+    """
+    orders = _orders(
+        ("A", 1, "2024-01-10", None, 10),
+        ("A", 2, "2024-01-10", None, 10),
+        ("A", 3, "2024-01-10", None, 10),
+    )
+    deliveries = _deliveries(
+        ("A", 1, "2024-01-08", 6), ("A", 1, "2024-01-11", 4), ("A", 2, "2024-01-08", 6),
+        ("A", 3, "2024-01-09", 10),
+    )  # fmt: skip
+    lines = delivery_performance(orders, deliveries, as_of=AS_OF)
+    got = {r.line: (r.on_time, r.in_full, r.delivered_in_full, r.otif) for r in lines.itertuples()}
+    assert got == {
+        1: (True, False, True, False),
+        2: (True, False, False, False),
+        3: (True, True, True, True),
+    }
+    assert (lines["in_full"] == lines["otif"]).all()  # why the split needs the new column
+    r = otif(lines).iloc[0]
+    assert (r.lines_due, r.lines_otif, r.lines_in_full, r.lines_delivered_in_full) == (3, 1, 1, 2)
+    assert r.delivered_in_full == pytest.approx(2 / 3) and r.otif == pytest.approx(1 / 3)

@@ -1,14 +1,13 @@
 """Plan vs actual and price/volume/mix: hand-worked figures, budget rules, additivity, real file."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA
 
 from kamlab.service import plan_vs_actual, price_volume_mix
 
-SALES_SAMPLE = Path("/work/shared/data/sales_data_sample.csv")
+SALES_SAMPLE = SHARED_DATA / "sales_data_sample.csv"
 EFFECTS = ["volume_effect", "mix_effect", "price_effect", "new_effect", "lost_effect"]
 
 
@@ -247,7 +246,7 @@ def _sales_sample():
     ), raw
 
 
-@pytest.mark.skipif(not SALES_SAMPLE.exists(), reason="shared sample sales file not present")
+@pytest.mark.usefixtures("shared_data")
 def test_sales_sample_2004_vs_2003_bridge_adds_up_and_totals_match_the_file():
     orders, raw = _sales_sample()
     materials = (

@@ -19,6 +19,7 @@ __all__ = [
     "latest_month",
     "load_dataset",
     "parse_month",
+    "project_root",
     "resolve_source",
 ]
 
@@ -45,6 +46,9 @@ def resolve_source(
 ) -> Path:
     """The database: `source`, else ``$KAMLAB_DATABASE``, else ``[pack] database``; absolute.
 
+    A relative path that is not found from the working directory is looked up from the
+    :func:`project_root`, so a notebook whose kernel starts in ``notebooks/`` finds
+    ``data/kam.duckdb`` as ``kamlab`` run from the project folder does.
     `settings` None: :func:`~kamlab.chain.resolve_settings` (``./kamlab.toml`` or defaults).
     Raises :class:`ChainError` if the file does not exist.
     """
@@ -52,10 +56,25 @@ def resolve_source(
         if settings is None:
             settings = resolve_settings()
         source = os.environ.get(DATABASE_ENV) or settings.pack.database
-    path = Path(source).resolve()
+    path = Path(source)
+    if not path.is_absolute() and not path.is_file():
+        root = project_root()
+        if root is not None and (root / path).is_file():
+            path = root / path
+    path = path.resolve()
     if not path.is_file():
         raise ChainError(f"data source {str(path)!r} does not exist; run `kamlab ingest` first")
     return path
+
+
+def project_root(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest folder at or above `start` (default: the working directory) holding a
+    ``kamlab.toml`` or a ``pyproject.toml``: the project the relative paths belong to."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "kamlab.toml").is_file() or (folder / "pyproject.toml").is_file():
+            return folder
+    return None
 
 
 def load_dataset(source: Path, customers: list[str] | None = None) -> Dataset:

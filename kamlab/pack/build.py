@@ -15,8 +15,8 @@ interrupted or repeated build never leaves a half-written page.
 
 from __future__ import annotations
 
-import io
 import json
+import os
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -28,17 +28,20 @@ from tqdm.auto import tqdm
 
 import kamlab
 from kamlab.chain import ChainError, open_chain
-from kamlab.pack.html import TEMPLATES, atomic_write, external_urls
+from kamlab.pack.html import PAPER_SIZES, TEMPLATES, atomic_write, external_urls
 from kamlab.pack.runner import (
     NOTEBOOKS,
     Job,
     JobResult,
     PackError,
+    PackInterrupted,
     PackResult,
+    io_error,
     run_jobs,
     write_run_log,
 )
 from kamlab.pack.slug import slug
+from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio
 from kamlab.scorecard.tiles import STATUS_WORDS
 
@@ -81,6 +84,10 @@ def build_pack(
     settings, period, source, analytics = chain.settings, chain.month, chain.source, chain.analytics
     workers = workers or settings.pack.workers
     timeout = timeout if timeout is not None else settings.pack.timeout_seconds
+    if settings.pack.paper not in PAPER_SIZES:
+        raise PackError(
+            f"[pack] paper must be one of {list(PAPER_SIZES)}, got {settings.pack.paper!r}"
+        )
     directory = Path(reports_dir or settings.pack.reports_dir).resolve() / str(period)
     notebook = Path(notebook or NOTEBOOKS / "scorecard.ipynb").resolve()
 
@@ -124,6 +131,7 @@ def build_pack(
             html=str(directory / "customers" / f"{slugs[c]}.html"),
             title=f"{names[c]} — account review {period}",
             footer=footer,
+            paper=settings.pack.paper,
         )
         for c in wanted
     ]
@@ -140,15 +148,38 @@ def build_pack(
                 html=str(directory / f"{PORTFOLIO}.html"),
                 title=f"Portfolio overview {period}",
                 footer=footer,
+                paper=settings.pack.paper,
             )
         )
     preload = chain.preload()
-    directory.mkdir(parents=True, exist_ok=True)
+    _check_writable(directory)
     bar = tqdm(total=len(jobs), desc=f"pack {period}", unit="notebook", disable=not progress)
 
     def done(result: JobResult) -> None:
         bar.set_postfix_str(f"{result.name[:30]} {result.status}", refresh=False)
         bar.update(1)
+
+    meta = {
+        "month": str(period),
+        "kamlab_version": kamlab.__version__,
+        "analytics_key": key,
+        "source": str(source),
+        "workers": workers,
+        "scheduler": scheduler,
+    }
+
+    def finish(results: list[JobResult]) -> PackResult:
+        """Run log, index and workbook for `results` merged over the previous run's."""
+        merged = {**previous, **{r.key: r for r in results}}
+        ordered = [merged[k] for k in [*known, PORTFOLIO] if k in merged]
+        seconds = round(time.perf_counter() - started, 2)
+        finished = datetime.now(UTC).isoformat(timespec="seconds")
+        write_run_log(directory, ordered, {**meta, "finished": finished, "seconds": seconds})
+        summary = Portfolio(analytics).summary()
+        summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
+        _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
+        _write_workbook(directory, summary, merged, analytics)
+        return PackResult(directory=directory, results=ordered, seconds=seconds)
 
     try:
         results = run_jobs(
@@ -160,27 +191,24 @@ def build_pack(
             scheduler=scheduler,
             on_done=done,
         )
+    except PackInterrupted as stopped:
+        bar.close()
+        finish(stopped.results)  # what ran is logged; the rest is "not run", for --retry-failed
+        raise
     finally:
         bar.close()
-    merged = {**previous, **{r.key: r for r in results}}
-    ordered = [merged[k] for k in [*known, PORTFOLIO] if k in merged]
-    seconds = round(time.perf_counter() - started, 2)
-    meta = {
-        "month": str(period),
-        "kamlab_version": kamlab.__version__,
-        "analytics_key": key,
-        "source": str(source),
-        "workers": workers,
-        "scheduler": scheduler,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seconds": seconds,
-    }
-    write_run_log(directory, ordered, meta)
-    summary = Portfolio(analytics).summary()
-    summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-    _write_index(directory, summary, merged, period, footer)
-    _write_workbook(directory, summary, merged, analytics)
-    return PackResult(directory=directory, results=ordered, seconds=seconds)
+    return finish(results)
+
+
+def _check_writable(directory: Path) -> None:
+    """Create `directory` and write a probe file in it, or raise :class:`PackError` saying why."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".tmp-probe-{os.getpid()}"
+        probe.write_bytes(b"kamlab")
+        probe.unlink()
+    except OSError as err:
+        raise PackError(f"reports folder unusable: {io_error(err)}") from None
 
 
 def _previous_results(directory: Path) -> dict[str, JobResult]:
@@ -192,11 +220,19 @@ def _previous_results(directory: Path) -> dict[str, JobResult]:
 
 
 def _write_index(
-    directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], period, footer: str
+    directory: Path,
+    summary: pd.DataFrame,
+    results: dict[str, JobResult],
+    period,
+    footer: str,
+    *,
+    paper: str = "A4",
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     fixed = {"customer_id", "name", "account_manager", "status"}
-    labels = [c for c in summary.columns if c not in fixed and not c.endswith(" status")]
+    labels = [
+        c for c in summary.columns if c not in fixed and not c.endswith((" status", " number"))
+    ]
     rows = []
     for rec in summary.to_dict("records"):
         r = results.get(rec["customer_id"])
@@ -228,7 +264,8 @@ def _write_index(
         portfolio_href=f"{PORTFOLIO}.html",
         portfolio_failed=portfolio is not None and not portfolio.ok,
         workbook_href="pack.xlsx",
-        css=(TEMPLATES / "kamlab.css").read_text(),
+        # the index is a wide table: it prints landscape
+        css=(TEMPLATES / "kamlab.css").read_text() + f"@page {{ size: {paper} landscape; }}\n",
         footer=footer,
     )
     urls = external_urls(page)
@@ -246,14 +283,47 @@ def _tile_counts(statuses: list[str]) -> str:
 def _write_workbook(
     directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], analytics
 ) -> None:
-    runs = pd.DataFrame([vars(r) for r in results.values()])
-    sheets = {"Summary": summary, "Run log": runs}
-    sheets.update(_headline_tables(analytics))
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            _excel_ready(frame).to_excel(writer, sheet_name=name[:31], index=False)
-    atomic_write(directory / "pack.xlsx", buf.getvalue())
+    """``pack.xlsx``: Summary (KPI figures as numbers), Run log, then the headline tables."""
+    units = summary.attrs.get("units", {})
+    labels = list(units)
+    kpis = pd.DataFrame(
+        {
+            "customer_id": summary["customer_id"],
+            "name": summary["name"],
+            "account_manager": summary["account_manager"],
+            "status": summary["status"].map(STATUS_WORDS),
+            **{label: summary[f"{label} number"].astype("float64") for label in labels},
+            **{
+                f"{label}, status": summary[f"{label} status"].map(STATUS_WORDS) for label in labels
+            },
+        }
+    )
+    kinds = {label: units[label] or "ratio" for label in labels}
+    kinds.update({k: "signed share" for k in labels if "vs budget" in k})
+    runs = pd.DataFrame(
+        [
+            {
+                "customer_id": r.key if r.kind == "scorecard" else "",
+                "name": r.name,
+                "page": r.kind,
+                "status": r.status,
+                "seconds": r.seconds,
+                "error": r.error,
+                "cell": r.cell,
+                "html_kb": r.html_kb,
+            }
+            for r in results.values()
+        ],
+        columns=["customer_id", "name", "page", "status", "seconds", "error", "cell", "html_kb"],
+    ).astype({"cell": "Int64", "seconds": "float64", "html_kb": "float64"})
+    sheets = {"Summary": kpis, "Run log": runs, **_headline_tables(analytics)}
+    names = analytics.customers.set_index("customer_id")["name"].astype(str).to_dict()
+    data = excel_workbook(
+        sheets,
+        names=names,
+        number_formats={"Summary": kinds, "Run log": {"seconds": "ratio", "html_kb": "ratio"}},
+    )
+    atomic_write(directory / "pack.xlsx", data)
 
 
 def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
@@ -261,8 +331,8 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
     a = analytics
     tables: dict[str, pd.DataFrame | None] = {
         "Plan vs actual": a.plan,
-        "OTIF 12 months": a.service_year,
-        "OTIF by month": a.service,
+        "OTIF 12 months": _on_time_and_in_full(a.service_year),
+        "OTIF by month": _on_time_and_in_full(a.service),
         "Quality": a.quality,
         "Air freight": a.air_freight,
         "Accuracy by lag": None
@@ -287,14 +357,12 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
     return {name: frame for name, frame in tables.items() if frame is not None}
 
 
-def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    """Periods and categories as text, nullable types as plain: what openpyxl can write."""
-    out = frame.reset_index(drop=True).copy()
-    out.columns = [str(c) for c in out.columns]
-    for col in out.columns:
-        dtype = out[col].dtype
-        if isinstance(dtype, pd.PeriodDtype | pd.CategoricalDtype) or pd.api.types.is_object_dtype(
-            dtype
-        ):
-            out[col] = out[col].astype("string")
-    return out
+def _on_time_and_in_full(service: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The service table with on time, in full (whenever delivered) and OTIF side by side.
+
+    ``in_full`` counts only in-window quantity and so equals ``otif`` on every row
+    (:mod:`kamlab.service.delivery`); ``delivered_in_full`` is what tells short from late.
+    """
+    if service is None or "delivered_in_full" not in service.columns:
+        return service
+    return service.drop(columns=["in_full", "lines_in_full"])

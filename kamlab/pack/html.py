@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 from functools import cache
 from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
 
-__all__ = ["TEMPLATES", "atomic_write", "external_urls", "notebook_html"]
+__all__ = ["PAPER_SIZES", "TEMPLATES", "atomic_write", "external_urls", "notebook_html"]
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+# CSS @page sizes a printed page may take ([pack] paper)
+PAPER_SIZES = ("A3", "A4", "A5", "letter", "legal")
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -43,13 +43,16 @@ def _exporter() -> HTMLExporter:
     )
 
 
-def notebook_html(nb: nbformat.NotebookNode, *, title: str, footer: str = "") -> str:
-    """The executed notebook `nb` as one offline HTML page titled `title`."""
+def notebook_html(
+    nb: nbformat.NotebookNode, *, title: str, footer: str = "", paper: str = "A4"
+) -> str:
+    """The executed notebook `nb` as one offline HTML page titled `title`, printing on `paper`."""
+    if paper not in PAPER_SIZES:
+        raise ValueError(f"paper must be one of {PAPER_SIZES}, got {paper!r}")
     nb = nbformat.from_dict(nb)
     nb.metadata["title"] = title
-    body, _ = _exporter().from_notebook_node(
-        nb, resources={"metadata": {"name": title}, "kamlab_footer": footer}
-    )
+    resources = {"metadata": {"name": title}, "kamlab_footer": footer, "kamlab_paper": paper}
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
 
 
@@ -59,14 +62,18 @@ def external_urls(page: str) -> list[str]:
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write `data` to `path` via a temporary file in the same directory and ``os.replace``."""
+    """Write `data` to `path` via a temporary file in the same directory and ``os.replace``.
+
+    The temporary name is unique (process id and a random part); it is created with mode
+    0666 so the process umask gives the file the usual permissions, as ``open`` would.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.name}.")
+    tmp = path.with_name(f".tmp-{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

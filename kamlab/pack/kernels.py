@@ -11,10 +11,15 @@ outputs are identical to a fresh kernel's. Modules stay imported — that is the
 Papermill runs the notebook as usual (parameter injection, error banner, per-cell
 metadata); only the engine differs: ``engine_name="kamlab-warm"`` hands papermill's
 notebook client the live kernel manager and client instead of starting a new kernel.
+Papermill finds the engine through the ``papermill.engine`` entry point that kamlab's
+``pyproject.toml`` declares; importing this module registers nothing.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -23,10 +28,11 @@ from nbclient import NotebookClient
 from nbformat import v4
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
+from papermill.exceptions import PapermillException
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
-__all__ = ["ENGINE_NAME", "KernelError", "WarmEngine", "WarmKernel"]
+__all__ = ["ENGINE_NAME", "KernelError", "WarmEngine", "WarmKernel", "warm_engine"]
 
 ENGINE_NAME = "kamlab-warm"
 
@@ -105,6 +111,24 @@ class WarmKernel:
         self.shutdown()
         self.start(self.preload)
 
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id, also its process group (jupyter starts it in a new session)."""
+        provisioner = getattr(self.km, "provisioner", None)
+        return getattr(provisioner, "pid", None)
+
+    def kill(self) -> None:
+        """Kill the kernel's process group at once; safe inside a signal handler (no event loop)."""
+        pid = self.pid
+        if pid is not None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        connection_file = getattr(self.km, "connection_file", "")
+        if connection_file:
+            Path(connection_file).unlink(missing_ok=True)
+
     def is_alive(self) -> bool:
         return self.km is not None and bool(run_sync(self.km.is_alive)())
 
@@ -176,4 +200,15 @@ class WarmEngine(NBClientEngine):
             warm_kernel.notebooks_run += 1
 
 
-papermill_engines.register(ENGINE_NAME, WarmEngine)
+def warm_engine() -> str:
+    """:data:`ENGINE_NAME`, making sure papermill knows it.
+
+    An installed kamlab is found through its entry point; a source checkout used without
+    installing (``PYTHONPATH``, or metadata from an older install) is registered here, on
+    first use rather than at import.
+    """
+    try:
+        papermill_engines.get_engine(ENGINE_NAME)
+    except PapermillException:
+        papermill_engines.register(ENGINE_NAME, WarmEngine)
+    return ENGINE_NAME

@@ -7,6 +7,14 @@ kernels (:mod:`kamlab.pack.kernels`), in worker processes or on a Dask cluster. 
 customer's outcome — ok, failed (error and cell) or timed out — is recorded; a failure
 never stops the others. Outputs are written atomically; ``retry_failed`` reruns only the
 customers that did not succeed last time.
+
+Stopping a pack (SIGTERM, or Ctrl-C/SIGINT) stops everything within seconds: the workers
+ignore SIGINT and leave it to the pack process, which terminates them; a terminated worker
+kills its kernel's process group first. A worker whose pack process died (SIGKILL) notices
+within a second and does the same, and a kernel whose worker died exits by itself
+(ipykernel's parent poller). :func:`run_jobs` then raises :class:`PackInterrupted` carrying
+every job's result so far, the unfinished ones ``not run``, for the run log that
+``--retry-failed`` reads.
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ import json
 import multiprocessing as mp
 import os
 import queue
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,13 +32,39 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["Job", "JobResult", "PackError", "PackResult", "execute_job", "run_jobs"]
+__all__ = [
+    "Job",
+    "JobResult",
+    "PackError",
+    "PackInterrupted",
+    "PackResult",
+    "execute_job",
+    "run_jobs",
+]
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
 class PackError(ValueError):
     """The pack cannot start: bad month, unknown customers, missing data, clashing slugs."""
+
+
+class PackInterrupted(BaseException):
+    """The pack was stopped by `signum` (SIGINT or SIGTERM); workers and kernels are gone.
+
+    ``results`` holds one :class:`JobResult` per job: those finished, the rest ``not run``.
+    A BaseException like KeyboardInterrupt, so no ``except Exception`` swallows it.
+    """
+
+    def __init__(self, signum: int, results: list[JobResult] | None = None) -> None:
+        super().__init__(signum)
+        self.signum = int(signum)
+        self.results = results or []
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention: 128 + the signal number (130 Ctrl-C, 143 SIGTERM)."""
+        return 128 + self.signum
 
 
 @dataclass(frozen=True)
@@ -45,11 +81,12 @@ class Job:
     html: str
     title: str
     footer: str = ""
+    paper: str = "A4"
 
 
 @dataclass
 class JobResult:
-    """What happened to one job; ``status`` is ok | failed | timeout."""
+    """What happened to one job; ``status`` is ok | failed | timeout | not run."""
 
     key: str
     kind: str
@@ -93,19 +130,19 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     from papermill.exceptions import PapermillExecutionError
 
     from kamlab.pack.html import atomic_write, external_urls, notebook_html
-    from kamlab.pack.kernels import ENGINE_NAME
+    from kamlab.pack.kernels import warm_engine
 
     started = time.perf_counter()
     ipynb = Path(job.ipynb)
-    ipynb.parent.mkdir(parents=True, exist_ok=True)
-    tmp = ipynb.with_name(f".tmp-{ipynb.name}")
-    status, error, cell, restart = "ok", "", None, False
+    tmp = _temporary_notebook(ipynb)
+    status, error, cell, restart, html_kb = "ok", "", None, False, 0.0
     try:
+        ipynb.parent.mkdir(parents=True, exist_ok=True)
         pm.execute_notebook(
             job.notebook,
             str(tmp),
             parameters=job.parameters,
-            engine_name=ENGINE_NAME,
+            engine_name=warm_engine(),
             warm_kernel=kernel,
             kernel_name=kernel.kernel_name,
             execution_timeout=timeout,
@@ -121,32 +158,36 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
             f"timed out after {timeout} s per cell: {err}".strip(),
             True,
         )
+    except OSError as err:  # the notebook could not be read or written: the kernel is fine
+        status, error = "failed", io_error(err)
     except Exception as err:  # a dead kernel, a broken notebook file, ...
         status, error, restart = "failed", f"{type(err).__name__}: {err}", True
-    nb = nbformat.read(tmp, as_version=4) if tmp.exists() else None
-    if nb is not None:
-        unfinished = _unfinished_cell(nb)
-        if unfinished is not None:
-            cell = cell if cell is not None else unfinished
-            if status == "ok":
-                status, error = (
-                    "failed",
-                    f"notebook stopped before cell {unfinished} without an error",
-                )
-        html = notebook_html(nb, title=job.title, footer=job.footer)
-        urls = external_urls(html)
-        if urls and status == "ok":
-            status, error = "failed", f"page would load external URLs: {urls[:3]}"
-        atomic_write(Path(job.html), html)
-        os.replace(tmp, ipynb)
-        html_kb = len(html.encode("utf-8")) / 1024
-    else:
-        html_kb = 0.0
-        error = error or "papermill wrote no notebook"
-    if restart or not kernel.is_alive():
-        kernel.restart()
-    else:
-        kernel.reset()
+    try:
+        nb = nbformat.read(tmp, as_version=4) if tmp.exists() else None
+        if nb is not None:
+            unfinished = _unfinished_cell(nb)
+            if unfinished is not None:
+                cell = cell if cell is not None else unfinished
+                if status == "ok":
+                    status, error = (
+                        "failed",
+                        f"notebook stopped before cell {unfinished} without an error",
+                    )
+            html = notebook_html(nb, title=job.title, footer=job.footer, paper=job.paper)
+            urls = external_urls(html)
+            if urls and status == "ok":
+                status, error = "failed", f"page would load external URLs: {urls[:3]}"
+            atomic_write(Path(job.html), html)
+            os.replace(tmp, ipynb)
+            html_kb = len(html.encode("utf-8")) / 1024
+        else:
+            status, error = "failed", error or "papermill wrote no notebook"
+    except OSError as err:  # a full or unwritable reports folder: this job fails, not the worker
+        status, error = "failed", io_error(err)
+    finally:
+        tmp.unlink(missing_ok=True)
+        _CURRENT["tmp"] = None
+    _recover(kernel, restart=restart)
     return JobResult(
         key=job.key,
         kind=job.kind,
@@ -159,6 +200,35 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
         html_kb=round(html_kb, 1),
         worker=str(os.getpid()),
     )
+
+
+def io_error(err: OSError) -> str:
+    """One line naming the path and the reason: ``cannot write PATH: No space left on device``."""
+    paths = [p for p in (err.filename, err.filename2) if p is not None]
+    where = " -> ".join(str(p) for p in paths) or "a file"
+    return f"cannot read or write {where}: {err.strerror or err}"
+
+
+# what the worker's signal handler must clean up: the temporary notebook being written
+_CURRENT: dict[str, Path | None] = {"tmp": None}
+
+
+def _temporary_notebook(ipynb: Path) -> Path:
+    """Where papermill writes `ipynb` first: unique per process, so two packs never race."""
+    tmp = ipynb.with_name(f".tmp-{os.getpid()}-{ipynb.name}")
+    _CURRENT["tmp"] = tmp
+    return tmp
+
+
+def _recover(kernel, *, restart: bool) -> None:
+    """Make `kernel` ready for the next notebook: reset it, or restart it if that fails."""
+    if not restart and kernel.is_alive():
+        try:
+            kernel.reset()
+            return
+        except Exception:  # a reset that fails means a broken kernel: start afresh
+            pass
+    kernel.restart()
 
 
 def _unfinished_cell(nb: nbformat.NotebookNode) -> int | None:
@@ -177,17 +247,47 @@ def _unfinished_cell(nb: nbformat.NotebookNode) -> int | None:
 def _worker(tasks, results, preload: str, timeout: float | None, cwd: str) -> None:
     from kamlab.pack.kernels import WarmKernel
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the pack process: it decides
+    kernel = WarmKernel(cwd=cwd)
+
+    def stop(signum: int = signal.SIGTERM, frame=None) -> None:
+        kernel.kill()
+        tmp = _CURRENT["tmp"]
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    parent = os.getppid()
+
+    def watch_parent() -> None:  # the pack process was killed outright: stop too
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        stop()
+
+    threading.Thread(target=watch_parent, daemon=True, name="kamlab-parent-watch").start()
     try:
-        kernel = WarmKernel(cwd=cwd).start(preload)
+        kernel.start(preload)
     except Exception as err:  # report and let the other workers carry on
+        kernel.kill()
         results.put(("dead", f"kernel start failed: {type(err).__name__}: {err}"))
         return
+    results.put(("kernel", kernel.pid))
     try:
         while (job := tasks.get()) is not None:
             results.put(("start", job.key))
-            results.put(("done", execute_job(job, kernel, timeout=timeout)))
+            try:
+                result = execute_job(job, kernel, timeout=timeout)
+            except Exception as err:  # never lose the worker and the jobs queued on it
+                result = _not_done(job, "failed", f"{type(err).__name__}: {err}")
+                _recover(kernel, restart=True)
+            results.put(("done", result))
     finally:
         kernel.shutdown()
+
+
+def _not_done(job: Job, status: str, error: str) -> JobResult:
+    return JobResult(job.key, job.kind, job.name, job.slug, status, 0.0, error=error)
 
 
 def run_jobs(
@@ -204,9 +304,24 @@ def run_jobs(
     if not jobs:
         return []
     if scheduler is not None:
-        return _run_dask(
-            jobs, scheduler=scheduler, preload=preload, timeout=timeout, cwd=cwd, on_done=on_done
-        )
+        finished: dict[str, JobResult] = {}
+
+        def record(result: JobResult) -> None:
+            finished[result.key] = result
+            on_done(result)
+
+        with _signals_raise_interrupted():
+            try:
+                return _run_dask(
+                    jobs,
+                    scheduler=scheduler,
+                    preload=preload,
+                    timeout=timeout,
+                    cwd=cwd,
+                    on_done=record,
+                )
+            except (KeyboardInterrupt, PackInterrupted) as err:  # the client cancels the rest
+                raise _interrupted(err, jobs, finished) from None
     ctx = mp.get_context("spawn")
     tasks, results = ctx.Queue(), ctx.Queue()
     n = max(1, min(workers, len(jobs)))
@@ -218,48 +333,106 @@ def run_jobs(
         ctx.Process(target=_worker, args=(tasks, results, preload, timeout, cwd), daemon=True)
         for _ in range(n)
     ]
-    for p in procs:
-        p.start()
     done: dict[str, JobResult] = {}
-    running: dict[str, float] = {}
+    kernels: list[int] = []
     dead = 0
-    try:
-        while len(done) < len(jobs):
-            try:
-                kind, payload = results.get(timeout=1.0)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs):
+    with _signals_raise_interrupted():
+        try:
+            _start_ignoring_sigint(procs)
+            while len(done) < len(jobs):
+                try:
+                    kind, payload = results.get(timeout=1.0)
+                except queue.Empty:
+                    if not any(p.is_alive() for p in procs):
+                        break
+                    continue
+                if kind == "kernel":
+                    kernels.append(payload)
+                elif kind == "done":
+                    done[payload.key] = payload
+                    on_done(payload)
+                elif kind == "dead":
+                    dead += 1
+                    if dead == n:
+                        break
+        except (KeyboardInterrupt, PackInterrupted) as err:
+            _stop(procs, kernels)
+            while True:  # results the workers sent before they stopped still count
+                try:
+                    kind, payload = results.get(timeout=0.2)
+                except (queue.Empty, OSError, EOFError, ValueError):
                     break
-                continue
-            if kind == "start":
-                running[payload] = time.perf_counter()
-            elif kind == "done":
-                running.pop(payload.key, None)
-                done[payload.key] = payload
-                on_done(payload)
-            elif kind == "dead":
-                dead += 1
-                if dead == n:
-                    break
-    finally:
+                if kind == "done":
+                    done[payload.key] = payload
+            raise _interrupted(err, jobs, done) from None
         for p in procs:
             p.join(timeout=30)
-            if p.is_alive():
-                p.terminate()
+        _stop(procs, kernels)  # only a worker that hangs is still there
     for job in jobs:  # whatever no worker could finish
         if job.key not in done:
-            r = JobResult(
-                job.key,
-                job.kind,
-                job.name,
-                job.slug,
-                "failed",
-                0.0,
-                error="no worker finished this notebook (worker or kernel died)",
-            )
+            r = _not_done(job, "failed", "no worker finished this notebook (worker or kernel died)")
             done[job.key] = r
             on_done(r)
     return [done[j.key] for j in jobs]
+
+
+def _interrupted(err: BaseException, jobs, done: dict[str, JobResult]) -> PackInterrupted:
+    """The :class:`PackInterrupted` to raise: results so far, every other job ``not run``."""
+    signum = err.signum if isinstance(err, PackInterrupted) else signal.SIGINT
+    so_far = [done.get(j.key) or _not_done(j, "not run", "the pack was stopped") for j in jobs]
+    return PackInterrupted(signum, so_far)
+
+
+def _start_ignoring_sigint(procs) -> None:
+    """Start `procs` with SIGINT ignored from their first instruction (inherited over exec)."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to change
+        previous = None
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+class _signals_raise_interrupted:
+    """While jobs run, SIGTERM raises :class:`PackInterrupted` (as SIGINT raises KeyboardInterrupt)."""
+
+    def __enter__(self):
+        def raise_interrupted(signum, frame):
+            raise PackInterrupted(signum)
+
+        try:
+            self.previous = signal.signal(signal.SIGTERM, raise_interrupted)
+        except ValueError:  # not the main thread
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def _stop(procs, kernels: list[int]) -> None:
+    """Terminate the workers still alive (each kills its kernel), then kill what is left."""
+    alive = [p for p in procs if p.is_alive()]
+    for p in alive:
+        p.terminate()
+    deadline = time.monotonic() + 5
+    hung = False
+    for p in alive:
+        p.join(timeout=max(0.1, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=2)
+            hung = True
+    for pid in kernels if hung else ():  # a worker killed before it could kill its kernel
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 # -- Dask ---------------------------------------------------------------------------------------

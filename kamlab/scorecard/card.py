@@ -57,9 +57,28 @@ def open_scorecard(
     analytics = open_analytics(month, source=source, options=options)
     if customer_id is None:
         customer_id = analytics.customer_ids()[0]
+    if isinstance(customer_id, int) and not isinstance(customer_id, bool):
+        customer_id = _customer_from_number(customer_id, analytics.customer_ids())
     if not isinstance(customer_id, str) or not customer_id:
         raise ScorecardError(f"customer_id must be a non-empty string, got {customer_id!r}")
     return Scorecard(analytics, customer_id)
+
+
+def _customer_from_number(number: int, known: list[str]) -> str:
+    """The customer id `number` stands for: ``papermill -p customer_id 0000100001`` passes
+    the int 100001 (papermill reads digits as a number and drops the leading zeros).
+
+    The one known id with that numeric value, else :class:`ScorecardError` saying how to
+    pass the id as text.
+    """
+    matches = [c for c in known if c.isdigit() and int(c) == number]
+    if len(matches) == 1:
+        return matches[0]
+    found = f"it matches {matches}" if matches else "no customer id has that number"
+    raise ScorecardError(
+        f"customer_id {number} arrived as a number, without leading zeros, and {found}; "
+        "pass it as text: papermill -r customer_id 0000100001 (not -p)"
+    )
 
 
 def open_analytics(
@@ -191,7 +210,9 @@ class Scorecard:
         status = rag_status(value, green=target, amber=target - margin)
         if target != target:  # no target agreed: show the figure without a colour
             status = "grey"
-        return Tile(label, _pct(value), f"target {_pct(target)}", status, note)
+        return Tile(
+            label, _pct(value), f"target {_pct(target)}", status, note, number=value, unit="share"
+        )
 
     def _accuracy_value(self, source: str, *, lag: int, metric: str) -> float:
         acc = self._slice(self.analytics.accuracy)
@@ -215,6 +236,8 @@ class Scorecard:
             _pct(value, signed=True),
             f"{_short(r['ytd_actual'])} vs plan {_short(r['ytd_plan'])} {self.currency}",
             status,
+            number=value,
+            unit="share",
         )
 
     def _overdue_tile(self) -> Tile:
@@ -226,7 +249,8 @@ class Scorecard:
             return Tile(label, "–", "", "grey", "no open receivables")
         if row["overdue"] <= 0:  # unapplied credits outweigh the overdue invoices
             total = f"{_short(row['total'])} {self.currency} open"
-            return Tile(label, "0 %", total, "green", "net credit in the overdue buckets")
+            note = "net credit in the overdue buckets"
+            return Tile(label, "0 %", total, "green", note, number=0.0, unit="share")
         value = overdue_share(row["overdue"], row["total"])
         s = self.settings.scorecard
         status = rag_status(
@@ -237,6 +261,8 @@ class Scorecard:
             _pct(value),
             f"{_short(row['overdue'])} of {_short(row['total'])} {self.currency} open",
             status,
+            number=value,
+            unit="share",
         )
 
     def _ageing_now(self) -> pd.Series | None:
@@ -262,6 +288,8 @@ class Scorecard:
             _pct(_float(r["utilisation"])),
             f"limit {_short(r['credit_limit'])} {r['currency']}",
             status,
+            number=_float(r["utilisation"]),
+            unit="share",
         )
 
     def _dso_tile(self) -> Tile:
@@ -279,7 +307,7 @@ class Scorecard:
             higher_is_better=False,
         )
         shown = "–" if value != value else f"{value:.0f} days"
-        return Tile(label, shown, f"terms {terms} days", status)
+        return Tile(label, shown, f"terms {terms} days", status, number=value, unit="days")
 
     # -- sections --------------------------------------------------------------------------
     def sales(self) -> Section:

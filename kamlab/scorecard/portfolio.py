@@ -48,7 +48,8 @@ class Portfolio:
 
     def summary(self) -> pd.DataFrame:
         """One row per customer: id, name, account manager, overall status, each tile's value
-        and (column "<label> status") its colour."""
+        (text), its colour (column "<label> status") and its figure (column "<label> number";
+        ``attrs["units"]`` maps each label to the tile's unit)."""
         rows = []
         for cid in self.analytics.customer_ids():
             card = Scorecard(self.analytics, cid)
@@ -61,8 +62,12 @@ class Portfolio:
             }
             row.update({t.label: t.value for t in tiles})
             row.update({f"{t.label} status": t.status for t in tiles})
+            row.update({f"{t.label} number": t.number for t in tiles})
             rows.append(row)
-        return pd.DataFrame(rows)
+            units = {t.label: t.unit for t in tiles}
+        out = pd.DataFrame(rows)
+        out.attrs["units"] = units if rows else {}
+        return out
 
     def header(self) -> Section:
         title = f"Key account portfolio — {self.month.strftime('%B %Y')}"

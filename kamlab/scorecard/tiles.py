@@ -63,6 +63,8 @@ class Tile:
     target: str
     status: str
     note: str = ""
+    number: float = float("nan")  # the figure behind `value`, for the workbook (NaN: none)
+    unit: str = ""  # "share" (a fraction shown as %) or "days"
 
 
 def tiles_html(tiles: Sequence[Tile]) -> str:

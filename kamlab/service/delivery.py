@@ -12,6 +12,9 @@ Definitions (../shared/DOMAIN.md, "OTIF"), made precise for split deliveries:
   an early tolerance this is "the *first* delivery arrived by *d* + tolerance".
 * **OTIF** — on time and in full. Because in full only counts in-window quantity, a line is OTIF
   exactly when the in-window quantity reaches the in-full threshold, and OTIF ≤ OTD always.
+  So ``in_full`` equals ``otif`` on every line; to tell *short* from *late*,
+  ``delivered_in_full`` ignores the window: every delivery up to ``as_of`` counts. A line not
+  OTIF that is ``delivered_in_full`` came late; one that is not came short (so far).
 * **lines due** — lines whose window has closed by ``as_of`` (*d* + late tolerance ≤ as_of; with
   no tolerance, due date ≤ as_of). An open line past due without any delivery is due and fails.
   Cancelled lines, lines ordered after ``as_of``, lines not yet due and zero-quantity lines are
@@ -114,8 +117,8 @@ def delivery_performance(
     One row per due line: order_id, line, customer_id, material_id, currency, status,
     quantity, net_value, due_date, date_basis, period (month of the due date), window_start,
     window_end, delivered_quantity (all deliveries ≤ as_of), delivered_quantity_in_window,
-    first_delivered_date, completion_date, days_late, on_time, in_full, otif, fill_rate,
-    air_freight. ``attrs["excluded"]``: (table, reason, rows, quantity);
+    first_delivered_date, completion_date, days_late, on_time, in_full, delivered_in_full,
+    otif, fill_rate, air_freight. ``attrs["excluded"]``: (table, reason, rows, quantity);
     ``attrs["parameters"]``: the arguments.
 
     Examples
@@ -255,6 +258,7 @@ def delivery_performance(
             "days_late": days_late.astype("int64"),
             "on_time": on_time,
             "in_full": in_full,
+            "delivered_in_full": delivered >= threshold - slack,
             "otif": on_time & in_full,
             "fill_rate": fill_rate,
             "air_freight": air,
@@ -326,7 +330,10 @@ def otif(
     One row per group: *by*, date_basis (``requested`` / ``confirmed`` / ``mixed`` when some
     lines had no confirmation), lines_due, lines_on_time, lines_in_full, lines_otif,
     lines_air_freight, otif, otd, in_full, quantity_due, quantity_in_window, fill_rate,
-    reason (NA when the rates are defined).
+    reason (NA when the rates are defined). When `lines` has ``delivered_in_full`` (the
+    output of :func:`delivery_performance` does), also lines_delivered_in_full and
+    delivered_in_full (its share of lines due): in full whenever delivered, so short lines
+    and late lines can be told apart.
 
     >>> lines = pd.DataFrame({"customer_id": ["C1"] * 4, "date_basis": "requested",
     ...     "on_time": [True, True, True, False], "in_full": [True, True, False, False],
@@ -360,12 +367,16 @@ def otif(
             ),
         }
     )
+    whenever = "delivered_in_full" in lines.columns
+    if whenever:
+        frame["lines_delivered_in_full"] = lines["delivered_in_full"].astype("int64").to_numpy()
     out = frame.groupby(by, observed=True, as_index=False, sort=True).sum()
     out = _complete(out, include, by)
     counts = [
         "lines_due", "lines_on_time", "lines_in_full", "lines_otif", "lines_air_freight",
         "_confirmed",
     ]  # fmt: skip
+    counts += ["lines_delivered_in_full"] if whenever else []
     out[counts] = out[counts].fillna(0).astype("int64")
     out[["quantity_due", "quantity_in_window"]] = out[
         ["quantity_due", "quantity_in_window"]
@@ -382,10 +393,15 @@ def otif(
     out["otd"] = _ratio(out["lines_on_time"], out["lines_due"])
     out["in_full"] = _ratio(out["lines_in_full"], out["lines_due"])
     out["fill_rate"] = _ratio(out["quantity_in_window"], out["quantity_due"])
+    if whenever:
+        out["delivered_in_full"] = _ratio(out["lines_delivered_in_full"], out["lines_due"])
     out["reason"] = pd.array(np.where(out["lines_due"] == 0, "no lines due", None), dtype="string")
     columns = [
         *by, "date_basis", "lines_due", "lines_on_time", "lines_in_full", "lines_otif",
         "lines_air_freight", "otif", "otd", "in_full", "quantity_due", "quantity_in_window",
         "fill_rate", "reason",
     ]  # fmt: skip
+    if whenever:
+        columns[columns.index("lines_air_freight") : 0] = ["lines_delivered_in_full"]
+        columns[columns.index("quantity_due") : 0] = ["delivered_in_full"]
     return out[columns].reset_index(drop=True)

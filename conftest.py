@@ -1,4 +1,6 @@
-"""nbval runs the notebooks (``pytest --nbval-lax notebooks/``) against a small demo database.
+"""nbval runs the notebooks (``notebooks/`` and the pack's ``kamlab/notebooks/``) on a demo database.
+
+Project-wide, so one definition serves both folders.
 
 The notebooks' parameters default to ``source = None``, read from ``$KAMLAB_DATABASE``, and
 to ``$KAMLAB_CACHE`` for the analytics cache; before the first notebook kernel starts, this

@@ -521,3 +521,20 @@ def test_settings_formats_reach_validation():
         validate(frames)
     settings = Settings(formats=FormatSettings(decimal=","))
     assert validate(frames, settings=settings).orders["net_value"].iloc[0] == 500.5
+
+
+@pytest.mark.parametrize("text", ["inf", "Infinity", "1e309", "-inf", "NaN", "nan"])
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("invoices", "amount"), ("orders", "quantity"), ("customers", "credit_limit")],
+)
+def test_non_finite_numbers_are_rejected(text, table, column):
+    err = _expect(_broken(table, 0, column, text), table, column, "finite number", 2)
+    assert err.failures["rule"].tolist() == ["finite number"]  # said once, not also "empty"
+
+
+def test_infinity_from_a_typed_file_is_rejected():
+    frames = small_extracts()
+    frames["orders"]["net_value"] = [500.5, np.inf, 60.0, 20.0]  # e.g. a parquet extract
+    err = _expect(frames, "orders", "net_value", "finite number", 3, "net_value=inf")
+    assert len(err.failures) == 1

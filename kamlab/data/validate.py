@@ -41,6 +41,8 @@ __all__ = [
 ]
 
 FAILURE_COLUMNS = ["table", "column", "rule", "count", "lines", "examples"]
+_NOT_EMPTY = "not empty"
+_FINITE = "finite number"  # inf, Infinity, 1e309, NaN as text: not an amount
 _SHOWN = 5  # offending rows quoted per failure
 _FIRST_LINE = 2  # data row 0 is line 2 of a file with a header line
 _TRUE = {"true", "t", "yes", "y", "1", "x", "ja", "j", "si", "sì", "s", "wahr", "vero"}
@@ -247,14 +249,15 @@ def _coerce_number(s: pd.Series, column: Column, formats: FormatSettings):
         if pc.any(pc.ends_with(text, "-")).as_py():  # SAP writes negatives as "125,00-"
             text = pc.replace_substring_regex(text, r"^(.+)-$", r"-\1")
         try:
-            values = _series(pc.cast(text, pa.float64()), s.index)
-            bad = pd.Series(False, index=s.index)
+            number = pc.cast(text, pa.float64())
+            values = _series(number, s.index)
+            bad = _series(pc.fill_null(pc.is_nan(number), False), s.index)  # "NaN" as text
         except pa.ArrowInvalid:
             raw = _series(text, s.index)
             values = pd.to_numeric(raw, errors="coerce").astype("float64")
             bad = raw.notna() & values.isna()
     if column.dtype == "int":
-        fraction = values.notna() & (values != np.round(values))
+        fraction = values.notna() & ~(values == np.round(values)) | np.isinf(values)
         bad = bad | fraction
         values = values.mask(fraction)
         values = values.astype("Int64")
@@ -329,6 +332,16 @@ def _coerce_bool(s: pd.Series, column: Column, formats: FormatSettings):
     return values, bad
 
 
+def _not_a_number_text(s: pd.Series, bad: pd.Series) -> pd.Series:
+    """Cells among `bad` that spell NaN or infinity as text: they break the finite-number
+    rule rather than fail to parse."""
+    out = pd.Series(False, index=s.index)
+    if s.dtype == "str" or s.dtype == object:
+        word = s[bad].astype("str").str.strip().str.lower().str.lstrip("+-")
+        out[bad] = word.isin(("nan", "inf", "infinity")).to_numpy()
+    return out
+
+
 def _coerce_table(spec: Table, frame: pd.DataFrame, line: np.ndarray, fmt: FormatSettings):
     failures = []
     out = {}
@@ -344,23 +357,28 @@ def _coerce_table(spec: Table, frame: pd.DataFrame, line: np.ndarray, fmt: Forma
         values, bad = coerce_column(frame[column.name], column, fmt)
         if bad.any():
             unparsed[column.name] = bad.to_numpy()
-            failures.append(
-                _rows_failure(
-                    spec.name,
-                    column.name,
-                    f"parses as {column.dtype}",
-                    bad.to_numpy(),
-                    line,
-                    {column.name: frame[column.name]},
-                )
-            )
+            not_a_number = _not_a_number_text(frame[column.name], bad)
+            for rule, rows in (
+                (f"parses as {column.dtype}", bad & ~not_a_number),
+                (_FINITE, not_a_number),
+            ):
+                if rows.any():
+                    failures.append(
+                        _rows_failure(
+                            spec.name,
+                            column.name,
+                            rule,
+                            rows.to_numpy(),
+                            line,
+                            {column.name: frame[column.name]},
+                        )
+                    )
         out[column.name] = values.astype(_validation_dtype(column))
     return pd.DataFrame(out, index=frame.index), failures, unparsed
 
 
 # --- checks: pandera schemas built from the contract ----------------------------------------
 
-_NOT_EMPTY = "not empty"
 _UNIQUE_CHECKS = {"multiple_fields_uniqueness", "field_uniqueness"}
 
 View = Callable[[pd.DataFrame], dict[str, pd.Series]]
@@ -401,7 +419,7 @@ def _column_checks(column: Column) -> list[tuple[pandera.Check, str]]:
     """`column`'s value rules as pandera checks with the rule text each is reported as."""
     checks = []
     if column.dtype in ("float", "int"):
-        checks.append((pandera.Check(_finite, name="finite number"), "finite number"))
+        checks.append((pandera.Check(_finite, name=_FINITE), _FINITE))
         if column.ge is not None:
             checks.append((pandera.Check.ge(column.ge), f">= {column.ge:g}"))
         if column.gt is not None:
@@ -492,6 +510,8 @@ def _check_table(spec: Table, df: pd.DataFrame, line: np.ndarray, *, unparsed, m
         elif context == "Column" and pd.notna(number):
             rank, name = (position[column], 1 + int(number)), column
             rule, view = built.column_rules[(column, int(number))], _column_view(show, column)
+            if rule != _FINITE and spec.column(column).dtype in ("float", "int"):
+                bad &= _finite(df[column]).to_numpy()  # -inf is said once: not finite
         elif context == "DataFrameSchema" and pd.notna(number):
             frame_rule = built.frame_rules[int(number)]
             rank, name, rule = (len(position) + 1, int(number)), frame_rule.column, frame_rule.text

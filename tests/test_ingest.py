@@ -16,7 +16,7 @@ from kamlab.data.mapping import SAP_EXAMPLE
 from kamlab.data.store import load
 from kamlab.data.validate import ContractError, validate
 
-SHARED = Path("/work/shared/data")
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"  # public data sets
 
 
 def write_csvs(folder: Path, frames: dict[str, pd.DataFrame]) -> Path:
@@ -53,6 +53,32 @@ def test_parquet_and_excel_extracts_are_read_like_csv(tmp_path):
     frames["customers"].to_excel(folder / "customers.xlsx", index=False)
     ingest(folder, tmp_path / "kam.duckdb")
     _assert_same_tables(load(tmp_path / "kam.duckdb"), validate(small_extracts()))
+
+
+def test_text_cells_of_an_xlsx_extract_stay_text(tmp_path):
+    """ids written as text cells keep their leading zeros; number cells are numbers."""
+    openpyxl = pytest.importorskip("openpyxl")
+    ids = {"C1": "0000100001", "C2": "0000100002"}
+    frames = small_extracts()
+    for table in [t for t, spec in TABLES.items() if "customer_id" in spec.column_names]:
+        frames[table]["customer_id"] = frames[table]["customer_id"].replace(ids)
+    folder = write_csvs(tmp_path / "x", {k: v for k, v in frames.items() if k != "customers"})
+    book = openpyxl.Workbook()
+    sheet = book.active
+    customers = frames["customers"]
+    sheet.append(list(customers.columns))
+    for record in customers.to_dict("records"):
+        row = [record[c] or None for c in customers.columns]
+        row[7] = int(row[7])  # payment terms as a number cell
+        sheet.append(row)
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "0000100001"
+    assert sheet["H2"].data_type == "n"
+    book.save(folder / "customers.xlsx")
+    ingest(folder, tmp_path / "kam.duckdb")
+    ds = load(tmp_path / "kam.duckdb")
+    assert sorted(ds.customers["customer_id"]) == ["0000100001", "0000100002"]
+    assert (ds.orders["customer_id"] == "0000100001").sum() == 2
+    assert ds.customers["payment_terms_days"].tolist() == [30, 60]
 
 
 def test_failed_ingest_leaves_the_previous_database_untouched(tmp_path):

@@ -95,7 +95,7 @@ def read_file(path: str | Path, *, formats: FormatSettings = DEFAULTS.formats) -
         elif suffix == ".parquet":
             frame = pd.read_parquet(path)
         elif suffix in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, sheet_name=0)
+            frame = _typed_cells(pd.read_excel(path, sheet_name=0, dtype=object))
         else:
             raise IngestError(f"{path}: unsupported file type; use one of {EXTENSIONS}")
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -104,6 +104,25 @@ def read_file(path: str | Path, *, formats: FormatSettings = DEFAULTS.formats) -
         raise IngestError(f"{path}: cannot be read: {exc}") from exc
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     return frame
+
+
+def _typed_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Spreadsheet columns by their cells' types: text cells stay text (ids with leading zeros
+    such as ``'0000100001'``), columns of only number cells become numbers and of only date
+    cells dates; a column mixing text and number cells keeps each cell as it is."""
+    out = {}
+    for name in frame.columns:
+        s = frame[name]
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind in ("integer", "floating", "mixed-integer-float"):
+            out[name] = pd.to_numeric(s)
+        elif kind in ("datetime", "datetime64", "date"):
+            out[name] = pd.to_datetime(s)
+        elif kind == "string":
+            out[name] = s.astype("str")
+        else:
+            out[name] = s
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _find_files(folder: Path, named: dict[str, str]) -> tuple[dict[str, Path], list[str]]:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -373,3 +378,56 @@ def test_two_extract_columns_mapped_to_one_contract_column_is_a_settings_error(t
     folder = write_csvs(tmp_path / "x", small_extracts())
     with pytest.raises(SettingsError, match=r"\['customer_id'\] given more than once"):
         ingest(folder, tmp_path / "kam.duckdb", settings=load_settings(toml))
+
+
+def _large_extracts(folder: Path, lines: int) -> Path:
+    """The small extract set with `lines` extra order lines, so writing takes a while."""
+    frames = small_extracts()
+    extra = pd.DataFrame(
+        {
+            "order_id": [f"B{i // 10}" for i in range(lines)],
+            "line": [str(10 * (i % 10 + 1)) for i in range(lines)],
+            "customer_id": "C1",
+            "material_id": "M1",
+            "order_date": "2024-01-05",
+            "requested_date": "2024-02-01",
+            "confirmed_date": "",
+            "quantity": "1",
+            "net_value": "2.5",
+            "currency": "EUR",
+            "status": "open",
+        }
+    )
+    frames["orders"] = pd.concat([frames["orders"], extra], ignore_index=True)
+    return write_csvs(folder, frames)
+
+
+def _temp_files(db: Path) -> list[str]:
+    return sorted(p.name for p in db.parent.iterdir() if p.name.startswith(f".{db.name}."))
+
+
+def test_temp_files_of_an_ingest_killed_mid_write_are_removed_by_the_next(tmp_path):
+    folder = _large_extracts(tmp_path / "x", 400_000)
+    db = tmp_path / "db" / "kam.duckdb"
+    code = "import sys; from kamlab.data.ingest import ingest; ingest(sys.argv[1], sys.argv[2])"
+    child = subprocess.Popen([sys.executable, "-c", code, str(folder), str(db)])
+    deadline = time.monotonic() + 120
+    while not (db.parent.is_dir() and _temp_files(db)) and child.poll() is None:
+        assert time.monotonic() < deadline, "the ingest never started writing"
+        time.sleep(0.002)
+    child.send_signal(signal.SIGKILL)
+    assert child.wait() == -signal.SIGKILL, "the ingest finished before it could be killed"
+    leaked = _temp_files(db)
+    assert leaked and all(str(child.pid) in name for name in leaked)
+    assert not db.exists()
+    ingest(write_csvs(tmp_path / "small", small_extracts()), db)
+    assert _temp_files(db) == [] and db.exists()
+
+
+def test_temp_files_of_a_running_ingest_are_left_alone(tmp_path):
+    db = tmp_path / "kam.duckdb"
+    mine = tmp_path / f".kam.duckdb.{os.getpid()}.tmp"
+    mine.write_text("being written")
+    with pytest.raises(ContractError):
+        ingest(write_csvs(tmp_path / "bad", {"orders": small_extracts()["materials"]}), db)
+    assert mine.exists()

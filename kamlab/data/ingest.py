@@ -8,6 +8,8 @@ leaves the previous database untouched.
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,15 @@ from kamlab.data.mapping import apply_mapping, check_mapping, file_names
 from kamlab.data.store import write
 from kamlab.data.validate import validate
 
-__all__ = ["EXTENSIONS", "IngestError", "IngestReport", "ingest", "read_extracts", "read_file"]
+__all__ = [
+    "EXTENSIONS",
+    "IngestError",
+    "IngestReport",
+    "ingest",
+    "read_extracts",
+    "read_file",
+    "remove_stale_temp_files",
+]
 
 EXTENSIONS = (".csv", ".txt", ".parquet", ".xlsx", ".xls")
 _SEPARATORS = (";", ",", "\t", "|")
@@ -168,6 +178,37 @@ def read_extracts(
     return frames, files, ignored
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temp_files(database: str | Path) -> list[Path]:
+    """Delete the temporary files that ingests of `database` killed mid-write left behind.
+
+    :func:`kamlab.data.store.write` writes ``.<name>.<pid>.tmp`` (and DuckDB its ``.wal``)
+    beside the database and removes them on every normal exit; a process killed by a signal
+    cannot. Files of processes that are no longer running are removed; those of a running
+    ingest are left alone. Returns the files removed.
+    """
+    database = Path(database)
+    pattern = re.compile(rf"\.{re.escape(database.name)}\.(\d+)\.tmp(\.wal)?")
+    if not database.parent.is_dir():
+        return []
+    removed = []
+    for path in database.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def ingest(
     extracts_dir: str | Path,
     database: str | Path = "data/kam.duckdb",
@@ -177,9 +218,12 @@ def ingest(
     """Read, map and validate the extracts in `extracts_dir`, then (re)write `database`.
 
     Raises :class:`~kamlab.data.validate.ContractError` (every failure at once) or
-    :class:`IngestError`; in both cases an existing `database` is left as it was.
+    :class:`IngestError`; in both cases an existing `database` is left as it was. Temporary
+    files left by an earlier ingest that was killed are removed first.
     """
     start = time.perf_counter()
+    database = Path(database)
+    remove_stale_temp_files(database)  # first, so a failing ingest cleans up too
     frames, files, ignored = read_extracts(extracts_dir, settings=settings)
     outside = {
         table: [c for c in frame.columns if c not in TABLES[table].column_names]
@@ -187,7 +231,6 @@ def ingest(
     }
     dataset = validate(frames, settings=settings)
     del frames  # the text as read is no longer needed: lower peak memory while writing
-    database = Path(database)
     write(dataset, database)
     return IngestReport(
         database=database,

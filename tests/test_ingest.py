@@ -8,17 +8,18 @@ import subprocess
 import sys
 import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import small_extracts
 
-from kamlab.config import SettingsError, load_settings
+from kamlab.config import DEFAULTS, SettingsError, load_settings
 from kamlab.data.contract import TABLES
-from kamlab.data.ingest import IngestError, ingest, read_extracts
+from kamlab.data.ingest import IngestError, ingest
 from kamlab.data.mapping import SAP_EXAMPLE
-from kamlab.data.store import load
+from kamlab.data.store import load, summary
 from kamlab.data.validate import ContractError, validate
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"  # public data sets
@@ -225,151 +226,73 @@ def test_german_sap_extract_with_a_bad_date_names_file_line_and_value(tmp_path):
         ingest(tmp_path / "sap", tmp_path / "kam.duckdb", settings=load_settings(toml))
 
 
-# --- a public sample data set: "Sample Sales Data" (see /work/shared/data/README.md) -----------
+# --- public sample data sets (../shared/data/README.md), mapped by docs/byo/*.toml only -------
 
-SALES_TOML = """
-[formats]
-date_format = "%m/%d/%Y %H:%M"
-
-[mapping.files]
-orders = "sales_data_sample.csv"
-customers = "sales_data_sample.csv"
-materials = "sales_data_sample.csv"
-
-[mapping.orders]
-ORDERNUMBER = "order_id"
-ORDERLINENUMBER = "line"
-CUSTOMERNAME = "customer_id"
-PRODUCTCODE = "material_id"
-ORDERDATE = ["order_date", "requested_date"]
-QUANTITYORDERED = "quantity"
-SALES = "net_value"
-STATUS = "status"
-[mapping.orders.constants]
-currency = "USD"
-confirmed_date = ""
-[mapping.orders.recode.status]
-Shipped = "delivered"
-Resolved = "delivered"
-Cancelled = "cancelled"
-"On Hold" = "open"
-"In Process" = "open"
-Disputed = "open"
-
-[mapping.customers]
-CUSTOMERNAME = ["customer_id", "name"]
-TERRITORY = "region"
-COUNTRY = "segment"
-[mapping.customers.constants]
-account_manager = "unassigned"
-currency = "USD"
-credit_limit = ""
-payment_terms_days = "30"
-otif_target = ""
-forecast_accuracy_target = ""
-
-[mapping.materials]
-PRODUCTCODE = "material_id"
-PRODUCTLINE = ["description", "product_family"]
-[mapping.materials.constants]
-lifecycle = "active"
-"""
+BYO = Path(__file__).resolve().parents[1] / "docs" / "byo"
+needs_order_book = pytest.mark.skipif(
+    not (SHARED / "sales_data_sample.csv").exists(),
+    reason="public data set ../shared/data/sales_data_sample.csv is not beside this checkout",
+)
+needs_ar_ledger = pytest.mark.skipif(
+    not (SHARED / "ibm_accounts_receivable.csv").exists(),
+    reason="public data set ../shared/data/ibm_accounts_receivable.csv is not beside this checkout",
+)
 
 
-@pytest.mark.skipif(not (SHARED / "sales_data_sample.csv").exists(), reason="shared data absent")
-def test_sample_sales_data_maps_into_orders_customers_and_materials(tmp_path):
-    toml = tmp_path / "kamlab.toml"
-    toml.write_text(SALES_TOML)
-    settings = load_settings(toml)
-    frames, files, _ = read_extracts(SHARED, settings=settings)
-    assert set(files) == {"orders", "customers", "materials"}
-    # the file has one row per order line: as a customer master its ids repeat
-    with pytest.raises(ContractError, match=r"customers\s+customer_id\s+unique key\s+2823"):
-        validate(frames, settings=settings)
-    frames["customers"] = frames["customers"].drop_duplicates("customer_id")
-    frames["materials"] = frames["materials"].drop_duplicates("material_id")
-    with pytest.raises(ContractError) as info:
-        validate(frames, settings=settings)
-    # what is really missing: the other tables; orders, customers, materials pass every rule
-    assert set(info.value.failures["rule"]) == {"table present"}
-    assert set(info.value.failures["table"]) == set(TABLES) - set(frames) - {"instalments"}
-    for name, spec in TABLES.items():
-        if name not in frames and not spec.optional:
-            frames[name] = pd.DataFrame(columns=spec.column_names)
-    ds = validate(frames, settings=settings)
+@needs_order_book
+def test_the_public_order_book_ingests_with_its_documented_mapping_only(tmp_path):
+    report = ingest(SHARED, tmp_path / "kam.duckdb", settings=load_settings(BYO / "orderbook.toml"))
+    ds = load(tmp_path / "kam.duckdb")
     assert len(ds.orders) == 2823 and ds.orders["order_id"].nunique() == 307
-    assert len(ds.customers) == 92 and len(ds.materials) == 109
+    assert len(ds.customers) == 92 and len(ds.materials) == 109 and ds.derived == ()
+    assert set(ds.absent) == set(TABLES) - {"orders", "customers", "materials"}
     assert (ds.orders["status"] == "cancelled").sum() == 60
     assert ds.orders["order_date"].min() == pd.Timestamp("2003-01-06")
     assert ds.orders["order_date"].max() == pd.Timestamp("2005-05-31")
     assert (ds.customers["region"] == "NA").sum() > 0  # North America, not a missing value
+    assert round(ds.orders["net_value"].sum(), 2) == 10032628.85
+    repeated = report.exclusions.set_index("table")["rows"]
+    assert repeated.to_dict() == {"customers": 2823 - 92, "materials": 2823 - 109}
 
 
-# --- a public sample data set: IBM "Accounts Receivable" (one row per settled invoice) ---------
-
-AR_TOML = """
-[formats]
-date_format = "%m/%d/%Y"
-
-[mapping.files]
-invoices = "ibm_accounts_receivable.csv"
-payments = "ibm_accounts_receivable.csv"
-
-[mapping.invoices]
-invoiceNumber = "document_id"
-customerID = "customer_id"
-InvoiceDate = "posting_date"
-DueDate = "due_date"
-InvoiceAmount = "amount"
-[mapping.invoices.constants]
-document_type = "invoice"
-currency = "USD"
-reference_document = ""
-
-[mapping.payments]
-invoiceNumber = ["payment_id", "allocated_document"]
-customerID = "customer_id"
-SettledDate = "payment_date"
-InvoiceAmount = "amount"
-[mapping.payments.constants]
-line = "1"
-currency = "USD"
-"""
-
-
-@pytest.mark.skipif(
-    not (SHARED / "ibm_accounts_receivable.csv").exists(), reason="shared data absent"
-)
-def test_ibm_receivables_sample_maps_into_invoices_and_payments(tmp_path):
-    toml = tmp_path / "kamlab.toml"
-    toml.write_text(AR_TOML)
-    settings = load_settings(toml)
-    frames, _, _ = read_extracts(SHARED, settings=settings)
-    ids = frames["invoices"]["customer_id"].drop_duplicates()
-    frames["customers"] = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "name": ids,
-            "account_manager": "unassigned",
-            "region": "unknown",
-            "segment": "unknown",
-            "currency": "USD",
-            "credit_limit": None,
-            "payment_terms_days": 30,
-            "otif_target": None,
-            "forecast_accuracy_target": None,
-        }
-    )
-    for name, spec in TABLES.items():
-        if name not in frames and not spec.optional:
-            frames[name] = pd.DataFrame(columns=spec.column_names)
-    ds = validate(frames, settings=settings)
-    assert len(ds.invoices) == 2466 and len(ds.customers) == 100
+@needs_ar_ledger
+def test_the_public_ar_ledger_ingests_with_its_documented_mapping_only(tmp_path):
+    ingest(SHARED, tmp_path / "kam.duckdb", settings=load_settings(BYO / "ar_ledger.toml"))
+    ds = load(tmp_path / "kam.duckdb")
+    assert len(ds.invoices) == 2466 and len(ds.customers) == 100 and len(ds.payments) == 2466
+    assert set(ds.absent) == set(TABLES) - {"invoices", "payments", "customers"}
     assert ds.invoices["document_id"].str.len().eq(10).all()  # leading zeros kept
     assert round(ds.invoices["amount"].sum(), 2) == 147703.18
+    assert ds.invoices["disputed"].sum() == 561  # "Yes"
     assert (ds.invoices["due_date"] - ds.invoices["posting_date"]).dt.days.eq(30).all()
-    late = ds.payments["payment_date"].to_numpy() > ds.invoices["due_date"].to_numpy()
+    paid = ds.payments.set_index("allocated_document")["payment_date"]
+    late = paid.reindex(ds.invoices["document_id"]).to_numpy() > ds.invoices["due_date"].to_numpy()
     assert late.sum() == 877  # DaysLate > 0 in the file
+
+
+def _byo_mapping(name: str, tables: tuple[str, ...]) -> dict:
+    with (BYO / name).open("rb") as fh:
+        return {t: m for t, m in tomllib.load(fh)["mapping"].items() if t in tables}
+
+
+@needs_order_book
+@needs_ar_ledger
+def test_two_date_formats_in_one_ingest_with_master_data_derived(tmp_path):
+    """Orders in "M/D/YYYY H:MM", invoices in "M/D/YYYY", no customer or material master."""
+    mapping = _byo_mapping("orderbook.toml", ("orders",))
+    mapping |= _byo_mapping("ar_ledger.toml", ("invoices", "payments"))
+    settings = replace(DEFAULTS, mapping=mapping)
+    report = ingest(SHARED, tmp_path / "kam.duckdb", settings=settings)
+    assert report.derived == ("customers", "materials")
+    assert "(derived from the transactions)" in str(report)
+    ds = load(tmp_path / "kam.duckdb")
+    assert ds.derived == ("customers", "materials")
+    assert len(ds.customers) == 92 + 100 and len(ds.materials) == 109
+    assert ds.orders["order_date"].min() == pd.Timestamp("2003-01-06")
+    assert ds.invoices["posting_date"].min() == pd.Timestamp("2012-01-03")
+    terms = ds.customers.set_index("customer_id")["payment_terms_days"]
+    assert terms["0379-NEVHP"] == 30 and pd.isna(terms["Land of Toys Inc."])
+    assert "derived from the transactions" in str(summary(tmp_path / "kam.duckdb"))
 
 
 def test_two_extract_columns_mapped_to_one_contract_column_is_a_settings_error(tmp_path):

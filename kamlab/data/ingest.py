@@ -18,7 +18,7 @@ import pandas as pd
 
 from kamlab.config import DEFAULTS, FormatSettings, Settings
 from kamlab.data.contract import TABLES
-from kamlab.data.mapping import apply_mapping, check_mapping, file_names
+from kamlab.data.mapping import apply_mapping, check_mapping, file_names, table_formats
 from kamlab.data.store import write
 from kamlab.data.validate import validate
 
@@ -51,6 +51,8 @@ class IngestReport:
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     ignored_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    absent: tuple[str, ...] = ()  # no extract given: empty tables
+    derived: tuple[str, ...] = ()  # master tables derived from the transactions
 
     def __str__(self) -> str:
         total = int(self.rows.sum())
@@ -64,7 +66,9 @@ class IngestReport:
                 "file": pd.Series({t: p.name for t, p in self.files.items()}),
             }
         ).reindex(self.rows.index)
-        table["file"] = table["file"].fillna("(absent: empty)")
+        for name in self.derived:
+            table.loc[name, "file"] = "(derived from the transactions)"
+        table["file"] = table["file"].fillna("(no extract: empty)")
         lines.append(table.to_string())
         if len(self.exclusions):
             lines.append("excluded rows:\n" + self.exclusions.to_string(index=False))
@@ -171,10 +175,14 @@ def read_extracts(
         raise IngestError(f"extracts folder not found: {folder}")
     check_mapping(settings.mapping)
     files, ignored = _find_files(folder, file_names(settings.mapping))
-    frames = {
-        table: apply_mapping(read_file(path, formats=settings.formats), table, settings.mapping)
-        for table, path in files.items()
-    }
+    read: dict[tuple, pd.DataFrame] = {}  # one file feeding several tables is read once
+    frames = {}
+    for table, path in files.items():
+        formats = table_formats(settings.mapping, table, settings.formats)
+        how = (path, formats.encoding, formats.csv_separator)
+        if how not in read:
+            read[how] = read_file(path, formats=formats)
+        frames[table] = apply_mapping(read[how], table, settings.mapping)
     return frames, files, ignored
 
 
@@ -240,4 +248,6 @@ def ingest(
         ignored_columns={t: c for t, c in outside.items() if c},
         ignored_files=ignored,
         seconds=time.perf_counter() - start,
+        absent=dataset.absent,
+        derived=dataset.derived,
     )

@@ -28,8 +28,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamlab.config import DEFAULTS, FormatSettings, Settings
-from kamlab.data.contract import TABLES, Column, ForeignKey, RowRule, Table
+from kamlab.data.contract import ONE_OF_REQUIRED, TABLES, Column, ForeignKey, RowRule, Table
 from kamlab.data.dataset import Dataset
+from kamlab.data.derive import derive
+from kamlab.data.mapping import column_formats, distinct, table_formats
 
 __all__ = [
     "FAILURE_COLUMNS",
@@ -81,10 +83,16 @@ def _dtype(column: Column) -> str | pd.PeriodDtype:
 def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULTS) -> Dataset:
     """Coerce `frames` (table name -> extract frame, contract column names) and check the contract.
 
-    Columns outside the contract are ignored; optional columns and optional tables that are
-    absent become typed empty columns/frames. Completely blank rows are left out and counted
-    in ``Dataset.exclusions``. Any failure raises :class:`ContractError` after *all* rules
-    have been checked.
+    Every table is optional, but at least one of orders and invoices must be given. An absent
+    customer or material master is derived from the transactions (:mod:`kamlab.data.derive`;
+    ``Dataset.derived``); other absent tables are empty (``Dataset.absent``). Formats come
+    from ``settings.formats`` with each table's and column's own from ``settings.mapping``;
+    a table mapped with ``distinct = true`` keeps one row per distinct combination of its
+    contract columns. Columns outside the contract are ignored; optional columns that are
+    absent become typed empty columns. Completely blank rows and repeated rows of a distinct
+    table are left out and counted in ``Dataset.exclusions``. Any failure raises
+    :class:`ContractError` after *all* rules have been checked, each said once: a column
+    missing from the extract is one line, a missing table that rows refer to is one line.
 
     >>> frames = {"customers": pd.DataFrame({"customer_id": ["C1"], "name": ["Acme"],
     ...     "account_manager": ["Ann"], "region": ["DE"], "segment": ["auto"],
@@ -97,14 +105,18 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
     ...     print(err.failures[["table", "column", "rule", "count"]].head(2).to_string())
            table    column              rule  count
     0  customers  currency  matches [A-Z]{3}      1
-    1  materials               table present      1
+    1     orders               table present      1
     """
-    fmt = settings.formats
     unknown = sorted(set(frames) - set(TABLES))
     failures: list[dict] = []
     for name in unknown:
         failures.append(
             _failure(name, "", "known table", 1, [], f"known tables: {', '.join(TABLES)}")
+        )
+    if not any(name in frames for name in ONE_OF_REQUIRED):
+        wanted = " or ".join(ONE_OF_REQUIRED)
+        failures.append(
+            _failure(ONE_OF_REQUIRED[0], "", "table present", 1, [], f"no {wanted} extract given")
         )
     typed: dict[str, pd.DataFrame] = {}
     lines: dict[str, np.ndarray] = {}
@@ -113,28 +125,49 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
     exclusions = []
     for name, spec in TABLES.items():
         if name not in frames:
-            if not spec.optional:
-                failures.append(_failure(name, "", "table present", 1, [], "no extract given"))
-            typed[name] = empty_frame(name)
-            lines[name] = np.empty(0, dtype=np.int64)
             continue
+        fmt = table_formats(settings.mapping, name, settings.formats)
         frame, line, blank = _drop_blank_rows(frames[name])
         if blank:
             exclusions.append({"table": name, "reason": "blank line", "rows": blank})
-        typed[name], table_failures, unparsed[name] = _coerce_table(spec, frame, line, fmt)
+        if distinct(settings.mapping, name):
+            frame, line, repeated = _distinct_rows(spec, frame, line)
+            if repeated:
+                reason = "repeated row (distinct = true)"
+                exclusions.append({"table": name, "reason": reason, "rows": repeated})
+        columns = column_formats(settings.mapping, name, settings.formats)
+        typed[name], table_failures, unparsed[name] = _coerce_table(spec, frame, line, fmt, columns)
         missing[name] = {c.name for c in spec.columns if c.name not in frame.columns}
         lines[name] = line
         failures += table_failures
+    derived = []
     for name, spec in TABLES.items():
-        if name in frames:
-            failures += _check_table(
-                spec,
-                typed[name],
-                lines[name],
-                unparsed=unparsed[name],
-                missing=missing[name],
-                related=typed,
-            )
+        if name not in frames and spec.derived_from:
+            frame = derive(name, typed)
+            if frame is not None:
+                line = np.zeros(len(frame), dtype=np.int64)  # 0: not a line of a file
+                typed[name], table_failures, unparsed[name] = _coerce_table(
+                    spec, frame, line, DEFAULTS.formats, {}
+                )
+                missing[name], lines[name] = set(), line
+                failures += table_failures
+                derived.append(name)
+    # tables rows can refer to: with rows, and with the referenced columns in the extract
+    present = {
+        name: df.drop(columns=list(missing[name])) if missing[name] else df
+        for name, df in typed.items()
+        if len(df)
+    }
+    for name in typed:
+        failures += _check_table(
+            TABLES[name],
+            typed[name],
+            lines[name],
+            unparsed=unparsed[name],
+            missing=missing[name],
+            related=present,
+        )
+    failures += _missing_referenced_tables(typed, present)
     if failures:
         order = {name: i for i, name in enumerate([*TABLES, *unknown])}
         failures.sort(key=lambda f: order[f["table"]])
@@ -142,9 +175,49 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
     excluded = pd.DataFrame(exclusions, columns=["table", "reason", "rows"]).astype(
         {"table": "str", "reason": "str", "rows": "int64"}
     )
+    absent = tuple(name for name in TABLES if name not in typed)
     return Dataset(
-        **{name: _final(TABLES[name], df) for name, df in typed.items()}, exclusions=excluded
+        **{
+            name: _final(TABLES[name], typed[name]) if name in typed else empty_frame(name)
+            for name in TABLES
+        },
+        exclusions=excluded,
+        absent=absent,
+        derived=tuple(derived),
     )
+
+
+def _missing_referenced_tables(typed, present) -> list[dict]:
+    """One failure per table that rows refer to but that is absent or has no rows, with the
+    number of rows that would have matched it (not one foreign-key failure per table)."""
+    referring: dict[str, dict[str, int]] = {}
+    for name, df in typed.items():
+        for fk in TABLES[name].foreign_keys:
+            if fk.ref_table in present or not len(df):
+                continue
+            rows = int(df[list(fk.columns)].notna().all(axis=1).sum())
+            if rows:
+                by = referring.setdefault(fk.ref_table, {})
+                by[name] = max(by.get(name, 0), rows)
+    failures = []
+    for table, by in referring.items():
+        state = "has no rows" if table in typed else "no extract given"
+        refs = ", ".join(f"{name} ({rows:,} rows)" for name, rows in by.items())
+        failures.append(
+            _failure(
+                table, "", "table present", sum(by.values()), [], f"{state}; referred to by {refs}"
+            )
+        )
+    return failures
+
+
+def _distinct_rows(spec: Table, frame: pd.DataFrame, line: np.ndarray):
+    """One row per distinct combination of the contract columns present (the first)."""
+    frame = frame[[c for c in spec.column_names if c in frame.columns]]
+    repeated = frame.duplicated().to_numpy()
+    if not repeated.any():
+        return frame, line, 0
+    return frame.loc[~repeated].reset_index(drop=True), line[~repeated], int(repeated.sum())
 
 
 def _final(spec: Table, df: pd.DataFrame) -> pd.DataFrame:
@@ -301,8 +374,10 @@ def _coerce_date(s: pd.Series, formats: FormatSettings):
         return values.astype("datetime64[us]").dt.normalize(), pd.Series(False, index=s.index)
     if isinstance(s.dtype, pd.PeriodDtype):
         return s.dt.to_timestamp().astype("datetime64[us]"), pd.Series(False, index=s.index)
-    fmts = (formats.date_format, "%Y-%m-%d") if formats.date_format else ("%Y-%m-%d",)
-    values, bad = _parse_stamps(s, fmts)
+    dates = (formats.date_format, "%Y-%m-%d") if formats.date_format else ("%Y-%m-%d",)
+    # datetimes with a time part the format does not spell (SAP/Excel "31.12.2024 14:05")
+    fmts = [f for d in dates for f in (d, *([] if "%H" in d else [f"{d} %H:%M", f"{d} %H:%M:%S"]))]
+    values, bad = _parse_stamps(s, tuple(dict.fromkeys(fmts)))
     return values.dt.normalize(), bad
 
 
@@ -342,7 +417,13 @@ def _not_a_number_text(s: pd.Series, bad: pd.Series) -> pd.Series:
     return out
 
 
-def _coerce_table(spec: Table, frame: pd.DataFrame, line: np.ndarray, fmt: FormatSettings):
+def _coerce_table(
+    spec: Table,
+    frame: pd.DataFrame,
+    line: np.ndarray,
+    fmt: FormatSettings,
+    column_fmt: Mapping[str, FormatSettings],
+):
     failures = []
     out = {}
     unparsed = {}
@@ -354,7 +435,7 @@ def _coerce_table(spec: Table, frame: pd.DataFrame, line: np.ndarray, fmt: Forma
         if column.name not in frame.columns:
             out[column.name] = pd.Series(index=frame.index, dtype=_validation_dtype(column))
             continue
-        values, bad = coerce_column(frame[column.name], column, fmt)
+        values, bad = coerce_column(frame[column.name], column, column_fmt.get(column.name, fmt))
         if bad.any():
             unparsed[column.name] = bad.to_numpy()
             not_a_number = _not_a_number_text(frame[column.name], bad)
@@ -466,7 +547,7 @@ def _schema(spec: Table, related: Mapping[str, pd.DataFrame] | None) -> _Schema:
     frame_rules = [_row_rule(spec, rule) for rule in spec.row_rules]
     if related is not None:
         for fk in spec.foreign_keys:
-            if fk.ref_table in related:
+            if fk.ref_table in related and set(fk.ref_columns) <= set(related[fk.ref_table]):
                 frame_rules += _foreign_key_rules(spec, fk, related[fk.ref_table])
         if spec.name == "instalments" and "invoices" in related:
             frame_rules.append(_instalment_sum_rule(related["invoices"]))
@@ -506,6 +587,8 @@ def _check_table(spec: Table, df: pd.DataFrame, line: np.ndarray, *, unparsed, m
             rank, name, rule = (position[column], 0), column, _NOT_EMPTY
             view = _column_view(show, column)
         elif check in _UNIQUE_CHECKS:
+            if missing & set(spec.key):
+                continue  # the missing key column was reported
             rank, (name, rule), view = (len(position), 0), key, _key_only(show)
         elif context == "Column" and pd.notna(number):
             rank, name = (position[column], 1 + int(number)), column
@@ -715,7 +798,8 @@ def _rows_failure(table, column, rule, bad, line, view: dict[str, pd.Series]) ->
     shown = []
     for p in pos:
         values = " ".join(f"{k}={_fmt(v.iloc[p])}" for k, v in view.items())
-        shown.append(f"line {line[p]}: {values}")
+        where = f"line {line[p]}" if line[p] else "derived row"
+        shown.append(f"{where}: {values}")
     return _failure(table, column, rule, int(bad.sum()), line[pos].tolist(), shown)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -354,3 +355,40 @@ def test_temp_files_of_a_running_ingest_are_left_alone(tmp_path):
     with pytest.raises(ContractError):
         ingest(write_csvs(tmp_path / "bad", {"orders": small_extracts()["materials"]}), db)
     assert mine.exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[mapping.orders]\nfile = "a.csv"\n[mapping.files]\norders = "b.csv"\n', "two files"),
+        ("[mapping.orders]\ndate_fromat = 5\n", "expected a column name"),
+        ("[mapping.orders]\ndecimal = 5\n", "decimal: expected str"),
+        ('[mapping.orders]\nformats = {ordr_date = "%d"}\n', "unknown contract column 'ordr_date'"),
+        ('[mapping.orders]\nformats = {order_date = {sep = ";"}}\n', "unknown format key"),
+        ('[mapping.orders]\ndistinct = "yes"\n', "distinct: expected bool"),
+    ],
+)
+def test_bad_table_formats_are_settings_errors(tmp_path, toml, message):
+    (tmp_path / "kamlab.toml").write_text(toml)
+    folder = write_csvs(tmp_path / "x", small_extracts())
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        ingest(folder, tmp_path / "kam.duckdb", settings=load_settings(tmp_path / "kamlab.toml"))
+
+
+def test_one_file_feeding_several_tables_with_its_own_separator_and_encoding(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    book = small_extracts()["orders"].merge(small_extracts()["customers"], on="customer_id")
+    book = book.rename(columns={"currency_x": "currency"}).drop(columns="currency_y")
+    book.to_csv(folder / "book.txt", sep=";", index=False, encoding="cp1252")
+    (tmp_path / "kamlab.toml").write_text(
+        '[mapping.orders]\nfile = "book.txt"\ncsv_separator = ";"\nencoding = "cp1252"\n'
+        '[mapping.customers]\nfile = "book.txt"\ndistinct = true\ncsv_separator = ";"\n'
+        'encoding = "cp1252"\n'
+    )
+    report = ingest(
+        folder, tmp_path / "kam.duckdb", settings=load_settings(tmp_path / "kamlab.toml")
+    )
+    assert report.rows["orders"] == 4 and report.rows["customers"] == 2
+    assert report.derived == ("materials",)
+    assert list(report.ignored_columns) == []  # every column of the file is stored somewhere

@@ -122,7 +122,7 @@ def test_a_missing_referenced_table_is_one_line_with_the_rows_that_refer_to_it()
         validate(frames)
     f = info.value.failures
     assert f[["table", "rule", "count"]].values.tolist() == [["invoices", "table present", 3]]
-    assert "instalments (2 rows), payments (1 rows)" in f["examples"][0][0]
+    assert "instalments (2 rows), payments (1 row)" in f["examples"][0][0]
 
 
 def test_an_empty_master_table_is_one_line_not_a_foreign_key_failure_per_table():
@@ -618,3 +618,80 @@ def test_infinity_from_a_typed_file_is_rejected():
     frames["orders"]["net_value"] = [500.5, np.inf, 60.0, 20.0]  # e.g. a parquet extract
     err = _expect(frames, "orders", "net_value", "finite number", 3, "net_value=inf")
     assert len(err.failures) == 1
+
+
+def _with_mapping(mapping: dict) -> Settings:
+    return Settings(mapping=mapping)
+
+
+def test_per_table_and_per_column_date_formats():
+    frames = small_extracts()
+    frames["orders"]["order_date"] = [
+        "01/05/2024 0:00",
+        "1/5/2024 0:00",
+        "2/10/2024 0:00",
+        "3/1/2024 0:00",
+    ]
+    frames["orders"]["requested_date"] = ["20240201", "20240201", "20240315", "20240401"]
+    frames["invoices"]["posting_date"] = ["05.02.2024", "05.04.2024", "20.02.2024"]
+    mapping = {
+        "orders": {"date_format": "%m/%d/%Y %H:%M", "formats": {"requested_date": "%Y%m%d"}},
+        "invoices": {"formats": {"posting_date": "%d.%m.%Y"}},
+    }
+    got = validate(frames, settings=_with_mapping(mapping))
+    expected = validate(small_extracts())
+    for table in ("orders", "invoices"):
+        pd.testing.assert_frame_equal(getattr(got, table), getattr(expected, table))
+
+
+def test_per_column_number_format():
+    frames = small_extracts()
+    frames["orders"]["net_value"] = ["500,5", "100", "60", "20"]
+    mapping = {"orders": {"formats": {"net_value": {"decimal": ","}}}}
+    got = validate(frames, settings=_with_mapping(mapping))
+    assert got.orders["net_value"].tolist() == [500.5, 100.0, 60.0, 20.0]
+    assert got.orders["quantity"].tolist() == [100.0, 50.0, 10.0, 5.0]  # "." elsewhere
+
+
+def test_a_date_with_a_time_part_its_format_does_not_spell_keeps_its_day():
+    frames = small_extracts()
+    frames["invoices"]["posting_date"] = ["05.02.2024 14:05", "05.04.2024 00:00:00", "20.02.2024"]
+    mapping = {"invoices": {"formats": {"posting_date": "%d.%m.%Y"}}}
+    got = validate(frames, settings=_with_mapping(mapping))
+    assert (
+        got.invoices["posting_date"].tolist()
+        == validate(small_extracts()).invoices["posting_date"].tolist()
+    )
+
+
+def test_distinct_keeps_one_row_per_master_record_and_counts_the_repeats():
+    frames = small_extracts()
+    frames["materials"] = pd.concat([frames["materials"]] * 3, ignore_index=True)
+    ds = validate(frames, settings=_with_mapping({"materials": {"distinct": True}}))
+    assert ds.materials["material_id"].tolist() == ["M1", "M2", "M3"]
+    assert ds.exclusions.to_dict("records") == [
+        {"table": "materials", "reason": "repeated row (distinct = true)", "rows": 6}
+    ]
+
+
+def test_distinct_rows_that_conflict_still_break_the_key():
+    frames = small_extracts()
+    other = frames["materials"].iloc[[0]].assign(description="Bolt 10mm")
+    frames["materials"] = pd.concat([frames["materials"], other], ignore_index=True)
+    err = _expect(
+        frames,
+        "materials",
+        "material_id",
+        "unique key",
+        2,
+        settings=_with_mapping({"materials": {"distinct": True}}),
+    )
+    assert err.failures["lines"][0] == [2, 5]  # lines in the file, repeats taken out
+
+
+def test_disputed_flag_on_invoices_is_read():
+    frames = small_extracts()
+    frames["invoices"]["disputed"] = ["Yes", "No", ""]
+    ds = validate(frames)
+    assert ds.invoices["disputed"].tolist() == [True, False, pd.NA]
+    assert validate(small_extracts()).invoices["disputed"].isna().all()  # optional column

@@ -48,7 +48,7 @@ class IngestReport:
     rows: pd.Series
     exclusions: pd.DataFrame
     files: dict[str, Path]
-    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # by table(s) of a file
     ignored_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
     absent: tuple[str, ...] = ()  # no extract given: empty tables
@@ -217,6 +217,22 @@ def remove_stale_temp_files(database: str | Path) -> list[Path]:
     return removed
 
 
+def _columns_not_stored(
+    frames: dict[str, pd.DataFrame], files: dict[str, Path]
+) -> dict[str, list[str]]:
+    """Per file, the extract columns no table reading it stores, keyed by those tables."""
+    by_file: dict[Path, list[str]] = {}
+    for table in frames:
+        by_file.setdefault(files[table], []).append(table)
+    out = {}
+    for tables in by_file.values():
+        unused = [[c for c in frames[t].columns if c not in TABLES[t].column_names] for t in tables]
+        columns = [c for c in unused[0] if all(c in u for u in unused[1:])]
+        if columns:
+            out[", ".join(tables)] = columns
+    return out
+
+
 def ingest(
     extracts_dir: str | Path,
     database: str | Path = "data/kam.duckdb",
@@ -233,10 +249,7 @@ def ingest(
     database = Path(database)
     remove_stale_temp_files(database)  # first, so a failing ingest cleans up too
     frames, files, ignored = read_extracts(extracts_dir, settings=settings)
-    outside = {
-        table: [c for c in frame.columns if c not in TABLES[table].column_names]
-        for table, frame in frames.items()
-    }
+    outside = _columns_not_stored(frames, files)
     dataset = validate(frames, settings=settings)
     del frames  # the text as read is no longer needed: lower peak memory while writing
     write(dataset, database)
@@ -245,7 +258,7 @@ def ingest(
         rows=dataset.row_counts(),
         exclusions=dataset.exclusions,
         files=files,
-        ignored_columns={t: c for t, c in outside.items() if c},
+        ignored_columns=outside,
         ignored_files=ignored,
         seconds=time.perf_counter() - start,
         absent=dataset.absent,

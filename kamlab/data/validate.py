@@ -202,7 +202,7 @@ def _missing_referenced_tables(typed, present) -> list[dict]:
     failures = []
     for table, by in referring.items():
         state = "has no rows" if table in typed else "no extract given"
-        refs = ", ".join(f"{name} ({rows:,} rows)" for name, rows in by.items())
+        refs = ", ".join(f"{name} ({rows:,} row{'s' * (rows != 1)})" for name, rows in by.items())
         failures.append(
             _failure(
                 table, "", "table present", sum(by.values()), [], f"{state}; referred to by {refs}"

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pandera
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,6 +32,9 @@ from kamlab.data.contract import ONE_OF_REQUIRED, TABLES, Column, ForeignKey, Ro
 from kamlab.data.dataset import Dataset
 from kamlab.data.derive import derive
 from kamlab.data.mapping import column_formats, distinct, table_formats
+
+if TYPE_CHECKING:
+    import pandera.pandas as pandera
 
 __all__ = [
     "FAILURE_COLUMNS",
@@ -498,6 +501,8 @@ def _finite(s: pd.Series) -> pd.Series:
 
 def _column_checks(column: Column) -> list[tuple[pandera.Check, str]]:
     """`column`'s value rules as pandera checks with the rule text each is reported as."""
+    import pandera.pandas as pandera  # on first use: `import kamlab` stays cheap
+
     checks = []
     if column.dtype in ("float", "int"):
         checks.append((pandera.Check(_finite, name=_FINITE), _FINITE))
@@ -535,6 +540,8 @@ def table_schema(
 
 
 def _schema(spec: Table, related: Mapping[str, pd.DataFrame] | None) -> _Schema:
+    import pandera.pandas as pandera
+
     columns = {}
     column_rules = {}
     for column in spec.columns:
@@ -564,6 +571,8 @@ def _check_table(spec: Table, df: pd.DataFrame, line: np.ndarray, *, unparsed, m
     """Every rule of one table, checked lazily by pandera; returns failure rows in contract
     order. Cells that did not parse and columns missing from the extract were reported already
     and are not reported again as empty."""
+    import pandera.pandas as pandera
+
     built = _schema(spec, related)
     try:
         built.schema.validate(df, lazy=True, inplace=True)

@@ -26,7 +26,7 @@ _DTYPES = {
     "period": lambda s: s.dtype == pd.PeriodDtype("M"),
     "int": lambda s: s.dtype in ("int64", "Int64"),
     "float": lambda s: s.dtype == "float64",
-    "bool": lambda s: s.dtype == "bool",
+    "bool": lambda s: s.dtype in ("bool", "boolean"),  # boolean: a nullable flag
 }
 
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import SHARED_DATA, small_extracts
 
-from kamlab.config import SettingsError, load_settings
+from kamlab.config import DEFAULTS, SettingsError, load_settings
 from kamlab.data.contract import TABLES
-from kamlab.data.ingest import IngestError, ingest, read_extracts
+from kamlab.data.ingest import IngestError, ingest
 from kamlab.data.mapping import SAP_EXAMPLE
-from kamlab.data.store import load
+from kamlab.data.store import load, summary
 from kamlab.data.validate import ContractError, validate
 
 SHARED = SHARED_DATA
@@ -53,6 +60,32 @@ def test_parquet_and_excel_extracts_are_read_like_csv(tmp_path):
     frames["customers"].to_excel(folder / "customers.xlsx", index=False)
     ingest(folder, tmp_path / "kam.duckdb")
     _assert_same_tables(load(tmp_path / "kam.duckdb"), validate(small_extracts()))
+
+
+def test_text_cells_of_an_xlsx_extract_stay_text(tmp_path):
+    """ids written as text cells keep their leading zeros; number cells are numbers."""
+    openpyxl = pytest.importorskip("openpyxl")
+    ids = {"C1": "0000100001", "C2": "0000100002"}
+    frames = small_extracts()
+    for table in [t for t, spec in TABLES.items() if "customer_id" in spec.column_names]:
+        frames[table]["customer_id"] = frames[table]["customer_id"].replace(ids)
+    folder = write_csvs(tmp_path / "x", {k: v for k, v in frames.items() if k != "customers"})
+    book = openpyxl.Workbook()
+    sheet = book.active
+    customers = frames["customers"]
+    sheet.append(list(customers.columns))
+    for record in customers.to_dict("records"):
+        row = [record[c] or None for c in customers.columns]
+        row[7] = int(row[7])  # payment terms as a number cell
+        sheet.append(row)
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "0000100001"
+    assert sheet["H2"].data_type == "n"
+    book.save(folder / "customers.xlsx")
+    ingest(folder, tmp_path / "kam.duckdb")
+    ds = load(tmp_path / "kam.duckdb")
+    assert sorted(ds.customers["customer_id"]) == ["0000100001", "0000100002"]
+    assert (ds.orders["customer_id"] == "0000100001").sum() == 2
+    assert ds.customers["payment_terms_days"].tolist() == [30, 60]
 
 
 def test_failed_ingest_leaves_the_previous_database_untouched(tmp_path):
@@ -194,149 +227,73 @@ def test_german_sap_extract_with_a_bad_date_names_file_line_and_value(tmp_path):
         ingest(tmp_path / "sap", tmp_path / "kam.duckdb", settings=load_settings(toml))
 
 
-# --- a public sample data set: "Sample Sales Data" (see /work/shared/data/README.md) -----------
+# --- public sample data sets (../shared/data/README.md), mapped by docs/byo/*.toml only -------
 
-SALES_TOML = """
-[formats]
-date_format = "%m/%d/%Y %H:%M"
-
-[mapping.files]
-orders = "sales_data_sample.csv"
-customers = "sales_data_sample.csv"
-materials = "sales_data_sample.csv"
-
-[mapping.orders]
-ORDERNUMBER = "order_id"
-ORDERLINENUMBER = "line"
-CUSTOMERNAME = "customer_id"
-PRODUCTCODE = "material_id"
-ORDERDATE = ["order_date", "requested_date"]
-QUANTITYORDERED = "quantity"
-SALES = "net_value"
-STATUS = "status"
-[mapping.orders.constants]
-currency = "USD"
-confirmed_date = ""
-[mapping.orders.recode.status]
-Shipped = "delivered"
-Resolved = "delivered"
-Cancelled = "cancelled"
-"On Hold" = "open"
-"In Process" = "open"
-Disputed = "open"
-
-[mapping.customers]
-CUSTOMERNAME = ["customer_id", "name"]
-TERRITORY = "region"
-COUNTRY = "segment"
-[mapping.customers.constants]
-account_manager = "unassigned"
-currency = "USD"
-credit_limit = ""
-payment_terms_days = "30"
-otif_target = ""
-forecast_accuracy_target = ""
-
-[mapping.materials]
-PRODUCTCODE = "material_id"
-PRODUCTLINE = ["description", "product_family"]
-[mapping.materials.constants]
-lifecycle = "active"
-"""
+BYO = Path(__file__).resolve().parents[1] / "docs" / "byo"
+needs_order_book = pytest.mark.skipif(
+    not (SHARED / "sales_data_sample.csv").exists(),
+    reason="public data set ../shared/data/sales_data_sample.csv is not beside this checkout",
+)
+needs_ar_ledger = pytest.mark.skipif(
+    not (SHARED / "ibm_accounts_receivable.csv").exists(),
+    reason="public data set ../shared/data/ibm_accounts_receivable.csv is not beside this checkout",
+)
 
 
-@pytest.mark.usefixtures("shared_data")
-def test_sample_sales_data_maps_into_orders_customers_and_materials(tmp_path):
-    toml = tmp_path / "kamlab.toml"
-    toml.write_text(SALES_TOML)
-    settings = load_settings(toml)
-    frames, files, _ = read_extracts(SHARED, settings=settings)
-    assert set(files) == {"orders", "customers", "materials"}
-    # the file has one row per order line: as a customer master its ids repeat
-    with pytest.raises(ContractError, match=r"customers\s+customer_id\s+unique key\s+2823"):
-        validate(frames, settings=settings)
-    frames["customers"] = frames["customers"].drop_duplicates("customer_id")
-    frames["materials"] = frames["materials"].drop_duplicates("material_id")
-    with pytest.raises(ContractError) as info:
-        validate(frames, settings=settings)
-    # what is really missing: the other tables; orders, customers, materials pass every rule
-    assert set(info.value.failures["rule"]) == {"table present"}
-    assert set(info.value.failures["table"]) == set(TABLES) - set(frames) - {"instalments"}
-    for name, spec in TABLES.items():
-        if name not in frames and not spec.optional:
-            frames[name] = pd.DataFrame(columns=spec.column_names)
-    ds = validate(frames, settings=settings)
+@needs_order_book
+def test_the_public_order_book_ingests_with_its_documented_mapping_only(tmp_path):
+    report = ingest(SHARED, tmp_path / "kam.duckdb", settings=load_settings(BYO / "orderbook.toml"))
+    ds = load(tmp_path / "kam.duckdb")
     assert len(ds.orders) == 2823 and ds.orders["order_id"].nunique() == 307
-    assert len(ds.customers) == 92 and len(ds.materials) == 109
+    assert len(ds.customers) == 92 and len(ds.materials) == 109 and ds.derived == ()
+    assert set(ds.absent) == set(TABLES) - {"orders", "customers", "materials"}
     assert (ds.orders["status"] == "cancelled").sum() == 60
     assert ds.orders["order_date"].min() == pd.Timestamp("2003-01-06")
     assert ds.orders["order_date"].max() == pd.Timestamp("2005-05-31")
     assert (ds.customers["region"] == "NA").sum() > 0  # North America, not a missing value
+    assert round(ds.orders["net_value"].sum(), 2) == 10032628.85
+    repeated = report.exclusions.set_index("table")["rows"]
+    assert repeated.to_dict() == {"customers": 2823 - 92, "materials": 2823 - 109}
 
 
-# --- a public sample data set: IBM "Accounts Receivable" (one row per settled invoice) ---------
-
-AR_TOML = """
-[formats]
-date_format = "%m/%d/%Y"
-
-[mapping.files]
-invoices = "ibm_accounts_receivable.csv"
-payments = "ibm_accounts_receivable.csv"
-
-[mapping.invoices]
-invoiceNumber = "document_id"
-customerID = "customer_id"
-InvoiceDate = "posting_date"
-DueDate = "due_date"
-InvoiceAmount = "amount"
-[mapping.invoices.constants]
-document_type = "invoice"
-currency = "USD"
-reference_document = ""
-
-[mapping.payments]
-invoiceNumber = ["payment_id", "allocated_document"]
-customerID = "customer_id"
-SettledDate = "payment_date"
-InvoiceAmount = "amount"
-[mapping.payments.constants]
-line = "1"
-currency = "USD"
-"""
-
-
-@pytest.mark.usefixtures("shared_data")
-def test_ibm_receivables_sample_maps_into_invoices_and_payments(tmp_path):
-    toml = tmp_path / "kamlab.toml"
-    toml.write_text(AR_TOML)
-    settings = load_settings(toml)
-    frames, _, _ = read_extracts(SHARED, settings=settings)
-    ids = frames["invoices"]["customer_id"].drop_duplicates()
-    frames["customers"] = pd.DataFrame(
-        {
-            "customer_id": ids,
-            "name": ids,
-            "account_manager": "unassigned",
-            "region": "unknown",
-            "segment": "unknown",
-            "currency": "USD",
-            "credit_limit": None,
-            "payment_terms_days": 30,
-            "otif_target": None,
-            "forecast_accuracy_target": None,
-        }
-    )
-    for name, spec in TABLES.items():
-        if name not in frames and not spec.optional:
-            frames[name] = pd.DataFrame(columns=spec.column_names)
-    ds = validate(frames, settings=settings)
-    assert len(ds.invoices) == 2466 and len(ds.customers) == 100
+@needs_ar_ledger
+def test_the_public_ar_ledger_ingests_with_its_documented_mapping_only(tmp_path):
+    ingest(SHARED, tmp_path / "kam.duckdb", settings=load_settings(BYO / "ar_ledger.toml"))
+    ds = load(tmp_path / "kam.duckdb")
+    assert len(ds.invoices) == 2466 and len(ds.customers) == 100 and len(ds.payments) == 2466
+    assert set(ds.absent) == set(TABLES) - {"invoices", "payments", "customers"}
     assert ds.invoices["document_id"].str.len().eq(10).all()  # leading zeros kept
     assert round(ds.invoices["amount"].sum(), 2) == 147703.18
+    assert ds.invoices["disputed"].sum() == 561  # "Yes"
     assert (ds.invoices["due_date"] - ds.invoices["posting_date"]).dt.days.eq(30).all()
-    late = ds.payments["payment_date"].to_numpy() > ds.invoices["due_date"].to_numpy()
+    paid = ds.payments.set_index("allocated_document")["payment_date"]
+    late = paid.reindex(ds.invoices["document_id"]).to_numpy() > ds.invoices["due_date"].to_numpy()
     assert late.sum() == 877  # DaysLate > 0 in the file
+
+
+def _byo_mapping(name: str, tables: tuple[str, ...]) -> dict:
+    with (BYO / name).open("rb") as fh:
+        return {t: m for t, m in tomllib.load(fh)["mapping"].items() if t in tables}
+
+
+@needs_order_book
+@needs_ar_ledger
+def test_two_date_formats_in_one_ingest_with_master_data_derived(tmp_path):
+    """Orders in "M/D/YYYY H:MM", invoices in "M/D/YYYY", no customer or material master."""
+    mapping = _byo_mapping("orderbook.toml", ("orders",))
+    mapping |= _byo_mapping("ar_ledger.toml", ("invoices", "payments"))
+    settings = replace(DEFAULTS, mapping=mapping)
+    report = ingest(SHARED, tmp_path / "kam.duckdb", settings=settings)
+    assert report.derived == ("customers", "materials")
+    assert "(derived from the transactions)" in str(report)
+    ds = load(tmp_path / "kam.duckdb")
+    assert ds.derived == ("customers", "materials")
+    assert len(ds.customers) == 92 + 100 and len(ds.materials) == 109
+    assert ds.orders["order_date"].min() == pd.Timestamp("2003-01-06")
+    assert ds.invoices["posting_date"].min() == pd.Timestamp("2012-01-03")
+    terms = ds.customers.set_index("customer_id")["payment_terms_days"]
+    assert terms["0379-NEVHP"] == 30 and pd.isna(terms["Land of Toys Inc."])
+    assert "derived from the transactions" in str(summary(tmp_path / "kam.duckdb"))
 
 
 def test_two_extract_columns_mapped_to_one_contract_column_is_a_settings_error(tmp_path):
@@ -345,3 +302,93 @@ def test_two_extract_columns_mapped_to_one_contract_column_is_a_settings_error(t
     folder = write_csvs(tmp_path / "x", small_extracts())
     with pytest.raises(SettingsError, match=r"\['customer_id'\] given more than once"):
         ingest(folder, tmp_path / "kam.duckdb", settings=load_settings(toml))
+
+
+def _large_extracts(folder: Path, lines: int) -> Path:
+    """The small extract set with `lines` extra order lines, so writing takes a while."""
+    frames = small_extracts()
+    extra = pd.DataFrame(
+        {
+            "order_id": [f"B{i // 10}" for i in range(lines)],
+            "line": [str(10 * (i % 10 + 1)) for i in range(lines)],
+            "customer_id": "C1",
+            "material_id": "M1",
+            "order_date": "2024-01-05",
+            "requested_date": "2024-02-01",
+            "confirmed_date": "",
+            "quantity": "1",
+            "net_value": "2.5",
+            "currency": "EUR",
+            "status": "open",
+        }
+    )
+    frames["orders"] = pd.concat([frames["orders"], extra], ignore_index=True)
+    return write_csvs(folder, frames)
+
+
+def _temp_files(db: Path) -> list[str]:
+    return sorted(p.name for p in db.parent.iterdir() if p.name.startswith(f".{db.name}."))
+
+
+def test_temp_files_of_an_ingest_killed_mid_write_are_removed_by_the_next(tmp_path):
+    folder = _large_extracts(tmp_path / "x", 400_000)
+    db = tmp_path / "db" / "kam.duckdb"
+    code = "import sys; from kamlab.data.ingest import ingest; ingest(sys.argv[1], sys.argv[2])"
+    child = subprocess.Popen([sys.executable, "-c", code, str(folder), str(db)])
+    deadline = time.monotonic() + 120
+    while not (db.parent.is_dir() and _temp_files(db)) and child.poll() is None:
+        assert time.monotonic() < deadline, "the ingest never started writing"
+        time.sleep(0.002)
+    child.send_signal(signal.SIGKILL)
+    assert child.wait() == -signal.SIGKILL, "the ingest finished before it could be killed"
+    leaked = _temp_files(db)
+    assert leaked and all(str(child.pid) in name for name in leaked)
+    assert not db.exists()
+    ingest(write_csvs(tmp_path / "small", small_extracts()), db)
+    assert _temp_files(db) == [] and db.exists()
+
+
+def test_temp_files_of_a_running_ingest_are_left_alone(tmp_path):
+    db = tmp_path / "kam.duckdb"
+    mine = tmp_path / f".kam.duckdb.{os.getpid()}.tmp"
+    mine.write_text("being written")
+    with pytest.raises(ContractError):
+        ingest(write_csvs(tmp_path / "bad", {"orders": small_extracts()["materials"]}), db)
+    assert mine.exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[mapping.orders]\nfile = "a.csv"\n[mapping.files]\norders = "b.csv"\n', "two files"),
+        ("[mapping.orders]\ndate_fromat = 5\n", "expected a column name"),
+        ("[mapping.orders]\ndecimal = 5\n", "decimal: expected str"),
+        ('[mapping.orders]\nformats = {ordr_date = "%d"}\n', "unknown contract column 'ordr_date'"),
+        ('[mapping.orders]\nformats = {order_date = {sep = ";"}}\n', "unknown format key"),
+        ('[mapping.orders]\ndistinct = "yes"\n', "distinct: expected bool"),
+    ],
+)
+def test_bad_table_formats_are_settings_errors(tmp_path, toml, message):
+    (tmp_path / "kamlab.toml").write_text(toml)
+    folder = write_csvs(tmp_path / "x", small_extracts())
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        ingest(folder, tmp_path / "kam.duckdb", settings=load_settings(tmp_path / "kamlab.toml"))
+
+
+def test_one_file_feeding_several_tables_with_its_own_separator_and_encoding(tmp_path):
+    folder = tmp_path / "x"
+    folder.mkdir()
+    book = small_extracts()["orders"].merge(small_extracts()["customers"], on="customer_id")
+    book = book.rename(columns={"currency_x": "currency"}).drop(columns="currency_y")
+    book.to_csv(folder / "book.txt", sep=";", index=False, encoding="cp1252")
+    (tmp_path / "kamlab.toml").write_text(
+        '[mapping.orders]\nfile = "book.txt"\ncsv_separator = ";"\nencoding = "cp1252"\n'
+        '[mapping.customers]\nfile = "book.txt"\ndistinct = true\ncsv_separator = ";"\n'
+        'encoding = "cp1252"\n'
+    )
+    report = ingest(
+        folder, tmp_path / "kam.duckdb", settings=load_settings(tmp_path / "kamlab.toml")
+    )
+    assert report.rows["orders"] == 4 and report.rows["customers"] == 2
+    assert report.derived == ("materials",)
+    assert list(report.ignored_columns) == []  # every column of the file is stored somewhere

@@ -58,11 +58,82 @@ def test_optional_column_absent_gives_an_empty_typed_column():
     assert ds.customers["wallet_share"].dtype == "float64"
 
 
-def test_missing_required_table_is_reported():
+def test_orders_or_invoices_must_be_given():
     frames = small_extracts()
-    del frames["budget"]
-    with pytest.raises(ContractError, match=r"budget\s+table present\s+1\s+no extract given"):
+    del frames["orders"], frames["invoices"], frames["deliveries"], frames["instalments"]
+    del frames["payments"]
+    with pytest.raises(
+        ContractError, match=r"orders\s+table present\s+1\s+no orders or invoices extract given"
+    ):
         validate(frames)
+
+
+def test_absent_optional_tables_are_empty_and_named():
+    frames = small_extracts()
+    for name in ("deliveries", "customer_forecasts", "complaints", "budget", "instalments"):
+        del frames[name]
+    ds = validate(frames)
+    assert ds.absent == ("deliveries", "customer_forecasts", "instalments", "complaints", "budget")
+    assert ds.derived == () and ds.deliveries.empty and len(ds.orders) == 4
+
+
+def test_orders_customers_and_materials_alone_make_a_dataset():
+    frames = {
+        k: v for k, v in small_extracts().items() if k in ("orders", "customers", "materials")
+    }
+    ds = validate(frames)
+    assert len(ds.orders) == 4 and ds.invoices.empty and ds.derived == ()
+    assert set(ds.absent) == set(TABLES) - set(frames)
+
+
+def test_invoices_and_payments_alone_make_a_dataset_with_derived_customers():
+    frames = {k: v for k, v in small_extracts().items() if k in ("invoices", "payments")}
+    ds = validate(frames)
+    assert ds.derived == ("customers",)
+    assert "customers" not in ds.absent and "orders" in ds.absent and "materials" in ds.absent
+    c = ds.customers.set_index("customer_id")
+    assert c["name"].to_dict() == {"C1": "C1", "C2": "C2"}
+    assert c["currency"].to_dict() == {"C1": "EUR", "C2": "USD"}
+    # median days from posting to due date of the customer's invoices (credit notes left out)
+    assert c["payment_terms_days"].to_dict() == {"C1": 30, "C2": 60}
+    assert ds.customers["credit_limit"].isna().all()
+
+
+def test_derived_customer_currency_is_the_one_used_most():
+    frames = {k: v for k, v in small_extracts().items() if k in ("orders", "materials")}
+    frames["orders"].loc[3, "currency"] = "EUR"  # C2: USD, EUR -> tie -> EUR (alphabetical)
+    ds = validate(frames)
+    assert ds.customers.set_index("customer_id")["currency"].to_dict() == {"C1": "EUR", "C2": "EUR"}
+    assert ds.customers["payment_terms_days"].isna().all()  # no invoices: unknown
+
+
+def test_derived_materials_from_orders():
+    frames = {k: v for k, v in small_extracts().items() if k in ("orders", "customers")}
+    ds = validate(frames)
+    assert ds.derived == ("materials",)
+    assert ds.materials["material_id"].tolist() == ["M1", "M2", "M3"]
+    assert set(ds.materials["lifecycle"]) == {"active"}
+
+
+def test_a_missing_referenced_table_is_one_line_with_the_rows_that_refer_to_it():
+    frames = small_extracts()
+    del frames["invoices"]
+    with pytest.raises(ContractError) as info:
+        validate(frames)
+    f = info.value.failures
+    assert f[["table", "rule", "count"]].values.tolist() == [["invoices", "table present", 3]]
+    assert "instalments (2 rows), payments (1 row)" in f["examples"][0][0]
+
+
+def test_an_empty_master_table_is_one_line_not_a_foreign_key_failure_per_table():
+    frames = small_extracts()
+    frames["customers"] = frames["customers"].iloc[0:0]
+    with pytest.raises(ContractError) as info:
+        validate(frames)
+    f = info.value.failures
+    assert f[["table", "column", "rule"]].values.tolist() == [["customers", "", "table present"]]
+    assert f["count"][0] == 4 + 4 + 3 + 2 + 1 + 2  # orders, forecasts, invoices, payments ...
+    assert f["examples"][0][0].startswith("has no rows; referred to by orders (4 rows)")
 
 
 def test_unknown_table_is_reported():
@@ -77,8 +148,17 @@ def test_missing_required_column_is_reported_with_the_columns_present():
     frames["orders"] = frames["orders"].drop(columns="requested_date")
     with pytest.raises(
         ContractError, match=r"orders\s+requested_date\s+required column.*order_date"
-    ):
+    ) as info:
         validate(frames)
+    assert len(info.value.failures) == 1  # said once: not also "not empty"
+
+
+def test_missing_key_column_is_not_also_a_duplicate_key():
+    frames = small_extracts()
+    frames["orders"] = frames["orders"].drop(columns="line")
+    with pytest.raises(ContractError) as info:
+        validate(frames)
+    assert info.value.failures["rule"].tolist() == ["required column"]
 
 
 def test_empty_cell_in_a_non_nullable_column_is_reported():
@@ -521,3 +601,97 @@ def test_settings_formats_reach_validation():
         validate(frames)
     settings = Settings(formats=FormatSettings(decimal=","))
     assert validate(frames, settings=settings).orders["net_value"].iloc[0] == 500.5
+
+
+@pytest.mark.parametrize("text", ["inf", "Infinity", "1e309", "-inf", "NaN", "nan"])
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [("invoices", "amount"), ("orders", "quantity"), ("customers", "credit_limit")],
+)
+def test_non_finite_numbers_are_rejected(text, table, column):
+    err = _expect(_broken(table, 0, column, text), table, column, "finite number", 2)
+    assert err.failures["rule"].tolist() == ["finite number"]  # said once, not also "empty"
+
+
+def test_infinity_from_a_typed_file_is_rejected():
+    frames = small_extracts()
+    frames["orders"]["net_value"] = [500.5, np.inf, 60.0, 20.0]  # e.g. a parquet extract
+    err = _expect(frames, "orders", "net_value", "finite number", 3, "net_value=inf")
+    assert len(err.failures) == 1
+
+
+def _with_mapping(mapping: dict) -> Settings:
+    return Settings(mapping=mapping)
+
+
+def test_per_table_and_per_column_date_formats():
+    frames = small_extracts()
+    frames["orders"]["order_date"] = [
+        "01/05/2024 0:00",
+        "1/5/2024 0:00",
+        "2/10/2024 0:00",
+        "3/1/2024 0:00",
+    ]
+    frames["orders"]["requested_date"] = ["20240201", "20240201", "20240315", "20240401"]
+    frames["invoices"]["posting_date"] = ["05.02.2024", "05.04.2024", "20.02.2024"]
+    mapping = {
+        "orders": {"date_format": "%m/%d/%Y %H:%M", "formats": {"requested_date": "%Y%m%d"}},
+        "invoices": {"formats": {"posting_date": "%d.%m.%Y"}},
+    }
+    got = validate(frames, settings=_with_mapping(mapping))
+    expected = validate(small_extracts())
+    for table in ("orders", "invoices"):
+        pd.testing.assert_frame_equal(getattr(got, table), getattr(expected, table))
+
+
+def test_per_column_number_format():
+    frames = small_extracts()
+    frames["orders"]["net_value"] = ["500,5", "100", "60", "20"]
+    mapping = {"orders": {"formats": {"net_value": {"decimal": ","}}}}
+    got = validate(frames, settings=_with_mapping(mapping))
+    assert got.orders["net_value"].tolist() == [500.5, 100.0, 60.0, 20.0]
+    assert got.orders["quantity"].tolist() == [100.0, 50.0, 10.0, 5.0]  # "." elsewhere
+
+
+def test_a_date_with_a_time_part_its_format_does_not_spell_keeps_its_day():
+    frames = small_extracts()
+    frames["invoices"]["posting_date"] = ["05.02.2024 14:05", "05.04.2024 00:00:00", "20.02.2024"]
+    mapping = {"invoices": {"formats": {"posting_date": "%d.%m.%Y"}}}
+    got = validate(frames, settings=_with_mapping(mapping))
+    assert (
+        got.invoices["posting_date"].tolist()
+        == validate(small_extracts()).invoices["posting_date"].tolist()
+    )
+
+
+def test_distinct_keeps_one_row_per_master_record_and_counts_the_repeats():
+    frames = small_extracts()
+    frames["materials"] = pd.concat([frames["materials"]] * 3, ignore_index=True)
+    ds = validate(frames, settings=_with_mapping({"materials": {"distinct": True}}))
+    assert ds.materials["material_id"].tolist() == ["M1", "M2", "M3"]
+    assert ds.exclusions.to_dict("records") == [
+        {"table": "materials", "reason": "repeated row (distinct = true)", "rows": 6}
+    ]
+
+
+def test_distinct_rows_that_conflict_still_break_the_key():
+    frames = small_extracts()
+    other = frames["materials"].iloc[[0]].assign(description="Bolt 10mm")
+    frames["materials"] = pd.concat([frames["materials"], other], ignore_index=True)
+    err = _expect(
+        frames,
+        "materials",
+        "material_id",
+        "unique key",
+        2,
+        settings=_with_mapping({"materials": {"distinct": True}}),
+    )
+    assert err.failures["lines"][0] == [2, 5]  # lines in the file, repeats taken out
+
+
+def test_disputed_flag_on_invoices_is_read():
+    frames = small_extracts()
+    frames["invoices"]["disputed"] = ["Yes", "No", ""]
+    ds = validate(frames)
+    assert ds.invoices["disputed"].tolist() == [True, False, pd.NA]
+    assert validate(small_extracts()).invoices["disputed"].isna().all()  # optional column

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "ONE_OF_REQUIRED",
     "TABLES",
     "Column",
     "ForeignKey",
@@ -73,6 +74,9 @@ class Table:
     row_rules: tuple[RowRule, ...] = ()
     optional: bool = False  # the extract may be absent (an empty table is used)
     notes: tuple[str, ...] = field(default=())
+    # master data: when the extract is absent, the table is derived from the ids in these
+    # transaction tables (kamlab.data.derive) instead of being empty
+    derived_from: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -105,15 +109,24 @@ TABLES: dict[str, Table] = {
                 Column(
                     "credit_limit",
                     "float",
-                    "Credit limit in the customer's currency",
+                    "Credit limit in the customer's currency; empty = none",
+                    required=False,
                     nullable=True,
                     ge=0,
                 ),
-                Column("payment_terms_days", "int", "Standard payment terms, days net", ge=0),
+                Column(
+                    "payment_terms_days",
+                    "int",
+                    "Standard payment terms, days net; empty = unknown",
+                    required=False,
+                    nullable=True,
+                    ge=0,
+                ),
                 Column(
                     "otif_target",
                     "float",
-                    "SLA target for OTIF, fraction 0-1",
+                    "SLA target for OTIF, fraction 0-1; empty = no target",
+                    required=False,
                     nullable=True,
                     ge=0,
                     le=1,
@@ -121,7 +134,8 @@ TABLES: dict[str, Table] = {
                 Column(
                     "forecast_accuracy_target",
                     "float",
-                    "SLA target for forecast accuracy (1 - WAPE), fraction 0-1",
+                    "SLA target for forecast accuracy (1 - WAPE), fraction 0-1; empty = no target",
+                    required=False,
                     nullable=True,
                     ge=0,
                     le=1,
@@ -137,6 +151,15 @@ TABLES: dict[str, Table] = {
                 ),
             ),
             key=("customer_id",),
+            optional=True,
+            derived_from=(
+                "orders",
+                "invoices",
+                "payments",
+                "customer_forecasts",
+                "complaints",
+                "budget",
+            ),
         ),
         Table(
             "materials",
@@ -169,6 +192,8 @@ TABLES: dict[str, Table] = {
                 ),
             ),
             key=("material_id",),
+            optional=True,
+            derived_from=("orders", "customer_forecasts", "complaints"),
         ),
         Table(
             "orders",
@@ -180,7 +205,13 @@ TABLES: dict[str, Table] = {
                 Column("material_id", "string", "Material ordered"),
                 Column("order_date", "date", "Date the order was created"),
                 Column("requested_date", "date", "Delivery date the customer requested"),
-                Column("confirmed_date", "date", "Delivery date we confirmed", nullable=True),
+                Column(
+                    "confirmed_date",
+                    "date",
+                    "Delivery date we confirmed; empty = not confirmed",
+                    required=False,
+                    nullable=True,
+                ),
                 Column("quantity", "float", "Ordered quantity", ge=0),
                 Column("net_value", "float", "Net value of the line", ge=0),
                 _currency(),
@@ -191,6 +222,7 @@ TABLES: dict[str, Table] = {
                 ForeignKey(("customer_id",), "customers", ("customer_id",)),
                 ForeignKey(("material_id",), "materials", ("material_id",)),
             ),
+            optional=True,
         ),
         Table(
             "deliveries",
@@ -213,6 +245,7 @@ TABLES: dict[str, Table] = {
             ),
             key=("delivery_id", "order_id", "line"),
             foreign_keys=(ForeignKey(("order_id", "line"), "orders", ("order_id", "line")),),
+            optional=True,
         ),
         Table(
             "customer_forecasts",
@@ -234,6 +267,7 @@ TABLES: dict[str, Table] = {
                     "target month not before the snapshot month", "period", ">=", "snapshot_date"
                 ),
             ),
+            optional=True,
         ),
         Table(
             "invoices",
@@ -250,6 +284,7 @@ TABLES: dict[str, Table] = {
                     "reference_document",
                     "string",
                     "Credit note: the invoice it is netted against; empty = credit on account",
+                    required=False,
                     nullable=True,
                 ),
                 Column(
@@ -267,6 +302,13 @@ TABLES: dict[str, Table] = {
                     nullable=True,
                     ge=1,
                 ),
+                Column(
+                    "disputed",
+                    "bool",
+                    "The customer disputes the document (dispute case open); empty = not known",
+                    required=False,
+                    nullable=True,
+                ),
             ),
             key=("document_id",),
             foreign_keys=(
@@ -282,6 +324,7 @@ TABLES: dict[str, Table] = {
             row_rules=(
                 RowRule("due date not before posting date", "due_date", ">=", "posting_date"),
             ),
+            optional=True,
         ),
         Table(
             "instalments",
@@ -347,6 +390,7 @@ TABLES: dict[str, Table] = {
                     ref_filter=("document_type", "invoice"),
                 ),
             ),
+            optional=True,
         ),
         Table(
             "complaints",
@@ -366,6 +410,7 @@ TABLES: dict[str, Table] = {
                 ForeignKey(("material_id",), "materials", ("material_id",)),
             ),
             row_rules=(RowRule("closed not before opened", "closed_date", ">=", "opened_date"),),
+            optional=True,
         ),
         Table(
             "budget",
@@ -385,9 +430,13 @@ TABLES: dict[str, Table] = {
             ),
             key=("customer_id", "period", "product_family"),
             foreign_keys=(ForeignKey(("customer_id",), "customers", ("customer_id",)),),
+            optional=True,
         ),
     )
 }
+
+# every table is optional on its own, but an extract set needs transactions: at least one of
+ONE_OF_REQUIRED: tuple[str, ...] = ("orders", "invoices")
 
 
 def schema(table: str) -> Table:
@@ -425,6 +474,9 @@ def _rules(column: Column) -> str:
 
 def _table_markdown(spec: Table) -> list[str]:
     out = [f"### `{spec.name}`{' (optional)' if spec.optional else ''}", "", spec.description, ""]
+    if spec.derived_from:
+        sources = ", ".join(f"`{t}`" for t in spec.derived_from)
+        out += [f"When absent: derived from the ids in {sources} (`kamlab.data.derive`).", ""]
     out.append(f"Key (unique): {', '.join(f'`{k}`' for k in spec.key)}.")
     out += ["", "| column | type | must be in the extract | may be empty | rules | meaning |"]
     out.append("|---|---|---|---|---|---|")
@@ -454,7 +506,14 @@ def _table_markdown(spec: Table) -> list[str]:
 
 def contract_markdown() -> str:
     """The data contract as Markdown: one section per table, generated from the code."""
-    lines = ["| table | one row per | key |", "|---|---|---|"]
+    needed = " or ".join(f"`{t}`" for t in ONE_OF_REQUIRED)
+    lines = [
+        f"Every table is optional, but an extract set needs transactions: at least one of "
+        f"{needed}.",
+        "",
+        "| table | one row per | key |",
+        "|---|---|---|",
+    ]
     for spec in TABLES.values():
         optional = " (optional)" if spec.optional else ""
         lines.append(f"| `{spec.name}`{optional} | {spec.description} | {', '.join(spec.key)} |")

@@ -8,6 +8,8 @@ import pandas as pd
 
 __all__ = ["Dataset"]
 
+_NOT_TABLES = {"exclusions", "absent", "derived"}
+
 
 @dataclass
 class Dataset:
@@ -15,6 +17,10 @@ class Dataset:
 
     Optional tables that were not supplied are empty frames with the contract's columns.
     ``exclusions`` lists every row left out on the way in: table, reason, rows.
+    ``absent`` names the tables no extract was given for (their frames are empty: say "no
+    <table> in the data", never a zero); ``derived`` the master tables built from the
+    transactions because their extract was absent (ids; names = ids; see
+    :mod:`kamlab.data.derive`).
     """
 
     customers: pd.DataFrame
@@ -36,10 +42,12 @@ class Dataset:
             }
         )
     )
+    absent: tuple[str, ...] = ()
+    derived: tuple[str, ...] = ()
 
     @classmethod
     def table_names(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name != "exclusions"]
+        return [f.name for f in fields(cls) if f.name not in _NOT_TABLES]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in self.table_names()}

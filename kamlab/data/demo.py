@@ -230,7 +230,13 @@ def _frame(table: str, columns: dict[str, object]) -> pd.DataFrame:
     """
     text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default ``str``
     out = {}
+    rows = len(next(iter(columns.values())))
     for col in TABLES[table].columns:
+        if col.name not in columns and not col.required:  # an optional column not simulated
+            kinds = {"bool": "boolean", "int": "Int64", "string": text, "date": "datetime64[us]"}
+            empty = kinds.get(col.dtype, "float64")
+            out[col.name] = pd.Series(pd.array([None] * rows, dtype=empty))
+            continue
         values = columns[col.name]
         if col.dtype == "string":
             if not isinstance(values, pa.Array | pa.ChunkedArray):

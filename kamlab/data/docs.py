@@ -39,21 +39,73 @@ thousands separators (a trailing minus, SAP style, is a negative number), months
 (or `[formats] period_format`), flags as true/false, 1/0, yes/no or SAP `X`. Only empty cells
 are missing values: `NA` is a value (North America). Columns outside the contract are ignored
 (the ingest report lists them); completely blank lines are left out and counted in the
-`exclusions` table. An optional table that is absent is an empty table.
+`exclusions` table. Rules are pandera schemas generated from the contract
+(`kamlab.data.validate.table_schema`), validated lazily; the cross-table rules (foreign keys,
+same customer and currency, instalment sums) are custom checks. Amounts, quantities and
+limits must be finite numbers (`inf`, `1e309`, `NaN` are rejected). Each failure is said
+once, cause first: a column missing from the extract is one line (not also "not empty"); a
+table that rows refer to but that is absent or empty is one line with the number of rows
+that refer to it (not one foreign-key line per referring table).
+
+## Which tables you need
+
+Only transactions: orders or invoices (or both). Every other table is optional; an absent
+table is an empty table, and the ingest records which were absent (`Dataset.absent`,
+`kamlab summary`) so the scorecard says "no <table> in the data" instead of showing a zero.
+The customer and material master may be absent too: they are then *derived* from the
+transactions (`Dataset.derived`, shown by `kamlab ingest` and `kamlab summary`):
+
+- customers: one per customer id in the transactions; name = the id; currency = the one the
+  customer's orders, invoices, payments and budget use most; payment terms = the median days
+  from posting to due date of the customer's invoices (empty without invoices); account
+  manager, region and segment `unknown`; no credit limit, no SLA targets;
+- materials: one per material id in orders, customer forecasts and complaints; description =
+  the id; product family `unknown`; lifecycle `active`.
+
+Worked examples on two public extracts nobody here designed, an order book and an AR ledger,
+with a line-by-line explanation: [`docs/byo/`](../docs/byo/README.md).
 
 ## Tables
 """
 
 _MAPPING = """\
-## Column mapping: loading SAP extracts unedited
+## Column mapping: loading extracts unedited
 
 A `kamlab.toml` next to where you run `kamlab` (or `--config PATH`) says how the extracts
-spell dates and numbers (`[formats]`) and maps each table's extract columns to the contract's
-(`[mapping.TABLE]`: `EXTRACT_COLUMN = "contract_column"`, or a list of contract columns;
-`[mapping.TABLE.constants]` for a column the extract lacks; `[mapping.TABLE.recode.COLUMN]`
-for codes such as document types; `[mapping.files]` for file names). Unknown tables or
-contract columns are an error, so a typo never silently loses a column. The example below
-(SAP field names, German formats) is loaded by the test suite.
+spell dates and numbers and maps each table's extract columns to the contract's. In
+`[mapping.TABLE]`:
+
+| key | what |
+|---|---|
+| `EXTRACT_COLUMN = "contract_column"` | rename; a list (`["order_date", "requested_date"]`) feeds several contract columns |
+| `file = "name.csv"` | the table's file when it is not `<table>.csv/.parquet/.xlsx`; several tables may name the same file (it is read once): `[mapping.customers] file = "sales_data_sample.csv"` (`[mapping.files]` `TABLE = "name"` works too) |
+| `date_format`, `period_format`, `decimal`, `thousands`, `blank_flag_false`, `encoding`, `csv_separator` | this table's spelling, over `[formats]` |
+| `formats = {COLUMN = "%m/%d/%Y %H:%M"}` | one contract column's date or month format; or a table of the keys above, e.g. `formats = {amount = {decimal = ","}}` |
+| `distinct = true` | keep one row per distinct combination of the table's contract columns: master data read from a transaction file; the repeats are counted in `exclusions`, and conflicting repeats (one id, two names) still fail the key rule |
+| `[mapping.TABLE.constants]` | a column the extract lacks, one value for every row (e.g. `currency = "USD"`) |
+| `[mapping.TABLE.recode.COLUMN]` | extract codes -> contract values (document types, statuses) |
+
+These key names are reserved (never read as extract column names). A date with a time part
+that its format does not spell (`31.12.2024 14:05` read with `%d.%m.%Y`) keeps its day. Unknown
+tables, contract columns or format keys are an error, so a typo never silently loses a column.
+Order book and AR ledger in one ingest, each with its own date format, master data derived:
+
+```toml
+[mapping.orders]
+file = "sales_data_sample.csv"
+date_format = "%m/%d/%Y %H:%M"     # 2/24/2003 0:00
+ORDERNUMBER = "order_id"
+ORDERDATE = ["order_date", "requested_date"]
+# ...
+
+[mapping.invoices]
+file = "ibm_accounts_receivable.csv"
+date_format = "%m/%d/%Y"           # 1/2/2013
+Disputed = "disputed"              # Yes / No
+# ...
+```
+
+The example below (SAP field names, German formats) is loaded by the test suite.
 
 ```toml
 """

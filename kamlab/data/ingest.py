@@ -8,6 +8,8 @@ leaves the previous database untouched.
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +18,19 @@ import pandas as pd
 
 from kamlab.config import DEFAULTS, FormatSettings, Settings
 from kamlab.data.contract import TABLES
-from kamlab.data.mapping import apply_mapping, check_mapping, file_names
+from kamlab.data.mapping import apply_mapping, check_mapping, file_names, table_formats
 from kamlab.data.store import write
 from kamlab.data.validate import validate
 
-__all__ = ["EXTENSIONS", "IngestError", "IngestReport", "ingest", "read_extracts", "read_file"]
+__all__ = [
+    "EXTENSIONS",
+    "IngestError",
+    "IngestReport",
+    "ingest",
+    "read_extracts",
+    "read_file",
+    "remove_stale_temp_files",
+]
 
 EXTENSIONS = (".csv", ".txt", ".parquet", ".xlsx", ".xls")
 _SEPARATORS = (";", ",", "\t", "|")
@@ -38,9 +48,11 @@ class IngestReport:
     rows: pd.Series
     exclusions: pd.DataFrame
     files: dict[str, Path]
-    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # by table(s) of a file
     ignored_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    absent: tuple[str, ...] = ()  # no extract given: empty tables
+    derived: tuple[str, ...] = ()  # master tables derived from the transactions
 
     def __str__(self) -> str:
         total = int(self.rows.sum())
@@ -54,7 +66,9 @@ class IngestReport:
                 "file": pd.Series({t: p.name for t, p in self.files.items()}),
             }
         ).reindex(self.rows.index)
-        table["file"] = table["file"].fillna("(absent: empty)")
+        for name in self.derived:
+            table.loc[name, "file"] = "(derived from the transactions)"
+        table["file"] = table["file"].fillna("(no extract: empty)")
         lines.append(table.to_string())
         if len(self.exclusions):
             lines.append("excluded rows:\n" + self.exclusions.to_string(index=False))
@@ -95,7 +109,7 @@ def read_file(path: str | Path, *, formats: FormatSettings = DEFAULTS.formats) -
         elif suffix == ".parquet":
             frame = pd.read_parquet(path)
         elif suffix in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, sheet_name=0)
+            frame = _typed_cells(pd.read_excel(path, sheet_name=0, dtype=object))
         else:
             raise IngestError(f"{path}: unsupported file type; use one of {EXTENSIONS}")
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -104,6 +118,25 @@ def read_file(path: str | Path, *, formats: FormatSettings = DEFAULTS.formats) -
         raise IngestError(f"{path}: cannot be read: {exc}") from exc
     frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
     return frame
+
+
+def _typed_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Spreadsheet columns by their cells' types: text cells stay text (ids with leading zeros
+    such as ``'0000100001'``), columns of only number cells become numbers and of only date
+    cells dates; a column mixing text and number cells keeps each cell as it is."""
+    out = {}
+    for name in frame.columns:
+        s = frame[name]
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind in ("integer", "floating", "mixed-integer-float"):
+            out[name] = pd.to_numeric(s)
+        elif kind in ("datetime", "datetime64", "date"):
+            out[name] = pd.to_datetime(s)
+        elif kind == "string":
+            out[name] = s.astype("str")
+        else:
+            out[name] = s
+    return pd.DataFrame(out, index=frame.index)
 
 
 def _find_files(folder: Path, named: dict[str, str]) -> tuple[dict[str, Path], list[str]]:
@@ -142,11 +175,62 @@ def read_extracts(
         raise IngestError(f"extracts folder not found: {folder}")
     check_mapping(settings.mapping)
     files, ignored = _find_files(folder, file_names(settings.mapping))
-    frames = {
-        table: apply_mapping(read_file(path, formats=settings.formats), table, settings.mapping)
-        for table, path in files.items()
-    }
+    read: dict[tuple, pd.DataFrame] = {}  # one file feeding several tables is read once
+    frames = {}
+    for table, path in files.items():
+        formats = table_formats(settings.mapping, table, settings.formats)
+        how = (path, formats.encoding, formats.csv_separator)
+        if how not in read:
+            read[how] = read_file(path, formats=formats)
+        frames[table] = apply_mapping(read[how], table, settings.mapping)
     return frames, files, ignored
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temp_files(database: str | Path) -> list[Path]:
+    """Delete the temporary files that ingests of `database` killed mid-write left behind.
+
+    :func:`kamlab.data.store.write` writes ``.<name>.<pid>.tmp`` (and DuckDB its ``.wal``)
+    beside the database and removes them on every normal exit; a process killed by a signal
+    cannot. Files of processes that are no longer running are removed; those of a running
+    ingest are left alone. Returns the files removed.
+    """
+    database = Path(database)
+    pattern = re.compile(rf"\.{re.escape(database.name)}\.(\d+)\.tmp(\.wal)?")
+    if not database.parent.is_dir():
+        return []
+    removed = []
+    for path in database.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _columns_not_stored(
+    frames: dict[str, pd.DataFrame], files: dict[str, Path]
+) -> dict[str, list[str]]:
+    """Per file, the extract columns no table reading it stores, keyed by those tables."""
+    by_file: dict[Path, list[str]] = {}
+    for table in frames:
+        by_file.setdefault(files[table], []).append(table)
+    out = {}
+    for tables in by_file.values():
+        unused = [[c for c in frames[t].columns if c not in TABLES[t].column_names] for t in tables]
+        columns = [c for c in unused[0] if all(c in u for u in unused[1:])]
+        if columns:
+            out[", ".join(tables)] = columns
+    return out
 
 
 def ingest(
@@ -158,24 +242,25 @@ def ingest(
     """Read, map and validate the extracts in `extracts_dir`, then (re)write `database`.
 
     Raises :class:`~kamlab.data.validate.ContractError` (every failure at once) or
-    :class:`IngestError`; in both cases an existing `database` is left as it was.
+    :class:`IngestError`; in both cases an existing `database` is left as it was. Temporary
+    files left by an earlier ingest that was killed are removed first.
     """
     start = time.perf_counter()
+    database = Path(database)
+    remove_stale_temp_files(database)  # first, so a failing ingest cleans up too
     frames, files, ignored = read_extracts(extracts_dir, settings=settings)
-    outside = {
-        table: [c for c in frame.columns if c not in TABLES[table].column_names]
-        for table, frame in frames.items()
-    }
+    outside = _columns_not_stored(frames, files)
     dataset = validate(frames, settings=settings)
     del frames  # the text as read is no longer needed: lower peak memory while writing
-    database = Path(database)
     write(dataset, database)
     return IngestReport(
         database=database,
         rows=dataset.row_counts(),
         exclusions=dataset.exclusions,
         files=files,
-        ignored_columns={t: c for t, c in outside.items() if c},
+        ignored_columns=outside,
         ignored_files=ignored,
         seconds=time.perf_counter() - start,
+        absent=dataset.absent,
+        derived=dataset.derived,
     )

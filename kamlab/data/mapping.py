@@ -1,9 +1,12 @@
-"""Column mapping: extract column names and codes -> the contract's words.
+"""Column mapping: extract column names, codes and spellings -> the contract's words.
 
 A ``kamlab.toml`` maps each table's extract columns to contract columns, so real extracts
-load unedited (``[formats]`` says how they spell dates and numbers)::
+load unedited (``[formats]`` says how all extracts spell dates and numbers)::
 
     [mapping.orders]
+    file = "VA05_export.xlsx"                # file of the table, when not named <table>.csv/...
+    date_format = "%m/%d/%Y %H:%M"           # this table's dates (over [formats])
+    formats = {requested_date = "%Y%m%d"}    # one column's spelling (over the table's)
     VBELN = "order_id"                       # rename
     ERDAT = ["order_date", "requested_date"] # one extract column feeding two contract columns
     [mapping.orders.constants]
@@ -11,30 +14,62 @@ load unedited (``[formats]`` says how they spell dates and numbers)::
     [mapping.orders.recode.status]           # extract codes -> contract values
     A = "open"
     C = "delivered"
-    [mapping.files]
-    orders = "VA05_export.xlsx"              # file of a table, when not named <table>.csv/...
+    [mapping.customers]
+    file = "VA05_export.xlsx"                # one file feeding several tables
+    distinct = true                          # one row per distinct customer (master data from
+    KUNNR = "customer_id"                    #   a transaction file; repeats counted, not stored)
 
-:data:`SAP_EXAMPLE` is a complete example for a German SAP system; ``data/README.md``
-shows it and a test loads extracts with it.
+Reserved keys of ``[mapping.TABLE]`` (never read as extract column names): ``file``,
+``distinct``, ``formats``, ``constants``, ``recode`` and the ``[formats]`` settings
+(``date_format``, ``period_format``, ``decimal``, ``thousands``, ``blank_flag_false``,
+``encoding``, ``csv_separator``). ``[mapping.files]`` (table = file) is still read.
+:data:`SAP_EXAMPLE` is a complete example for a German SAP system; ``data/README.md`` shows it
+and a test loads extracts with it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-from kamlab.config import SettingsError
+from kamlab.config import FormatSettings, SettingsError
 from kamlab.data.contract import TABLES
 
-__all__ = ["SAP_EXAMPLE", "apply_mapping", "check_mapping", "file_names"]
+__all__ = [
+    "SAP_EXAMPLE",
+    "apply_mapping",
+    "check_mapping",
+    "column_formats",
+    "distinct",
+    "file_names",
+    "table_formats",
+]
 
-_SPECIAL = ("constants", "recode")
+_FORMAT_KEYS = tuple(f.name for f in dataclasses.fields(FormatSettings))
+_COLUMN_FORMAT_KEYS = ("date_format", "period_format", "decimal", "thousands", "blank_flag_false")
+_TABLES_OF_NAMES = ("constants", "recode")
+_RESERVED = ("file", "distinct", "formats", *_TABLES_OF_NAMES, *_FORMAT_KEYS)
+
+
+def _format_changes(where: str, values: Mapping[str, Any], allowed: tuple[str, ...]) -> dict:
+    """`values` checked against FormatSettings' fields and types."""
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        raise SettingsError(f"{where}: unknown format key(s) {unknown}; known: {list(allowed)}")
+    defaults = FormatSettings()
+    for key, value in values.items():
+        want = bool if key == "blank_flag_false" else str
+        if not isinstance(value, want) and not (value is None and getattr(defaults, key) is None):
+            raise SettingsError(f"{where} {key}: expected {want.__name__}, got {value!r}")
+    return dict(values)
 
 
 def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
-    """Raise :class:`~kamlab.config.SettingsError` naming any unknown table or target column."""
+    """Raise :class:`~kamlab.config.SettingsError` naming any unknown table, target column,
+    reserved key of the wrong type, or a table given two files."""
     for table, spec in mapping.items():
         if table == "files":
             unknown = sorted(set(spec) - set(TABLES))
@@ -47,39 +82,104 @@ def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
             raise SettingsError(
                 f"kamlab.toml [mapping.{table}]: unknown table; known: {list(TABLES)} and 'files'"
             )
+        where = f"kamlab.toml [mapping.{table}]"
         known = TABLES[table].column_names
         targets: list[str] = []  # columns given values: renamed or constant
         recoded: list[str] = []
         for source, target in spec.items():
-            if source in _SPECIAL:
+            if source in _TABLES_OF_NAMES:
                 if not isinstance(target, Mapping):
                     raise SettingsError(f"kamlab.toml [mapping.{table}.{source}] must be a table")
                 (recoded if source == "recode" else targets).extend(target)
+            elif source in ("file", "distinct"):
+                want = str if source == "file" else bool
+                if not isinstance(target, want):
+                    raise SettingsError(
+                        f"{where} {source}: expected {want.__name__}, got {target!r}"
+                    )
+            elif source in _FORMAT_KEYS:
+                _format_changes(where, {source: target}, _FORMAT_KEYS)
+            elif source == "formats":
+                if not isinstance(target, Mapping):
+                    raise SettingsError(f"{where} formats: expected a table column = format")
+                for column, fmt in target.items():
+                    if column not in known:
+                        raise SettingsError(
+                            f"{where} formats: unknown contract column {column!r}; known: {known}"
+                        )
+                    if not isinstance(fmt, str | Mapping):
+                        raise SettingsError(
+                            f"{where} formats.{column}: expected a format such as "
+                            f'"%d.%m.%Y" or a table of {list(_COLUMN_FORMAT_KEYS)}, got {fmt!r}'
+                        )
+                    if isinstance(fmt, Mapping):
+                        _format_changes(f"{where} formats.{column}", fmt, _COLUMN_FORMAT_KEYS)
             elif isinstance(target, str):
                 targets.append(target)
             elif isinstance(target, list) and all(isinstance(t, str) for t in target):
                 targets += target
             else:
                 raise SettingsError(
-                    f"kamlab.toml [mapping.{table}] {source}: expected a column name or a list "
-                    f"of names, got {target!r}"
+                    f"{where} {source}: expected a column name or a list of names, got {target!r}"
                 )
         twice = sorted({t for t in targets if targets.count(t) > 1})
         if twice:
-            raise SettingsError(
-                f"kamlab.toml [mapping.{table}]: contract column(s) {twice} given more than once"
-            )
+            raise SettingsError(f"{where}: contract column(s) {twice} given more than once")
         unknown = sorted(set(targets + recoded) - set(known))
         if unknown:
-            raise SettingsError(
-                f"kamlab.toml [mapping.{table}]: unknown contract column(s) {unknown}; "
-                f"known: {known}"
-            )
+            raise SettingsError(f"{where}: unknown contract column(s) {unknown}; known: {known}")
+    file_names(mapping)
 
 
 def file_names(mapping: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """Table -> extract file name given in ``[mapping.files]`` (may be empty)."""
-    return dict(mapping.get("files", {}))
+    """Table -> extract file name given in ``[mapping.files]`` or ``[mapping.TABLE] file``."""
+    names = dict(mapping.get("files", {}))
+    for table, spec in mapping.items():
+        if table != "files" and "file" in spec:
+            if names.get(table, spec["file"]) != spec["file"]:
+                raise SettingsError(
+                    f"kamlab.toml: table {table} has two files: [mapping.files] {names[table]!r} "
+                    f"and [mapping.{table}] file = {spec['file']!r}"
+                )
+            names[table] = spec["file"]
+    return names
+
+
+def table_formats(
+    mapping: Mapping[str, Mapping[str, Any]], table: str, formats: FormatSettings
+) -> FormatSettings:
+    """`formats` ([formats] of kamlab.toml) with `table`'s own format keys over them."""
+    spec = mapping.get(table, {})
+    return dataclasses.replace(formats, **{k: spec[k] for k in _FORMAT_KEYS if k in spec})
+
+
+def column_formats(
+    mapping: Mapping[str, Mapping[str, Any]], table: str, formats: FormatSettings
+) -> dict[str, FormatSettings]:
+    """Contract column -> its formats, for the columns of `table` given their own in
+    ``formats = {...}`` (a string is the column's date or month format); over the table's.
+
+    >>> m = {"orders": {"date_format": "%d.%m.%Y", "formats": {"requested_date": "%Y%m%d"}}}
+    >>> got = column_formats(m, "orders", FormatSettings())
+    >>> got["requested_date"].date_format, table_formats(m, "orders", FormatSettings()).date_format
+    ('%Y%m%d', '%d.%m.%Y')
+    """
+    base = table_formats(mapping, table, formats)
+    out = {}
+    for column, fmt in mapping.get(table, {}).get("formats", {}).items():
+        if isinstance(fmt, str):
+            key = (
+                "period_format" if TABLES[table].column(column).dtype == "period" else "date_format"
+            )
+            fmt = {key: fmt}
+        out[column] = dataclasses.replace(base, **fmt)
+    return out
+
+
+def distinct(mapping: Mapping[str, Mapping[str, Any]], table: str) -> bool:
+    """Whether ``[mapping.TABLE] distinct = true``: keep one row per distinct combination of
+    the table's contract columns (master data read from a transaction file)."""
+    return bool(mapping.get(table, {}).get("distinct", False))
 
 
 def apply_mapping(
@@ -101,7 +201,7 @@ def apply_mapping(
     if not spec:
         return frame
     columns: dict[str, pd.Series] = {}
-    renamed = {source for source in spec if source not in _SPECIAL}
+    renamed = {source for source in spec if source not in _RESERVED}
     for name in frame.columns:
         if name in renamed:
             target = spec[name]

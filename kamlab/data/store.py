@@ -80,7 +80,11 @@ def write(dataset: Dataset, path: str | Path) -> None:
                 'CAST(reason AS VARCHAR) AS reason, CAST("rows" AS BIGINT) AS "rows" FROM _frame'
             )
             con.unregister("_frame")
-            con.execute(f"CREATE TABLE {_META} AS SELECT 1 AS store_version, now() AS written_at")
+            con.execute(
+                f"CREATE TABLE {_META} AS SELECT 1 AS store_version, now() AS written_at, "
+                "?::VARCHAR[] AS absent, ?::VARCHAR[] AS derived",
+                [list(dataset.absent), list(dataset.derived)],
+            )
             con.execute("CHECKPOINT")
         os.replace(tmp, path)
     finally:
@@ -160,8 +164,18 @@ def load(path: str | Path = "data/kam.duckdb", customers: Iterable[str] | None =
             params = wanted if wanted and "?" in sql else None
             tables[name] = _typed(con.execute(sql, params).df(), spec)
         exclusions = con.execute('SELECT "table", reason, "rows" FROM exclusions').df()
+        absent, derived = _absent_derived(con)
     exclusions = exclusions.astype({"table": "str", "reason": "str", "rows": "int64"})
-    return Dataset(**tables, exclusions=exclusions)
+    return Dataset(**tables, exclusions=exclusions, absent=absent, derived=derived)
+
+
+def _absent_derived(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tables the ingest had no extract for, and the master tables it derived."""
+    have = {r[0] for r in con.execute(f"DESCRIBE {_META}").fetchall()}
+    if not {"absent", "derived"} <= have:  # written before tables were optional
+        return (), ()
+    absent, derived = con.execute(f"SELECT absent, derived FROM {_META}").fetchone()
+    return tuple(absent), tuple(derived)
 
 
 @dataclass
@@ -171,11 +185,16 @@ class Summary:
     database: Path
     tables: pd.DataFrame  # table, rows, first, last, dates (columns the range spans)
     exclusions: pd.DataFrame  # table, reason, rows
+    absent: tuple[str, ...] = ()  # no extract given: empty
+    derived: tuple[str, ...] = ()  # master data derived from the transactions
 
     def __str__(self) -> str:
         tables = self.tables.copy()
         for col in ("first", "last"):
             tables[col] = tables[col].dt.strftime("%Y-%m-%d").fillna("-")
+        source = {name: "no extract: empty" for name in self.absent}
+        source |= {name: "derived from the transactions" for name in self.derived}
+        tables["source"] = [source.get(name, "extract") for name in tables["table"]]
         excluded = self.exclusions.to_string(index=False) if len(self.exclusions) else "  none"
         return (
             f"kamlab database {self.database}\n{tables.to_string(index=False)}\n\n"
@@ -205,7 +224,9 @@ def summary(path: str | Path = "data/kam.duckdb") -> Summary:
                 }
             )
         exclusions = con.execute('SELECT "table", reason, "rows" FROM exclusions').df()
+        absent, derived = _absent_derived(con)
     tables = pd.DataFrame(rows)
     for col in ("first", "last"):
         tables[col] = pd.to_datetime(tables[col]).astype("datetime64[us]")
-    return Summary(Path(path), tables, exclusions.astype({"table": "str", "reason": "str"}))
+    exclusions = exclusions.astype({"table": "str", "reason": "str"})
+    return Summary(Path(path), tables, exclusions, absent=absent, derived=derived)

@@ -8,7 +8,7 @@ formed from those sums, so the same definitions as the array kernels in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from kamlab.accuracy.lag import forecast_lag
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
 
-__all__ = ["pair_forecasts", "score", "score_pairs"]
+__all__ = ["naive_scales", "pair_forecasts", "score", "score_pairs"]
 
 _A = DEFAULTS.accuracy
 _SERIES = ["customer_id", "material_id"]
@@ -54,6 +54,16 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], name: str, func: str) 
         raise ValueError(f"{func}: {name} lacks column(s) {missing}; has {list(frame.columns)}")
 
 
+def _at_keys(actuals: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Actuals summed to one row per series (`keys`) and month when they are finer (demand
+    per customer × material scored per material); unchanged otherwise."""
+    if not [c for c in _SERIES if c in actuals.columns and c not in keys]:
+        return actuals
+    return actuals.groupby([*keys, "period"], observed=True, as_index=False, dropna=False)[
+        "quantity"
+    ].sum(min_count=1)
+
+
 def _excluded(rows: pd.DataFrame, reason: str, table: str = "forecasts") -> pd.DataFrame:
     """One row per source: how many rows (and how much quantity) left out for `reason`."""
     if rows.empty:
@@ -66,34 +76,84 @@ def _excluded(rows: pd.DataFrame, reason: str, table: str = "forecasts") -> pd.D
     ]
 
 
-def _naive_scales(actuals: pd.DataFrame, season_length: int) -> pd.DataFrame:
-    """Per series: in-sample mean |y_t − y_{t−m}| and mean (y_t − y_{t−m})², m = 12 or 1 if short."""
-    a = actuals[[*_SERIES, "period", "quantity"]].dropna(subset=["quantity"])
+def naive_scales(
+    actuals: pd.DataFrame,
+    *,
+    keys: Sequence[str] = _SERIES,
+    season_length: int = _A.season_length,
+    as_of: pd.Period | str | None = None,
+) -> pd.DataFrame:
+    """Per series: the yardsticks of MASE and RMSSE over the actuals up to `as_of`.
+
+    .. math:: scale = \\frac{1}{n-m} \\sum_t |y_t - y_{t-m}|, \\quad
+              scale\\_sq = \\frac{1}{n-m} \\sum_t (y_t - y_{t-m})^2
+
+    with m = `season_length` when the series has more than m months, else 1 (Hyndman &
+    Koehler 2006; same unit as the demand). Returns *keys, scale, scale_sq; computed once
+    and passed to :func:`score_pairs` by callers that score one pairing several ways.
+    """
+    keys = list(keys)
+    actuals = _plain(actuals)
+    if as_of is not None:
+        actuals = actuals[actuals["period"] <= pd.Period(as_of, "M")]
+    a = _at_keys(actuals, keys)[[*keys, "period", "quantity"]].dropna(subset=["quantity"])
     a = a.assign(_month=a["period"].array.asi8)
-    n = a.groupby(_SERIES, observed=True).size().rename("_n")
+    n = a.groupby(keys, observed=True).size().rename("_n")
     parts = []
     for m in {season_length, 1}:
-        prev = a[[*_SERIES, "_month", "quantity"]].assign(_month=a["_month"] + m)
-        d = a.merge(prev, on=[*_SERIES, "_month"], suffixes=("", "_prev"))
+        prev = a[[*keys, "_month", "quantity"]].assign(_month=a["_month"] + m)
+        d = a.merge(prev, on=[*keys, "_month"], suffixes=("", "_prev"))
         diff = d["quantity"] - d["quantity_prev"]
         parts.append(
             d.assign(_abs=diff.abs(), _sq=diff**2, _m=m)
-            .groupby([*_SERIES, "_m"], observed=True)[["_abs", "_sq"]]
+            .groupby([*keys, "_m"], observed=True)[["_abs", "_sq"]]
             .mean()
             .reset_index()
         )
     diffs = pd.concat(parts, ignore_index=True)
     n = n.reset_index()
     n["_m"] = np.where(n["_n"] > season_length, season_length, 1)
-    return n.merge(diffs, on=[*_SERIES, "_m"], how="left")[[*_SERIES, "_abs", "_sq"]].rename(
+    return n.merge(diffs, on=[*keys, "_m"], how="left")[[*keys, "_abs", "_sq"]].rename(
         columns={"_abs": "scale", "_sq": "scale_sq"}
     )
+
+
+def _codes(*columns: pd.Series | np.ndarray) -> np.ndarray:
+    """One int64 code per distinct combination of the aligned `columns` (NaN is a value)."""
+    code = np.zeros(len(columns[0]), dtype="int64")
+    for col in columns:
+        part, uniques = pd.factorize(col, use_na_sentinel=False)
+        code, _ = pd.factorize(code * len(uniques) + part)
+    return code.astype("int64", copy=False)
+
+
+def _series_codes(
+    actuals: pd.DataFrame, forecasts: pd.DataFrame, keys: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The series of each actual and each forecast row as int64 codes shared by both frames.
+
+    Joining on one integer instead of several string columns is what keeps pairing tens of
+    millions of forecast figures in seconds and within a few hundred MB of working memory.
+    """
+    code_a = np.zeros(len(actuals), dtype="int64")
+    code_f = np.zeros(len(forecasts), dtype="int64")
+    for k in keys:
+        a, f = actuals[k], forecasts[k]
+        values = pd.Index(pd.unique(a)).append(pd.Index(pd.unique(f))).unique()
+        ca = values.get_indexer(a).astype("int64")
+        cf = values.get_indexer(f).astype("int64")
+        both, _ = pd.factorize(
+            np.concatenate([code_a * len(values) + ca, code_f * len(values) + cf])
+        )
+        code_a, code_f = both[: len(code_a)].astype("int64"), both[len(code_a) :].astype("int64")
+    return code_a, code_f
 
 
 def pair_forecasts(
     actuals: pd.DataFrame,
     forecasts: pd.DataFrame,
     *,
+    keys: Sequence[str] = _SERIES,
     lags: Sequence[int] = _A.lags,
     materials: pd.DataFrame | None = None,
     exclude_lifecycle: Sequence[str] = _A.exclude_lifecycle,
@@ -101,54 +161,66 @@ def pair_forecasts(
 ) -> pd.DataFrame:
     """Each scorable forecast figure beside its actual: the points every accuracy figure uses.
 
-    `actuals` is monthly demand (:func:`kamlab.demand.monthly_demand`: customer_id,
-    material_id, period, quantity); `forecasts` is long: customer_id, material_id,
-    snapshot_date, period, quantity, source (customer / statistical / naive / ...), optionally
-    lo_<level>/hi_<level> interval bounds. Returns customer_id, material_id, source,
-    snapshot_date, period, lag (:func:`kamlab.accuracy.forecast_lag`), forecast, actual
-    (and any interval columns).
+    `actuals` is monthly demand (:func:`kamlab.demand.monthly_demand`: *keys, period,
+    quantity); `forecasts` is long: *keys, snapshot_date, period, quantity, source
+    (customer / statistical / naive / ...), optionally lo_<level>/hi_<level> interval
+    bounds. `keys` identify a series (default customer × material; e.g. ``["material_id"]``
+    for forecasts made per material). Returns *keys, source, snapshot_date, period, lag
+    (:func:`kamlab.accuracy.forecast_lag`), forecast, actual (and any interval columns).
+    Pair once and score the pairs several ways (:func:`score_pairs`,
+    :func:`kamlab.accuracy.value_added`, :func:`kamlab.accuracy.bias_alerts` take
+    ``pairs=``).
 
     A target month in the actuals' range without an actual row is scored as actual 0 (no
     order = no demand; ``attrs["zero_filled"]`` counts such points per source). Left out and
     counted in ``attrs["excluded"]`` (table, source, reason, rows, quantity): snapshot date
     or target month missing; forecast quantity missing; target month before the snapshot month; lag not scored; an earlier
     snapshot of the same month superseded by a later one; a material whose lifecycle is in
-    `exclude_lifecycle` (needs `materials`) or that is missing from `materials`; target month
-    after the last actual month (`as_of`, default the last month in `actuals`: no actual
-    yet) or before the first; an actual row whose quantity is NaN (unknown, not zero); and,
-    per source, actual demand (> 0) of a customer the source forecasts that no scored
-    forecast of the source covers ("actual with no forecast").
+    `exclude_lifecycle` (needs `materials` and material_id in `keys`) or that is missing
+    from `materials`; target month after the last actual month (`as_of`, default the last
+    month in `actuals`: no actual yet) or before the first; an actual row whose quantity is
+    NaN (unknown, not zero); and, per source, actual demand (> 0) of an account (customer_id,
+    else the first key) the source forecasts that no scored forecast of the source covers
+    ("actual with no forecast").
     """
     func = "pair_forecasts"
+    keys = list(keys)
     actuals, forecasts, materials = _plain(actuals), _plain(forecasts), _plain(materials)
-    _require(actuals, [*_SERIES, "period", "quantity"], "actuals", func)
-    _require(
-        forecasts, [*_SERIES, "snapshot_date", "period", "quantity", "source"], "forecasts", func
-    )
+    _require(actuals, [*keys, "period", "quantity"], "actuals", func)
+    _require(forecasts, [*keys, "snapshot_date", "period", "quantity", "source"], "forecasts", func)
+    actuals = _at_keys(actuals, keys)
     lags = [int(x) for x in lags]
     bounds = [c for c in forecasts.columns if c.startswith(("lo_", "hi_"))]
-    f = forecasts[[*_SERIES, "source", "snapshot_date", "period", "quantity", *bounds]]
+    f = forecasts[[*keys, "source", "snapshot_date", "period", "quantity", *bounds]]
     f = f.assign(lag=forecast_lag(f["snapshot_date"], f["period"]))
     drops: list[pd.DataFrame] = []
 
     def drop(mask: pd.Series, reason: str) -> None:
         nonlocal f
-        drops.append(_excluded(f.loc[mask], reason))
-        f = f.loc[~mask]
+        if mask.any():
+            drops.append(_excluded(f.loc[mask], reason))
+            f = f.loc[~mask]
 
     drop(f["lag"].isna(), "snapshot date or target month missing")
     f = f.assign(lag=f["lag"].astype("int64"))
     drop(f["quantity"].isna(), "forecast quantity missing")
     drop(f["lag"] < 0, "target month before snapshot month")
     drop(~f["lag"].isin(lags), "lag not scored")
-    snap_month = f["snapshot_date"].dt.to_period("M")
-    latest = (
-        f.assign(_sm=snap_month)
-        .groupby([*_SERIES, "source", "_sm", "period"], observed=True)["snapshot_date"]
-        .transform("max")
+    series_a, series_f = _series_codes(actuals, f, keys)
+    f = f.assign(_s=series_f)
+    group = _codes(
+        series_f,
+        f["source"],
+        f["snapshot_date"].dt.to_period("M").array.asi8,
+        f["period"].array.asi8,
     )
-    drop(f["snapshot_date"] < latest, "earlier snapshot of the same month superseded")
-    if materials is not None:
+    snap = pd.Series(f["snapshot_date"].to_numpy())
+    latest = snap.groupby(group).transform("max").to_numpy()
+    drop(
+        pd.Series(snap.to_numpy() < latest, index=f.index),
+        "earlier snapshot of the same month superseded",
+    )
+    if materials is not None and "material_id" in keys:
         life = materials.set_index("material_id")["lifecycle"] if "lifecycle" in materials else None
         known = f["material_id"].isin(materials["material_id"])
         drop(~known, "material not in materials table")
@@ -160,40 +232,56 @@ def pair_forecasts(
     last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
     if pd.isna(first):
         drop(pd.Series(True, index=f.index), "no actuals at all")
+        first = last = pd.Period("2000-01", "M")  # nothing left to pair
     else:
         drop(f["period"] > last, "no actual yet (target month after last actual month)")
         drop(f["period"] < first, "target month before first actual month")
 
-    a = actuals.loc[actuals["period"] <= last, [*_SERIES, "period", "quantity"]]
-    a = a.rename(columns={"quantity": "actual"}).assign(_row=True)
-    f = f.merge(a, on=[*_SERIES, "period"], how="left")
-    drop(f["_row"].notna() & f["actual"].isna(), "actual quantity missing (NaN)")
-    pairs = f.drop(columns="_row").rename(columns={"quantity": "forecast"})
-    a = a.dropna(subset=["actual"])
-    zero = pairs["actual"].isna()
+    # one int64 join key per series x month: series code * span + month offset
+    in_window = (actuals["period"] <= last).to_numpy()
+    a = actuals.loc[in_window, [*keys, "period", "quantity"]]
+    span = last.ordinal - first.ordinal + 1
+    key_a = pd.Index(series_a[in_window] * span + (a["period"].array.asi8 - first.ordinal))
+    if not key_a.is_unique:
+        raise ValueError(
+            f"{func}: actuals hold more than one row per {' x '.join(keys)} and month; "
+            "sum them to that level first"
+        )
+    key_f = f["_s"].to_numpy() * span + (f["period"].array.asi8 - first.ordinal)
+    position = key_a.get_indexer(key_f)
+    quantity_a = a["quantity"].to_numpy("float64")
+    actual = np.where(position >= 0, quantity_a[np.maximum(position, 0)], np.nan)
+    nan_actual = (position >= 0) & np.isnan(actual)
+    drop(pd.Series(nan_actual, index=f.index), "actual quantity missing (NaN)")
+    keep = ~nan_actual
+    actual, key_f = actual[keep], key_f[keep]
+    zero = np.isnan(actual)
+    pairs = f.drop(columns="_s").rename(columns={"quantity": "forecast"})
     zero_filled = (
         pairs.loc[zero].groupby("source", observed=True).size().rename("rows").reset_index()
     )
-    pairs["actual"] = pairs["actual"].fillna(0.0)
+    pairs = pairs.assign(actual=np.where(zero, 0.0, actual))
 
-    # actual demand that a source forecasts no figure for (customers the source covers)
+    # actual demand that a source forecasts no figure for (accounts the source covers)
     if not pairs.empty:
+        account = "customer_id" if "customer_id" in keys else keys[0]
         lo, hi = pairs["period"].min(), pairs["period"].max()
-        live = a[(a["actual"] > 0) & (a["period"] >= lo) & (a["period"] <= hi)]
-        covered = pairs[[*_SERIES, "period", "source"]].drop_duplicates()
-        customers = pairs[["customer_id", "source"]].drop_duplicates()
-        cand = live.merge(customers, on="customer_id")
+        live = (a["quantity"] > 0) & (a["period"] >= lo) & (a["period"] <= hi)
+        cand = a.loc[live, [account, "period", "quantity"]].assign(_key=key_a[live.to_numpy()])
+        cand = cand.merge(pairs[[account, "source"]].drop_duplicates(), on=account)
         spans = pairs.groupby("source", observed=True)["period"].agg(["min", "max"])
         cand = cand[
             (cand["period"] >= cand["source"].map(spans["min"]))
             & (cand["period"] <= cand["source"].map(spans["max"]))
         ]
-        miss = cand.merge(covered, on=[*_SERIES, "period", "source"], how="left", indicator=True)
-        miss = miss.loc[miss["_merge"] == "left_only"].rename(columns={"actual": "quantity"})
+        sources = pd.Index(spans.index)
+        covered = pd.Index(np.unique(key_f * len(sources) + sources.get_indexer(pairs["source"])))
+        wanted = cand["_key"].to_numpy() * len(sources) + sources.get_indexer(cand["source"])
+        miss = cand.loc[covered.get_indexer(wanted) < 0]
         drops.append(_excluded(miss, "actual with no forecast", table="actuals"))
 
     pairs = pairs[
-        [*_SERIES, "source", "snapshot_date", "period", "lag", "forecast", "actual", *bounds]
+        [*keys, "source", "snapshot_date", "period", "lag", "forecast", "actual", *bounds]
     ].reset_index(drop=True)
     excluded = (
         pd.concat([d for d in drops if not d.empty], ignore_index=True)
@@ -228,43 +316,47 @@ def _attach(
     return out
 
 
-def _terms(pairs: pd.DataFrame, scales: pd.DataFrame | None, level: int) -> pd.DataFrame:
-    """Per-point additive error terms; every metric is a function of their group sums."""
+def _terms(
+    pairs: pd.DataFrame, keys: Sequence[str], scales: pd.DataFrame | None, level: int
+) -> Iterator[tuple[str, np.ndarray]]:
+    """Per-point additive error terms, one at a time (the caller sums each by group and drops
+    it, so memory holds one column of points, not a dozen); every metric is a function of
+    their group sums."""
     y = pairs["actual"].to_numpy("float64")
     f = pairs["forecast"].to_numpy("float64")
     e = f - y
     ae = np.abs(e)
     ay = np.abs(y)
     nz = y != 0
+    yield "n", np.ones(len(y))
+    yield "ae", ae
+    yield "se", e**2
+    yield "e", e
+    yield "ay", ay
+    yield "y", y
+    yield "nz", nz.astype("float64")
+    yield "ape", np.divide(ae, ay, out=np.zeros_like(ae), where=nz)
     den = ay + np.abs(f)
-    t = {
-        "n": np.ones(len(y)),
-        "ae": ae,
-        "se": e**2,
-        "e": e,
-        "ay": ay,
-        "y": y,
-        "nz": nz.astype("float64"),
-        "ape": np.divide(ae, ay, out=np.zeros_like(ae), where=nz),
-        "sape": np.divide(ae, den, out=np.zeros_like(ae), where=den != 0),
-    }
+    yield "sape", np.divide(ae, den, out=np.zeros_like(ae), where=den != 0)
+    del den
     if scales is not None:
-        s = pairs[_SERIES].merge(scales, on=_SERIES, how="left")
-        for name, err, col in (("ase", ae, "scale"), ("sse", e**2, "scale_sq")):
-            sc = s[col].to_numpy("float64")
+        code_s, code_p = _series_codes(scales, pairs, keys)
+        at = pd.Index(code_s).get_indexer(code_p)
+        for name, col, power in (("ase", "scale", 1), ("sse", "scale_sq", 2)):
+            err = ae if power == 1 else e**2
+            sc = np.where(at >= 0, scales[col].to_numpy("float64")[np.maximum(at, 0)], np.nan)
             ok = (sc > 0) | ((sc == 0) & (err == 0))
-            t[name] = np.divide(err, sc, out=np.zeros_like(err), where=sc > 0) * ok
-            t[f"n_{name}"] = ok.astype("float64")
+            yield name, np.divide(err, sc, out=np.zeros_like(err), where=sc > 0) * ok
+            yield f"n_{name}", ok.astype("float64")
     lo, hi = f"lo_{level}", f"hi_{level}"
     if lo in pairs and hi in pairs:
         lo_v, hi_v = pairs[lo].to_numpy("float64"), pairs[hi].to_numpy("float64")
         has = ~(np.isnan(lo_v) | np.isnan(hi_v))
         alpha = 1 - level / 100
         wink = hi_v - lo_v + (2 / alpha) * (np.clip(lo_v - y, 0, None) + np.clip(y - hi_v, 0, None))
-        t["n_int"] = has.astype("float64")
-        t["cov"] = np.where(has, (y >= lo_v) & (y <= hi_v), 0.0)
-        t["wink"] = np.where(has, wink, 0.0)
-    return pd.DataFrame(t, index=pairs.index)
+        yield "n_int", has.astype("float64")
+        yield "cov", np.where(has, (y >= lo_v) & (y <= hi_v), 0.0)
+        yield "wink", np.where(has, wink, 0.0)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -353,6 +445,7 @@ def score(
     as_of: pd.Period | str | None = None,
     season_length: int = _A.season_length,
     level: int = _A.challenge_level,
+    keys: Sequence[str] = _SERIES,
 ) -> pd.DataFrame:
     """Forecast accuracy by group × source × lag × metric × pooling, as one tidy long table.
 
@@ -363,10 +456,12 @@ def score(
     `materials` (product_family, lifecycle ...) or `customers` (account_manager, region ...);
     empty = the whole portfolio. source and lag are always keys (naming them in `by` is
     allowed and changes nothing). A material missing from `materials` groups under ``<NA>``.
+    `keys` name a series (default customer × material; ``["material_id"]`` scores forecasts
+    made per material, against actuals summed per material).
 
     Pooling (DOMAIN.md): ``"volume"`` forms each metric from the sums over all points of the
     group, so big series weigh more (WAPE = Σ|e| / Σ|y| over everything); ``"series_mean"``
-    computes the metric per customer × material series first and averages those values,
+    computes the metric per series (`keys`, default customer × material) first and averages those values,
     every series counting once; a series whose value is undefined (e.g. MAPE of an all-zero
     series) is left out of that mean and counted in ``n_excluded``.
 
@@ -404,6 +499,7 @@ def score(
     pairs = pair_forecasts(
         actuals,
         forecasts,
+        keys=keys,
         lags=lags,
         materials=materials,
         exclude_lifecycle=exclude_lifecycle,
@@ -412,10 +508,11 @@ def score(
     last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
     scales = None
     if any(m in ("mase", "rmsse") for m in metrics):
-        scales = _naive_scales(actuals[actuals["period"] <= last], season_length)
+        scales = naive_scales(actuals, keys=keys, season_length=season_length, as_of=last)
     out = score_pairs(
         pairs,
         by=by,
+        keys=keys,
         metrics=metrics,
         pooling=pooling,
         materials=materials,
@@ -432,6 +529,7 @@ def score_pairs(
     pairs: pd.DataFrame,
     *,
     by: Sequence[str] = (),
+    keys: Sequence[str] = _SERIES,
     metrics: Sequence[str] = _A.metrics,
     pooling: Sequence[str] = _A.pooling,
     materials: pd.DataFrame | None = None,
@@ -441,27 +539,47 @@ def score_pairs(
 ) -> pd.DataFrame:
     """The aggregation step of :func:`score` on points from :func:`pair_forecasts`.
 
-    For callers that filter the pairs first (e.g. :func:`kamlab.accuracy.value_added` keeps
-    the points every step forecast). `scales` (customer_id, material_id, scale, scale_sq) is
-    needed for MASE/RMSSE; without it they come back NaN with a note.
+    For callers that pair once and score several ways, or filter the pairs first (e.g.
+    :func:`kamlab.accuracy.value_added` keeps the points every step forecast). `keys` name
+    the series (as in :func:`pair_forecasts`; series_mean pools over them). `scales`
+    (*keys, scale, scale_sq; :func:`naive_scales`) is needed for MASE/RMSSE; without it
+    they come back NaN with a note.
     """
+    keys = list(keys)
     by = [b for b in by if b not in ("source", "lag")]  # always keys; named twice breaks groupby
     data = _attach(_plain(pairs), by, _plain(materials), _plain(customers))
-    keys = [*by, "source", "lag"]
-    terms = _terms(data, scales, level)
-    cols = list(terms.columns)
-    frame = pd.concat([data[list(dict.fromkeys([*keys, *_SERIES]))], terms], axis=1)
-    series_keys = list(dict.fromkeys([*keys, *_SERIES]))
+    group_cols = [*by, "source", "lag"]
+    columns = [
+        *group_cols,
+        "metric",
+        "pooling",
+        "value",
+        "n_points",
+        "n_series",
+        "n_excluded",
+        "note",
+    ]
+    if not metrics or not pooling:
+        return pd.DataFrame(columns=columns)
+    # one int64 code per group and per group x series: grouping on them is a single hash
+    # pass per error term instead of a multi-column string groupby over a dozen columns
+    group = _codes(*(data[c] for c in group_cols))
+    firsts = np.unique(group, return_index=True)[1]
+    index = pd.MultiIndex.from_frame(data[group_cols].iloc[firsts].reset_index(drop=True))
+    cell = _codes(group, *(data[k] for k in keys))
+    cell_first = np.unique(cell, return_index=True)[1]
+    cell_group = group[cell_first]
+    n_series = np.bincount(cell_group, minlength=len(index)).astype("float64")
+    sums: dict[str, np.ndarray] = {}
+    per: dict[str, np.ndarray] = {}
+    for name, term in _terms(data, keys, scales, level):
+        sums[name] = pd.Series(term).groupby(group, sort=True).sum().to_numpy()
+        if "series_mean" in pooling:
+            per[name] = pd.Series(term).groupby(cell, sort=True).sum().to_numpy()
+    sums = pd.DataFrame(sums)
     blocks = []
     for pool in pooling:
         if pool == "volume":
-            sums = frame.groupby(keys, observed=True, dropna=False, sort=True)[cols].sum()
-            n_series = (
-                frame[series_keys]
-                .drop_duplicates()
-                .groupby(keys, observed=True, dropna=False, sort=True)
-                .size()
-            )
             for metric in metrics:
                 v, x, why = _from_sums(sums, metric)
                 blocks.append(
@@ -471,26 +589,21 @@ def score_pairs(
                             "pooling": pool,
                             "value": v,
                             "n_points": sums["n"].to_numpy(),
-                            "n_series": n_series.to_numpy(),
+                            "n_series": n_series,
                             "n_excluded": x,
                             "note": why,
                         },
-                        index=sums.index,
+                        index=index,
                     )
                 )
         else:
-            per = frame.groupby(series_keys, observed=True, dropna=False, sort=True)[cols].sum()
-            parts = {"n": per["n"].to_numpy(), "one": np.ones(len(per))}
+            cells = pd.DataFrame(per)
+            parts = {"n": cells["n"].to_numpy(), "one": np.ones(len(cells))}
             for metric in metrics:
-                v, _, _ = _from_sums(per, metric)
+                v, _, _ = _from_sums(cells, metric)
                 parts[f"v_{metric}"] = np.nan_to_num(v, nan=0.0)
                 parts[f"ok_{metric}"] = (~np.isnan(v)).astype("float64")
-            index = per.index.droplevel([lvl for lvl in _SERIES if lvl not in keys])
-            g = (
-                pd.DataFrame(parts, index=index)
-                .groupby(level=list(range(len(keys))), dropna=False, sort=True)
-                .sum()
-            )
+            g = pd.DataFrame(parts).groupby(cell_group, sort=True).sum()
             for metric in metrics:
                 ok = g[f"ok_{metric}"].to_numpy()
                 value = np.where(ok > 0, g[f"v_{metric}"] / np.where(ok > 0, ok, 1), np.nan)
@@ -505,27 +618,14 @@ def score_pairs(
                             "n_excluded": g["one"].to_numpy() - ok,
                             "note": np.where(ok > 0, None, "no series with a defined value"),
                         },
-                        index=g.index,
+                        index=index,
                     )
                 )
-    if not blocks:
-        return pd.DataFrame(
-            columns=[
-                *keys,
-                "metric",
-                "pooling",
-                "value",
-                "n_points",
-                "n_series",
-                "n_excluded",
-                "note",
-            ]
-        )
     out = pd.concat(blocks).reset_index()
     out = out.astype(
         {"n_points": "int64", "n_series": "int64", "n_excluded": "int64", "note": "string"}
     )
     out["_m"] = out["metric"].map({m: i for i, m in enumerate(metrics)})
     out["_p"] = out["pooling"].map({p: i for i, p in enumerate(pooling)})
-    out = out.sort_values([*keys, "_m", "_p"], kind="stable", ignore_index=True)
-    return out[[*keys, "metric", "pooling", "value", "n_points", "n_series", "n_excluded", "note"]]
+    out = out.sort_values([*group_cols, "_m", "_p"], kind="stable", ignore_index=True)
+    return out[columns]

@@ -118,35 +118,54 @@ def naive_scales(
     )
 
 
-def _codes(*columns: pd.Series | np.ndarray) -> np.ndarray:
-    """One int64 code per distinct combination of the aligned `columns` (NaN is a value)."""
+def _codes(*columns: pd.Series | np.ndarray, dense: bool = True) -> np.ndarray:
+    """One int64 code per distinct combination of the aligned `columns` (NaN is a value),
+    ordered as the combinations sort (as a sorted groupby).
+
+    Integer columns of a modest range are combined by arithmetic (no hashing); others are
+    factorized once. ``dense=True`` numbers the combinations 0..n-1 (one sort).
+    """
     code = np.zeros(len(columns[0]), dtype="int64")
+    radix = 1
     for col in columns:
-        part, uniques = pd.factorize(col, use_na_sentinel=False)
-        code, _ = pd.factorize(code * len(uniques) + part)
+        values = np.asarray(col) if isinstance(col, np.ndarray) else col
+        if isinstance(values, np.ndarray) and values.dtype.kind in "iu" and len(values):
+            lo, hi = int(values.min()), int(values.max())
+            part, n = values.astype("int64") - lo, hi - lo + 1
+        else:
+            part, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+            n = max(len(uniques), 1)
+        if radix * n >= 2**62:  # compress before the product overflows
+            code = np.unique(code, return_inverse=True)[1].astype("int64")
+            radix = int(code.max()) + 1 if len(code) else 1
+        code = code * n + part
+        radix *= n
+    if dense:
+        code = np.unique(code, return_inverse=True)[1].reshape(-1)
     return code.astype("int64", copy=False)
 
 
-def _series_codes(
-    actuals: pd.DataFrame, forecasts: pd.DataFrame, keys: Sequence[str]
+def _shared_codes(
+    left: pd.DataFrame, right: pd.DataFrame, keys: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The series of each actual and each forecast row as int64 codes shared by both frames.
+    """The `keys` combination of each row of two frames as int64 codes shared by both.
 
     Joining on one integer instead of several string columns is what keeps pairing tens of
-    millions of forecast figures in seconds and within a few hundred MB of working memory.
+    millions of forecast figures in seconds and within a few hundred MB of working memory;
+    each string column is hashed once (factorize), everything after works on integers.
     """
-    code_a = np.zeros(len(actuals), dtype="int64")
-    code_f = np.zeros(len(forecasts), dtype="int64")
+    code_l = np.zeros(len(left), dtype="int64")
+    code_r = np.zeros(len(right), dtype="int64")
     for k in keys:
-        a, f = actuals[k], forecasts[k]
-        values = pd.Index(pd.unique(a)).append(pd.Index(pd.unique(f))).unique()
-        ca = values.get_indexer(a).astype("int64")
-        cf = values.get_indexer(f).astype("int64")
-        both, _ = pd.factorize(
-            np.concatenate([code_a * len(values) + ca, code_f * len(values) + cf])
-        )
-        code_a, code_f = both[: len(code_a)].astype("int64"), both[len(code_a) :].astype("int64")
-    return code_a, code_f
+        cl, ul = pd.factorize(left[k], use_na_sentinel=False)
+        cr, ur = pd.factorize(right[k], use_na_sentinel=False)
+        values = ul.append(ur).unique()
+        n = len(values)
+        ml = values.get_indexer(ul).astype("int64")[cl]
+        mr = values.get_indexer(ur).astype("int64")[cr]
+        both, _ = pd.factorize(np.concatenate([code_l * n + ml, code_r * n + mr]))
+        code_l, code_r = both[: len(code_l)].astype("int64"), both[len(code_l) :].astype("int64")
+    return code_l, code_r
 
 
 def pair_forecasts(
@@ -191,47 +210,68 @@ def pair_forecasts(
     actuals = _at_keys(actuals, keys)
     lags = [int(x) for x in lags]
     bounds = [c for c in forecasts.columns if c.startswith(("lo_", "hi_"))]
-    f = forecasts[[*keys, "source", "snapshot_date", "period", "quantity", *bounds]]
-    f = f.assign(lag=forecast_lag(f["snapshot_date"], f["period"]))
+    # work on integer codes: strings are hashed once here and taken once at the end
+    series_a, series_f = _shared_codes(actuals, forecasts, keys)
+    account = "customer_id" if "customer_id" in keys else keys[0]
+    account_a, account_f = _shared_codes(actuals, forecasts, [account])
+    source_code, sources = pd.factorize(forecasts["source"], sort=True)
+    f = pd.DataFrame(
+        {
+            "_row": np.arange(len(forecasts)),
+            "_s": series_f,
+            "_acc": account_f,
+            "source": pd.Categorical.from_codes(source_code, categories=sources),
+            "snapshot_date": forecasts["snapshot_date"].to_numpy(),
+            "period": forecasts["period"].array,
+            "quantity": forecasts["quantity"].to_numpy("float64"),
+            **{b: forecasts[b].to_numpy() for b in bounds},
+        }
+    )
+    f["lag"] = forecast_lag(f["snapshot_date"], f["period"])
     drops: list[pd.DataFrame] = []
 
-    def drop(mask: pd.Series, reason: str) -> None:
+    def drop(mask: pd.Series | np.ndarray, reason: str) -> None:
         nonlocal f
+        mask = np.asarray(mask, dtype=bool)
         if mask.any():
             drops.append(_excluded(f.loc[mask], reason))
             f = f.loc[~mask]
 
     drop(f["lag"].isna(), "snapshot date or target month missing")
-    f = f.assign(lag=f["lag"].astype("int64"))
+    f["lag"] = f["lag"].astype("int64")
     drop(f["quantity"].isna(), "forecast quantity missing")
     drop(f["lag"] < 0, "target month before snapshot month")
     drop(~f["lag"].isin(lags), "lag not scored")
-    series_a, series_f = _series_codes(actuals, f, keys)
-    f = f.assign(_s=series_f)
+    snap = f["snapshot_date"].to_numpy()
+    snap_month = snap.astype("datetime64[M]").view("int64")
     group = _codes(
-        series_f,
-        f["source"],
-        f["snapshot_date"].dt.to_period("M").array.asi8,
+        f["_s"].to_numpy(),
+        f["source"].cat.codes.to_numpy().astype("int64"),
+        snap_month,
         f["period"].array.asi8,
     )
-    snap = pd.Series(f["snapshot_date"].to_numpy())
-    latest = snap.groupby(group).transform("max").to_numpy()
-    drop(
-        pd.Series(snap.to_numpy() < latest, index=f.index),
-        "earlier snapshot of the same month superseded",
-    )
+    stamp = snap.view("int64")
+    latest = np.full(int(group.max()) + 1 if len(group) else 0, np.iinfo("int64").min)
+    np.maximum.at(latest, group, stamp)
+    drop(stamp < latest[group], "earlier snapshot of the same month superseded")
     if materials is not None and "material_id" in keys:
-        life = materials.set_index("material_id")["lifecycle"] if "lifecycle" in materials else None
-        known = f["material_id"].isin(materials["material_id"])
-        drop(~known, "material not in materials table")
-        if life is not None and len(exclude_lifecycle):
-            lc = f["material_id"].map(life)
+        code, names = pd.factorize(forecasts["material_id"].to_numpy()[f["_row"].to_numpy()])
+        names = pd.Index(names)
+        drop(
+            (~names.isin(materials["material_id"]))[code] | (code < 0),
+            "material not in materials table",
+        )
+        if "lifecycle" in materials and len(exclude_lifecycle):
+            code, names = pd.factorize(forecasts["material_id"].to_numpy()[f["_row"].to_numpy()])
+            life = materials.drop_duplicates("material_id").set_index("material_id")["lifecycle"]
+            status_of = pd.Index(names).map(life).to_numpy()
             for status in exclude_lifecycle:
-                drop(lc == status, f"{status} material")
+                drop((status_of == status)[code], f"{status} material")
+                code = code[~(status_of == status)[code]]
     first = actuals["period"].min()
     last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
     if pd.isna(first):
-        drop(pd.Series(True, index=f.index), "no actuals at all")
+        drop(np.ones(len(f), dtype=bool), "no actuals at all")
         first = last = pd.Period("2000-01", "M")  # nothing left to pair
     else:
         drop(f["period"] > last, "no actual yet (target month after last actual month)")
@@ -239,9 +279,11 @@ def pair_forecasts(
 
     # one int64 join key per series x month: series code * span + month offset
     in_window = (actuals["period"] <= last).to_numpy()
-    a = actuals.loc[in_window, [*keys, "period", "quantity"]]
+    period_a = actuals["period"].array.asi8[in_window]
+    quantity_a = actuals["quantity"].to_numpy("float64")[in_window]
+    account_a = account_a[in_window]
     span = last.ordinal - first.ordinal + 1
-    key_a = pd.Index(series_a[in_window] * span + (a["period"].array.asi8 - first.ordinal))
+    key_a = pd.Index(series_a[in_window] * span + (period_a - first.ordinal))
     if not key_a.is_unique:
         raise ValueError(
             f"{func}: actuals hold more than one row per {' x '.join(keys)} and month; "
@@ -249,46 +291,55 @@ def pair_forecasts(
         )
     key_f = f["_s"].to_numpy() * span + (f["period"].array.asi8 - first.ordinal)
     position = key_a.get_indexer(key_f)
-    quantity_a = a["quantity"].to_numpy("float64")
     actual = np.where(position >= 0, quantity_a[np.maximum(position, 0)], np.nan)
     nan_actual = (position >= 0) & np.isnan(actual)
-    drop(pd.Series(nan_actual, index=f.index), "actual quantity missing (NaN)")
-    keep = ~nan_actual
-    actual, key_f = actual[keep], key_f[keep]
+    drop(nan_actual, "actual quantity missing (NaN)")
+    actual, key_f = actual[~nan_actual], key_f[~nan_actual]
     zero = np.isnan(actual)
-    pairs = f.drop(columns="_s").rename(columns={"quantity": "forecast"})
-    zero_filled = (
-        pairs.loc[zero].groupby("source", observed=True).size().rename("rows").reset_index()
-    )
-    pairs = pairs.assign(actual=np.where(zero, 0.0, actual))
+    zero_filled = f.loc[zero].groupby("source", observed=True).size().rename("rows").reset_index()
+    zero_filled["source"] = zero_filled["source"].astype("str")
 
     # actual demand that a source forecasts no figure for (accounts the source covers)
-    if not pairs.empty:
-        account = "customer_id" if "customer_id" in keys else keys[0]
-        lo, hi = pairs["period"].min(), pairs["period"].max()
-        live = (a["quantity"] > 0) & (a["period"] >= lo) & (a["period"] <= hi)
-        cand = a.loc[live, [account, "period", "quantity"]].assign(_key=key_a[live.to_numpy()])
-        cand = cand.merge(pairs[[account, "source"]].drop_duplicates(), on=account)
-        spans = pairs.groupby("source", observed=True)["period"].agg(["min", "max"])
-        cand = cand[
-            (cand["period"] >= cand["source"].map(spans["min"]))
-            & (cand["period"] <= cand["source"].map(spans["max"]))
-        ]
-        sources = pd.Index(spans.index)
-        covered = pd.Index(np.unique(key_f * len(sources) + sources.get_indexer(pairs["source"])))
-        wanted = cand["_key"].to_numpy() * len(sources) + sources.get_indexer(cand["source"])
-        miss = cand.loc[covered.get_indexer(wanted) < 0]
-        drops.append(_excluded(miss, "actual with no forecast", table="actuals"))
+    if len(f):
+        codes = f["source"].cat.codes.to_numpy().astype("int64")
+        n_src = len(sources)
+        covered = pd.unique(key_f * n_src + codes)
+        served = pd.unique(f["_acc"].to_numpy() * n_src + codes)
+        period_f = f["period"].array.asi8
+        lo, hi = period_f.min(), period_f.max()
+        live = (quantity_a > 0) & (period_a >= lo) & (period_a <= hi)
+        rows, qty = [], []
+        for c in np.unique(codes):
+            span_lo, span_hi = period_f[codes == c].min(), period_f[codes == c].max()
+            cand = live & (period_a >= span_lo) & (period_a <= span_hi)
+            cand &= pd.Series(account_a * n_src + c).isin(served).to_numpy()
+            cand &= ~pd.Series(key_a.to_numpy() * n_src + c).isin(covered).to_numpy()
+            rows.append(int(cand.sum()))
+            qty.append(float(quantity_a[cand].sum()))
+        miss = pd.DataFrame({"source": sources[np.unique(codes)], "rows": rows, "quantity": qty})
+        miss = miss[miss["rows"] > 0].assign(table="actuals", reason="actual with no forecast")
+        drops.append(miss[["table", "source", "reason", "rows", "quantity"]])
 
-    pairs = pairs[
-        [*keys, "source", "snapshot_date", "period", "lag", "forecast", "actual", *bounds]
-    ].reset_index(drop=True)
+    row = f["_row"].to_numpy()
+    pairs = pd.DataFrame(
+        {
+            **{k: forecasts[k].take(row).reset_index(drop=True) for k in keys},
+            "source": forecasts["source"].take(row).reset_index(drop=True),
+            "snapshot_date": forecasts["snapshot_date"].take(row).reset_index(drop=True),
+            "period": f["period"].array,
+            "lag": f["lag"].to_numpy(),
+            "forecast": f["quantity"].to_numpy(),
+            "actual": np.where(zero, 0.0, actual),
+            **{b: forecasts[b].take(row).reset_index(drop=True) for b in bounds},
+        }
+    )
     excluded = (
         pd.concat([d for d in drops if not d.empty], ignore_index=True)
         if any(not d.empty for d in drops)
         else pd.DataFrame(columns=["table", "source", "reason", "rows", "quantity"])
     )
-    pairs.attrs["excluded"] = Exclusions(excluded.astype({"rows": "int64", "quantity": "float64"}))
+    excluded = excluded.astype({"source": "str", "rows": "int64", "quantity": "float64"})
+    pairs.attrs["excluded"] = Exclusions(excluded)
     pairs.attrs["zero_filled"] = zero_filled
     return pairs
 
@@ -340,7 +391,7 @@ def _terms(
     yield "sape", np.divide(ae, den, out=np.zeros_like(ae), where=den != 0)
     del den
     if scales is not None:
-        code_s, code_p = _series_codes(scales, pairs, keys)
+        code_s, code_p = _shared_codes(scales, pairs, keys)
         at = pd.Index(code_s).get_indexer(code_p)
         for name, col, power in (("ase", "scale", 1), ("sse", "scale_sq", 2)):
             err = ae if power == 1 else e**2
@@ -572,10 +623,13 @@ def score_pairs(
     n_series = np.bincount(cell_group, minlength=len(index)).astype("float64")
     sums: dict[str, np.ndarray] = {}
     per: dict[str, np.ndarray] = {}
+    # categorical groupers on the dense codes: pandas sums by them without hashing again
+    by_group = pd.Categorical.from_codes(group, categories=np.arange(len(index)))
+    by_cell = pd.Categorical.from_codes(cell, categories=np.arange(len(cell_first)))
     for name, term in _terms(data, keys, scales, level):
-        sums[name] = pd.Series(term).groupby(group, sort=True).sum().to_numpy()
+        sums[name] = pd.Series(term).groupby(by_group, observed=False).sum().to_numpy()
         if "series_mean" in pooling:
-            per[name] = pd.Series(term).groupby(cell, sort=True).sum().to_numpy()
+            per[name] = pd.Series(term).groupby(by_cell, observed=False).sum().to_numpy()
     sums = pd.DataFrame(sums)
     blocks = []
     for pool in pooling:

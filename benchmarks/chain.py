@@ -2,59 +2,134 @@
 
 Run by hand (once; the machine is shared):
     PYTHONPATH=. python benchmarks/chain.py                  # default demo, 40 customers
-    PYTHONPATH=. python benchmarks/chain.py --large          # 2000 customers × 2000 materials × 60 months
+    PYTHONPATH=. python benchmarks/chain.py --size medium    # 400 customers × 2000 materials × 60
+    PYTHONPATH=. python benchmarks/chain.py --size large     # 2000 customers × 2000 materials × 60
+    PYTHONPATH=. python benchmarks/chain.py --database kam.duckdb --config kamlab.toml  # reuse
 
 demo → CSV → ingest into DuckDB → load → every shared-analytics step of the pack
-(``kamlab.chain.STEPS``: forecast and backtest, accuracy, service, receivables, classify),
-with the demo's own ``kamlab.toml`` (its exchange rates). It is exactly what a pack
-computes before its first kernel starts, so it is the floor for the pack benchmark: a pack
-cannot be faster than this. Prints step, seconds, rows, then wall time and peak memory.
+(``kamlab.chain.STEPS``: forecast, accuracy with its backtests by customer chunk, service,
+receivables, classify), with the demo's own ``kamlab.toml`` (its exchange rates). It is
+exactly what a pack computes before its first kernel starts, so it is the floor for the pack
+benchmark: a pack cannot be faster than this.
+
+Prints per step: wall seconds, CPU seconds of this process, and the peak memory during the
+step — the resident memory of this process plus its worker processes, sampled every 0.1 s
+(psutil), so forecast/backtest workers count too. Then wall time, overall peak and the
+machine load (``os.getloadavg``: on a shared machine, wall time is only meaningful beside it).
+The "before" of a change: run this same file with the old code first on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import inspect
+import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import psutil
 
 from kamlab.chain import prepare, resolve_settings
 from kamlab.data import demo, store
 from kamlab.data.ingest import ingest
 
+SIZES = {
+    "default": {},
+    "medium": {"customers": 400, "materials": 2000, "months": 60},
+    "large": {"customers": 2000, "materials": 2000, "months": 60},
+}
+
+
+class MemorySampler(threading.Thread):
+    """Peak resident memory (MB) of this process and its children, sampled in the background."""
+
+    def __init__(self, every: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.every, self.me = every, psutil.Process()
+        self.step_peak = self.peak = 0.0
+        self._halt = threading.Event()
+
+    def rss(self) -> float:
+        total = 0
+        for p in [self.me, *self.me.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+
+    def run(self) -> None:
+        while not self._halt.wait(self.every):
+            now = self.rss()
+            self.step_peak, self.peak = max(self.step_peak, now), max(self.peak, now)
+
+    def take_step_peak(self) -> float:
+        peak, self.step_peak = max(self.step_peak, self.rss()), 0.0
+        return peak
+
+    def stop(self) -> None:
+        self._halt.set()
+
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--large", action="store_true", help="2000 customers × 2000 materials × 60")
+    p.add_argument("--size", choices=sorted(SIZES), default="default")
+    p.add_argument("--large", action="store_true", help="same as --size large")
     p.add_argument("--month", default="2026-10")
+    p.add_argument("--database", help="an ingested store to reuse (skips demo and ingest)")
+    p.add_argument("--config", help="its kamlab.toml (with --database)")
+    p.add_argument("--n-jobs", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--scheduler", help="Dask scheduler address for the chunked steps")
     args = p.parse_args(argv)
-    size = {"customers": 2000, "materials": 2000, "months": 60} if args.large else {}
+    size = SIZES["large" if args.large else args.size]
+    sampler = MemorySampler()
+    sampler.start()
     wall = time.perf_counter()
+    cpu = time.process_time()
 
     def report(step: str, seconds: float, rows: int | None = None) -> None:
-        print(f"{step:<28} {seconds:9.2f} {'' if rows is None else f'{rows:>10,}'}", flush=True)
+        nonlocal cpu
+        used, cpu = time.process_time() - cpu, time.process_time()
+        shown = "" if rows is None else f"{rows:>10,}"
+        print(
+            f"{step:<20} {seconds:9.2f} {used:9.2f} {sampler.take_step_peak():10,.0f} {shown}",
+            flush=True,
+        )
 
-    print(f"{'step':<28} {'seconds':>9} {'rows':>10}")
+    def timed(step: str, func, rows=None):
+        started = time.perf_counter()
+        out = func()
+        report(step, time.perf_counter() - started, rows(out) if rows else None)
+        return out
+
+    options = {}
+    if "n_jobs" in inspect.signature(prepare).parameters:  # absent before the chunked chain
+        options = {"n_jobs": args.n_jobs, "scheduler": args.scheduler}
+    print(f"{'step':<20} {'wall s':>9} {'cpu s':>9} {'peak MB':>10} {'rows':>10}")
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
-        paths = demo.write_demo(Path(tmp) / "extracts", end=args.month, seed=0, **size)
-        report("demo.write_demo", time.perf_counter() - started)
-        toml = next(p for p in paths if p.name == "kamlab.toml")
-        settings = resolve_settings(toml)
-        db = Path(tmp) / "kam.duckdb"
-        started = time.perf_counter()
-        ingest(Path(tmp) / "extracts", db, settings=settings)
-        report("ingest", time.perf_counter() - started)
-        started = time.perf_counter()
-        ds = store.load(db)
-        report("store.load", time.perf_counter() - started, len(ds.orders))
-        prepare(ds, args.month, settings=settings, on_step=report)
+        if args.database:
+            db, settings = Path(args.database), resolve_settings(args.config)
+        else:
+            paths = timed(
+                "demo.write_demo",
+                lambda: demo.write_demo(Path(tmp) / "extracts", end=args.month, seed=0, **size),
+            )
+            settings = resolve_settings(next(p for p in paths if p.name == "kamlab.toml"))
+            db = Path(tmp) / "kam.duckdb"
+            timed("ingest", lambda: ingest(Path(tmp) / "extracts", db, settings=settings))
+        ds = timed("store.load", lambda: store.load(db), rows=lambda d: len(d.orders))
+        prepare(ds, args.month, settings=settings, on_step=report, **options)
     total = time.perf_counter() - wall
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'total (wall)':<28} {total:9.2f}")
-    print(f"peak memory (maxrss): {peak:,.0f} MB; python {sys.version.split()[0]}")
+    sampler.stop()
+    print(f"{'total (wall)':<20} {total:9.2f}")
+    print(
+        f"peak memory (this process + workers, sampled): {sampler.peak:,.0f} MB; "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        f"{os.cpu_count()} cores; python {sys.version.split()[0]}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Seconds per customer of the monthly pack against two references, measured in one run.
 
     PYTHONPATH=. python benchmarks/pack.py [--customers 40] [--loop-customers 8]
+        [--workers 1 2] [--cluster-workers 2]
 
 Builds the 40-customer demo (history to 2025-06) into a temporary folder, prepares the
 month's shared analytics once (cached on disk; every method below reads the same cache,
@@ -12,7 +13,12 @@ so the table compares per-customer work only), then times:
                  kernel each time) plus the same nbconvert HTML export, on the first
                  ``--loop-customers`` customers (it is slow; per-customer time is what counts);
 * kamlab pack    ``build_pack`` with 1 and 2 workers: warm kernels, real papermill, HTML,
-                 index, Excel and run log — wall time of the whole build / customers.
+                 index, Excel and run log — wall time of the whole build / customers;
+* Dask cluster   the same on a ``distributed.LocalCluster`` of ``--cluster-workers``
+                 worker processes on loopback (``--scheduler``'s code path).
+
+The machine load is printed beside the figures (a shared 2-core machine: compare runs only
+at similar load).
 
 Targets (issue 5): pack ≤ 1.5 × floor and ≥ 3 × faster than the papermill loop.
 Peak memory is the largest resident set of this process and of any child (kernels).
@@ -21,6 +27,7 @@ Peak memory is the largest resident set of this process and of any child (kernel
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -35,6 +42,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=40)
     parser.add_argument("--loop-customers", type=int, default=8)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--cluster-workers",
+        type=int,
+        default=2,
+        help="also build on a local Dask cluster (loopback) of this many worker processes; 0: no",
+    )
     args = parser.parse_args()
 
     import nbformat
@@ -133,6 +146,39 @@ def main() -> None:
             )
         )
 
+    if args.cluster_workers:
+        from distributed import LocalCluster
+
+        with LocalCluster(
+            n_workers=args.cluster_workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster:
+            t = time.perf_counter()
+            result = build_pack(
+                MONTH,
+                source=database,
+                reports_dir=root / "reports-dask",
+                settings_path=config,
+                cache_dir=cache,
+                scheduler=cluster.scheduler_address,
+                progress=False,
+            )
+            wall = time.perf_counter() - t
+        assert not result.failed, result.failed
+        n = args.cluster_workers
+        rows.append(
+            (
+                f"kamlab pack, local Dask cluster ({n} workers)",
+                n,
+                len(customers),
+                wall,
+                wall / len(customers),
+            )
+        )
+
     print()
     print(
         f"{'method':48} {'workers':>7} {'customers':>9} {'wall s':>8} {'s/customer':>10} {'× floor':>8} {'loop ×':>7}"
@@ -151,6 +197,16 @@ def main() -> None:
         f"\nscorecard HTML: median {sorted(sizes)[len(sizes) // 2]:.0f} KB, max {max(sizes):.0f} KB"
     )
     print(f"peak memory: this process {self_mb:.0f} MB, largest child {child_mb:.0f} MB")
+    one = next(
+        (per for name, w, _, _, per in rows if name.startswith("kamlab pack, warm") and w == 1),
+        None,
+    )
+    for name, workers, _, _, per in rows:
+        if one and name.startswith("kamlab") and workers > 1:
+            print(f"speed-up over 1 worker, {name}: {one / per:.2f} ×")
+    if one:
+        print(f"target ≤ 1.0 s per customer per worker (1 worker): {one:.2f} s")
+    print("machine load (1, 5, 15 min): " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     best = min(per for name, _, _, _, per in rows if name.startswith("kamlab"))
     print(
         f"targets: pack ≤ 1.5 × floor: {best / floor:.2f} × ({'met' if best <= 1.5 * floor else 'missed'}); "

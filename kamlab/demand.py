@@ -13,7 +13,7 @@ import pandas as pd
 
 from kamlab.exclusions import Exclusions
 
-__all__ = ["fill_months", "monthly_demand"]
+__all__ = ["ended_series", "fill_months", "monthly_demand"]
 
 
 def monthly_demand(
@@ -24,6 +24,9 @@ def monthly_demand(
     start: pd.Period | str | None = None,
     end: pd.Period | str | None = None,
     fill: bool = True,
+    ended_after: int = 12,
+    lifecycle: pd.DataFrame | None = None,
+    phaseout_ended_after: int = 3,
 ) -> pd.DataFrame:
     """Ordered quantity and net value per `by` keys and month (monthly ``Period``).
 
@@ -34,6 +37,12 @@ def monthly_demand(
 
     Net value is summed per currency: the result has a ``currency`` column when `by` does not
     already hold one, and a series whose lines span two currencies raises ``ValueError``.
+
+    With ``fill=True`` a bool column ``ended`` marks the series that have ended, so their
+    trailing zeros are not mistaken for live demand: no demand (quantity > 0) in the last
+    `ended_after` months up to `end`, or — when `lifecycle` (material_id, lifecycle) is given
+    and the series has a material — a "phase-out" material with no demand in the last
+    `phaseout_ended_after` months. The flag is per series (the same on each of its rows).
 
     >>> orders = pd.DataFrame({
     ...     "customer_id": ["C1", "C1", "C1"], "material_id": ["M1", "M1", "M1"],
@@ -66,12 +75,52 @@ def monthly_demand(
     )
     if fill:
         out = fill_months(out, by=keys, start=start, end=end, values=("quantity", "net_value"))
+        out["ended"] = ended_series(
+            out,
+            by=keys,
+            end=end,
+            after=ended_after,
+            lifecycle=lifecycle,
+            phaseout_after=phaseout_ended_after,
+        )
     elif start is not None or end is not None:
         lo = pd.Period(start, "M") if start is not None else out["period"].min()
         hi = pd.Period(end, "M") if end is not None else out["period"].max()
         out = out[(out["period"] >= lo) & (out["period"] <= hi)].reset_index(drop=True)
     out.attrs["excluded"] = Exclusions(excluded)
     return out
+
+
+def ended_series(
+    demand: pd.DataFrame,
+    *,
+    by: Sequence[str],
+    end: pd.Period | str | None = None,
+    after: int = 12,
+    lifecycle: pd.DataFrame | None = None,
+    phaseout_after: int = 3,
+) -> np.ndarray:
+    """Per row of monthly `demand`: whether its series has ended (see :func:`monthly_demand`).
+
+    A series has ended when its last month with demand (quantity > 0) is `after` or more
+    months before `end` (default: the last month in `demand`), or never had demand; with
+    `lifecycle`, a phase-out material's series when that gap is `phaseout_after` months.
+    """
+    by = list(by)
+    if demand.empty:
+        return np.zeros(0, dtype=bool)
+    hi = pd.Period(end, "M") if end is not None else demand["period"].max()
+    demanded = demand["period"].array.asi8.copy()
+    demanded[~(demand["quantity"] > 0).to_numpy()] = -(10**9)  # "never": a huge gap
+    last = pd.Series(demanded).groupby([demand[k].to_numpy() for k in by]).transform("max")
+    gap = hi.ordinal - last.to_numpy()  # months since the last demand (huge if never)
+    ended = gap >= after
+    if lifecycle is not None and "material_id" in by:
+        life = lifecycle.set_index("material_id")["lifecycle"].astype("str")
+        life = life.str.replace("_", "-").str.lower()
+        phaseout = demand["material_id"].map(life).eq("phase-out").to_numpy()
+        ended |= phaseout & (gap >= phaseout_after)
+    return ended
 
 
 def fill_months(

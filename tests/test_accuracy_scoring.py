@@ -6,7 +6,20 @@ import pytest
 
 from kamlab.accuracy import accuracy as accuracy_metric
 from kamlab.accuracy import bias as bias_metric
-from kamlab.accuracy import mae, mape, mase, naive_snapshots, pair_forecasts, score, smape, wape
+from kamlab.accuracy import (
+    bias_alerts,
+    mae,
+    mape,
+    mase,
+    naive_scales,
+    naive_snapshots,
+    pair_forecasts,
+    score,
+    score_pairs,
+    smape,
+    value_added,
+    wape,
+)
 
 
 def _p(s):
@@ -274,3 +287,56 @@ def test_naming_lag_or_source_in_by_gives_the_same_table_as_leaving_them_out(act
     plain = score(actuals, forecasts, by=["customer_id"], lags=[1, 2])
     named = score(actuals, forecasts, by=["customer_id", "lag", "source"], lags=[1, 2])
     pd.testing.assert_frame_equal(plain, named)
+
+
+# ---- series keys and scoring one pairing several ways -------------------------------------
+
+
+def test_score_per_material_sums_the_actuals_and_scores_by_hand(actuals):
+    # forecasts made per material, scored against demand summed over customers
+    per_material = actuals.assign(customer_id="C9")
+    both = pd.concat([actuals, per_material], ignore_index=True)
+    fc = pd.DataFrame(
+        {
+            "material_id": ["M1", "M2"],
+            "snapshot_date": pd.Timestamp("2024-01-15"),
+            "period": _p("2024-02"),
+            "quantity": [1.0, 1.0],
+            "source": "customer",
+        }
+    )
+    s = score(both, fc, keys=["material_id"], by=["material_id"], metrics=["mae"], lags=[1])
+    summed = both[both["period"] == _p("2024-02")].groupby("material_id")["quantity"].sum()
+    got = s[s["pooling"] == "volume"].set_index("material_id")["value"]
+    assert got.to_dict() == pytest.approx((summed[["M1", "M2"]] - 1.0).abs().to_dict())
+    assert "customer_id" not in s.columns
+
+
+def test_value_added_and_bias_by_material_keys(random_set):
+    actuals, forecasts = random_set
+    per_material = actuals.groupby(["material_id", "period"], as_index=False)["quantity"].sum()
+    fc = forecasts.drop(columns="customer_id")
+    v = value_added(
+        per_material, fc, keys=["material_id"], by=["material_id"], steps=["naive", "customer"]
+    )
+    assert set(v["material_id"]) == set(per_material["material_id"])
+    b = bias_alerts(per_material, fc, keys=["material_id"])
+    assert list(b.columns[:2]) == ["material_id", "lag"]
+
+
+def test_scoring_shared_pairs_equals_pairing_in_each_view(random_set):
+    actuals, forecasts = random_set
+    pairs = pair_forecasts(actuals, forecasts, lags=[1, 2, 3])
+    steps = ["naive", "customer"]
+    alone = value_added(actuals, forecasts, steps=steps, lags=[1, 2, 3], metric="mase")
+    shared = value_added(actuals, None, steps=steps, lags=[1, 2, 3], metric="mase", pairs=pairs)
+    pd.testing.assert_frame_equal(alone, shared)
+    pd.testing.assert_frame_equal(alone.attrs["excluded"], shared.attrs["excluded"])
+    alone = bias_alerts(actuals, forecasts, by=["customer_id"], window=9)
+    shared = bias_alerts(actuals, None, by=["customer_id"], window=9, pairs=pairs)
+    pd.testing.assert_frame_equal(alone, shared)
+    a = score(actuals, forecasts, by=["customer_id"], lags=[1, 2, 3])
+    b = score_pairs(
+        pairs, by=["customer_id"], pooling=["volume", "series_mean"], scales=naive_scales(actuals)
+    )
+    pd.testing.assert_frame_equal(a, b)

@@ -77,3 +77,42 @@ def test_summary_gives_rows_date_ranges_and_exclusions(database):
     assert budget["last"] == pd.Timestamp("2024-03-01")  # months count from their first day
     text = str(result)
     assert "customer_forecasts" in text and "excluded rows:" in text
+
+
+def test_load_reads_only_the_tables_and_columns_asked_for(database):
+    ds = load(
+        database, tables=["orders", "materials"], columns={"orders": ["quantity", "order_id"]}
+    )
+    assert list(ds.orders.columns) == ["order_id", "quantity"]  # contract order
+    assert len(ds.orders) == len(load(database).orders)
+    assert ds.invoices.empty and list(ds.invoices.columns) == TABLES["invoices"].column_names
+    assert ds.invoices["posting_date"].dtype == "datetime64[us]"
+    assert len(ds.materials) == 3
+
+
+def test_load_window_equals_filtering_the_full_load_by_each_tables_date(database):
+    from kamlab.data.store import WINDOW_COLUMNS
+
+    full = load(database)
+    since, until = pd.Timestamp("2024-02-01"), pd.Period("2024-02", "M")
+    part = load(database, since=since, until=until)
+    for name, column in WINDOW_COLUMNS.items():
+        frame = getattr(full, name)
+        day = frame[column].dt.to_timestamp() if column == "period" else frame[column]
+        inside = day.isna() | ((day >= since) & (day <= pd.Timestamp("2024-02-29")))
+        expected = frame[inside].reset_index(drop=True)
+        pd.testing.assert_frame_equal(getattr(part, name), expected, check_index_type=False)
+    assert len(part.customers) == len(full.customers)  # no window on master data
+
+
+def test_load_window_per_table_and_bad_arguments_say_what_is_wrong(database):
+    full = load(database)
+    part = load(database, until={"invoices": "2023-12"})
+    assert part.invoices.empty or (part.invoices["posting_date"] <= "2023-12-31").all()
+    assert len(part.orders) == len(full.orders)
+    with pytest.raises(ValueError, match="unknown table"):
+        load(database, tables=["order"])
+    with pytest.raises(ValueError, match="has no column"):
+        load(database, columns={"orders": ["qty"]})
+    with pytest.raises(ValueError, match="not a date"):
+        load(database, since="soon")

@@ -26,7 +26,7 @@ from kamlab.accuracy.metrics import (
     winkler_score,
 )
 from kamlab.accuracy.naive import naive_snapshots
-from kamlab.accuracy.scoring import pair_forecasts, score, score_pairs
+from kamlab.accuracy.scoring import naive_scales, pair_forecasts, score, score_pairs
 from kamlab.accuracy.trend import accuracy_trend
 from kamlab.accuracy.value_added import fva_league, value_added
 
@@ -42,6 +42,7 @@ __all__ = [
     "mae",
     "mape",
     "mase",
+    "naive_scales",
     "naive_snapshots",
     "pair_forecasts",
     "pinball_loss",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kamlab.accuracy.scoring import _attach, _plain, pair_forecasts, score_pairs
+from kamlab.accuracy.scoring import _SERIES, _attach, _plain, pair_forecasts, score_pairs
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
 
@@ -18,9 +18,10 @@ _A = DEFAULTS.accuracy
 
 def bias_alerts(
     actuals: pd.DataFrame,
-    forecasts: pd.DataFrame,
+    forecasts: pd.DataFrame | None,
     *,
-    by: Sequence[str] = ("customer_id", "material_id"),
+    by: Sequence[str] | None = None,
+    keys: Sequence[str] = _SERIES,
     source: str = "customer",
     lags: Sequence[int] = _A.bias_lags,
     window: int = _A.tracking_signal_window,
@@ -28,6 +29,7 @@ def bias_alerts(
     as_of: pd.Period | str | None = None,
     materials: pd.DataFrame | None = None,
     customers: pd.DataFrame | None = None,
+    pairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Tracking signal of `source`'s forecasts per group and lag over the last `window` months.
 
@@ -39,6 +41,11 @@ def bias_alerts(
     mostly one sign. TS > 0 means actuals above forecast (**under-forecast**), TS < 0
     **over-forecast**. The size is given both as relative bias Σ(f − y)/Σy
     (:func:`kamlab.accuracy.bias`, + = over) and as the quantity Σ(f − y).
+
+    `keys` name a series (default customer × material); `by` (default: `keys`) groups the
+    alerts. `pairs` (from :func:`kamlab.accuracy.pair_forecasts` over the same `keys` and
+    as_of) skips pairing again: its points of `source`, `lags` and the window are used, and
+    its exclusions for `source` are reported; `forecasts` may then be None.
 
     Returns *by, lag, n_points, tracking_signal, bias, bias_quantity, note (why bias or TS
     is NaN, e.g. no actual demand in the window), alert (bool), direction ("over-forecast" /
@@ -54,31 +61,49 @@ def bias_alerts(
     >>> float(r["tracking_signal"]), float(r["bias"]), bool(r["alert"]), r["direction"]
     (-6.0, 0.3, True, 'over-forecast')
     """
-    actuals, forecasts = _plain(actuals), _plain(forecasts)
+    actuals = _plain(actuals)
+    keys = list(keys)
+    by = keys if by is None else list(by)
     last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
     first = last - (window - 1)
-    fc = forecasts[
-        (forecasts["source"] == source)
-        & (forecasts["period"] >= first)
-        & (forecasts["period"] <= last)
-    ]
-    pairs = pair_forecasts(actuals, fc, lags=lags, materials=materials, as_of=last)
-    keys = [*by, "source", "lag"]
+    if pairs is None:
+        forecasts = _plain(forecasts)
+        fc = forecasts[
+            (forecasts["source"] == source)
+            & (forecasts["period"] >= first)
+            & (forecasts["period"] <= last)
+        ]
+        pairs = pair_forecasts(actuals, fc, keys=keys, lags=lags, materials=materials, as_of=last)
+        excluded = pairs.attrs["excluded"]
+    else:
+        excluded = pairs.attrs.get("excluded")
+        if excluded is not None:
+            excluded = excluded[excluded["source"] == source]
+        pairs = pairs[
+            (pairs["source"] == source)
+            & (pairs["period"] >= first)
+            & (pairs["period"] <= last)
+            & pairs["lag"].isin([int(x) for x in lags])
+        ]
+    group = [*by, "source", "lag"]
     scored = score_pairs(
         pairs,
         by=by,
+        keys=keys,
         metrics=["tracking_signal", "bias"],
         pooling=["volume"],
         materials=materials,
         customers=customers,
     )
-    wide = scored.set_index([*keys, "metric"])["value"].unstack("metric")
-    n = scored.groupby(keys, dropna=False, observed=True, sort=True)["n_points"].first()
-    note = scored.set_index([*keys, "metric"])["note"].unstack("metric")
+    wide = scored.set_index([*group, "metric"])["value"].unstack("metric")
+    wide = wide.reindex(columns=["tracking_signal", "bias"])
+    n = scored.groupby(group, dropna=False, observed=True, sort=True)["n_points"].first()
+    note = scored.set_index([*group, "metric"])["note"].unstack("metric")
+    note = note.reindex(columns=["tracking_signal", "bias"])
     data = _attach(_plain(pairs), by, materials, customers)
     qty = (
         (data["forecast"] - data["actual"])
-        .groupby([data[k] for k in keys], dropna=False, observed=True)
+        .groupby([data[k] for k in group], dropna=False, observed=True)
         .sum()
     )
     out = pd.DataFrame(
@@ -100,5 +125,6 @@ def bias_alerts(
         ["alert", "_abs"], ascending=[False, False], ignore_index=True
     )
     out = out.drop(columns=["_abs", "source"])
-    out.attrs["excluded"] = Exclusions(pairs.attrs["excluded"])
+    if excluded is not None:
+        out.attrs["excluded"] = Exclusions(excluded)
     return out

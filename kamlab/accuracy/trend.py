@@ -25,6 +25,7 @@ def accuracy_trend(
     as_of: pd.Period | str | None = None,
     materials: pd.DataFrame | None = None,
     customers: pd.DataFrame | None = None,
+    keys: Sequence[str] = ("customer_id", "material_id"),
 ) -> pd.DataFrame:
     """`metric` (volume-pooled) per target month × source × lag over the last `months` months.
 
@@ -32,7 +33,8 @@ def accuracy_trend(
     months (12–24 for the monthly pack); forecasts for earlier target months are outside the
     window and not scored. Each row is one point of a trend line (x = period, one line per
     lag) or one cell of a waterfall (rows = target month, columns = lag). Scoring rules,
-    exclusions (``attrs["excluded"]``) and units are those of :func:`kamlab.accuracy.score`.
+    exclusions (``attrs["excluded"]``), series `keys` and units are those of
+    :func:`kamlab.accuracy.score`.
 
     Returns *by, period, source, lag, metric, value, n_points, note.
 
@@ -58,5 +60,6 @@ def accuracy_trend(
         materials=materials,
         customers=customers,
         as_of=last,
+        keys=keys,
     )
     return out[[*by, "period", "source", "lag", "metric", "value", "n_points", "note"]]

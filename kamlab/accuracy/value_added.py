@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 from kamlab.accuracy.scoring import (
+    _SERIES,
+    _codes,
     _excluded,
-    _naive_scales,
     _plain,
+    naive_scales,
     pair_forecasts,
     score_pairs,
 )
@@ -20,35 +23,42 @@ from kamlab.exclusions import Exclusions
 __all__ = ["fva_league", "value_added"]
 
 _A = DEFAULTS.accuracy
-_POINT = ["customer_id", "material_id", "period", "lag"]
 # error metrics FVA may compare, and the factor turning their difference into points
 _FACTOR = {"wape": 100.0, "mape": 1.0, "smape": 1.0, "mae": 1.0, "rmse": 1.0, "mase": 1.0}
 
 
 def value_added(
     actuals: pd.DataFrame,
-    forecasts: pd.DataFrame,
+    forecasts: pd.DataFrame | None,
     *,
     by: Sequence[str] = ("customer_id",),
+    keys: Sequence[str] = _SERIES,
     lags: Sequence[int] = _A.lags,
     metric: str = _A.fva_metric,
     steps: Sequence[str] = _A.fva_steps,
     materials: pd.DataFrame | None = None,
     customers: pd.DataFrame | None = None,
     as_of: pd.Period | str | None = None,
+    pairs: pd.DataFrame | None = None,
+    scales: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Error of each forecast step side by side per group and lag, with the value each step adds.
 
     .. math:: FVA(B \\text{ over } A) = error(A) - error(B)
 
     on the same points (Gilliland 2010, *The Business Forecasting Deal*, ch. 5; DOMAIN.md):
-    only points (customer, material, target month, lag) that every step in `steps` forecast
-    are compared; the others are counted in ``attrs["excluded"]`` ("not forecast by every
+    only points (series `keys` — default customer × material —, target month, lag) that
+    every step in `steps` forecast are compared; the others are counted in ``attrs["excluded"]`` ("not forecast by every
     step"). `steps` are sources in process order (default naive → customer → statistical).
     Error = `metric` pooled by volume (WAPE by default). FVA is in points: percentage points
     for WAPE (×100), the metric's own unit otherwise (MAPE/sMAPE already in %). **Positive
     FVA = step B has the smaller error, i.e. it adds value**; negative = it makes the
     forecast worse.
+
+    `pairs` (from :func:`kamlab.accuracy.pair_forecasts` over the same `keys`, lags and
+    as_of) skips pairing again: its points of `steps` and `lags` are used, and its
+    exclusions for those sources are reported; `forecasts` may then be None. `scales`
+    (:func:`kamlab.accuracy.naive_scales`) likewise for MASE.
 
     Returns *by, lag, n_points, error_<step> for each step, fva_<B>_vs_<A> for each pair of
     steps in order.
@@ -64,46 +74,58 @@ def value_added(
     """
     if metric not in _FACTOR:
         raise ValueError(f"value_added: metric must be one of {list(_FACTOR)}, got {metric!r}")
-    actuals, forecasts = _plain(actuals), _plain(forecasts)
+    actuals = _plain(actuals)
+    keys = list(keys)
     steps = list(steps)
     if len(steps) < 2:
         raise ValueError(f"value_added: steps needs at least two sources, got {steps}")
-    pairs = pair_forecasts(
-        actuals,
-        forecasts[forecasts["source"].isin(steps)],
-        lags=lags,
-        materials=materials,
-        as_of=as_of,
-    )
-    excluded = [pairs.attrs["excluded"]]
-    n_steps = pairs.groupby(_POINT, observed=True)["source"].transform("nunique")
+    if pairs is None:
+        forecasts = _plain(forecasts)
+        pairs = pair_forecasts(
+            actuals,
+            forecasts[forecasts["source"].isin(steps)],
+            keys=keys,
+            lags=lags,
+            materials=materials,
+            as_of=as_of,
+        )
+        excluded = [pairs.attrs["excluded"]]
+    else:
+        ex = pairs.attrs.get("excluded")
+        excluded = [] if ex is None else [ex[ex["source"].isin(steps)]]
+        pairs = pairs[pairs["source"].isin(steps) & pairs["lag"].isin([int(x) for x in lags])]
+    # a point counts when every step forecast it: distinct sources per series x month x lag
+    point = _codes(*(pairs[k] for k in keys), pairs["period"].array.asi8, pairs["lag"])
+    point_source = _codes(point, pairs["source"])
+    distinct = np.unique(point_source, return_index=True)[1]
+    n_steps = np.bincount(point[distinct], minlength=point.max() + 1 if len(point) else 0)[point]
     common = pairs[n_steps == len(steps)]
     rest = pairs[n_steps != len(steps)].rename(columns={"forecast": "quantity"})
     excluded.append(_excluded(rest, "not forecast by every step"))
-    scales = None
-    if metric == "mase":
+    if metric == "mase" and scales is None:
         last = pd.Period(as_of, "M") if as_of is not None else actuals["period"].max()
-        scales = _naive_scales(actuals[actuals["period"] <= last], _A.season_length)
+        scales = naive_scales(actuals, keys=keys, season_length=_A.season_length, as_of=last)
     scored = score_pairs(
         common,
         by=by,
+        keys=keys,
         metrics=[metric],
         pooling=["volume"],
         materials=materials,
         customers=customers,
-        scales=scales,
+        scales=scales if metric == "mase" else None,
     )
-    keys = [*by, "lag"]
-    wide = scored.set_index([*keys, "source"])["value"].unstack("source").reindex(columns=steps)
+    group = [*by, "lag"]
+    wide = scored.set_index([*group, "source"])["value"].unstack("source").reindex(columns=steps)
     wide.columns = [f"error_{s}" for s in steps]
-    n = scored.groupby(keys, dropna=False, observed=True)["n_points"].first().rename("n_points")
+    n = scored.groupby(group, dropna=False, observed=True)["n_points"].first().rename("n_points")
     out = pd.concat([n, wide], axis=1)
     for a, b in combinations(steps, 2):
         out[f"fva_{b}_vs_{a}"] = (out[f"error_{a}"] - out[f"error_{b}"]) * _FACTOR[metric]
     out = out.reset_index()
     nonempty = [e for e in excluded if not e.empty]
     out.attrs["excluded"] = Exclusions(
-        pd.concat(nonempty, ignore_index=True) if nonempty else excluded[0]
+        pd.concat(nonempty, ignore_index=True) if nonempty else excluded[-1]
     )
     out.attrs["metric"] = metric
     return out

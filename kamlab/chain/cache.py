@@ -27,6 +27,7 @@ import time
 import uuid
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -132,12 +133,14 @@ def load_analytics(
     *,
     settings: Settings | str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = "",
+    scheduler: Any = None,
 ) -> PackAnalytics:
     """The shared analytics of `month` for the data at `source`: memory, disk cache, or prepare.
 
     `source` as in :func:`~kamlab.chain.resolve_source`; `month` None means the month of the
     latest order. `settings` as in :func:`~kamlab.chain.resolve_settings`. `cache_dir` as in
     :func:`resolve_cache_dir`; with ``cache_dir=None`` nothing is written to disk.
+    `scheduler` (a Dask address or ``Client``): prepare on that cluster (same results).
     """
     settings = resolve_settings(settings)
     cache_dir = resolve_cache_dir(cache_dir, settings=settings)
@@ -168,7 +171,10 @@ def load_analytics(
                 _remember(memo, result)
                 return result
     result = prepare(
-        dataset if dataset is not None else load_dataset(path), period, settings=settings
+        dataset if dataset is not None else load_dataset(path),
+        period,
+        settings=settings,
+        scheduler=scheduler,
     )
     if entry is not None:
         _store(result, entry, settings)

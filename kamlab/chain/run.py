@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -53,19 +54,23 @@ def open_chain(
     source: str | os.PathLike | None = None,
     config: Settings | str | os.PathLike | None = None,
     cache_dir: str | os.PathLike | None = None,
+    scheduler: Any = None,
 ) -> MonthlyChain:
     """Resolve settings (`config`, else ``./kamlab.toml``, else defaults), the month, the
     database and the cache folder, then load or prepare the month's shared analytics, once.
 
     Raises :class:`~kamlab.chain.ChainError` (or :class:`~kamlab.config.SettingsError`) for a
-    wrong parameter before any analysis runs.
+    wrong parameter before any analysis runs. With `scheduler` (a Dask scheduler address or
+    ``Client``) the analytics are prepared on that cluster.
     """
     settings = resolve_settings(config)
     period = parse_month(month)
     path = resolve_source(source, settings=settings)
     folder = resolve_cache_dir(cache_dir or "", settings=settings)
     settings_file = write_settings(settings, folder)
-    analytics = load_analytics(path, period, settings=settings, cache_dir=folder)
+    analytics = load_analytics(
+        path, period, settings=settings, cache_dir=folder, scheduler=scheduler
+    )
     return MonthlyChain(
         month=period,
         settings=settings,

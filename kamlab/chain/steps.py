@@ -20,9 +20,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclasses_fields
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from kamlab.chain.chunks import (
+    accuracy_chunk,
+    combine,
+    customer_chunks,
+    map_chunks,
+    placement,
+    run_on,
+)
 from kamlab.chain.errors import ChainError
 from kamlab.chain.source import check_month, parse_month
 from kamlab.config import DEFAULTS, Settings
@@ -50,7 +60,6 @@ class PackAnalytics:
     customer_forecasts: pd.DataFrame  # the customers' own submitted snapshots
     forecast: pd.DataFrame | None = None  # kamlab.forecast.forecast, all series
     forecast_total: pd.DataFrame | None = None  # aggregate_forecast() per customer
-    backtest: pd.DataFrame | None = None  # rolling-origin snapshots (source "statistical")
     accuracy: pd.DataFrame | None = None  # score() by customer x source x lag, volume-pooled
     value_added: pd.DataFrame | None = None  # value_added() by customer x lag
     league: pd.DataFrame | None = None  # fva_league() at lag 1
@@ -125,12 +134,17 @@ def prepare(
     *,
     settings: Settings = DEFAULTS,
     on_step: Callable[[str, float], None] | None = None,
+    n_jobs: int | None = None,
+    scheduler: Any = None,
 ) -> PackAnalytics:
     """Compute the month's shared analytics for every customer in `dataset`, once.
 
     Data after `month` is ignored (the pack is reproducible for a past month); ``as_of``
     is the last day of `month`. `on_step(name, seconds)` is called after each step (timing).
     Raises :class:`ChainError` when `month` lies outside the months that have orders.
+    Forecasts and the per-customer-chunk steps run in `n_jobs` local processes (None: one
+    per core) or on the Dask cluster of `scheduler` (a ``distributed.Client`` or address);
+    the results do not depend on where they ran.
     """
     period = parse_month(month)
     check_month(dataset, period)
@@ -163,7 +177,8 @@ def prepare(
             out.unavailable.update(dict.fromkeys(s.fields, f"{module} is not available yet"))
             continue
         started = time.perf_counter()
-        results = s.run(dataset, out)
+        with run_on(n_jobs=n_jobs, scheduler=scheduler):
+            results = s.run(dataset, out)
         if on_step is not None:
             on_step(s.name, time.perf_counter() - started)
         for name, value in results.items():
@@ -202,97 +217,67 @@ def _available(requirement: str) -> bool:
     return not attribute or hasattr(imported, attribute)
 
 
-@step("kamlab.forecast:forecast", "forecast", "forecast_total", "backtest")
+@step("kamlab.forecast:forecast", "forecast", "forecast_total")
 def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
-    from kamlab.forecast import aggregate_forecast, backtest, forecast
+    from kamlab.forecast import aggregate_forecast, forecast
 
     f = a.settings.forecast
     series = a.demand[["customer_id", "material_id", "period", "quantity"]]
-    common = {
-        "level": f.levels,
-        "lifecycle": a.materials[["material_id", "lifecycle"]],
-        "end": a.month,
-        "season_length": f.season_length,
-        "min_seasonal_history": f.min_seasonal_history,
-        "min_history": f.min_history,
-        "phaseout_months": f.phaseout_months,
-    }
-    fc = forecast(series, f.horizon, **common)
-    return {
-        "forecast": fc,
-        "forecast_total": aggregate_forecast(fc, a.materials, level="customer"),
-        "backtest": backtest(
-            series, origins=f.backtest_origins, max_lag=f.backtest_max_lag, **common
-        ),
-    }
+    fc = forecast(
+        series,
+        f.horizon,
+        level=f.levels,
+        lifecycle=a.materials[["material_id", "lifecycle"]],
+        end=a.month,
+        season_length=f.season_length,
+        min_seasonal_history=f.min_seasonal_history,
+        min_history=f.min_history,
+        phaseout_months=f.phaseout_months,
+        **placement(),
+    )
+    return {"forecast": fc, "forecast_total": aggregate_forecast(fc, a.materials, level="customer")}
 
 
 @step("kamlab.accuracy:score", "accuracy", "value_added", "league", "bias", "challenges")
 def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
-    from kamlab.accuracy import (
-        bias_alerts,
-        challenge_list,
-        fva_league,
-        naive_snapshots,
-        score,
-        value_added,
-    )
+    """Backtests, naive benchmark and scores by customer chunk (:mod:`kamlab.chain.chunks`):
+    the statistical backtest is scored where it is made and never held for the portfolio."""
+    from kamlab.accuracy import challenge_list, fva_league
 
     s = a.settings.accuracy
-    cols = ["customer_id", "material_id", "snapshot_date", "period", "quantity", "source"]
-    actuals = a.demand[["customer_id", "material_id", "period", "quantity"]]
-    customer = a.customer_forecasts.assign(source="customer")[cols]
-    parts = [customer, naive_snapshots(actuals, lags=s.lags, season_length=s.season_length)[cols]]
-    if a.backtest is not None:
-        parts.append(a.backtest[cols])
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        reason = f"no forecast to score up to {a.month} (customer, naive or statistical)"
-        return {
-            "unavailable": dict.fromkeys(
-                ("accuracy", "value_added", "league", "bias", "challenges"), reason
-            )
-        }
-    forecasts = pd.concat(parts, ignore_index=True)
-    context = {"materials": a.materials, "customers": a.customers, "as_of": a.month}
-    fva = value_added(
-        actuals,
-        forecasts,
-        by=["customer_id"],
-        lags=s.lags,
-        metric=s.fva_metric,
-        steps=s.fva_steps,
-        **context,
-    )
+    demand = a.demand[["customer_id", "material_id", "period", "quantity"]]
+    by_customer = demand.groupby("customer_id", sort=False).indices
+    snapshots = a.customer_forecasts
+    snapshots_by = snapshots.groupby("customer_id", sort=False).indices
+    context = {
+        "materials": a.materials,
+        "customers": a.customers,
+        "month": a.month,
+        "settings": a.settings,
+    }
+    tasks = []
+    for ids in customer_chunks(list(by_customer)):
+        rows = np.concatenate([by_customer[c] for c in ids])
+        mine = [snapshots_by[c] for c in ids if c in snapshots_by]
+        cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
+        tasks.append(((demand.iloc[np.sort(rows)], cf), context))
+    parts = map_chunks(accuracy_chunk, tasks, **placement())
+    fva = combine(parts, "value_added")
+    bias = combine(parts, "bias")
+    alert_order = bias.assign(_abs=bias["tracking_signal"].abs())
+    order = alert_order.sort_values(["alert", "_abs"], ascending=[False, False]).index
+    bias = bias.loc[order].reset_index(drop=True).__finalize__(bias)
     out = {
         "value_added": fva,
         "league": fva_league(fva, lag=1),
-        "accuracy": score(
-            actuals,
-            forecasts,
-            by=["customer_id"],
-            lags=s.lags,
-            metrics=("wape", "accuracy", "bias", "mase"),
-            pooling="volume",
-            exclude_lifecycle=s.exclude_lifecycle,
-            season_length=s.season_length,
-            **context,
-        ),
+        "accuracy": combine(parts, "accuracy"),
+        "bias": bias,
     }
     unavailable = {}
+    customer = a.customer_forecasts
     window_start = a.month - (s.tracking_signal_window - 1)
-    if customer["period"].between(window_start, a.month).any():
-        out["bias"] = bias_alerts(
-            actuals,
-            forecasts,
-            by=["customer_id", "material_id"],
-            source="customer",
-            lags=s.bias_lags,
-            window=s.tracking_signal_window,
-            limit=s.tracking_signal_limit,
-            **context,
-        )
-    else:
+    if not customer["period"].between(window_start, a.month).any():
+        del out["bias"]
         unavailable["bias"] = (
             f"no customer forecast for {window_start}–{a.month} "
             f"(the {s.tracking_signal_window}-month bias window)"

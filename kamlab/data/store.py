@@ -9,7 +9,7 @@ Months are stored as the DATE of their first day and come back as ``Period[M]``.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,11 +19,24 @@ import pandas as pd
 from kamlab.data.contract import TABLES, Table
 from kamlab.data.dataset import Dataset
 
-__all__ = ["StoreError", "Summary", "load", "summary", "write"]
+__all__ = ["WINDOW_COLUMNS", "StoreError", "Summary", "load", "summary", "write"]
 
 # rows are stored sorted by the column load() filters on, so DuckDB skips whole row groups
 _SORT = {"deliveries": "order_id", "instalments": "document_id", "materials": "material_id"}
 _META = "_kamlab"
+# the date that places a row in time, for load(since=, until=): the event the row records
+WINDOW_COLUMNS = {
+    "orders": "requested_date",
+    "deliveries": "delivered_date",
+    "customer_forecasts": "snapshot_date",
+    "invoices": "posting_date",
+    "instalments": "due_date",
+    "payments": "payment_date",
+    "complaints": "opened_date",
+    "budget": "period",
+}
+
+Bound = str | pd.Timestamp | pd.Period | None
 
 
 class StoreError(FileNotFoundError):
@@ -105,9 +118,11 @@ def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _typed(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
+def _typed(frame: pd.DataFrame, spec: Table, names: Sequence[str] | None = None) -> pd.DataFrame:
     out = {}
     for c in spec.columns:
+        if names is not None and c.name not in names:
+            continue
         s = frame[c.name]
         if c.dtype == "string":
             s = s.astype("str")
@@ -125,48 +140,121 @@ def _typed(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def _query(spec: Table, customers: list[str] | None) -> str:
-    columns = ", ".join(f"t.{_quote(c)}" for c in spec.column_names)
-    base = f"SELECT {columns} FROM {_quote(spec.name)} t"
-    if customers is None or spec.name == "materials":
-        return base
-    # a literal list lets DuckDB skip row groups by their min/max (rows are stored by customer)
-    wanted = ", ".join("?" * len(customers)) if customers else "NULL"
-    if "customer_id" in spec.column_names:
-        return f"{base} WHERE t.customer_id IN ({wanted})"
-    if spec.name == "deliveries":
-        return (
-            f"{base} SEMI JOIN (SELECT order_id, line FROM orders WHERE customer_id IN ({wanted})) o "
-            "ON t.order_id = o.order_id AND t.line = o.line"
-        )
-    if spec.name == "instalments":
-        return (
-            f"{base} WHERE t.document_id IN "
-            f"(SELECT document_id FROM invoices WHERE customer_id IN ({wanted}))"
-        )
-    raise ValueError(f"table {spec.name}: no customer filter defined")
+def _bound(value: Bound, name: str, end: bool) -> pd.Timestamp | None:
+    """A window bound as a day: a month (Period or 'YYYY-MM') stands for its first or last day."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Period):
+        return value.to_timestamp(how="end").normalize() if end else value.to_timestamp()
+    try:
+        if isinstance(value, str) and len(value) == 7:
+            return _bound(pd.Period(value, "M"), name, end)
+        return pd.Timestamp(value).normalize()
+    except ValueError as err:
+        raise ValueError(f"load: {name}={value!r} is not a date or a YYYY-MM month") from err
 
 
-def load(path: str | Path = "data/kam.duckdb", customers: Iterable[str] | None = None) -> Dataset:
-    """Read the store at `path` as a typed :class:`Dataset`, for `customers` only if given.
+def _query(
+    spec: Table,
+    customers: list[str] | None,
+    names: Sequence[str],
+    since: pd.Timestamp | None = None,
+    until: pd.Timestamp | None = None,
+) -> tuple[str, list]:
+    """SQL and parameters reading `names` of `spec` for `customers` within [since, until]."""
+    columns = ", ".join(f"t.{_quote(c)}" for c in names)
+    sql = f"SELECT {columns} FROM {_quote(spec.name)} t"
+    where: list[str] = []
+    params: list = []
+    if customers is not None and spec.name != "materials":
+        # a literal list lets DuckDB skip row groups by their min/max (rows are stored by customer)
+        wanted = ", ".join("?" * len(customers)) if customers else "NULL"
+        if "customer_id" in spec.column_names:
+            where.append(f"t.customer_id IN ({wanted})")
+        elif spec.name == "deliveries":
+            sql += (
+                f" SEMI JOIN (SELECT order_id, line FROM orders WHERE customer_id IN ({wanted})) o"
+                " ON t.order_id = o.order_id AND t.line = o.line"
+            )
+        elif spec.name == "instalments":
+            where.append(
+                f"t.document_id IN (SELECT document_id FROM invoices WHERE customer_id IN ({wanted}))"
+            )
+        else:
+            raise ValueError(f"table {spec.name}: no customer filter defined")
+        params += customers
+    column = WINDOW_COLUMNS.get(spec.name)
+    if column is not None:
+        # a row without its date cannot be placed in the window: kept, the analysis decides
+        if since is not None:
+            where.append(f"(t.{_quote(column)} >= ? OR t.{_quote(column)} IS NULL)")
+            params.append(since.date())
+        if until is not None:
+            where.append(f"(t.{_quote(column)} <= ? OR t.{_quote(column)} IS NULL)")
+            params.append(until.date())
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    return sql, params
 
-    Ids come back as strings, dates as ``datetime64[us]``, months as ``Period[M]``; materials
-    and the exclusions are always returned in full. Unknown customers give empty tables.
-    Rows are ordered by customer (deliveries by order, instalments by invoice), then key.
+
+def _per_table(value: object, name: str) -> object:
+    return value.get(name) if isinstance(value, Mapping) else value
+
+
+def load(
+    path: str | Path = "data/kam.duckdb",
+    customers: Iterable[str] | None = None,
+    *,
+    tables: Iterable[str] | None = None,
+    columns: Mapping[str, Sequence[str]] | None = None,
+    since: Bound | Mapping[str, Bound] = None,
+    until: Bound | Mapping[str, Bound] = None,
+) -> Dataset:
+    """Read the store at `path` as a typed :class:`Dataset`, only what a step needs.
+
+    Every selection is pushed into the SQL, so DuckDB reads (and pandas holds) only it:
+
+    - `customers`: their rows only (deliveries through their orders, instalments through
+      their invoices; materials always in full). Unknown customers give empty tables.
+    - `tables`: the tables to read; the others come back empty (typed, contract columns).
+    - `columns`: per table, the columns to read (in contract order); tables not named
+      come with all their columns.
+    - `since` / `until`: a date, or a month (``Period`` or ``"YYYY-MM"``: its first / last
+      day), for every table, or a mapping table → bound: rows whose :data:`WINDOW_COLUMNS`
+      date lies outside are not read (rows without that date are kept). Customers and
+      materials have no window. Mind open items: an invoice posted before `since` may still
+      be open, so receivables want `until` only.
+
+    Ids come back as strings (Arrow-backed), dates as ``datetime64[us]``, months as
+    ``Period[M]``; the exclusions always in full. Rows are ordered by customer (deliveries by
+    order, instalments by invoice), then key.
     """
     if isinstance(customers, str):
         customers = [customers]
     wanted = None if customers is None else [str(c) for c in customers]
+    chosen = set(TABLES) if tables is None else set(tables)
+    unknown = sorted(chosen - set(TABLES)) + sorted(set(columns or {}) - set(TABLES))
+    if unknown:
+        raise ValueError(f"load: unknown table(s) {unknown}; known: {list(TABLES)}")
     with _connect(path) as con:
-        tables = {}
+        frames = {}
         for name, spec in TABLES.items():
-            sql = _query(spec, wanted)
-            params = wanted if wanted and "?" in sql else None
-            tables[name] = _typed(con.execute(sql, params).df(), spec)
+            names = list(spec.column_names)
+            if columns is not None and name in columns:
+                bad = sorted(set(columns[name]) - set(names))
+                if bad:
+                    raise ValueError(f"load: table {name} has no column(s) {bad}")
+                names = [c for c in names if c in set(columns[name])]
+            lo = _bound(_per_table(since, name), "since", end=False)
+            hi = _bound(_per_table(until, name), "until", end=True)
+            sql, params = _query(spec, wanted, names, lo, hi)
+            if name not in chosen:
+                sql += " LIMIT 0"
+            frames[name] = _typed(con.execute(sql, params or None).df(), spec, names)
         exclusions = con.execute('SELECT "table", reason, "rows" FROM exclusions').df()
         absent, derived = _absent_derived(con)
     exclusions = exclusions.astype({"table": "str", "reason": "str", "rows": "int64"})
-    return Dataset(**tables, exclusions=exclusions, absent=absent, derived=derived)
+    return Dataset(**frames, exclusions=exclusions, absent=absent, derived=derived)
 
 
 def _absent_derived(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -68,7 +68,8 @@ def build_pack(
     """Build ``<reports_dir>/<month>/`` for `customers` (default: all) and return the results.
 
     `workers` warm kernels run in parallel processes (default ``[pack] workers``), or one per
-    Dask worker when `scheduler` (an address) is given. `timeout` is per notebook cell
+    Dask worker when `scheduler` (an address) is given; the shared analytics are then
+    prepared on that cluster too. `timeout` is per notebook cell
     (default ``[pack] timeout_seconds``). With `retry_failed`, only the customers that failed
     in the last run of this month are rerun (plus the portfolio page if it failed).
     Settings, database and the shared analytics come from :func:`kamlab.chain.open_chain`
@@ -78,7 +79,9 @@ def build_pack(
     """
     started = time.perf_counter()
     try:
-        chain = open_chain(month, source=source, config=settings_path, cache_dir=cache_dir)
+        chain = open_chain(
+            month, source=source, config=settings_path, cache_dir=cache_dir, scheduler=scheduler
+        )
     except ChainError as err:
         raise PackError(str(err)) from None
     settings, period, source, analytics = chain.settings, chain.month, chain.source, chain.analytics

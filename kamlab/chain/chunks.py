@@ -1,0 +1,242 @@
+"""Portfolio analytics by customer chunk: the statistical backtest, the naive benchmark and the
+accuracy figures of a few hundred customers at a time.
+
+Every accuracy figure of the pack is per customer (scores, value added) or per customer ×
+material (bias), and every forecast is made per series, so a chunk of customers is scored
+exactly as the whole portfolio would be (the results are concatenated in customer order).
+Only a chunk's backtest snapshots and forecast/actual pairs are ever in memory — on the large
+demo that is tens of millions of rows the whole-portfolio pass held at once. Chunks run one
+after the other, in local worker processes (`n_jobs`), or on a Dask cluster (`scheduler`:
+a ``distributed.Client`` or a scheduler address), where a task lost with its worker is
+retried.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kamlab.config import Settings
+
+__all__ = [
+    "CUSTOMERS_PER_CHUNK",
+    "accuracy_chunk",
+    "combine",
+    "customer_chunks",
+    "map_chunks",
+    "placement",
+    "run_on",
+    "sum_exclusions",
+]
+
+CUSTOMERS_PER_CHUNK = 200  # ~8,000 series of the demo: a chunk's pairs stay under ~0.5 GB
+_SCORE_METRICS = ("wape", "accuracy", "bias", "mase")
+_COLUMNS = ["customer_id", "material_id", "snapshot_date", "period", "quantity", "source"]
+# where chunked steps run: (n_jobs, scheduler), set by kamlab.chain.prepare for its steps
+_WHERE: ContextVar[tuple[int | None, Any]] = ContextVar("kamlab_chunks_where", default=(None, None))
+
+
+@contextmanager
+def run_on(*, n_jobs: int | None = None, scheduler: Any = None) -> Iterator[None]:
+    """Within the block, chunked steps run in `n_jobs` processes (None: one per core) or on
+    the Dask cluster of `scheduler`."""
+    token = _WHERE.set((n_jobs, scheduler))
+    try:
+        yield
+    finally:
+        _WHERE.reset(token)
+
+
+def placement() -> dict[str, Any]:
+    """The ``n_jobs`` / ``scheduler`` of the innermost :func:`run_on` (default: all cores)."""
+    n_jobs, scheduler = _WHERE.get()
+    return {"n_jobs": n_jobs, "scheduler": scheduler}
+
+
+def customer_chunks(
+    customer_ids: Sequence[str], size: int = CUSTOMERS_PER_CHUNK
+) -> list[list[str]]:
+    """The distinct `customer_ids` in sorted order, cut into runs of at most `size`."""
+    ids = sorted({str(c) for c in customer_ids})
+    return [ids[i : i + size] for i in range(0, len(ids), max(int(size), 1))]
+
+
+def accuracy_chunk(
+    demand: pd.DataFrame,
+    customer_forecasts: pd.DataFrame,
+    *,
+    materials: pd.DataFrame,
+    customers: pd.DataFrame,
+    month: pd.Period,
+    settings: Settings,
+) -> dict[str, pd.DataFrame]:
+    """Backtest, naive snapshots, one pairing and the pack's accuracy views for some customers.
+
+    `demand` and `customer_forecasts` hold only the chunk's customers. Returns ``accuracy``
+    (:func:`~kamlab.accuracy.score_pairs` by customer × source × lag, volume-pooled),
+    ``value_added`` (by customer × lag) and ``bias`` (:func:`~kamlab.accuracy.bias_alerts`
+    of the customer's forecast by customer × material), each with its exclusions in
+    ``attrs["excluded"]`` (the accuracy's also holds the backtest's: series without a
+    snapshot).
+    """
+    from kamlab.accuracy import (
+        bias_alerts,
+        naive_scales,
+        naive_snapshots,
+        pair_forecasts,
+        score_pairs,
+        value_added,
+    )
+    from kamlab.forecast import backtest
+
+    s, f = settings.accuracy, settings.forecast
+    actuals = demand[["customer_id", "material_id", "period", "quantity"]]
+    statistical = backtest(
+        actuals,
+        origins=f.backtest_origins,
+        max_lag=f.backtest_max_lag,
+        level=f.levels,
+        lifecycle=materials[["material_id", "lifecycle"]],
+        end=month,
+        season_length=f.season_length,
+        min_seasonal_history=f.min_seasonal_history,
+        min_history=f.min_history,
+        phaseout_months=f.phaseout_months,
+        n_jobs=1,
+    )
+    naive = naive_snapshots(actuals, lags=s.lags, season_length=s.season_length)
+    forecasts = pd.concat(
+        [
+            customer_forecasts.assign(source="customer")[_COLUMNS],
+            naive[_COLUMNS],
+            statistical[_COLUMNS],
+        ],
+        ignore_index=True,
+    )
+    backtest_excluded = statistical.attrs.get("excluded")
+    del statistical, naive
+    lags = sorted({*s.lags, *s.bias_lags})
+    context = {"materials": materials, "customers": customers}
+    pairs = pair_forecasts(
+        actuals,
+        forecasts,
+        lags=lags,
+        materials=materials,
+        exclude_lifecycle=s.exclude_lifecycle,
+        as_of=month,
+    )
+    del forecasts
+    scales = naive_scales(actuals, season_length=s.season_length, as_of=month)
+    scored = score_pairs(
+        pairs[pairs["lag"].isin(s.lags)],
+        by=["customer_id"],
+        metrics=_SCORE_METRICS,
+        pooling=["volume"],
+        scales=scales,
+        **context,
+    )
+    scored.attrs["excluded"] = pairs.attrs["excluded"]
+    fva = value_added(
+        actuals,
+        None,
+        by=["customer_id"],
+        lags=s.lags,
+        metric=s.fva_metric,
+        steps=s.fva_steps,
+        as_of=month,
+        pairs=pairs,
+        scales=scales,
+        **context,
+    )
+    # the customer's own snapshots in the tracking window: a small pairing of its own, so
+    # the bias exclusions count that window only
+    bias = bias_alerts(
+        actuals,
+        customer_forecasts.assign(source="customer")[_COLUMNS],
+        by=["customer_id", "material_id"],
+        source="customer",
+        lags=s.bias_lags,
+        window=s.tracking_signal_window,
+        limit=s.tracking_signal_limit,
+        as_of=month,
+        **context,
+    )
+    if backtest_excluded is not None and len(backtest_excluded):
+        scored.attrs["excluded"] = pd.concat(
+            [pd.DataFrame(backtest_excluded), scored.attrs["excluded"]], ignore_index=True
+        )
+    return {"accuracy": scored, "value_added": fva, "bias": bias}
+
+
+def map_chunks(
+    func: Callable[..., dict[str, pd.DataFrame]],
+    chunks: Sequence[tuple[tuple, dict]],
+    *,
+    n_jobs: int | None = None,
+    scheduler: Any = None,
+    retries: int = 2,
+) -> list[dict[str, pd.DataFrame]]:
+    """``func(*args, **kwargs)`` for each ``(args, kwargs)`` of `chunks`, results in order.
+
+    One after the other in this process (``n_jobs=1``), in `n_jobs` local processes (None:
+    one per core), or on
+    the Dask cluster of `scheduler` (a ``distributed.Client`` or an address such as
+    ``tcp://10.0.0.5:8786``), each task retried up to `retries` times if its worker dies.
+    """
+    if scheduler is not None:
+        from distributed import Client
+
+        client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+        try:
+            futures = [
+                client.submit(func, *args, retries=retries, pure=False, **kwargs)
+                for args, kwargs in chunks
+            ]
+            return client.gather(futures)
+        finally:
+            if client is not scheduler:
+                client.close()
+    jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
+    if jobs <= 1 or len(chunks) <= 1:
+        return [func(*args, **kwargs) for args, kwargs in chunks]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
+        futures = [pool.submit(func, *args, **kwargs) for args, kwargs in chunks]
+        return [fut.result() for fut in futures]
+
+
+def combine(parts: Sequence[dict[str, pd.DataFrame]], name: str) -> pd.DataFrame | None:
+    """The chunks' `name` frames end to end, their exclusions summed per table, source and
+    reason (in order of first appearance) into ``attrs["excluded"]``."""
+    frames = [p[name] for p in parts if name in p]
+    if not frames:
+        return None
+    out = pd.concat([_plain(f) for f in frames], ignore_index=True)
+    reports = [f.attrs.get("excluded") for f in frames]
+    reports = [pd.DataFrame(r) for r in reports if r is not None and len(r)]
+    if reports:
+        out.attrs["excluded"] = sum_exclusions(reports)
+    return out
+
+
+def sum_exclusions(reports: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Exclusion tables (table, [source,] reason, rows[, quantity]) added up across chunks."""
+    both = pd.concat(reports, ignore_index=True)
+    keys = [c for c in ("table", "source", "reason") if c in both.columns]
+    values = [c for c in ("rows", "quantity") if c in both.columns]
+    summed = both.groupby(keys, sort=False, dropna=False, as_index=False)[values].sum()
+    if "rows" in summed:
+        summed["rows"] = summed["rows"].astype(np.int64)
+    return summed
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kamlab.exclusions import Exclusions
+from kamlab.exclusions import Exclusions, excluded
 from kamlab.service._common import _excluded, _ratio, _require, _timestamp
 
 __all__ = [
@@ -411,6 +411,7 @@ def price_audit(realised: pd.DataFrame) -> pd.DataFrame:
         function="price_audit",
     )  # fmt: skip
     bad = realised.loc[realised["issue"].ne("ok").to_numpy(dtype=bool)].copy()
+    bad.attrs = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = (bad["billed_unit_price"] / bad["agreed_unit_price"]).to_numpy(dtype="float64")
     findings = []
@@ -433,7 +434,9 @@ def price_audit(realised: pd.DataFrame) -> pd.DataFrame:
     bad["_abs"] = bad["at_stake"].abs()
     sort = ["_abs", "customer_id"] + [c for c in ("billing_date",) if c in bad.columns]
     bad = bad.sort_values(sort, ascending=[False, True, True][: len(sort)], na_position="last")
-    return bad.drop(columns="_abs").reset_index(drop=True)
+    bad = bad.drop(columns="_abs").reset_index(drop=True)
+    bad.attrs["excluded"] = Exclusions(excluded(realised))
+    return bad
 
 
 def _day_text(value: object) -> str:
@@ -486,6 +489,7 @@ def price_realisation_summary(
             realised["issue"].eq(issue).to_numpy(dtype="int64")
         )
     out = pd.DataFrame(parts).groupby([*by, "currency"], observed=True, as_index=False).sum()
+    out.attrs["excluded"] = Exclusions(excluded(realised))
     out.insert(
         len(by) + 4,
         "realisation",

@@ -44,14 +44,7 @@ ISSUES = (
 )
 _SOURCES = ("special_price", "contract", "price_list")  # priority on one day
 _UNIT_FACTORS = np.array([10.0, 100.0, 1000.0, 0.1, 0.01, 0.001])
-_FINDINGS = {
-    "currency differs": "billed in {currency}, agreed in {agreed_currency}",
-    "expired special price": "billed at a special price that expired on {expired_to}",
-    "no agreement": "no price agreed for this customer and material on that day",
-    "previous price": "billed at the previous price, superseded on {agreement_from}",
-    "price unit": "billed at {factor:g} x the agreed unit price: price per {price_unit} used per 1?",
-    "off agreement": "billed {pct:+.1%} against the agreed price",
-}
+_FINDINGS = {"no agreement": "no price agreed for this customer and material on that day"}
 
 
 def billed_lines(orders: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame:
@@ -143,23 +136,23 @@ def _pair_codes(lines: pd.DataFrame, prices: pd.DataFrame) -> tuple[np.ndarray, 
     """Integer code of (customer_id, material_id) per line and per price record.
 
     Pairs are numbered over the price records only; a line whose pair has no record gets -1.
+    Ids are factorised once over both tables (Arrow dictionary encoding for text columns).
     """
-    cust_codes, cust_uniques = pd.factorize(prices["customer_id"])
-    mat_codes, mat_uniques = pd.factorize(prices["material_id"])
-    width = max(len(mat_uniques), 1)
-    price_key = cust_codes.astype("int64") * width + mat_codes
-    line_cust = pd.Index(cust_uniques).get_indexer(lines["customer_id"])
-    line_mat = pd.Index(mat_uniques).get_indexer(lines["material_id"])
-    line_key = np.where(
-        (line_cust >= 0) & (line_mat >= 0), line_cust.astype("int64") * width + line_mat, -1
+    n = len(prices)
+    cust, _ = pd.factorize(
+        pd.concat([prices["customer_id"], lines["customer_id"]], ignore_index=True)
     )
-    pairs, price_pair = np.unique(price_key, return_inverse=True)
-    pos = np.searchsorted(pairs, line_key)
-    pos_c = np.minimum(pos, max(len(pairs) - 1, 0))
-    found = (line_key >= 0) & (len(pairs) > 0)
-    if len(pairs):
-        found &= pairs[pos_c] == line_key
-    return np.where(found, pos_c, -1), price_pair.astype("int64"), len(pairs)
+    mat, mats = pd.factorize(
+        pd.concat([prices["material_id"], lines["material_id"]], ignore_index=True)
+    )
+    key = cust.astype("int64") * max(len(mats), 1) + mat
+    key[(cust < 0) | (mat < 0)] = -1
+    pairs, price_pair = np.unique(key[:n], return_inverse=True)
+    line_key = key[n:]
+    pos = np.minimum(np.searchsorted(pairs, line_key), max(len(pairs) - 1, 0))
+    found = line_key >= 0
+    found &= pairs[pos] == line_key if len(pairs) else False
+    return np.where(found, pos, -1), price_pair.astype("int64"), len(pairs)
 
 
 def _latest_started(
@@ -289,13 +282,13 @@ def price_realisation(
     )
     from_all = _days(prices["valid_from"])
     to_all = _days(prices["valid_to"])
-    src_all = prices["source"].to_numpy(dtype=object)
+    src_all = pd.Index(_SOURCES).get_indexer(prices["source"])
 
     chosen = np.full(n, -1, dtype="int64")  # row in `prices` of the agreed record
     previous = np.full(n, -1, dtype="int64")  # the record the agreed one superseded
     expired_special = np.full(n, -1, dtype="int64")
     for source in _SOURCES:
-        rows = np.flatnonzero(src_all == source)
+        rows = np.flatnonzero(src_all == _SOURCES.index(source))
         if len(rows) == 0:
             continue
         order = rows[np.lexsort((from_all[rows], rec_pair_all[rows]))]
@@ -316,8 +309,11 @@ def price_realisation(
     has = chosen >= 0
     c = np.maximum(chosen, 0)
     agreed_unit = np.where(has, unit_all[c], np.nan)
-    agreed_cur = np.where(has, prices["currency"].to_numpy(dtype=object)[c], None)
-    line_cur = out["currency"].to_numpy(dtype=object)
+    cur_codes, currencies = pd.factorize(
+        pd.concat([prices["currency"], out["currency"]], ignore_index=True)
+    )
+    price_cur, line_cur = cur_codes[: len(prices)], cur_codes[len(prices) :]
+    agreed_cur = np.where(has, price_cur[c], -1)
     same_cur = has & (agreed_cur == line_cur)
     agreed_value = q * agreed_unit
     billed_unit = v / q
@@ -327,9 +323,7 @@ def price_realisation(
             return np.abs(v - q * unit) <= tolerance * q * unit + 0.01
 
     exp_unit = np.where(expired_special >= 0, unit_all[np.maximum(expired_special, 0)], np.nan)
-    exp_cur_ok = (expired_special >= 0) & (
-        prices["currency"].to_numpy(dtype=object)[np.maximum(expired_special, 0)] == line_cur
-    )
+    exp_cur_ok = (expired_special >= 0) & (price_cur[np.maximum(expired_special, 0)] == line_cur)
     prev_unit = np.where(previous >= 0, unit_all[np.maximum(previous, 0)], np.nan)
     ok = same_cur & matches(agreed_unit)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -347,15 +341,17 @@ def price_realisation(
             unit_mix,
             ~ok,
         ],
-        list(ISSUES[:-1]),
-        "ok",
+        list(range(len(ISSUES) - 1)),
+        len(ISSUES) - 1,
     )
     at_stake = np.where(same_cur, agreed_value - v, np.nan)
     at_stake = np.where(same_cur & ok, 0.0, at_stake)
     out["billed_unit_price"] = billed_unit
     out["agreed_unit_price"] = agreed_unit
-    out["agreed_currency"] = pd.array(agreed_cur, dtype="str")
-    out["agreement_source"] = pd.array(np.where(has, src_all[c], None), dtype="str")
+    out["agreed_currency"] = pd.Categorical.from_codes(agreed_cur, categories=currencies)
+    out["agreement_source"] = pd.Categorical.from_codes(
+        np.where(has, src_all[c], -1), categories=_SOURCES
+    )
     out["agreement_from"] = prices["valid_from"].to_numpy()[c]
     out["agreement_to"] = prices["valid_to"].to_numpy()[c]
     out.loc[~has, ["agreement_from", "agreement_to"]] = pd.NaT
@@ -365,7 +361,7 @@ def price_realisation(
     out["agreed_value"] = agreed_value
     out["realisation"] = np.where(same_cur, _ratio(pd.Series(v), pd.Series(agreed_value)), np.nan)
     out["at_stake"] = at_stake
-    out["issue"] = pd.array(issue, dtype="str")
+    out["issue"] = pd.Categorical.from_codes(issue, categories=ISSUES)
     out["expired_price"] = exp_unit
     e = np.maximum(expired_special, 0)
     out["expired_to"] = prices["valid_to"].to_numpy()[e]
@@ -412,25 +408,7 @@ def price_audit(realised: pd.DataFrame) -> pd.DataFrame:
     )  # fmt: skip
     bad = realised.loc[realised["issue"].ne("ok").to_numpy(dtype=bool)].copy()
     bad.attrs = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = (bad["billed_unit_price"] / bad["agreed_unit_price"]).to_numpy(dtype="float64")
-    findings = []
-    for issue, cur, acur, frm, exp, pu, real, f in zip(
-        bad["issue"], bad["currency"], bad["agreed_currency"], bad["agreement_from"],
-        bad["expired_to"], bad["price_unit"], bad["realisation"], factor, strict=True,
-    ):  # fmt: skip
-        findings.append(
-            _FINDINGS[issue].format(
-                currency=cur,
-                agreed_currency=acur,
-                expired_to=_day_text(exp),
-                agreement_from=_day_text(frm),
-                factor=np.round(f, 3) if np.isfinite(f) else float("nan"),
-                price_unit=pu,
-                pct=(real - 1.0) if pd.notna(real) else float("nan"),
-            )
-        )
-    bad["finding"] = pd.array(findings, dtype="str")
+    bad["finding"] = _findings(bad)
     bad["_abs"] = bad["at_stake"].abs()
     sort = ["_abs", "customer_id"] + [c for c in ("billing_date",) if c in bad.columns]
     bad = bad.sort_values(sort, ascending=[False, True, True][: len(sort)], na_position="last")
@@ -439,8 +417,49 @@ def price_audit(realised: pd.DataFrame) -> pd.DataFrame:
     return bad
 
 
-def _day_text(value: object) -> str:
-    return "?" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+def _text(values: pd.Series | np.ndarray) -> pd.Series:
+    return pd.Series(np.asarray(values), dtype="str").reset_index(drop=True)
+
+
+def _findings(bad: pd.DataFrame) -> pd.Series:
+    """The audit finding of each line in words, built column-wise per issue (no row loop)."""
+    out = pd.Series(pd.NA, index=bad.index, dtype="str")
+    issue = bad["issue"].to_numpy(dtype=object)
+    for name in ISSUES[:-1]:
+        mask = issue == name
+        if mask.any():
+            out[mask] = _finding(name, bad.loc[mask]).to_numpy()
+    return out
+
+
+def _finding(issue: str, b: pd.DataFrame) -> pd.Series:
+    def day(col: str) -> pd.Series:
+        return _text(pd.to_datetime(b[col]).dt.strftime("%Y-%m-%d").fillna("?").to_numpy())
+
+    if issue == "currency differs":
+        return (
+            "billed in " + _text(b["currency"].astype("str").to_numpy()) + ", agreed in "
+            + _text(b["agreed_currency"].astype("str").to_numpy())
+        )  # fmt: skip
+    if issue == "expired special price":
+        return "billed at a special price that expired on " + day("expired_to")
+    if issue == "no agreement":
+        return _text(np.full(len(b), _FINDINGS["no agreement"], dtype=object))
+    if issue == "previous price":
+        return "billed at the previous price, superseded on " + day("agreement_from")
+    if issue == "price unit":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = b["billed_unit_price"].to_numpy("float64") / b["agreed_unit_price"].to_numpy(
+                "float64"
+            )
+        factor_text = _text(np.round(factor, 3).astype("str")).str.replace(r"\.0$", "", regex=True)
+        per = b["price_unit"].to_numpy(dtype="float64", na_value=np.nan) > 1
+        unit = _text(b["price_unit"].astype("str").to_numpy())
+        unit = ("price per " + unit + " used per 1?").where(per, "price unit mixed up?")
+        return "billed at " + factor_text + " x the agreed unit price: " + unit
+    pct = np.round((b["realisation"].to_numpy(dtype="float64") - 1.0) * 100.0, 1)
+    pct_text = _text(np.where(pct > 0, "+", "")) + _text(pct.astype("str")) + "%"
+    return "billed " + pct_text + " against the agreed price"
 
 
 def price_realisation_summary(

@@ -541,6 +541,11 @@ def _opportunities_step(ds: Dataset, a: PackAnalytics) -> dict:
 
     c = a.settings.commercial
     o = ds.opportunities
+    if len(o) == 0:
+        reason = "no CRM opportunities in the data (opportunities table absent or empty)"
+        fields = ("pipeline", "pipeline_forecast", "win_rate", "rfq_activity", "lost_sales",
+                  "npi", "pipeline_at_risk")  # fmt: skip
+        return {"unavailable": dict.fromkeys(fields, reason)}
     window = {"start": _window_start(a), "end": a.as_of}
     return {
         "pipeline": weighted_pipeline(o, as_of=a.as_of),
@@ -559,6 +564,11 @@ def _opportunities_step(ds: Dataset, a: PackAnalytics) -> dict:
 def _market_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.market import competitor_activity, share_of_business, three_c
 
+    if len(ds.market) == 0:
+        reason = "no market estimates in the data (market table absent or empty)"
+        return {
+            "unavailable": dict.fromkeys(("share_of_business", "competitors", "three_c"), reason)
+        }
     orders = ds.orders[ds.orders["requested_date"] <= a.as_of]
     share = share_of_business(orders, ds.materials, ds.market, month=a.month)
     return {
@@ -574,13 +584,17 @@ def _satisfaction_step(ds: Dataset, a: PackAnalytics) -> dict:
 
     c = a.settings.commercial
     window = {"start": _window_start(a), "as_of": a.as_of}
-    return {
+    out = {
         "ratings": vendor_rating_trend(ds.ratings, month=a.month),
         "issues": issues_closed_on_time(ds.complaints, target_days=c.issue_close_days, **window),
-        "visits": visits_vs_plan(
-            ds.visits, plan=c.visit_plan, customers=a.customer_ids(), **window
-        ),
     }
+    if len(ds.visits) == 0:
+        reason = "no visit reports in the data (visits table absent or empty)"
+        return {**out, "unavailable": {"visits": reason}}
+    out["visits"] = visits_vs_plan(
+        ds.visits, plan=c.visit_plan, customers=a.customer_ids(), **window
+    )
+    return out
 
 
 @step("kamlab.at_stake:money_at_stake", "money_at_stake")

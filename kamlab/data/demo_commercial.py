@@ -289,7 +289,7 @@ def _opportunities(
     kind = kinds[rng.choice(4, n, p=[0.5, 0.3, 0.1, 0.1])]
     npi = kind == "npi"
     age = rng.integers(0, 730, n)  # days since created
-    value = np.round(np.maximum(annual[c], 50_000.0) * rng.uniform(0.01, 0.12, n), -2)
+    value = np.round(np.maximum(annual[c], 50_000.0) * rng.uniform(0.005, 0.05, n), -2)
     existing = ~npi & (rng.random(n) < 0.6)
     material = np.where(existing, mats[rng.integers(len(mats), size=n)], None)
     family = np.where(
@@ -406,7 +406,7 @@ def _market(
         m = len(keys)
         estimated = rng.random(m) >= 0.1  # the rest: nobody estimated it, share unknown
         base = wallet.reindex(keys["customer_id"]).fillna(0.4).to_numpy(dtype="float64")
-        share = np.clip(base + rng.normal(0, 0.08, m), 0.05, 0.95)
+        share = np.clip(base * np.exp(rng.normal(0, 0.06, m)), 0.05, 0.95)
         total = np.round(sales.to_numpy() / share, -2)
         t = keys.assign(period=p, competitor=None, total_purchases=total, share=None,
                         activity=None).loc[estimated]  # fmt: skip

@@ -62,6 +62,14 @@ def _pct(value: object, digits: int = 0, signed: bool = False) -> str:
     return f"{shown:{'+' if signed and shown else ''}.{digits}f} %"
 
 
+def _points(value: object, digits: int = 0) -> str:
+    """A change of a fraction in percentage points: "+3 pts"."""
+    if value is None or pd.isna(value):
+        return "–"
+    shown = round(float(value) * 100, digits) + 0.0
+    return f"{shown:{'+' if shown else ''}.{digits}f} pts"
+
+
 def _money(value: object, currency: str) -> str:
     if value is None or pd.isna(value):
         return "–"
@@ -360,12 +368,15 @@ def market(card: Scorecard) -> Section:
     share = _slice(card, "share_of_business")
     trend = share.dropna(subset=["share_of_business"]) if share is not None else None
     if trend is not None and trend["period"].nunique() > 1:
+        latest = trend[trend["period"] == trend["period"].max()]
+        biggest = latest.nlargest(4, "our_sales")["product_family"]
+        shown = trend[trend["product_family"].isin(biggest)]
         fig = figures.trend_figure(
-            trend.assign(product_family=trend["product_family"].astype(str)),
+            shown.assign(product_family=shown["product_family"].astype(str)),
             x="period",
             y="share_of_business",
             hue="product_family",
-            title="Our share of the customer's purchases, by family",
+            title="Our share of the customer's purchases, our 4 biggest families",
             xlabel="Estimate (12 months to)",
             ylabel="Share of business (%)",
             percent=True,
@@ -383,7 +394,7 @@ def market(card: Scorecard) -> Section:
                     "Family": three["product_family"].astype(str),
                     "Our sales (12 m)": three["our_sales"],
                     "Share": three["share_of_business"].map(_pct),
-                    "Change": three["change"].map(lambda v: _pct(v, signed=True)),
+                    "Change": three["change"].map(_points),
                     "Customer buys (12 m)": three["total_purchases"],
                     "Growth": three["market_growth"].map(lambda v: _pct(v, signed=True)),
                     "Main competitor": three["main_competitor"].astype(str).replace("nan", "–"),
@@ -406,7 +417,7 @@ def market(card: Scorecard) -> Section:
                     "Competitor": comp["competitor"].astype(str),
                     "Families": comp["families"].astype(str).replace("nan", "–"),
                     "Share": comp["share"].map(_pct),
-                    "Change": comp["change"].map(lambda v: _pct(v, signed=True)),
+                    "Change": comp["change"].map(_points),
                     "Deals lost to them": comp["lost_to"],
                     "Value lost / year": comp["lost_value"],
                     "Activity seen": comp["activity"].astype(str).replace(["nan", "None"], "–"),
@@ -447,7 +458,7 @@ def satisfaction(card: Scorecard) -> Section:
                 f"Latest vendor rating ({last['period']})": (
                     f"{last['score']:g} of {last['scale_max']:g} ({_pct(last['score_pct'])}){rank}"
                 ),
-                "Change since the previous rating": _pct(last["change"], 1, signed=True),
+                "Change since the previous rating": _points(last["change"], 1),
             }
         )
     issues = _slice(card, "issues")

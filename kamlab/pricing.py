@@ -155,24 +155,32 @@ def _pair_codes(lines: pd.DataFrame, prices: pd.DataFrame) -> tuple[np.ndarray, 
     return np.where(found, pos, -1), price_pair.astype("int64"), len(pairs)
 
 
-def _latest_started(
-    line_pair: np.ndarray, line_day: np.ndarray, rec_pair: np.ndarray, rec_from: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per line, the position (in records sorted by pair, valid_from) of the record of its pair
-    that started last on or before its day; -1 if none. Records must come sorted.
+class _Lookup:
+    """Lines sorted once by the composite key pair × span + day, so that each source's records
+    are found with one searchsorted over *sorted* needles (sequential memory access):
+    O(n log n + m log m) for n lines and m records."""
 
-    One searchsorted over the composite key pair × span + day: O((n + m) log m).
-    """
-    if len(rec_pair) == 0:
-        return np.full(len(line_pair), -1, dtype="int64"), np.zeros(0, dtype="int64")
-    lo = min(int(rec_from.min()), int(line_day.min()) if len(line_day) else 0)
-    span = max(int(rec_from.max()), int(line_day.max()) if len(line_day) else 0) - lo + 2
-    rec_key = rec_pair * span + (rec_from - lo)
-    line_key = np.where(line_pair >= 0, line_pair, 0) * span + (line_day - lo)
-    pos = np.searchsorted(rec_key, line_key, side="right") - 1
-    ok = (line_pair >= 0) & (pos >= 0)
-    ok[ok] = rec_pair[pos[ok]] == line_pair[ok]
-    return np.where(ok, pos, -1), rec_key
+    def __init__(self, line_pair: np.ndarray, line_day: np.ndarray, rec_from: np.ndarray):
+        days = [d for d in (line_day, rec_from) if len(d)]
+        self.lo = min(int(d.min()) for d in days) if days else 0
+        self.span = max(int(d.max()) for d in days) - self.lo + 2 if days else 2
+        self.pair = line_pair
+        key = np.where(line_pair >= 0, line_pair, 0) * self.span + (line_day - self.lo)
+        self.order = np.argsort(key)
+        self.sorted_key = key[self.order]
+
+    def latest_started(self, rec_pair: np.ndarray, rec_from: np.ndarray) -> np.ndarray:
+        """Per line, the position in the records (sorted by pair, valid_from) of the record of
+        its pair that started last on or before its day; -1 if none."""
+        n = len(self.pair)
+        if len(rec_pair) == 0:
+            return np.full(n, -1, dtype="int64")
+        rec_key = rec_pair * self.span + (rec_from - self.lo)
+        pos = np.empty(n, dtype="int64")
+        pos[self.order] = np.searchsorted(rec_key, self.sorted_key, side="right") - 1
+        ok = (self.pair >= 0) & (pos >= 0)
+        ok[ok] = rec_pair[pos[ok]] == self.pair[ok]
+        return np.where(ok, pos, -1)
 
 
 def price_realisation(
@@ -262,7 +270,7 @@ def price_realisation(
     )  # fmt: skip
     if not 0 <= tolerance < 1:
         raise ValueError(f"{fn}: tolerance must be in [0, 1), got {tolerance!r}")
-    unknown = sorted(set(prices["source"].dropna()) - set(_SOURCES))
+    unknown = sorted(set(prices["source"].dropna().unique()) - set(_SOURCES))
     if unknown:
         raise ValueError(f"{fn}: prices.source must be one of {_SOURCES}; got {unknown}")
 
@@ -287,12 +295,13 @@ def price_realisation(
     chosen = np.full(n, -1, dtype="int64")  # row in `prices` of the agreed record
     previous = np.full(n, -1, dtype="int64")  # the record the agreed one superseded
     expired_special = np.full(n, -1, dtype="int64")
+    lookup = _Lookup(line_pair, day, from_all)
     for source in _SOURCES:
         rows = np.flatnonzero(src_all == _SOURCES.index(source))
         if len(rows) == 0:
             continue
         order = rows[np.lexsort((from_all[rows], rec_pair_all[rows]))]
-        pos, _ = _latest_started(line_pair, day, rec_pair_all[order], from_all[order])
+        pos = lookup.latest_started(rec_pair_all[order], from_all[order])
         hit = pos >= 0
         rec = np.where(hit, order[np.maximum(pos, 0)], -1)
         valid = hit & (to_all[np.maximum(rec, 0)] >= day)
@@ -352,9 +361,9 @@ def price_realisation(
     out["agreement_source"] = pd.Categorical.from_codes(
         np.where(has, src_all[c], -1), categories=_SOURCES
     )
-    out["agreement_from"] = prices["valid_from"].to_numpy()[c]
-    out["agreement_to"] = prices["valid_to"].to_numpy()[c]
-    out.loc[~has, ["agreement_from", "agreement_to"]] = pd.NaT
+    nat = np.datetime64("NaT")
+    out["agreement_from"] = np.where(has, prices["valid_from"].to_numpy()[c], nat)
+    out["agreement_to"] = np.where(has, prices["valid_to"].to_numpy()[c], nat)
     out["price_unit"] = pd.array(
         np.where(has, prices["price_unit"].to_numpy(dtype="float64")[c], np.nan), dtype="Int64"
     )
@@ -364,8 +373,7 @@ def price_realisation(
     out["issue"] = pd.Categorical.from_codes(issue, categories=ISSUES)
     out["expired_price"] = exp_unit
     e = np.maximum(expired_special, 0)
-    out["expired_to"] = prices["valid_to"].to_numpy()[e]
-    out.loc[expired_special < 0, "expired_to"] = pd.NaT
+    out["expired_to"] = np.where(expired_special >= 0, prices["valid_to"].to_numpy()[e], nat)
     out["previous_price"] = prev_unit
     out.attrs["excluded"] = Exclusions(
         _excluded(
@@ -409,10 +417,14 @@ def price_audit(realised: pd.DataFrame) -> pd.DataFrame:
     bad = realised.loc[realised["issue"].ne("ok").to_numpy(dtype=bool)].copy()
     bad.attrs = {}
     bad["finding"] = _findings(bad)
-    bad["_abs"] = bad["at_stake"].abs()
-    sort = ["_abs", "customer_id"] + [c for c in ("billing_date",) if c in bad.columns]
-    bad = bad.sort_values(sort, ascending=[False, True, True][: len(sort)], na_position="last")
-    bad = bad.drop(columns="_abs").reset_index(drop=True)
+    # biggest money first (missing last), then customer, then date: one lexsort on numbers
+    stake = -np.abs(bad["at_stake"].to_numpy(dtype="float64"))
+    stake = np.where(np.isnan(stake), np.inf, stake)
+    customer = pd.factorize(bad["customer_id"], sort=True)[0]
+    keys = [customer, stake]
+    if "billing_date" in bad.columns:
+        keys.insert(0, bad["billing_date"].to_numpy(dtype="datetime64[us]").astype("int64"))
+    bad = bad.take(np.lexsort(keys)).reset_index(drop=True)
     bad.attrs["excluded"] = Exclusions(excluded(realised))
     return bad
 
@@ -423,13 +435,13 @@ def _text(values: pd.Series | np.ndarray) -> pd.Series:
 
 def _findings(bad: pd.DataFrame) -> pd.Series:
     """The audit finding of each line in words, built column-wise per issue (no row loop)."""
-    out = pd.Series(pd.NA, index=bad.index, dtype="str")
+    out = np.full(len(bad), None, dtype=object)
     issue = bad["issue"].to_numpy(dtype=object)
     for name in ISSUES[:-1]:
         mask = issue == name
         if mask.any():
-            out[mask] = _finding(name, bad.loc[mask]).to_numpy()
-    return out
+            out[mask] = _finding(name, bad.loc[mask]).to_numpy(dtype=object)
+    return pd.Series(pd.array(out, dtype="str"), index=bad.index)
 
 
 def _finding(issue: str, b: pd.DataFrame) -> pd.Series:

@@ -248,3 +248,53 @@ def test_price_realisation_against_msrp_on_the_sample_sales_data(sample):
     audit = price_audit(r)
     assert len(audit) == int((~tol).sum())
     assert audit["at_stake"].abs().is_monotonic_decreasing
+
+
+def test_an_sap_condition_extract_loads_unedited_through_the_mapping(tmp_path):
+    """KONP/A005-style price records (German formats, SAP field names and condition types)
+    map onto the prices table and give the same realisation as the contract's words."""
+    from kamlab.config import load_settings
+    from kamlab.data.contract import TABLES
+    from kamlab.data.ingest import read_extracts
+    from kamlab.data.validate import validate
+
+    (tmp_path / "prices.csv").write_text(
+        "KUNNR;MATNR;KSCHL;DATAB;DATBI;KBETR;KONWA;KPEIN\n"
+        "0000100001;M1;PR00;01.01.2024;31.12.9999;1.250,00;EUR;100\n"
+        "0000100001;M1;ZSPR;01.03.2024;31.05.2024;1.100,00;EUR;100\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "kamlab.toml").write_text(
+        '[formats]\ndate_format = "%d.%m.%Y"\ndecimal = ","\nthousands = "."\n'
+        '[mapping.prices]\nKUNNR = "customer_id"\nMATNR = "material_id"\nKSCHL = "source"\n'
+        'DATAB = "valid_from"\nDATBI = "valid_to"\nKBETR = "price"\nKONWA = "currency"\n'
+        'KPEIN = "price_unit"\n'
+        '[mapping.prices.recode.source]\nPR00 = "contract"\nZSPR = "special_price"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path / "kamlab.toml")
+    frames, _, _ = read_extracts(tmp_path, settings=settings)
+    frames["customers"] = pd.DataFrame(
+        {"customer_id": ["0000100001"], "name": ["A"], "account_manager": ["K"], "region": ["R"],
+         "segment": ["S"], "currency": ["EUR"], "credit_limit": [""], "payment_terms_days": ["30"],
+         "otif_target": [""], "forecast_accuracy_target": [""]}
+    )  # fmt: skip
+    frames["materials"] = pd.DataFrame(
+        {"material_id": ["M1"], "description": ["d"], "product_family": ["F"],
+         "lifecycle": ["active"]}
+    )  # fmt: skip
+    for name in ("orders", "deliveries", "customer_forecasts", "invoices", "payments",
+                 "complaints", "budget"):  # fmt: skip
+        frames[name] = pd.DataFrame(columns=TABLES[name].column_names)
+    prices = validate(frames, settings=settings).prices
+    assert prices["source"].tolist() == ["contract", "special_price"]
+    assert prices["price"].tolist() == [1250.0, 1100.0] and prices["price_unit"].tolist() == [
+        100,
+        100,
+    ]
+    r = price_realisation(
+        _lines([("0000100001", "M1", "2024-04-02", 200, 2200.0), ("0000100001", "M1", "2024-06-03", 200, 2200.0)]),
+        prices,
+    )  # fmt: skip
+    assert r["issue"].tolist() == ["ok", "expired special price"]
+    assert r["at_stake"].tolist() == [0.0, 300.0]

@@ -114,3 +114,13 @@ def test_workbook_sheets_are_plain_frames(analytics):
 def test_the_notebook_calls_the_commercial_sections_in_their_order():
     notebook = (Path(commercial.__file__).parents[1] / "notebooks" / "scorecard.ipynb").read_text()
     assert tuple(re.findall(r"commercial\.(\w+)\(card\)", notebook)) == commercial.SECTIONS
+
+
+def test_portfolio_summary_has_one_row_per_customer_and_currency(analytics):
+    s = commercial.portfolio_summary(analytics)
+    assert len(s) == len(analytics.customers)
+    assert s["customer_id"].is_unique
+    helios = s.iloc[1]
+    assert helios["price_leakage"] > 0 and helios["stalled_projects"] >= 1
+    assert s["share_of_business"].dropna().between(0, 1).all()
+    assert s["price_realisation"].dropna().between(0.5, 1.5).all()

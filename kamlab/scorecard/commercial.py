@@ -20,6 +20,7 @@ __all__ = [
     "SECTIONS",
     "market",
     "pipeline",
+    "portfolio_summary",
     "prices",
     "projects",
     "satisfaction",
@@ -238,6 +239,23 @@ def pipeline(card: Scorecard) -> Section:
                 )
                 for cur, r in totals.iterrows()
             }
+        )
+    layer = _slice(card, "pipeline_forecast")
+    if layer is not None and len(layer):
+        for cur, part in layer.groupby("currency", observed=True):
+            fig = figures.bar_figure(
+                part.assign(period=part["period"].astype(str)),
+                x="period",
+                y="value",
+                title=f"Pipeline layer: expected new business per month ({cur})",
+                xlabel="Month",
+                ylabel=f"Revenue × probability ({cur})",
+            )
+            body += figure_html(fig, alt=f"Pipeline forecast layer {cur}")
+        body += note_html(
+            "The pipeline layer is new business from won projects not yet started and open "
+            "opportunities × probability, from their start of production. Read it on top of "
+            "the statistical forecast (Demand and forecast); it is never added into it."
         )
     wins = _slice(card, "win_rate")
     months = card.settings.commercial.window_months
@@ -518,4 +536,57 @@ def workbook_sheets(analytics: PackAnalytics) -> dict[str, pd.DataFrame]:
             elif isinstance(frame[col].dtype, pd.CategoricalDtype):
                 frame[col] = frame[col].astype(str)
         out[name] = frame
+    return out
+
+
+def portfolio_summary(analytics: PackAnalytics) -> pd.DataFrame:
+    """One row per customer × currency for the portfolio page: the commercial headline figures.
+
+    price realisation and leakage (last window), weighted open pipeline, lost sales (annual
+    value, last window), stalled NPI projects, share of business at the latest estimate
+    (our sales ÷ the customer's purchases over the families with an estimate). Figures come
+    from the pack's analytics; nothing is added across currencies.
+    """
+    ids = analytics.customers[["customer_id", "currency"]].astype(str)
+    out = ids.copy()
+
+    def per_customer(frame: pd.DataFrame | None, columns: dict[str, str]) -> None:
+        nonlocal out
+        if frame is None or len(frame) == 0:
+            for name in columns.values():
+                out[name] = float("nan")
+            return
+        f = frame.assign(customer_id=frame["customer_id"].astype(str),
+                         currency=frame["currency"].astype(str))  # fmt: skip
+        g = f.groupby(["customer_id", "currency"], observed=True)[list(columns)].sum(min_count=1)
+        out = out.merge(g.rename(columns=columns).reset_index(), how="left",
+                        on=["customer_id", "currency"])  # fmt: skip
+
+    per_customer(analytics.price_summary, {"leakage": "price_leakage", "revenue": "revenue_billed",
+                                           "agreed_value": "_agreed"})  # fmt: skip
+    out["price_realisation"] = out["revenue_billed"] / out["_agreed"]
+    out = out.drop(columns="_agreed")
+    per_customer(analytics.pipeline, {"weighted_value": "weighted_pipeline"})
+    per_customer(analytics.lost_sales, {"annual_value": "lost_sales"})
+    npi = analytics.npi
+    stalled = (
+        npi[npi["flag"] == "stalled"].groupby("customer_id").size()
+        if npi is not None and len(npi)
+        else pd.Series(dtype="int64")
+    )
+    out["stalled_projects"] = out["customer_id"].map(stalled).fillna(0).astype("int64")
+    share = analytics.share_of_business
+    if share is not None and len(share):
+        latest = share.dropna(subset=["total_purchases"]).sort_values("period")
+        latest = latest.groupby(["customer_id", "product_family"], observed=True).tail(1)
+        latest = latest.assign(customer_id=latest["customer_id"].astype(str),
+                               currency=latest["currency"].astype(str))  # fmt: skip
+        g = latest.groupby(["customer_id", "currency"], observed=True)[
+            ["our_sales", "total_purchases"]
+        ].sum()
+        g["share_of_business"] = g["our_sales"] / g["total_purchases"]
+        out = out.merge(g[["share_of_business"]].reset_index(), how="left",
+                        on=["customer_id", "currency"])  # fmt: skip
+    else:
+        out["share_of_business"] = float("nan")
     return out

@@ -49,6 +49,7 @@ __all__ = [
     "AccuracySettings",
     "CacheSettings",
     "ClassifySettings",
+    "CommercialSettings",
     "ForecastSettings",
     "FormatSettings",
     "PackSettings",
@@ -207,6 +208,23 @@ class ScorecardSettings:
 
 
 @dataclass(frozen=True)
+class CommercialSettings:
+    """Prices, pipeline, market and satisfaction (kamlab.pricing, .opportunities, .market,
+    .satisfaction)."""
+
+    pricing_date: str = "billing_date"  # the line date that picks the agreed price
+    price_tolerance: float = 0.005  # relative difference still billed "as agreed"
+    window_months: int = 12  # price audit, win rate, lost sales, issues: the last 12 months
+    spr_expiring_days: int = 60  # special prices expiring within this many days are flagged
+    stall_days: int = 90  # an open opportunity / NPI project this long in one stage is stalled
+    pipeline_horizon: int = 12  # months of the pipeline forecast layer
+    issue_close_days: int = 30  # complaints closed within this many days are on time
+    visit_plan: dict[str, float] = field(
+        default_factory=lambda: {"visit": 12.0, "voc": 2.0, "review": 4.0}
+    )  # meetings per customer per 12 months
+
+
+@dataclass(frozen=True)
 class PackSettings:
     """Monthly pack build (kamlab.pack)."""
 
@@ -244,6 +262,7 @@ class Settings:
     scorecard: ScorecardSettings = field(default_factory=ScorecardSettings)
     pack: PackSettings = field(default_factory=PackSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    commercial: CommercialSettings = field(default_factory=CommercialSettings)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
 

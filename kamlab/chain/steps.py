@@ -79,6 +79,25 @@ class PackAnalytics:
     days_to_pay: pd.DataFrame | None = None  # days_to_pay() by customer, last 12 months
     classes: pd.DataFrame | None = None  # ABC / XYZ per customer, now and a year ago
     matrix: pd.DataFrame | None = None  # key_account_matrix() per customer
+    # --- commercial (kamlab.pricing, .opportunities, .market, .satisfaction) ---
+    price_summary: pd.DataFrame | None = None  # price_realisation_summary() by customer, 12 m
+    price_audit: pd.DataFrame | None = None  # price_audit() of the lines billed in 12 months
+    margin: pd.DataFrame | None = None  # gross_margin() by customer x family x month, 12 m
+    price_requests: pd.DataFrame | None = None  # special_price_requests() at as_of
+    pipeline: pd.DataFrame | None = None  # weighted_pipeline() by customer x start month
+    pipeline_forecast: pd.DataFrame | None = None  # pipeline_forecast() layer per customer
+    win_rate: pd.DataFrame | None = None  # win_rate() by customer x type, 12 months
+    rfq_activity: pd.DataFrame | None = None  # rfq_activity() by customer x month, 12 m
+    lost_sales: pd.DataFrame | None = None  # lost_sales() listed, 12 months
+    npi: pd.DataFrame | None = None  # npi_projects() at as_of
+    pipeline_at_risk: pd.DataFrame | None = None  # pipeline_at_risk() at as_of
+    share_of_business: pd.DataFrame | None = None  # share_of_business() customer x family
+    competitors: pd.DataFrame | None = None  # competitor_activity() at the month
+    three_c: pd.DataFrame | None = None  # three_c() per customer x family
+    ratings: pd.DataFrame | None = None  # vendor_rating_trend(), 24 months
+    issues: pd.DataFrame | None = None  # issues_closed_on_time() by customer, 12 months
+    visits: pd.DataFrame | None = None  # visits_vs_plan() by customer x type, 12 months
+    money_at_stake: pd.DataFrame | None = None  # money_at_stake(): customer, currency, kind
     unavailable: dict[str, str] = field(default_factory=dict)
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
@@ -478,3 +497,137 @@ def _by_customer(frame: pd.DataFrame | None, column: str) -> pd.Series | None:
     if frame is None:
         return None
     return frame.drop_duplicates("customer_id").set_index("customer_id")[column]
+
+
+# --- commercial steps ---------------------------------------------------------------------
+def _window_start(a: PackAnalytics) -> pd.Timestamp:
+    return (a.month - (a.settings.commercial.window_months - 1)).to_timestamp()
+
+
+@step(
+    "kamlab.pricing:price_realisation",
+    "price_summary",
+    "price_audit",
+    "margin",
+    "price_requests",
+)
+def _pricing_step(ds: Dataset, a: PackAnalytics) -> dict:
+    from kamlab.pricing import (
+        billed_lines,
+        gross_margin,
+        price_audit,
+        price_realisation,
+        price_realisation_summary,
+        special_price_requests,
+    )
+
+    c = a.settings.commercial
+    lines = billed_lines(ds.orders, ds.deliveries)
+    lines = lines[(lines["billing_date"] >= _window_start(a)) & (lines["billing_date"] <= a.as_of)]
+    out = {
+        "margin": gross_margin(lines, ds.materials, by=("customer_id", "product_family", "period")),
+        "price_requests": special_price_requests(
+            ds.price_requests, as_of=a.as_of, expiring_days=c.spr_expiring_days
+        ),
+    }
+    if len(ds.prices) == 0:
+        reason = "no price agreements in the data (prices table absent or empty)"
+        return {**out, "unavailable": dict.fromkeys(("price_summary", "price_audit"), reason)}
+    realised = price_realisation(
+        lines.reset_index(drop=True), ds.prices, date=c.pricing_date, tolerance=c.price_tolerance
+    )
+    return {
+        **out,
+        "price_summary": price_realisation_summary(realised),
+        "price_audit": price_audit(realised),
+    }
+
+
+@step(
+    "kamlab.opportunities:weighted_pipeline",
+    "pipeline",
+    "pipeline_forecast",
+    "win_rate",
+    "rfq_activity",
+    "lost_sales",
+    "npi",
+    "pipeline_at_risk",
+)
+def _opportunities_step(ds: Dataset, a: PackAnalytics) -> dict:
+    from kamlab.opportunities import (
+        lost_sales,
+        npi_projects,
+        pipeline_at_risk,
+        pipeline_forecast,
+        rfq_activity,
+        weighted_pipeline,
+        win_rate,
+    )
+
+    c = a.settings.commercial
+    o = ds.opportunities
+    if len(o) == 0:
+        reason = "no CRM opportunities in the data (opportunities table absent or empty)"
+        fields = ("pipeline", "pipeline_forecast", "win_rate", "rfq_activity", "lost_sales",
+                  "npi", "pipeline_at_risk")  # fmt: skip
+        return {"unavailable": dict.fromkeys(fields, reason)}
+    window = {"start": _window_start(a), "end": a.as_of}
+    return {
+        "pipeline": weighted_pipeline(o, as_of=a.as_of),
+        "pipeline_forecast": pipeline_forecast(
+            o, as_of=a.as_of, horizon=c.pipeline_horizon, by=("customer_id",)
+        ),
+        "win_rate": win_rate(o, by=("customer_id", "type"), **window),
+        "rfq_activity": rfq_activity(o, **window),
+        "lost_sales": lost_sales(o, **window),
+        "npi": npi_projects(o, as_of=a.as_of, stall_days=c.stall_days),
+        "pipeline_at_risk": pipeline_at_risk(o, as_of=a.as_of, stall_days=c.stall_days),
+    }
+
+
+@step("kamlab.market:share_of_business", "share_of_business", "competitors", "three_c")
+def _market_step(ds: Dataset, a: PackAnalytics) -> dict:
+    from kamlab.market import competitor_activity, share_of_business, three_c
+
+    if len(ds.market) == 0:
+        reason = "no market estimates in the data (market table absent or empty)"
+        return {
+            "unavailable": dict.fromkeys(("share_of_business", "competitors", "three_c"), reason)
+        }
+    orders = ds.orders[ds.orders["requested_date"] <= a.as_of]
+    share = share_of_business(orders, ds.materials, ds.market, month=a.month)
+    return {
+        "share_of_business": share,
+        "competitors": competitor_activity(ds.market, ds.opportunities, month=a.month),
+        "three_c": three_c(share, ds.market, month=a.month),
+    }
+
+
+@step("kamlab.satisfaction:visits_vs_plan", "ratings", "issues", "visits")
+def _satisfaction_step(ds: Dataset, a: PackAnalytics) -> dict:
+    from kamlab.satisfaction import issues_closed_on_time, vendor_rating_trend, visits_vs_plan
+
+    c = a.settings.commercial
+    window = {"start": _window_start(a), "as_of": a.as_of}
+    out = {
+        "ratings": vendor_rating_trend(ds.ratings, month=a.month),
+        "issues": issues_closed_on_time(ds.complaints, target_days=c.issue_close_days, **window),
+    }
+    if len(ds.visits) == 0:
+        reason = "no visit reports in the data (visits table absent or empty)"
+        return {**out, "unavailable": {"visits": reason}}
+    out["visits"] = visits_vs_plan(
+        ds.visits, plan=c.visit_plan, customers=a.customer_ids(), **window
+    )
+    return out
+
+
+@step("kamlab.at_stake:money_at_stake", "money_at_stake")
+def _money_at_stake_step(ds: Dataset, a: PackAnalytics) -> dict:
+    from kamlab.at_stake import money_at_stake
+
+    return {
+        "money_at_stake": money_at_stake(
+            price_summary=a.price_summary, lost=a.lost_sales, at_risk=a.pipeline_at_risk
+        )
+    }

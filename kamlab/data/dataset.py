@@ -45,6 +45,14 @@ class Dataset:
     absent: tuple[str, ...] = ()
     derived: tuple[str, ...] = ()
 
+    # --- commercial tables (optional: empty frames with the contract's columns) ---
+    prices: pd.DataFrame = field(default_factory=lambda: _empty("prices"))
+    price_requests: pd.DataFrame = field(default_factory=lambda: _empty("price_requests"))
+    opportunities: pd.DataFrame = field(default_factory=lambda: _empty("opportunities"))
+    market: pd.DataFrame = field(default_factory=lambda: _empty("market"))
+    visits: pd.DataFrame = field(default_factory=lambda: _empty("visits"))
+    ratings: pd.DataFrame = field(default_factory=lambda: _empty("ratings"))
+
     @classmethod
     def table_names(cls) -> list[str]:
         return [f.name for f in fields(cls) if f.name not in _NOT_TABLES]
@@ -54,3 +62,10 @@ class Dataset:
 
     def row_counts(self) -> pd.Series:
         return pd.Series({name: len(df) for name, df in self.tables().items()}, name="rows")
+
+
+def _empty(table: str) -> pd.DataFrame:
+    """An empty frame typed as `table`'s contract says (imported late: validate imports us)."""
+    from kamlab.data.validate import empty_frame
+
+    return empty_frame(table)

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamlab.data.contract import TABLES
+from kamlab.data.demo_commercial import generate_commercial
 
 __all__ = ["generate", "write_demo"]
 
@@ -288,7 +289,9 @@ def generate(
     rng = np.random.default_rng(seed)
     end = _end_period(end)
     sim = _Simulation(rng, customers, materials, months, end)
-    return sim.run()
+    frames = sim.run()
+    frames.update(generate_commercial(frames, end=end, seed=seed))
+    return frames
 
 
 class _Simulation:

@@ -9,6 +9,17 @@ import pandas as pd
 __all__ = ["Dataset"]
 
 
+def _empty(table: str):
+    """A default factory: `table`'s typed empty frame (for tables appended after `exclusions`)."""
+
+    def factory() -> pd.DataFrame:
+        from kamlab.data.validate import empty_frame  # validate imports Dataset
+
+        return empty_frame(table)
+
+    return factory
+
+
 @dataclass
 class Dataset:
     """One DataFrame per table of :mod:`kamlab.data.contract`, typed as the contract says.
@@ -36,6 +47,10 @@ class Dataset:
             }
         )
     )
+    # --- supply tables ---
+    stock: pd.DataFrame = field(default_factory=_empty("stock"))
+    material_plan: pd.DataFrame = field(default_factory=_empty("material_plan"))
+    capacity: pd.DataFrame = field(default_factory=_empty("capacity"))
 
     @classmethod
     def table_names(cls) -> list[str]:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamlab.data.contract import TABLES
+from kamlab.data.demo_supply import supply_tables
 
 __all__ = ["generate", "write_demo"]
 
@@ -282,7 +283,9 @@ def generate(
     rng = np.random.default_rng(seed)
     end = _end_period(end)
     sim = _Simulation(rng, customers, materials, months, end)
-    return sim.run()
+    frames = sim.run()
+    frames.update(supply_tables(frames, end=end, seed=seed))  # kamlab.data.demo_supply
+    return frames
 
 
 class _Simulation:

@@ -22,7 +22,13 @@ from kamlab.data.dataset import Dataset
 __all__ = ["StoreError", "Summary", "load", "summary", "write"]
 
 # rows are stored sorted by the column load() filters on, so DuckDB skips whole row groups
-_SORT = {"deliveries": "order_id", "instalments": "document_id", "materials": "material_id"}
+_SORT = {
+    "deliveries": "order_id",
+    "instalments": "document_id",
+    "materials": "material_id",
+    "stock": "material_id",
+    "material_plan": "material_id",
+}
 _META = "_kamlab"
 
 
@@ -94,7 +100,10 @@ def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"no kamlab database at {path}; run `kamlab ingest EXTRACTS_DIR` first")
     con = duckdb.connect(str(path), read_only=True)
     have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    missing = sorted({*TABLES, "exclusions", _META} - have)
+    # optional tables newer than the database come back empty (see load)
+    missing = sorted(
+        {*(n for n, t in TABLES.items() if not t.optional), "exclusions", _META} - have
+    )
     if missing:
         con.close()
         raise StoreError(f"{path} is not a kamlab database (tables missing: {missing})")
@@ -128,6 +137,17 @@ def _query(spec: Table, customers: list[str] | None) -> str:
         return base
     # a literal list lets DuckDB skip row groups by their min/max (rows are stored by customer)
     wanted = ", ".join("?" * len(customers)) if customers else "NULL"
+    if spec.name in ("stock", "material_plan"):  # per material: what the customers buy
+        bought = (
+            f"SELECT material_id FROM orders WHERE customer_id IN ({wanted}) UNION "
+            f"SELECT material_id FROM customer_forecasts WHERE customer_id IN ({wanted})"
+        )
+        if spec.name == "material_plan":
+            return f"{base} WHERE t.material_id IN ({bought})"
+        return (
+            f"{base} WHERE t.customer_id IN ({wanted}) "
+            f"OR (t.customer_id IS NULL AND t.material_id IN ({bought}))"
+        )
     if "customer_id" in spec.column_names:
         return f"{base} WHERE t.customer_id IN ({wanted})"
     if spec.name == "deliveries":
@@ -147,17 +167,23 @@ def load(path: str | Path = "data/kam.duckdb", customers: Iterable[str] | None =
     """Read the store at `path` as a typed :class:`Dataset`, for `customers` only if given.
 
     Ids come back as strings, dates as ``datetime64[us]``, months as ``Period[M]``; materials
-    and the exclusions are always returned in full. Unknown customers give empty tables.
+    and the exclusions are always returned in full; stock and material plans for the materials
+    the customers ordered or forecast (plus stock reserved for them). An optional table the
+    database predates comes back empty. Unknown customers give empty tables.
     Rows are ordered by customer (deliveries by order, instalments by invoice), then key.
     """
     if isinstance(customers, str):
         customers = [customers]
     wanted = None if customers is None else [str(c) for c in customers]
     with _connect(path) as con:
+        have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         tables = {}
         for name, spec in TABLES.items():
+            if name not in have:
+                tables[name] = _typed(pd.DataFrame(columns=spec.column_names), spec)
+                continue
             sql = _query(spec, wanted)
-            params = wanted if wanted and "?" in sql else None
+            params = wanted * (sql.count("?") // len(wanted)) if wanted and "?" in sql else None
             tables[name] = _typed(con.execute(sql, params).df(), spec)
         exclusions = con.execute('SELECT "table", reason, "rows" FROM exclusions').df()
     exclusions = exclusions.astype({"table": "str", "reason": "str", "rows": "int64"})
@@ -187,7 +213,10 @@ def summary(path: str | Path = "data/kam.duckdb") -> Summary:
     """Row counts, first and last date per table (over its date and month columns), exclusions."""
     rows = []
     with _connect(path) as con:
+        have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         for name, spec in TABLES.items():
+            if name not in have:  # an optional table the database predates
+                continue
             dated = [c.name for c in spec.columns if c.dtype in ("date", "period")]
             parts = ['count(*) AS "rows"']
             if dated:

@@ -118,6 +118,7 @@ def supply_tables(frames: dict[str, pd.DataFrame], *, end: pd.Period, seed: int)
         candidates = [k for k in new if family[k] == family[j] and k not in taken]
         if candidates:
             successor[j] = ids[candidates[0]]
+            plant[candidates[0]] = plant[j]  # the successor is made where its predecessor was
             taken.add(candidates[0])
 
     keep = ever.copy()

@@ -23,8 +23,7 @@ def months_of_stock(stock: np.ndarray, forecast: np.ndarray) -> np.ndarray:
 
     for stock *S* and monthly forecasts *f₁ … f_h* (rows of `forecast`, one per series): the
     forward version of the countback used for DSO, so a seasonal peak or a phase-out taper is
-    taken as forecast rather than averaged away (Silver, Pyke & Thomas 2017, §2.4 "days of
-    supply"). Stock left after the horizon is used at the horizon's mean monthly rate; with
+    taken as forecast rather than averaged away ("days of supply"). Stock left after the horizon is used at the horizon's mean monthly rate; with
     no forecast demand at all, positive stock covers ``inf`` months (stated, not a division
     error). No stock covers 0 months. Unit: months.
 

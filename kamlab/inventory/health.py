@@ -42,14 +42,14 @@ def stock_health(
 
     excess value = excess × unit cost, in the stock's currency (never added across
     currencies). A fractional `overstock_months` counts that share of the last month.
-    Source: the excess-stock and dead-stock review of Silver, Pyke & Thomas (2017), §5.9
-    (disposal of excess stock); the thresholds are settings (``[inventory]``).
+    Source: the disposal of excess stock in Silver, Pyke & Thomas (2017); the thresholds
+    are settings (``[inventory]``).
 
     `demand` is monthly demand per `keys` (``period``, ``quantity``), `forecast` the monthly
     forecast per `keys` from ``end + 1`` (``period``, `forecast_value`).
 
     Returns `keys`, ``currency``, ``held``, ``stock_value``, ``months_with_demand``,
-    ``last_demand`` (month or NaT), ``forecast_ahead`` (demand of the overstock window),
+    ``last_demand`` (month; NaT = none in the months looked at), ``forecast_ahead`` (demand of the overstock window),
     ``status``, ``excess_quantity``, ``excess_value``.
     """
     keys = list(keys)

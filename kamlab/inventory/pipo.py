@@ -54,8 +54,8 @@ def phase_out_exposure(
     rest; with a shortfall, a **last-time buy** of the shortfall rounded up to the lot size.
     ``remaining_customer`` is the same sum with the customers' latest forecast (summed over
     customers) in place of *f*: where customers still forecast more, confirm it with binding
-    orders before buying. Source: the final-order ("last-time buy") problem of Silver, Pyke &
-    Thomas (2017, §10.5) with point forecasts, as PIPO practice uses it.
+    orders before buying. Source: the final-order ("last-time buy") problem (Teunter & Fortuin 1999, "End-of-life
+    service", Int. J. Production Economics 59) with point forecasts, as PIPO practice uses it.
 
     `open_orders`: keys, ``period`` (requested month), ``quantity`` (open quantity);
     `forecast` and `customer_forecast`: keys, ``period``, value (monthly, from the as-of
@@ -74,13 +74,12 @@ def phase_out_exposure(
     rows = plan.loc[eol_given | flagged].reset_index(drop=True)
     series = rows[keys]
     eol = rows["end_of_life"]
-    eol_month = eol.dt.to_period("M").array.asi8
-    horizon = max(1, int(np.nanmax(eol_month - month.ordinal, initial=0)))
-    unknown = rows["end_of_life"].isna().to_numpy()
-    if unknown.any():  # no date: the forecast horizon given
-        horizon = max(
-            horizon, int(forecast["period"].array.asi8.max(initial=month.ordinal) - month.ordinal)
-        )
+    unknown = eol.isna().to_numpy()
+    eol_month = np.where(unknown, month.ordinal, eol.dt.to_period("M").array.asi8)
+    horizon = max(1, int((eol_month - month.ordinal).max(initial=0)))
+    if unknown.any():  # no date: the whole forecast given
+        last = int(forecast["period"].array.asi8.max(initial=month.ordinal))
+        horizon = max(horizon, last - month.ordinal)
     months_left = np.where(unknown, horizon, eol_month - month.ordinal)
     fc = month_matrix(
         forecast, series, keys=keys, first=month + 1, months=horizon, value=forecast_value
@@ -196,7 +195,7 @@ def phase_in_ramp(
     after `as_of`. With the successor's ``start_of_production`` month *s* and the run-out
     month *r*:
 
-    - *r* < *s*: **coverage gap** of *s* − *r* months; the demand uncovered is the
+    - *r* + 1 < *s*: **coverage gap** of *s* − *r* − 1 months; the demand uncovered is the
       predecessor's mean monthly demand of its last `recent_months` months × the gap;
     - otherwise **double stock**: the predecessor's supply left at *s* (supply − its forecast
       up to *s*), valued at cost, to be run down before switching (or sold off).
@@ -229,14 +228,13 @@ def phase_in_ramp(
     )
     supply = _values(position, series, keys, "usable") + _values(position, series, keys, "on_order")
     lasts = months_of_stock(supply, fc)
-    run_out = (
-        month.ordinal
-        + np.floor(np.where(np.isfinite(lasts), lasts, horizon + 1)).astype("int64")
-        + 1
+    # the month the last unit is used (the as-of month itself when there is nothing)
+    run_out = month.ordinal + np.ceil(np.where(lasts <= horizon, lasts, horizon + 1)).astype(
+        "int64"
     )
     start = sop.dt.to_period("M").array.asi8
     known = sop.notna().to_numpy()
-    gap = np.where(known, np.maximum(start - run_out, 0), 0)
+    gap = np.where(known, np.maximum(start - run_out - 1, 0), 0)
     recent = month_matrix(
         demand, series, keys=keys, first=month - recent_months + 1, months=recent_months
     )

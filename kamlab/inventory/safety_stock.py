@@ -50,8 +50,8 @@ def standard_normal_loss(k: np.ndarray | float) -> np.ndarray:
     .. math:: G(k) = \\varphi(k) - k\\,(1 - \\Phi(k))
 
     Expected units short per unit of σ when the reorder point is *k* standard deviations above
-    mean lead-time demand (Silver, Pyke & Thomas 2017, §6.7 and appendix B; Axsäter 2015,
-    §5.3). Decreasing in *k*, G(0) = 1/√(2π), G(k) → −k as k → −∞.
+    mean lead-time demand (Silver, Pyke & Thomas 2017, ch. 6 and its
+    appendix on the normal distribution; Axsäter 2015, ch. 5). Decreasing in *k*, G(0) = 1/√(2π), G(k) → −k as k → −∞.
 
     >>> round(float(standard_normal_loss(0.0)), 5), round(float(standard_normal_loss(1.0)), 5)
     (0.39894, 0.08332)
@@ -91,7 +91,7 @@ def lead_time_sigma(
 
     for demand per period with mean *d* and standard deviation σ_d (independent periods) and a
     lead time of mean *L* and standard deviation σ_L periods (Silver, Pyke & Thomas 2017,
-    eq. 6.x "variable lead time"; Axsäter 2015, §5.2). Units: those of demand.
+    ch. 6, lead time variable; Axsäter 2015, ch. 5). Units: those of demand.
 
     >>> float(lead_time_sigma(100.0, 4.0))
     200.0
@@ -113,7 +113,7 @@ def safety_stock_cycle(
 
     .. math:: SS = z_{CSL}\\,\\sigma_{LT}, \\quad z_{CSL} = \\Phi^{-1}(CSL)
 
-    with σ_LT from :func:`lead_time_sigma` (Silver, Pyke & Thomas 2017, §6.7.1). Units: those
+    with σ_LT from :func:`lead_time_sigma` (Silver, Pyke & Thomas 2017, ch. 6). Units: those
     of demand; with σ_d = 100 a month and L = 1 month at 95 %, SS = 1.6449 × 100 = 164.5.
 
     >>> round(float(safety_stock_cycle(100.0, 1.0, service_level=0.95)), 1)
@@ -145,9 +145,9 @@ def safety_stock_fill_rate(
         \\sigma_{LT}\\,G(k) = (1 - \\beta)\\,Q, \\qquad SS = \\max(0,\\ k\\,\\sigma_{LT})
 
     The expected shortage per replenishment cycle may be (1 − β) of the order quantity *Q*
-    (Silver, Pyke & Thomas 2017, §6.7.3, eq. 6.x; Axsäter 2015, §5.3.3); G is the
+    (Silver, Pyke & Thomas 2017, ch. 6; Axsäter 2015, ch. 5); G is the
     :func:`standard_normal_loss`. A negative *k* (the cycle stock alone meets the target)
-    gives no safety stock. Example: σ_LT = 100, Q = 500, β = 0.98: G(k) = 0.1, k = 0.9015,
+    gives no safety stock. Example: σ_LT = 100, Q = 500, β = 0.98: G(k) = 0.1, k = 0.9023,
     SS = 90.2.
 
     >>> round(float(safety_stock_fill_rate(100.0, 1.0, fill_rate=0.98, order_quantity=500.0)), 1)
@@ -237,7 +237,7 @@ def forecast_error_sigma(
 
     over the backtest's target months up to `end` (rolling origins: each forecast saw only
     the data before it, so these are validated, out-of-sample errors; Silver, Pyke & Thomas
-    2017, §4.8 use the forecast-error σ, not the demand σ, for safety stocks). `backtest` is
+    2017, ch. 4 and 6, use the forecast-error σ, not the demand σ, for safety stocks). `backtest` is
     :func:`kamlab.forecast.backtest` output, `demand` the actuals; both are summed to `keys`
     first (per customer forecasts become one forecast of the material). A target month
     without demand rows is an actual of zero.

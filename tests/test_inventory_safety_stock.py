@@ -34,13 +34,13 @@ def _demand(values, material="M1") -> pd.DataFrame:
 
 
 def test_cycle_service_safety_stock_reproduces_the_textbook_examples():
-    # Chopra & Meindl, Supply Chain Management, Example 12-3 (Lego at Walmart): weekly demand
-    # sd 500, lead time 2 weeks, CSL 90 %: safety inventory 906
+    # Chopra & Meindl, Supply Chain Management, safety-inventory chapter, Lego at Walmart:
+    # weekly demand sd 500, lead time 2 weeks, CSL 90 %: safety inventory 906
     assert safety_stock_cycle(500.0, 2.0, service_level=0.90) == pytest.approx(906.0, abs=1.0)
     # the same at 95 %: z = 1.6449, sigma_L = 707.1
     assert safety_stock_cycle(500.0, 2.0, service_level=0.95) == pytest.approx(1163.1, abs=0.1)
-    # Example 12-6 (Dell): daily demand 2,500 sd 500, lead time 7 sd 7 days: sigma_L 17,550,
-    # safety inventory 22,491 at 90 %
+    # the Dell example of the same chapter: daily demand 2,500 sd 500, lead time 7 sd 7 days:
+    # sigma_L 17,550, safety inventory 22,491 at 90 %
     sigma = lead_time_sigma(500.0, 7.0, mean_demand=2500.0, sigma_lead_time=7.0)
     assert sigma == pytest.approx(17550.0, abs=1.0)
     got = safety_stock_cycle(500.0, 7.0, service_level=0.9, mean_demand=2500.0, sigma_lead_time=7.0)

@@ -10,6 +10,7 @@ from scipy import integrate, stats
 from kamlab.inventory import (
     bootstrap_lead_time_demand,
     inverse_normal_loss,
+    lead_time_demand_distribution,
     lead_time_sigma,
     recommended_safety_stock,
     safety_stock_cycle,
@@ -74,7 +75,7 @@ def test_normal_item_uses_the_forecast_errors_when_there_are_enough():
     errors = pd.DataFrame({"material_id": ["M1"], "error_sigma": [50.0], "error_points": [12]})
     got = recommended_safety_stock(_plan(), demand, end=END, errors=errors).iloc[0]
     lead = round(DAYS_PER_MONTH) / DAYS_PER_MONTH
-    assert got["pattern"] == "smooth" and got["sigma_basis"] == "forecast errors"
+    assert got["pattern"] == "smooth or erratic" and got["sigma_basis"] == "forecast errors"
     assert got["recommended_safety_stock"] == np.ceil(1.644854 * 50.0 * np.sqrt(lead))
     few = errors.assign(error_points=3)  # too few residuals: month-to-month demand sigma
     got = recommended_safety_stock(_plan(), demand, end=END, errors=few).iloc[0]
@@ -90,7 +91,7 @@ def test_intermittent_item_gets_the_quantile_of_its_lead_time_demand_not_the_nor
     one = recommended_safety_stock(
         _plan(lead_time_days=[DAYS_PER_MONTH]), demand, end=END, bootstrap_draws=20_000
     ).iloc[0]
-    assert one["pattern"] == "intermittent" and one["method"].startswith("bootstrap")
+    assert one["pattern"] == "intermittent" and one["method"].startswith("exact lead-time")
     assert one["recommended_reorder_point"] == 100.0
     assert one["recommended_safety_stock"] == 75.0  # 100 less the mean lead-time demand 25
     two = recommended_safety_stock(
@@ -120,6 +121,20 @@ def test_bootstrap_sums_whole_months_and_a_fraction_of_one_more():
     history = np.array([[10.0, 10.0, 10.0]])
     samples = bootstrap_lead_time_demand(history, np.array([1.5]), draws=50, rng=rng)
     np.testing.assert_allclose(samples, 15.0)
+
+
+def test_long_lead_times_are_simulated_and_agree_with_the_exact_distribution():
+    demand = _demand([100.0, 0, 0, 0] * 3)
+    plan = _plan(lead_time_days=[2 * DAYS_PER_MONTH])
+    exact = recommended_safety_stock(plan, demand, end=END).iloc[0]
+    simulated = recommended_safety_stock(
+        plan, demand, end=END, exact_months=1, bootstrap_draws=20_000
+    ).iloc[0]
+    assert simulated["method"].startswith("bootstrap") and exact["method"].startswith("exact")
+    assert simulated["recommended_safety_stock"] == exact["recommended_safety_stock"] == 150.0
+    # two atoms (0 and 100) over two months: 4 outcomes, 200 with probability 1/16
+    values, probs = lead_time_demand_distribution(np.array([[100.0, 0, 0, 0] * 3]), np.array([2.0]))
+    assert values.shape == (1, 4) and probs[values == 200.0].sum() == pytest.approx(1 / 16)
 
 
 def test_comparison_with_sap_names_money_tied_up_and_at_risk():

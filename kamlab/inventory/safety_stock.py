@@ -33,6 +33,7 @@ __all__ = [
     "bootstrap_lead_time_demand",
     "forecast_error_sigma",
     "inverse_normal_loss",
+    "lead_time_demand_distribution",
     "lead_time_sigma",
     "recommended_safety_stock",
     "safety_stock_cycle",
@@ -204,22 +205,85 @@ def bootstrap_lead_time_demand(
     return out
 
 
-def _bootstrap_reorder_point(
-    samples: np.ndarray, *, measure: str, target: float, order_quantity: np.ndarray
+def lead_time_demand_distribution(
+    history: np.ndarray, lead_time: np.ndarray, *, block: int = 20_000_000
+) -> tuple[np.ndarray, np.ndarray]:
+    """The exact distribution of lead-time demand under the empirical model: (values, probs).
+
+    The same model as :func:`bootstrap_lead_time_demand` (lead-time demand = ⌊L⌋ months drawn
+    with replacement from the row's history months, plus L − ⌊L⌋ of one more), but every
+    combination is listed with its probability instead of sampled. A row's history is first
+    reduced to its distinct monthly values (atoms) with their frequencies (months without
+    demand are one atom), so an intermittent row of 12 months with 3 distinct sizes has
+    4^⌈L⌉ outcomes, not 12^⌈L⌉. All rows must draw the same number of months ⌈L⌉. Rows with
+    fewer atoms are padded with atoms of probability 0.
+
+    >>> values, probs = lead_time_demand_distribution(np.array([[0.0, 100.0, 0.0, 0.0]]),
+    ...                                               np.array([1.5]))
+    >>> sorted(zip(values[0].tolist(), probs[0].tolist()))
+    [(0.0, 0.5625), (50.0, 0.1875), (100.0, 0.1875), (150.0, 0.0625)]
+    """
+    history = np.asarray(history, dtype="float64")
+    lead_time = np.asarray(lead_time, dtype="float64")
+    n, t = history.shape
+    whole = np.floor(np.round(lead_time, 9)).astype("int64")
+    frac = np.round(lead_time - whole, 9)
+    months = int(np.ceil(np.round(lead_time, 9)).max(initial=0))
+    if n == 0 or months == 0 or t == 0:
+        return np.zeros((n, 1)), np.ones((n, 1))
+    # atoms: sorted distinct values per row, with their frequency; padding has probability 0
+    ordered = np.sort(history, axis=1)
+    first = np.ones_like(ordered, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    k = int(first.sum(axis=1).max())
+    slot = np.cumsum(first, axis=1) - 1
+    rows = np.repeat(np.arange(n), t)
+    atoms = np.zeros((n, k))
+    atoms[rows, slot.ravel()] = ordered.ravel()
+    mass = np.bincount(rows * k + slot.ravel(), minlength=n * k).reshape(n, k) / t
+    weight = np.where(np.arange(months)[None, :] < whole[:, None], 1.0, frac[:, None])
+    width = k**months
+    values, probs = np.empty((n, width)), np.empty((n, width))
+    step = max(1, block // width)
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        acc = np.zeros((hi - lo,) + (1,) * months)
+        p = np.ones((hi - lo,) + (1,) * months)
+        for j in range(months):  # broadcasting: month j varies along axis j + 1
+            shape = [hi - lo] + [1] * months
+            shape[j + 1] = k
+            acc = acc + (atoms[lo:hi] * weight[lo:hi, j, None]).reshape(shape)
+            p = p * mass[lo:hi].reshape(shape)
+        values[lo:hi] = acc.reshape(hi - lo, width)
+        probs[lo:hi] = p.reshape(hi - lo, width)
+    return values, probs
+
+
+def _reorder_point(
+    values: np.ndarray,
+    probs: np.ndarray,
+    *,
+    measure: str,
+    target: float,
+    order_quantity: np.ndarray,
 ) -> np.ndarray:
-    """Reorder point from simulated lead-time demands: the CSL quantile, or the smallest
-    level whose expected shortage per cycle is at most (1 − β) Q."""
-    if samples.size == 0:
-        return np.zeros(len(samples))
-    if measure == "cycle":  # smallest R with P(X ≤ R) ≥ CSL
-        return np.quantile(samples, target, axis=1, method="inverted_cdf")
-    s = np.sort(samples, axis=1)
-    b = s.shape[1]
-    suffix = np.cumsum(s[:, ::-1], axis=1)[:, ::-1]  # Σ_{i ≥ j} s_i
-    shortage = (suffix - (b - np.arange(b))[None, :] * s) / b  # E[(X − s_j)⁺]
+    """Reorder point from a discrete lead-time demand distribution (rows: values, probs): the
+    smallest R with P(X ≤ R) ≥ CSL, or the smallest R with E[(X − R)⁺] ≤ (1 − β) Q."""
+    if values.size == 0:
+        return np.zeros(len(values))
+    order = np.argsort(values, axis=1, kind="stable")
+    x = np.take_along_axis(values, order, axis=1)
+    w = np.take_along_axis(probs, order, axis=1)
+    rows = np.arange(len(x))
+    if measure == "cycle":
+        cdf = np.cumsum(w, axis=1)
+        return x[rows, np.argmax(cdf >= target - 1e-12, axis=1)]
+    # E[(X − x_j)⁺] = Σ_{i ≥ j} w_i x_i − x_j Σ_{i ≥ j} w_i  (non-increasing in j, last = 0)
+    tail_value = np.cumsum((w * x)[:, ::-1], axis=1)[:, ::-1]
+    tail_mass = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
+    shortage = tail_value - x * tail_mass
     allowed = (1.0 - target) * np.asarray(order_quantity, "float64")[:, None]
-    first = np.argmax(shortage <= allowed, axis=1)  # shortage decreases; the last is 0
-    return s[np.arange(len(s)), first]
+    return x[rows, np.argmax(shortage <= allowed + 1e-9, axis=1)]
 
 
 def forecast_error_sigma(
@@ -271,6 +335,7 @@ def recommended_safety_stock(
     demand_months: int = _I.demand_months,
     min_error_points: int = _I.min_error_points,
     bootstrap_draws: int = _I.bootstrap_draws,
+    exact_months: int = 3,
     intermittent_patterns: Sequence[str] = _I.intermittent_patterns,
     tolerance: float = _I.safety_stock_tolerance,
     random_state: int = _I.random_state,
@@ -285,8 +350,10 @@ def recommended_safety_stock(
       `errors` (:func:`forecast_error_sigma`) when it has at least `min_error_points`
       residuals; SS by :func:`safety_stock_cycle` or :func:`safety_stock_fill_rate` (order
       quantity *Q* = ``lot_size``, else one month of demand *d*); reorder point = *d L* + SS.
-    - **bootstrap** (`intermittent_patterns`): the reorder point is the CSL quantile of
-      :func:`bootstrap_lead_time_demand` (or the fill-rate level of its expected shortage);
+    - **empirical** (`intermittent_patterns`): the reorder point is the CSL quantile of the
+      item's lead-time demand distribution (or the fill-rate level of its expected shortage),
+      computed exactly by :func:`lead_time_demand_distribution` for lead times up to
+      `exact_months` months, else simulated by :func:`bootstrap_lead_time_demand`;
       SS = reorder point − *d L*, not below 0.
     - a material with an ``end_of_life`` (phase-out) gets none: its stock is run down (PIPO).
 
@@ -347,15 +414,30 @@ def recommended_safety_stock(
     boot = np.isin(pattern, list(intermittent_patterns))
     if boot.any():
         rng = np.random.default_rng(random_state)
-        samples = bootstrap_lead_time_demand(
-            history[boot], lt[boot], draws=bootstrap_draws, rng=rng
-        )
-        rop = _bootstrap_reorder_point(
-            samples, measure=service_measure, target=target, order_quantity=q[boot]
-        )
-        ss[boot] = np.maximum(0.0, rop - d[boot] * lt[boot])
-        method[boot] = f"bootstrap of lead-time demand, {_label(service_measure, target)}"
-        basis[boot] = "demand history"
+        rows = np.flatnonzero(boot)
+        drawn = np.ceil(np.round(lt[rows], 9)).astype("int64")  # months of history per outcome
+        ordered = np.sort(history[rows], axis=1)  # distinct values per row: the atoms
+        atoms = 1 + (ordered[:, 1:] != ordered[:, :-1]).sum(axis=1)
+        group = drawn * (demand_months + 1) + np.where(drawn <= exact_months, atoms, 0)
+        rop = np.zeros(len(rows))
+        label = _label(service_measure, target)
+        for g in np.unique(group):  # rows alike in months drawn and atoms: no padding waste
+            m = g // (demand_months + 1)
+            part = rows[group == g]
+            if m <= exact_months:
+                values, probs = lead_time_demand_distribution(history[part], lt[part])
+                method[part] = f"exact lead-time demand distribution, {label}"
+            else:
+                values = bootstrap_lead_time_demand(
+                    history[part], lt[part], draws=bootstrap_draws, rng=rng
+                )
+                probs = np.full(values.shape, 1.0 / max(values.shape[1], 1))
+                method[part] = f"bootstrap of lead-time demand, {label}"
+            rop[group == g] = _reorder_point(
+                values, probs, measure=service_measure, target=target, order_quantity=q[part]
+            )
+        ss[rows] = np.maximum(0.0, rop - d[rows] * lt[rows])
+        basis[rows] = "demand history"
         sigma = np.where(boot, np.nan, sigma)
     none = ~(history > 0).any(axis=1)
     ss = np.where(none, 0.0, ss)
@@ -402,21 +484,30 @@ def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _patterns(history: np.ndarray, series: pd.DataFrame) -> np.ndarray:
-    """Syntetos–Boylan pattern of each row of `history` (months before the first demand unobserved)."""
+    """Syntetos–Boylan pattern of each row of `history` (months before the first demand are
+    not observed), by :func:`kamlab.classify.demand_pattern`.
+
+    A row with demand in every month has ADI = 1, so it is smooth or erratic whatever its CV²:
+    for the choice made here (normal or empirical) that is all that matters, and it is labelled
+    so without the classification's cost.
+    """
     n, t = history.shape
+    out = np.full(n, "no demand", dtype=object)
     if n == 0 or t == 0:
-        return np.full(n, "no demand", dtype=object)
-    started = np.cumsum(history > 0, axis=1) > 0
+        return out
+    every = (history > 0).all(axis=1)
+    out[every] = "smooth or erratic"
+    gaps = np.flatnonzero(~every & (history > 0).any(axis=1))
+    started = np.cumsum(history[gaps] > 0, axis=1) > 0
     rows, cols = np.nonzero(started)
     long = pd.DataFrame(
         {
-            "_row": rows,
+            "_row": gaps[rows],
             "period": pd.PeriodIndex.from_ordinals(cols, freq="M"),
-            "quantity": history[rows, cols],
+            "quantity": history[gaps[rows], cols],
         }
     )
     found = demand_pattern(long, keys=["_row"])
-    out = np.full(n, "no demand", dtype=object)
     out[found["_row"].to_numpy()] = found["pattern"].to_numpy(dtype=object)
     return out
 

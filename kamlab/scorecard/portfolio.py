@@ -6,8 +6,8 @@ import os
 
 import pandas as pd
 
+from kamlab.chain import PackAnalytics
 from kamlab.scorecard import figures
-from kamlab.scorecard.analytics import PackAnalytics
 from kamlab.scorecard.card import Scorecard, _esc, _pct_any, _unavailable, open_analytics
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS

@@ -2,21 +2,25 @@
 
 :func:`supply_view` is pure (frames in, frames out); the chain calls it once per pack and the
 scorecard slices its result per customer. Material stock is shared by the customers who buy
-the material: a customer's part of it is its share of the material's demand over the last
-`demand_months` months (stock reserved for a customer is all its own).
+the material (:mod:`kamlab.inventory.customers`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-import numpy as np
 import pandas as pd
 
 from kamlab.config import DEFAULTS, InventorySettings
 from kamlab.inventory._series import bare
 from kamlab.inventory.capacity import allocation_vs_forecast, capacity_load
 from kamlab.inventory.coverage import coverage
+from kamlab.inventory.customers import (
+    customer_phase_out,
+    customer_shares,
+    customer_stock,
+    money_at_stake,
+)
 from kamlab.inventory.health import stock_health
 from kamlab.inventory.pipo import phase_in_ramp, phase_out_exposure
 from kamlab.inventory.position import plant_demand, stock_position
@@ -24,7 +28,6 @@ from kamlab.inventory.safety_stock import forecast_error_sigma, recommended_safe
 
 __all__ = [
     "SupplyView",
-    "customer_shares",
     "demand_plan",
     "latest_customer_forecast",
     "open_order_quantity",
@@ -36,22 +39,21 @@ _KEYS = ["material_id", "plant"]
 
 @dataclass
 class SupplyView:
-    """The inventory tables of one pack (all empty when the pack has no stock data)."""
+    """The inventory tables of one pack (the fields of the same names on ``PackAnalytics``)."""
 
-    position: pd.DataFrame  # stock_position per material × plant
-    coverage: pd.DataFrame  # months of stock vs statistical and customer forecast
-    health: pd.DataFrame  # stock_health
-    safety_stock: pd.DataFrame  # recommended_safety_stock
-    phase_out: pd.DataFrame  # phase_out_exposure
-    phase_in: pd.DataFrame  # phase_in_ramp
-    allocation: pd.DataFrame  # allocation_vs_forecast
-    capacity_load: pd.DataFrame  # capacity_load
-    shares: pd.DataFrame  # customer_id, material_id, share (of the material's demand)
+    stock_position: pd.DataFrame  # stock_position per material x plant
+    stock_coverage: pd.DataFrame  # months of stock vs statistical and customer forecast
+    stock_health: pd.DataFrame  # stock_health per material x plant
+    safety_stock: pd.DataFrame  # recommended_safety_stock vs SAP per material x plant
+    phase_out: pd.DataFrame  # phase_out_exposure per phase-out material x plant
+    phase_in: pd.DataFrame  # phase_in_ramp per predecessor -> successor
+    allocation: pd.DataFrame  # allocation_vs_forecast per customer x material x month
+    capacity_load: pd.DataFrame  # capacity_load per material (family) x month
+    supply_shares: pd.DataFrame  # customer_shares: customer x material share of demand
+    customer_stock: pd.DataFrame  # customer_stock: stock health per customer x material
+    customer_phase_out: pd.DataFrame  # customer_phase_out: PIPO list per customer
+    supply_at_stake: pd.DataFrame  # money_at_stake: customer_id, currency, amount, kind
     material_context: pd.DataFrame  # material_id, lifecycle, stock, end_of_life
-
-    @property
-    def available(self) -> bool:
-        return not self.position.empty
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -92,17 +94,6 @@ def latest_customer_forecast(
     latest = cf.groupby("customer_id", observed=True)["snapshot_date"].transform("max")
     cf = cf.loc[(cf["snapshot_date"] == latest) & (cf["period"] > pd.Period(as_of, "M"))]
     return cf[["customer_id", "material_id", "period", "quantity"]].reset_index(drop=True)
-
-
-def customer_shares(demand: pd.DataFrame, *, end: pd.Period, months: int) -> pd.DataFrame:
-    """Each customer's share of each material's demand over the `months` up to `end`."""
-    window = demand.loc[(demand["period"] > end - months) & (demand["period"] <= end)]
-    per = window.groupby(["customer_id", "material_id"], observed=True, as_index=False)[
-        "quantity"
-    ].sum()
-    total = per.groupby("material_id")["quantity"].transform("sum")
-    per["share"] = np.where(total > 0, per["quantity"] / total, 0.0)
-    return per.loc[per["share"] > 0, ["customer_id", "material_id", "share"]].reset_index(drop=True)
 
 
 def demand_plan(customer_forecast: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
@@ -214,15 +205,20 @@ def supply_view(
     context = context.loc[context["stock"].notna() | context["end_of_life"].notna()].reset_index(
         drop=True
     )
+    stock = customer_stock(health, cover, shares)
+    pipo = customer_phase_out(phase_out, shares)
     return SupplyView(
-        position=position,
-        coverage=cover,
-        health=health,
+        stock_position=position,
+        stock_coverage=cover,
+        stock_health=health,
         safety_stock=safety,
         phase_out=phase_out,
         phase_in=phase_in,
         allocation=allocation,
         capacity_load=load,
-        shares=shares,
+        supply_shares=shares,
+        customer_stock=stock,
+        customer_phase_out=pipo,
+        supply_at_stake=money_at_stake(stock, pipo, safety, shares),
         material_context=context,
     )

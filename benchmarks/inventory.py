@@ -173,11 +173,11 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
 def step(folder: Path) -> dict:
     """Read the inputs, run the inventory step once, report seconds per part and peak RSS."""
     from kamlab.inventory import (
-        coverage,
         forecast_error_sigma,
         phase_in_ramp,
         phase_out_exposure,
         recommended_safety_stock,
+        stock_coverage,
         stock_health,
         stock_position,
     )
@@ -208,10 +208,10 @@ def step(folder: Path) -> dict:
     for name in ("demand", "forecast", "customer_forecast", "open_orders"):  # looked up often
         d[name] = timed(f"category keys {name}", lambda n=name: with_category_keys(d[n], KEYS))
     position = timed("position", lambda: stock_position(d["stock"], as_of=AS_OF))
-    timed("coverage (statistical)", lambda: coverage(position, d["forecast"], start=END + 1))
+    timed("coverage (statistical)", lambda: stock_coverage(position, d["forecast"], start=END + 1))
     timed(
         "coverage (customer)",
-        lambda: coverage(position, d["customer_forecast"], start=END + 1, value="quantity"),
+        lambda: stock_coverage(position, d["customer_forecast"], start=END + 1, value="quantity"),
     )
     timed("stock health", lambda: stock_health(position, d["demand"], d["forecast"], end=END))
     errors = timed(

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 from kamlab.exclusions import excluded
-from kamlab.inventory import coverage, months_of_stock, plant_demand, stock_health, stock_position
+from kamlab.inventory import (
+    months_of_stock,
+    plant_demand,
+    stock_coverage,
+    stock_health,
+    stock_position,
+)
 from kamlab.inventory.coverage import NO_DEMAND
 
 END = pd.Period("2025-06", "M")
@@ -77,13 +83,15 @@ def test_coverage_with_a_zero_forecast_is_infinite_and_says_why():
     zero = pd.DataFrame(
         {"material_id": ["M1"], "plant": ["1000"], "period": [END + 1], "forecast": [0.0]}
     )
-    got = coverage(position, zero, start=END + 1, horizon=6).iloc[0]
+    got = stock_coverage(position, zero, start=END + 1, horizon=6).iloc[0]
     assert np.isinf(got["coverage_months"]) and got["coverage_note"] == NO_DEMAND
-    got = coverage(position, _forecast(40.0), start=END + 1, horizon=6).iloc[0]
+    got = stock_coverage(position, _forecast(40.0), start=END + 1, horizon=6).iloc[0]
     assert got["coverage_months"] == 2.5 and got["coverage_note"] == ""
     # one month of 40, then nothing: 60 left after 6 months, used at 40/6 a month
     once = zero.assign(forecast=40.0)
-    assert coverage(position, once, start=END + 1, horizon=6).iloc[0]["coverage_months"] == 15.0
+    assert (
+        stock_coverage(position, once, start=END + 1, horizon=6).iloc[0]["coverage_months"] == 15.0
+    )
 
 
 def _monthly(values, material="M1"):

@@ -7,7 +7,7 @@ months as monthly ``Period``.
 """
 
 from kamlab.inventory.capacity import allocation_vs_forecast, capacity_load
-from kamlab.inventory.coverage import coverage, months_of_stock
+from kamlab.inventory.coverage import months_of_stock, stock_coverage
 from kamlab.inventory.customers import (
     MONEY_KINDS,
     customer_phase_out,
@@ -44,7 +44,6 @@ __all__ = [
     "allocation_vs_forecast",
     "bootstrap_lead_time_demand",
     "capacity_load",
-    "coverage",
     "customer_phase_out",
     "customer_shares",
     "customer_stock",
@@ -64,6 +63,7 @@ __all__ = [
     "safety_stock_cycle",
     "safety_stock_fill_rate",
     "standard_normal_loss",
+    "stock_coverage",
     "stock_health",
     "stock_position",
     "supply_view",

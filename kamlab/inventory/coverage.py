@@ -9,7 +9,7 @@ import pandas as pd
 
 from kamlab.inventory._series import month_matrix
 
-__all__ = ["coverage", "months_of_stock"]
+__all__ = ["months_of_stock", "stock_coverage"]
 
 NO_DEMAND = "no forecast demand: the stock is never used up"
 
@@ -49,7 +49,7 @@ def months_of_stock(stock: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     return np.where(stock > 0, out, 0.0)
 
 
-def coverage(
+def stock_coverage(
     position: pd.DataFrame,
     forecast: pd.DataFrame,
     *,

@@ -445,6 +445,7 @@ def recommended_safety_stock(
     ending = plan["end_of_life"].notna().to_numpy() if "end_of_life" in plan else np.zeros(n, bool)
     ss = np.where(ending, 0.0, ss)
     method[ending] = "phase-out: run down, no safety stock"
+    basis[none | ending] = ""  # no spread was used
     rec = np.ceil(np.round(ss, 6))  # whole units, rounded up
 
     sap = _column(plan, "safety_stock")

@@ -14,7 +14,7 @@ import pandas as pd
 from kamlab.config import DEFAULTS, InventorySettings
 from kamlab.inventory._series import bare
 from kamlab.inventory.capacity import allocation_vs_forecast, capacity_load
-from kamlab.inventory.coverage import coverage
+from kamlab.inventory.coverage import stock_coverage
 from kamlab.inventory.customers import (
     customer_phase_out,
     customer_shares,
@@ -142,8 +142,10 @@ def supply_view(
     theirs = plant_demand(customer_forecast, plants)
     orders = plant_demand(open_orders, plants)
 
-    cover = coverage(position, stat, start=end + 1, horizon=horizon)
-    cover_customer = coverage(position, theirs, start=end + 1, horizon=horizon, value="quantity")
+    cover = stock_coverage(position, stat, start=end + 1, horizon=horizon)
+    cover_customer = stock_coverage(
+        position, theirs, start=end + 1, horizon=horizon, value="quantity"
+    )
     cover = cover.rename(
         columns={"coverage_months": "coverage_statistical", "coverage_note": "note_statistical"}
     )

@@ -236,7 +236,9 @@ def safety_stock(card) -> Section:
                     "Tied up": top["money_tied_up"],
                     "At risk": top["money_at_risk"],
                     "Currency": top["currency"].astype(str),
-                    "How": top["method"] + " (" + top["sigma_basis"] + ")",
+                    "How": top["method"].where(
+                        top["sigma_basis"] == "", top["method"] + " (" + top["sigma_basis"] + ")"
+                    ),
                 }
             ),
             formats={

@@ -52,6 +52,7 @@ __all__ = [
     "CommercialSettings",
     "ForecastSettings",
     "FormatSettings",
+    "InventorySettings",
     "PackSettings",
     "ReceivablesSettings",
     "ScorecardSettings",
@@ -250,6 +251,26 @@ class CacheSettings:
 
 
 @dataclass(frozen=True)
+class InventorySettings:
+    """Stock, safety stock (PFEP), phase-in/phase-out and capacity allocation (kamlab.inventory)."""
+
+    service_measure: str = "cycle"  # "cycle" (P1, chance of no stock-out per cycle) or "fill_rate"
+    cycle_service_level: float = 0.95  # target probability of no stock-out in a replenishment cycle
+    fill_rate: float = 0.98  # target share of demand met from stock (P2 / beta)
+    demand_months: int = 12  # months of history behind mean demand, its variability and pattern
+    error_lag: int = 1  # backtest lag whose residuals give the forecast-error sigma
+    min_error_points: int = 6  # fewer backtest residuals than this: demand history sigma instead
+    bootstrap_draws: int = 1000  # intermittent items: simulated lead-time demands per series
+    intermittent_patterns: tuple[str, ...] = ("intermittent", "lumpy")  # bootstrap, not normal
+    safety_stock_tolerance: float = 0.25  # SAP value off by more than this share: propose a change
+    deadstock_months: int = 12  # no demand for this many months (with stock) = deadstock
+    overstock_months: float = 6.0  # coverage beyond this many months = overstock
+    slow_mover_months: int = 3  # demand in at most this many of the last `demand_months`
+    allocation_tolerance: float = 0.10  # allocated vs forecast beyond +/- this share is flagged
+    random_state: int = 0  # bootstrap draws
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of kamlab's settings; ``mapping`` maps table -> {extract column: contract column}."""
 
@@ -263,6 +284,7 @@ class Settings:
     pack: PackSettings = field(default_factory=PackSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     commercial: CommercialSettings = field(default_factory=CommercialSettings)
+    inventory: InventorySettings = field(default_factory=InventorySettings)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
 

@@ -98,6 +98,20 @@ class PackAnalytics:
     issues: pd.DataFrame | None = None  # issues_closed_on_time() by customer, 12 months
     visits: pd.DataFrame | None = None  # visits_vs_plan() by customer x type, 12 months
     money_at_stake: pd.DataFrame | None = None  # money_at_stake(): customer, currency, kind
+    # --- supply (kamlab.inventory.supply_view; None with the reason when there is no stock)
+    stock_position: pd.DataFrame | None = None  # per material x plant, at cost
+    stock_coverage: pd.DataFrame | None = None  # months of stock: statistical / customer fc
+    stock_health: pd.DataFrame | None = None  # deadstock / overstock / slow mover
+    safety_stock: pd.DataFrame | None = None  # recommended vs SAP safety stock (PFEP)
+    phase_out: pd.DataFrame | None = None  # PIPO exposure per phase-out material
+    phase_in: pd.DataFrame | None = None  # successor ramp vs predecessor run-down
+    allocation: pd.DataFrame | None = None  # capacity allocated vs forecast, per customer
+    capacity_load: pd.DataFrame | None = None  # allocations vs capacity per material x month
+    supply_shares: pd.DataFrame | None = None  # customer's share of each material's demand
+    customer_stock: pd.DataFrame | None = None  # stock health per customer x material
+    customer_phase_out: pd.DataFrame | None = None  # PIPO list per customer
+    supply_at_stake: pd.DataFrame | None = None  # customer_id, currency, amount, kind
+    material_context: pd.DataFrame | None = None  # material_id, lifecycle, stock, end_of_life
     unavailable: dict[str, str] = field(default_factory=dict)
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
@@ -631,3 +645,45 @@ def _money_at_stake_step(ds: Dataset, a: PackAnalytics) -> dict:
             price_summary=a.price_summary, lost=a.lost_sales, at_risk=a.pipeline_at_risk
         )
     }
+_SUPPLY = (
+    "stock_position",
+    "stock_coverage",
+    "stock_health",
+    "safety_stock",
+    "phase_out",
+    "phase_in",
+    "allocation",
+    "capacity_load",
+    "supply_shares",
+    "customer_stock",
+    "customer_phase_out",
+    "supply_at_stake",
+    "material_context",
+)
+
+
+@step("kamlab.inventory:supply_view", *_SUPPLY)
+def _inventory_step(ds: Dataset, a: PackAnalytics) -> dict:
+    from kamlab.inventory import latest_customer_forecast, open_order_quantity, supply_view
+
+    stock = ds.stock[ds.stock["snapshot_date"] <= a.as_of]
+    if stock.empty:
+        return {"unavailable": dict.fromkeys(_SUPPLY, "no stock data in the extracts")}
+    if a.forecast is None:
+        return {"unavailable": dict.fromkeys(_SUPPLY, "no statistical forecast to cover")}
+    orders = ds.orders[ds.orders["order_date"] <= a.as_of]
+    view = supply_view(
+        stock=stock,
+        material_plan=ds.material_plan,
+        capacity=ds.capacity,
+        materials=a.materials,
+        demand=a.demand,
+        open_orders=open_order_quantity(orders, ds.deliveries),
+        customer_forecast=latest_customer_forecast(a.customer_forecasts, as_of=a.as_of),
+        forecast=a.forecast,
+        backtest=a.backtest,
+        as_of=a.as_of,
+        settings=a.settings.inventory,
+        horizon=a.settings.forecast.horizon,
+    )
+    return view.frames()

@@ -748,6 +748,181 @@ TABLES: dict[str, Table] = {
             ),
             optional=True,
         ),
+        # --- supply tables ---
+        Table(
+            "stock",
+            "One row per stock figure of a material in a plant on a key date (SAP MARD/MSKU, MBEW).",
+            (
+                Column("material_id", "string", "Material in stock"),
+                Column("plant", "string", "Plant holding the stock"),
+                Column("snapshot_date", "date", "Key date the stock was taken"),
+                Column(
+                    "customer_id",
+                    "string",
+                    "Customer the stock is reserved for (customer-specific / consignment "
+                    "stock); empty = free for any customer",
+                    required=False,
+                    nullable=True,
+                ),
+                Column("on_hand", "float", "Unrestricted-use quantity on hand", ge=0),
+                Column(
+                    "in_transit",
+                    "float",
+                    "Quantity in transfer between plants; empty = 0",
+                    required=False,
+                    nullable=True,
+                    ge=0,
+                ),
+                Column(
+                    "blocked",
+                    "float",
+                    "Blocked and quality-inspection quantity (not usable); empty = 0",
+                    required=False,
+                    nullable=True,
+                    ge=0,
+                ),
+                Column(
+                    "on_order",
+                    "float",
+                    "Open production and purchase orders still to arrive; empty = 0",
+                    required=False,
+                    nullable=True,
+                    ge=0,
+                ),
+                Column("unit_cost", "float", "Cost per unit (standard or moving price)", ge=0),
+                _currency("ISO 4217 currency code of unit_cost"),
+            ),
+            key=("material_id", "plant", "snapshot_date", "customer_id"),
+            foreign_keys=(
+                ForeignKey(("material_id",), "materials", ("material_id",)),
+                ForeignKey(("customer_id",), "customers", ("customer_id",)),
+            ),
+            optional=True,
+            notes=(
+                "Stock value = (on_hand + in_transit + blocked) × unit_cost, in `currency`; "
+                "values in different currencies are never added.",
+            ),
+        ),
+        Table(
+            "material_plan",
+            "One row per material and plant: planning master data (SAP MARC).",
+            (
+                Column("material_id", "string", "Material planned"),
+                Column("plant", "string", "Plant"),
+                Column(
+                    "lead_time_days",
+                    "int",
+                    "Replenishment lead time, calendar days (planned delivery or in-house "
+                    "production time plus goods-receipt time)",
+                    ge=0,
+                ),
+                Column(
+                    "lead_time_sd_days",
+                    "float",
+                    "Standard deviation of the lead time, days; empty = lead time is fixed",
+                    required=False,
+                    nullable=True,
+                    ge=0,
+                ),
+                Column(
+                    "safety_stock",
+                    "float",
+                    "Safety stock set in SAP; empty = none set",
+                    nullable=True,
+                    ge=0,
+                ),
+                Column(
+                    "reorder_point",
+                    "float",
+                    "Reorder point set in SAP; empty = not reorder-point planned",
+                    required=False,
+                    nullable=True,
+                    ge=0,
+                ),
+                Column(
+                    "lot_size",
+                    "float",
+                    "Minimum lot size / minimum order quantity (MOQ); empty = none",
+                    required=False,
+                    nullable=True,
+                    ge=0,
+                ),
+                Column(
+                    "start_of_production",
+                    "date",
+                    "Planned start of production (phase-in); empty = not a new material",
+                    required=False,
+                    nullable=True,
+                ),
+                Column(
+                    "end_of_life",
+                    "date",
+                    "Planned end of life: last date the material is supplied (phase-out); "
+                    "empty = none planned",
+                    required=False,
+                    nullable=True,
+                ),
+                Column(
+                    "successor_material_id",
+                    "string",
+                    "Material that replaces this one (follow-up material); empty = none",
+                    required=False,
+                    nullable=True,
+                ),
+            ),
+            key=("material_id", "plant"),
+            foreign_keys=(
+                ForeignKey(("material_id",), "materials", ("material_id",)),
+                ForeignKey(("successor_material_id",), "materials", ("material_id",)),
+            ),
+            row_rules=(
+                RowRule(
+                    "end of life not before start of production",
+                    "end_of_life",
+                    ">=",
+                    "start_of_production",
+                ),
+            ),
+            optional=True,
+        ),
+        Table(
+            "capacity",
+            "One row per customer's capacity allocation of a material (or product family) "
+            "in a month (SAP product allocation).",
+            (
+                Column(
+                    "material_id",
+                    "string",
+                    "Material allocated; empty = the allocation is per product family",
+                    nullable=True,
+                ),
+                Column(
+                    "product_family",
+                    "string",
+                    "Product family allocated; empty = the allocation is per material",
+                    nullable=True,
+                ),
+                Column("period", "period", "Month of the allocation (YYYY-MM)"),
+                Column("customer_id", "string", "Customer the quantity is allocated to"),
+                Column("allocated_quantity", "float", "Quantity allocated to the customer", ge=0),
+                Column(
+                    "capacity",
+                    "float",
+                    "Total capacity of the material or family in the month (the same on each "
+                    "customer's row); empty = not known",
+                    required=False,
+                    nullable=True,
+                    ge=0,
+                ),
+            ),
+            key=("material_id", "product_family", "period", "customer_id"),
+            foreign_keys=(
+                ForeignKey(("material_id",), "materials", ("material_id",)),
+                ForeignKey(("customer_id",), "customers", ("customer_id",)),
+            ),
+            optional=True,
+            notes=("Each row names a material or a product family, not both.",),
+        ),
     )
 }
 

@@ -11,6 +11,17 @@ __all__ = ["Dataset"]
 _NOT_TABLES = {"exclusions", "absent", "derived"}
 
 
+def _empty(table: str):
+    """A default factory: `table`'s typed empty frame (for tables appended after `exclusions`)."""
+
+    def factory() -> pd.DataFrame:
+        from kamlab.data.validate import empty_frame  # validate imports Dataset
+
+        return empty_frame(table)
+
+    return factory
+
+
 @dataclass
 class Dataset:
     """One DataFrame per table of :mod:`kamlab.data.contract`, typed as the contract says.
@@ -46,12 +57,17 @@ class Dataset:
     derived: tuple[str, ...] = ()
 
     # --- commercial tables (optional: empty frames with the contract's columns) ---
-    prices: pd.DataFrame = field(default_factory=lambda: _empty("prices"))
-    price_requests: pd.DataFrame = field(default_factory=lambda: _empty("price_requests"))
-    opportunities: pd.DataFrame = field(default_factory=lambda: _empty("opportunities"))
-    market: pd.DataFrame = field(default_factory=lambda: _empty("market"))
-    visits: pd.DataFrame = field(default_factory=lambda: _empty("visits"))
-    ratings: pd.DataFrame = field(default_factory=lambda: _empty("ratings"))
+    prices: pd.DataFrame = field(default_factory=_empty("prices"))
+    price_requests: pd.DataFrame = field(default_factory=_empty("price_requests"))
+    opportunities: pd.DataFrame = field(default_factory=_empty("opportunities"))
+    market: pd.DataFrame = field(default_factory=_empty("market"))
+    visits: pd.DataFrame = field(default_factory=_empty("visits"))
+    ratings: pd.DataFrame = field(default_factory=_empty("ratings"))
+
+    # --- supply tables ---
+    stock: pd.DataFrame = field(default_factory=_empty("stock"))
+    material_plan: pd.DataFrame = field(default_factory=_empty("material_plan"))
+    capacity: pd.DataFrame = field(default_factory=_empty("capacity"))
 
     @classmethod
     def table_names(cls) -> list[str]:
@@ -62,10 +78,3 @@ class Dataset:
 
     def row_counts(self) -> pd.Series:
         return pd.Series({name: len(df) for name, df in self.tables().items()}, name="rows")
-
-
-def _empty(table: str) -> pd.DataFrame:
-    """An empty frame typed as `table`'s contract says (imported late: validate imports us)."""
-    from kamlab.data.validate import empty_frame
-
-    return empty_frame(table)

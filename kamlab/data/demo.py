@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from kamlab.data.contract import TABLES
 from kamlab.data.demo_commercial import generate_commercial
+from kamlab.data.demo_supply import supply_tables
 
 __all__ = ["generate", "write_demo"]
 
@@ -291,6 +292,7 @@ def generate(
     sim = _Simulation(rng, customers, materials, months, end)
     frames = sim.run()
     frames.update(generate_commercial(frames, end=end, seed=seed))
+    frames.update(supply_tables(frames, end=end, seed=seed))  # kamlab.data.demo_supply
     return frames
 
 

@@ -343,4 +343,36 @@ PRODH = "product_family"
 ABSMG = "planned_quantity"
 ERLOS = "planned_revenue"
 WAERS = "currency"
+
+# --- supply tables ---
+[mapping.stock]             # MARD per storage location summed to the plant (MMBE); customer
+MATNR = "material_id"       # stock from MSKU carries KUNNR; cost from MBEW
+WERKS = "plant"
+STICHTAG = "snapshot_date"  # key date of the extract: add it to the export
+KUNNR = "customer_id"       # MSKU only; empty for plant stock
+LABST = "on_hand"           # unrestricted use
+UMLME = "in_transit"        # stock in transfer
+SPEME = "blocked"           # blocked (add INSME, quality inspection, in the export if wanted)
+MENGE_OFFEN = "on_order"    # open purchase / production order quantity (MD04 receipts)
+VERPR = "unit_cost"         # moving price per 1 unit (divide by MBEW-PEINH in the export)
+WAERS = "currency"          # company-code currency (T001-WAERS)
+
+[mapping.material_plan]     # MARC, plant data of the material
+MATNR = "material_id"
+WERKS = "plant"
+PLIFZ = "lead_time_days"    # planned delivery time (in-house: DZEIT; add WEBAZ in the export)
+EISBE = "safety_stock"
+MINBE = "reorder_point"
+BSTMI = "lot_size"          # minimum lot size
+SOP_DATUM = "start_of_production"   # no standard field: NPI project date or a Z-field
+AUSDT = "end_of_life"       # effective-out date (discontinuation)
+NFMAT = "successor_material_id"     # follow-up material
+
+[mapping.capacity]          # product allocation (MC94 / aATP allocation planning export)
+MATNR = "material_id"
+PRODH = "product_family"
+SPMON = "period"
+KUNNR = "customer_id"
+ALLOC_MENGE = "allocated_quantity"
+KAPAZITAET = "capacity"
 """

@@ -22,7 +22,13 @@ from kamlab.data.dataset import Dataset
 __all__ = ["WINDOW_COLUMNS", "StoreError", "Summary", "load", "summary", "write"]
 
 # rows are stored sorted by the column load() filters on, so DuckDB skips whole row groups
-_SORT = {"deliveries": "order_id", "instalments": "document_id", "materials": "material_id"}
+_SORT = {
+    "deliveries": "order_id",
+    "instalments": "document_id",
+    "materials": "material_id",
+    "stock": "material_id",
+    "material_plan": "material_id",
+}
 _META = "_kamlab"
 # the date that places a row in time, for load(since=, until=): the event the row records
 WINDOW_COLUMNS = {
@@ -111,7 +117,10 @@ def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
         raise StoreError(f"no kamlab database at {path}; run `kamlab ingest EXTRACTS_DIR` first")
     con = duckdb.connect(str(path), read_only=True)
     have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    missing = sorted({*TABLES, "exclusions", _META} - have)
+    # optional tables newer than the database come back empty (see load)
+    missing = sorted(
+        {*(n for n, t in TABLES.items() if not t.optional), "exclusions", _META} - have
+    )
     if missing:
         con.close()
         raise StoreError(f"{path} is not a kamlab database (tables missing: {missing})")
@@ -169,20 +178,36 @@ def _query(
     if customers is not None and spec.name != "materials":
         # a literal list lets DuckDB skip row groups by their min/max (rows are stored by customer)
         wanted = ", ".join("?" * len(customers)) if customers else "NULL"
-        if "customer_id" in spec.column_names:
+        if spec.name in ("stock", "material_plan"):  # per material: what the customers buy
+            bought = (
+                f"SELECT material_id FROM orders WHERE customer_id IN ({wanted}) UNION "
+                f"SELECT material_id FROM customer_forecasts WHERE customer_id IN ({wanted})"
+            )
+            if spec.name == "material_plan":
+                where.append(f"t.material_id IN ({bought})")
+                params += customers * 2
+            else:
+                where.append(
+                    f"(t.customer_id IN ({wanted}) "
+                    f"OR (t.customer_id IS NULL AND t.material_id IN ({bought})))"
+                )
+                params += customers * 3
+        elif "customer_id" in spec.column_names:
             where.append(f"t.customer_id IN ({wanted})")
+            params += customers
         elif spec.name == "deliveries":
             sql += (
                 f" SEMI JOIN (SELECT order_id, line FROM orders WHERE customer_id IN ({wanted})) o"
                 " ON t.order_id = o.order_id AND t.line = o.line"
             )
+            params += customers
         elif spec.name == "instalments":
             where.append(
                 f"t.document_id IN (SELECT document_id FROM invoices WHERE customer_id IN ({wanted}))"
             )
+            params += customers
         else:
             raise ValueError(f"table {spec.name}: no customer filter defined")
-        params += customers
     column = WINDOW_COLUMNS.get(spec.name)
     if column is not None:
         # a row without its date cannot be placed in the window: kept, the analysis decides
@@ -225,6 +250,8 @@ def load(
       materials have no window. Mind open items: an invoice posted before `since` may still
       be open, so receivables want `until` only.
 
+    Stock and material plans come for the materials the customers ordered or forecast (plus
+    stock reserved for them); an optional table the database predates comes back empty.
     Ids come back as strings (Arrow-backed), dates as ``datetime64[us]``, months as
     ``Period[M]``; the exclusions always in full. Rows are ordered by customer (deliveries by
     order, instalments by invoice), then key.
@@ -237,6 +264,7 @@ def load(
     if unknown:
         raise ValueError(f"load: unknown table(s) {unknown}; known: {list(TABLES)}")
     with _connect(path) as con:
+        have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         frames = {}
         for name, spec in TABLES.items():
             names = list(spec.column_names)
@@ -245,6 +273,9 @@ def load(
                 if bad:
                     raise ValueError(f"load: table {name} has no column(s) {bad}")
                 names = [c for c in names if c in set(columns[name])]
+            if name not in have:
+                frames[name] = _typed(pd.DataFrame(columns=names), spec, names)
+                continue
             lo = _bound(_per_table(since, name), "since", end=False)
             hi = _bound(_per_table(until, name), "until", end=True)
             sql, params = _query(spec, wanted, names, lo, hi)
@@ -294,7 +325,10 @@ def summary(path: str | Path = "data/kam.duckdb") -> Summary:
     """Row counts, first and last date per table (over its date and month columns), exclusions."""
     rows = []
     with _connect(path) as con:
+        have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         for name, spec in TABLES.items():
+            if name not in have:  # an optional table the database predates
+                continue
             dated = [c.name for c in spec.columns if c.dtype in ("date", "period")]
             parts = ['count(*) AS "rows"']
             if dated:

@@ -1,0 +1,369 @@
+"""Supply sections of the scorecard, and the supply frames the pack and index use.
+
+Each section function takes a :class:`~kamlab.scorecard.Scorecard` and returns a
+:class:`~kamlab.scorecard.render.Section`; a notebook cell calls one. Every number comes from
+the inventory fields of :class:`~kamlab.chain.PackAnalytics` (``kamlab.inventory``); a pack
+without stock data shows "no data". Money is at cost, in the stock's currency, and a
+customer's part of shared stock is its share of the material's demand
+(:mod:`kamlab.inventory.customers`).
+
+Frames for other parts of the pack: :func:`safety_stock_proposals` (a pack.xlsx sheet: the
+SAP values to change), :func:`supply_at_stake` (customer_id, currency, amount, kind: for the
+index priority), :func:`material_context` (lifecycle, stock and end of life per material:
+for the challenge list).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from kamlab.chain import PackAnalytics
+from kamlab.scorecard.render import Section, note_html, table_html
+
+__all__ = [
+    "capacity_allocation",
+    "material_context",
+    "phase_in_out",
+    "safety_stock",
+    "safety_stock_proposals",
+    "stock_health",
+    "supply_at_stake",
+]
+
+_STAKE = ["customer_id", "currency", "amount", "kind"]
+
+
+def _no_data(title: str, analytics: PackAnalytics, *names: str) -> Section | None:
+    reasons = sorted({analytics.unavailable[n] for n in names if n in analytics.unavailable})
+    if any(getattr(analytics, n, None) is None for n in names) and not reasons:
+        reasons = ["the inventory step did not run"]
+    if not reasons:
+        return None
+    return Section(
+        title,
+        note_html(f"No data: {'; '.join(reasons)}.", kind="unavailable"),
+        status="unavailable",
+    )
+
+
+def _mine(card, frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["customer_id"] == card.customer_id].reset_index(drop=True)
+
+
+def _names(card) -> pd.Series:
+    return card.analytics.materials.set_index("material_id")["description"]
+
+
+def _material(card, ids: pd.Series) -> pd.Series:
+    return ids.astype(str) + " " + ids.map(_names(card)).fillna("").astype(str)
+
+
+def _months(value: object) -> str:
+    """Coverage in months; infinite coverage is stated, not hidden."""
+    if value is None or pd.isna(value):
+        return "–"
+    if math.isinf(float(value)):
+        return "never used up (no forecast)"
+    if float(value) > 60:
+        return "over 5 years"
+    return f"{float(value):,.1f}"
+
+
+def _money(amounts: pd.DataFrame) -> str:
+    """'12,300 EUR, 800 USD' (one figure per currency, never added across)."""
+    per = amounts.groupby("currency", observed=True)["amount"].sum()
+    return ", ".join(f"{v:,.0f} {c}" for c, v in per.items() if v > 0) or "none"
+
+
+def stock_health(card) -> Section:
+    """The customer's part of the stock of what it buys: deadstock, overstock, slow movers,
+    coverage against our and its own forecast, and the money at stake."""
+    title = "Stock health"
+    a = card.analytics
+    if missing := _no_data(title, a, "customer_stock", "supply_at_stake"):
+        return missing
+    stock = _mine(card, a.customer_stock)
+    if stock.empty:
+        return Section(
+            title,
+            note_html("No stock is held for the materials this customer buys."),
+            status="empty",
+        )
+    stake = _mine(card, a.supply_at_stake)
+    held = stock.assign(amount=stock["stock_value"])
+    body = note_html(
+        f"Stock held for this customer's materials (its share of their demand): {_money(held)} "
+        f"at cost, over {stock['material_id'].nunique()} materials."
+    )
+    if len(stake):
+        body += table_html(
+            stake.pivot_table(index="kind", columns="currency", values="amount", aggfunc="sum")
+            .reset_index()
+            .rename(columns={"kind": "Money at stake"}),
+            formats={c: ",.0f" for c in stake["currency"].unique()},
+        )
+        body += note_html(
+            "Kinds overlap (a phase-out's surplus is also overstock): read them side by side, "
+            "do not add them."
+        )
+    counts = stock["status"].astype(str).value_counts()
+    body += note_html(
+        "Materials by status: "
+        + ", ".join(
+            f"{counts.get(s, 0)} {s}" for s in ("deadstock", "overstock", "slow mover", "healthy")
+        )
+        + "."
+    )
+    worst = stock[stock["excess_value"] > 0].sort_values("excess_value", ascending=False).head(8)
+    if len(worst):
+        body += table_html(
+            pd.DataFrame(
+                {
+                    "Material": _material(card, worst["material_id"]),
+                    "Plant": worst["plant"].astype(str),
+                    "Status": worst["status"].astype(str),
+                    "Months (our forecast)": worst["coverage_statistical"],
+                    "Months (customer's)": worst["coverage_customer"],
+                    "Excess (share)": worst["excess_value"],
+                    "Currency": worst["currency"].astype(str),
+                }
+            ),
+            formats={
+                "Months (our forecast)": _months,
+                "Months (customer's)": _months,
+                "Excess (share)": ",.0f",
+            },
+        )
+    return Section(title, body)
+
+
+def phase_in_out(card) -> Section:
+    """Phase-out materials this customer buys: stock and open supply against the demand left
+    until end of life, the deadstock at risk and the proposal; and successors' ramp-up."""
+    title = "Phase in / phase out"
+    a = card.analytics
+    if missing := _no_data(title, a, "customer_phase_out", "phase_in"):
+        return missing
+    pipo = _mine(card, a.customer_phase_out)
+    body = ""
+    if pipo.empty:
+        body += note_html("This customer buys no material that is being phased out.")
+    else:
+        at_risk = pipo.assign(amount=pipo["customer_at_risk"])
+        body += note_html(
+            f"{len(pipo)} phase-out materials; this customer's share of the deadstock at risk: "
+            f"{_money(at_risk)}."
+        )
+        top = pipo.head(10)
+        body += table_html(
+            pd.DataFrame(
+                {
+                    "Material": _material(card, top["material_id"]),
+                    "End of life": top["end_of_life"].dt.strftime("%b %Y"),
+                    "Stock + on order": top["supply"],
+                    "Demand left (ours)": top["remaining_demand"],
+                    "Demand left (customers')": top["remaining_customer"],
+                    "At risk (share)": top["customer_at_risk"],
+                    "Currency": top["currency"].astype(str),
+                    "Proposal": top["proposal"],
+                    "Note": top["note"],
+                }
+            ),
+            formats={
+                "Stock + on order": ",.0f",
+                "Demand left (ours)": ",.0f",
+                "Demand left (customers')": ",.0f",
+                "At risk (share)": ",.0f",
+            },
+        )
+    bought = set(
+        a.supply_shares.loc[a.supply_shares["customer_id"] == card.customer_id, "material_id"]
+    )
+    ramps = a.phase_in[a.phase_in["material_id"].isin(bought) & (a.phase_in["status"] != "in step")]
+    if len(ramps):
+        body += note_html("Successors whose start does not meet the predecessor's run-down:")
+        body += table_html(
+            pd.DataFrame(
+                {
+                    "Predecessor": _material(card, ramps["material_id"]),
+                    "Successor": _material(card, ramps["successor_material_id"]),
+                    "Starts": ramps["start_of_production"].dt.strftime("%b %Y"),
+                    "Runs out": ramps["run_out"].map(
+                        lambda p: "after 2 years" if pd.isna(p) else str(p)
+                    ),
+                    "Status": ramps["status"],
+                    "Gap (months)": ramps["gap_months"],
+                    "Double stock": ramps["double_stock_value"],
+                    "Currency": ramps["currency"].astype(str),
+                }
+            ),
+            formats={"Double stock": ",.0f", "Gap (months)": "d"},
+        )
+    return Section(title, body)
+
+
+def safety_stock(card) -> Section:
+    """Safety stocks in SAP against what the service level needs (PFEP), for this customer's
+    materials: the changes to make and the money they free or protect."""
+    title = "Safety stock (PFEP)"
+    a = card.analytics
+    if missing := _no_data(title, a, "safety_stock", "supply_shares"):
+        return missing
+    bought = a.supply_shares.loc[a.supply_shares["customer_id"] == card.customer_id, "material_id"]
+    mine = a.safety_stock[a.safety_stock["material_id"].isin(set(bought))]
+    change = mine[mine["propose"]]
+    s = a.settings.inventory
+    level = s.cycle_service_level if s.service_measure == "cycle" else s.fill_rate
+    measure = "cycle service level" if s.service_measure == "cycle" else "fill rate"
+    body = note_html(
+        f"Target {measure} {level:.0%}. {len(change)} of {len(mine)} materials this customer "
+        f"buys have a safety stock in SAP more than {s.safety_stock_tolerance:.0%} off what it "
+        "needs (tied up: SAP holds more; at risk: the cover missing)."
+    )
+    if len(change):
+        top = change.assign(_money=change["money_tied_up"] + change["money_at_risk"])
+        top = top.sort_values("_money", ascending=False).head(10)
+        body += table_html(
+            pd.DataFrame(
+                {
+                    "Material": _material(card, top["material_id"]),
+                    "Plant": top["plant"].astype(str),
+                    "SAP": top["sap_safety_stock"],
+                    "Needed": top["recommended_safety_stock"],
+                    "Reorder point": top["recommended_reorder_point"],
+                    "Tied up": top["money_tied_up"],
+                    "At risk": top["money_at_risk"],
+                    "Currency": top["currency"].astype(str),
+                    "How": top["method"].where(
+                        top["sigma_basis"] == "", top["method"] + " (" + top["sigma_basis"] + ")"
+                    ),
+                }
+            ),
+            formats={
+                "SAP": ",.0f",
+                "Needed": ",.0f",
+                "Reorder point": ",.0f",
+                "Tied up": ",.0f",
+                "At risk": ",.0f",
+            },
+        )
+    return Section(title, body)
+
+
+def capacity_allocation(card) -> Section:
+    """Capacity allocated to this customer against its forecast demand, month by month, and
+    the months where more is promised than can be made."""
+    title = "Capacity allocation"
+    a = card.analytics
+    if missing := _no_data(title, a, "allocation", "capacity_load"):
+        return missing
+    mine = _mine(card, a.allocation)
+    if mine.empty:
+        return Section(
+            title, note_html("No capacity is allocated to this customer."), status="empty"
+        )
+    flagged = mine[mine["flag"] != "in line"]
+    what = _material(card, mine["material_id"]).where(
+        mine["material_id"].notna(), "family " + mine["product_family"].astype(str)
+    )
+    over = a.capacity_load[a.capacity_load["over_booked"]]
+    over = over[over["material_id"].isin(set(mine["material_id"].dropna()))]
+    tol = a.settings.inventory.allocation_tolerance
+    body = note_html(
+        f"{len(flagged)} of {len(mine)} allocations are more than {tol:.0%} off the forecast "
+        f"demand ({(mine['flag'] == 'over-allocated').sum()} over, "
+        f"{(mine['flag'] == 'under-allocated').sum()} under)."
+    )
+    if len(over):
+        body += note_html(
+            "Over-booked: "
+            + "; ".join(
+                f"{m} in {p}: {al:,.0f} allocated against a capacity of {c:,.0f}"
+                for m, p, al, c in zip(
+                    over["material_id"],
+                    over["period"].astype(str),
+                    over["allocated"],
+                    over["capacity"],
+                    strict=True,
+                )
+            )
+            + ".",
+            kind="warning",
+        )
+    if len(flagged):
+        top = flagged.assign(_what=what[flagged.index]).sort_values(["flag", "period"]).head(12)
+        body += table_html(
+            pd.DataFrame(
+                {
+                    "Material": top["_what"],
+                    "Month": top["period"].astype(str),
+                    "Allocated": top["allocated"],
+                    "Forecast": top["forecast"],
+                    "Flag": top["flag"],
+                }
+            ),
+            formats={"Allocated": ",.0f", "Forecast": ",.0f"},
+        )
+    return Section(title, body)
+
+
+def safety_stock_proposals(analytics: PackAnalytics) -> pd.DataFrame:
+    """The safety stocks to change in SAP, portfolio-wide: one row per material and plant,
+    largest money first (a pack.xlsx sheet). Empty without stock data."""
+    columns = [
+        "material_id",
+        "description",
+        "plant",
+        "sap_safety_stock",
+        "recommended_safety_stock",
+        "change",
+        "sap_reorder_point",
+        "recommended_reorder_point",
+        "lead_time_months",
+        "method",
+        "sigma_basis",
+        "money_tied_up",
+        "money_at_risk",
+        "currency",
+        "customers",
+    ]
+    if analytics.safety_stock is None:
+        return pd.DataFrame(columns=columns)
+    change = analytics.safety_stock[analytics.safety_stock["propose"]]
+    buyers = analytics.supply_shares.groupby("material_id")["customer_id"].agg(
+        lambda ids: ", ".join(sorted(ids))
+    )
+    out = change.assign(
+        description=change["material_id"].map(
+            analytics.materials.set_index("material_id")["description"]
+        ),
+        customers=change["material_id"].map(buyers).fillna(""),
+        _money=change["money_tied_up"] + change["money_at_risk"],
+    )
+    return out.sort_values("_money", ascending=False)[columns].reset_index(drop=True)
+
+
+def supply_at_stake(analytics: PackAnalytics) -> pd.DataFrame:
+    """Money at stake per customer: customer_id, currency, amount, kind (empty without data)."""
+    if analytics.supply_at_stake is None:
+        return pd.DataFrame(
+            {c: pd.Series(dtype="float64" if c == "amount" else "str") for c in _STAKE}
+        )
+    return analytics.supply_at_stake[_STAKE]
+
+
+def material_context(analytics: PackAnalytics) -> pd.DataFrame:
+    """Per material: lifecycle, usable stock and end of life (empty without data), to join to
+    the challenge list (a phase-out forecast by the customer but not by us, with its stock)."""
+    if analytics.material_context is None:
+        return pd.DataFrame(
+            {
+                "material_id": pd.Series(dtype="str"),
+                "lifecycle": pd.Series(dtype="str"),
+                "stock": pd.Series(dtype="float64"),
+                "end_of_life": pd.Series(dtype="datetime64[us]"),
+            }
+        )
+    return analytics.material_context

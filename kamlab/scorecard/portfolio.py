@@ -8,7 +8,14 @@ import pandas as pd
 
 from kamlab.scorecard import figures
 from kamlab.scorecard.analytics import PackAnalytics
-from kamlab.scorecard.card import Scorecard, _esc, _pct_any, _unavailable, open_analytics
+from kamlab.scorecard.card import (
+    Scorecard,
+    _esc,
+    _fva_label,
+    _pct_any,
+    _unavailable,
+    open_analytics,
+)
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
 
@@ -182,15 +189,20 @@ class Portfolio:
         fva_cols = [c for c in league.columns if c.startswith("fva_")]
         error_cols = [c for c in league.columns if c.startswith("error_")]
         table = league[["rank", "customer_id", *error_cols, *fva_cols[:1], "adds_value"]].assign(
-            customer_id=lambda f: f["customer_id"].map(names)
+            customer_id=lambda f: f["customer_id"].map(names),
+            adds_value=lambda f: f["adds_value"].map(
+                {True: "yes: better than naive", False: "no: naive is as good"}
+            ),
         )
         table = table.rename(
             columns={
+                "rank": "Rank",
                 "customer_id": "Customer",
-                **{c: "WAPE " + c.removeprefix("error_") for c in error_cols},
-                **{c: c.removeprefix("fva_").replace("_", " ") + " (points)" for c in fva_cols},
+                "adds_value": "Customer's forecast helps?",
+                **{c: "Error, " + c.removeprefix("error_") + " forecast" for c in error_cols},
+                **{c: _fva_label(c) for c in fva_cols},
             }
         )
-        formats = {c: _pct_any for c in table.columns if c.startswith("WAPE")}
-        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points)")})
+        formats = {c: _pct_any for c in table.columns if c.startswith("Error")}
+        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
         return Section(title, table_html(table, formats=formats, max_rows=50))

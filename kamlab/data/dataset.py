@@ -9,6 +9,15 @@ import pandas as pd
 __all__ = ["Dataset"]
 
 
+def _empty(table: str) -> pd.DataFrame:
+    """An empty frame with the contract's columns of an optional `table`."""
+    from kamlab.data.contract import TABLES
+
+    dtypes = {"string": "string", "date": "datetime64[us]", "period": "period[M]"}
+    dtypes.update({"float": "float64", "int": "Int64", "bool": "boolean"})
+    return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.dtype]) for c in TABLES[table].columns})
+
+
 @dataclass
 class Dataset:
     """One DataFrame per table of :mod:`kamlab.data.contract`, typed as the contract says.
@@ -37,9 +46,11 @@ class Dataset:
         )
     )
 
+    actions: pd.DataFrame = field(default_factory=lambda: _empty("actions"))
+
     @classmethod
     def table_names(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name != "exclusions"]
+        return [f.name for f in fields(cls) if f.name not in ("exclusions",)]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in self.table_names()}

@@ -90,6 +90,7 @@ class PackAnalytics:
     classes: pd.DataFrame | None = None  # ABC / XYZ per customer, now and a year ago
     matrix: pd.DataFrame | None = None  # key_account_matrix() per customer
     unavailable: dict[str, str] = field(default_factory=dict)
+    actions: pd.DataFrame | None = None  # agreed actions (optional `actions` table), as given
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
     )
@@ -180,6 +181,7 @@ def prepare(
         customer_demand=customer_demand,
         customer_forecasts=snapshots.reset_index(drop=True),
         excluded=excluded,
+        actions=getattr(dataset, "actions", None),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
     for requirement, names, step in _STEPS:

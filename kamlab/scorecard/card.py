@@ -525,6 +525,23 @@ class Scorecard:
                 tiles[i] = dataclasses.replace(tiles[i], trend=self._trend_text(kpi, fmt))
         return tiles
 
+    # -- actions agreed earlier -------------------------------------------------------------
+    def open_actions(self) -> pd.DataFrame:
+        """This customer's actions not closed by the month end (optional ``actions`` table):
+        customer_id, opened, owner, topic, due, status, closed, overdue (due before as_of)."""
+        actions = getattr(self.analytics, "actions", None)
+        cols = ["customer_id", "opened", "owner", "topic", "due", "status", "closed", "overdue"]
+        if actions is None or len(actions) == 0:
+            return pd.DataFrame(columns=cols)
+        mine = self._slice(actions)
+        as_of = self.analytics.as_of
+        mine = mine[(mine["opened"] <= as_of) & ~(mine["closed"] <= as_of)]
+        return mine.assign(overdue=mine["due"] < as_of).reset_index(drop=True)
+
+    def overdue_actions(self) -> int:
+        """Number of open actions past their due date at the month end."""
+        return int(self.open_actions()["overdue"].sum())
+
     # -- money at stake and the focused challenge list --------------------------------------
     def focused_challenges(self) -> pd.DataFrame:
         """The challenge lines for the page: one per material, material in money, at most N."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -19,7 +20,10 @@ from kamlab.scorecard.card import (
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
 
-__all__ = ["Portfolio", "open_portfolio", "overall_status"]
+__all__ = ["PACK_JSON_VERSION", "Portfolio", "open_portfolio", "overall_status"]
+
+#: version of the pack.json layout (:meth:`Portfolio.pack_json`); bump on any change
+PACK_JSON_VERSION = "1.0"
 
 _ORDER = {"red": 0, "amber": 1, "green": 2, "grey": 3}
 
@@ -33,6 +37,12 @@ def open_portfolio(
     """Validate the parameters, load the month's shared analytics, return the portfolio view
     (defaults as :func:`~kamlab.scorecard.card.open_scorecard`)."""
     return Portfolio(open_analytics(month, source=source, options=options))
+
+
+def _stake_text(stake: dict) -> str:
+    from kamlab.scorecard.card import _short
+
+    return ", ".join(f"{_short(v)} {c}" for c, v in sorted(stake.items())) or "–"
 
 
 def overall_status(statuses: list[str]) -> str:
@@ -49,27 +59,157 @@ def overall_status(statuses: list[str]) -> str:
 class Portfolio:
     """All customers of the analytics' month, side by side."""
 
-    def __init__(self, analytics: PackAnalytics) -> None:
+    def __init__(self, analytics: PackAnalytics, *, stake: Sequence[pd.DataFrame] = ()) -> None:
+        """`stake`: more money-at-stake frames (customer_id, currency, amount, kind) from other
+        modules (price leakage, lost sales, stock at risk), added to each account's priority."""
         self.analytics = analytics
         self.month = analytics.month
+        self.stake = list(stake)
+        self._cards: dict[str, Scorecard] = {}
+
+    def card(self, customer_id: str) -> Scorecard:
+        if customer_id not in self._cards:
+            self._cards[customer_id] = Scorecard(self.analytics, customer_id)
+        return self._cards[customer_id]
+
+    def priorities(self) -> pd.DataFrame:
+        """Every customer's priority (:func:`kamlab.scorecard.priority.priority`), rank 1 first,
+        with ``why``: one sentence naming the money at stake and what is off target."""
+        from kamlab.scorecard.priority import priority
+
+        a, sc_settings = self.analytics, self.analytics.settings.scorecard
+        parts, revenue, actions = list(self.stake), [], {}
+        for cid in a.customer_ids():
+            card = self.card(cid)
+            parts += card.stake_parts()
+            revenue.append(
+                {"customer_id": cid, "currency": card.currency, "revenue": card.revenue_12m()}
+            )
+            actions[cid] = card.overdue_actions()
+        out = priority(
+            parts,
+            customers=a.customer_ids(),
+            revenue=pd.DataFrame(revenue),
+            rates=dict(sc_settings.fx_rates) or None,
+            reporting_currency=sc_settings.reporting_currency,
+            overdue_actions=actions,
+            action_weight=sc_settings.overdue_action_weight,
+        )
+        out["why"] = [self._why(r) for r in out.itertuples(index=False)]
+        return out
+
+    def _why(self, row) -> str:
+        from kamlab.scorecard.card import _short
+        from kamlab.scorecard.priority import PART_WORDS
+
+        card = self.card(row.customer_id)
+        red = [t for t in card.headline_tiles() if t.status == "red"]
+        bits = []
+        if row.parts:
+            money = ", ".join(f"{_short(v)} {c}" for c, v in sorted(row.stake.items()))
+            top = row.parts[:2]
+            detail = " and ".join(
+                f"{PART_WORDS.get(p['kind'], p['kind'])} {_short(p['amount'])}" for p in top
+            )
+            bits.append(f"{money} at stake, mostly {detail}")
+        if red:
+            bits.append("off target: " + ", ".join(f"{t.label} {t.value}" for t in red))
+        if row.overdue_actions:
+            bits.append(f"{row.overdue_actions} agreed action(s) overdue")
+        g = card.growth()
+        if g is not None and g["trend"] != "stable":
+            bits.append(f"{g['trend']} ({_pct_any(g['growth'])} revenue in 12 months)")
+        if not bits:
+            return "Nothing at stake and nothing off target."
+        text = "; ".join(bits)
+        return text[0].upper() + text[1:] + "."
 
     def summary(self) -> pd.DataFrame:
-        """One row per customer: id, name, account manager, overall status, each tile's value
-        and (column "<label> status") its colour."""
+        """One row per customer, highest priority first: id, name, account manager, overall
+        status, priority rank, money at stake and why, each tile's value and (column
+        "<label> status") its colour."""
+        pri = self.priorities().set_index("customer_id")
         rows = []
-        for cid in self.analytics.customer_ids():
-            card = Scorecard(self.analytics, cid)
+        for cid in pri.index:
+            card = self.card(cid)
             tiles = card.headline_tiles()
+            p = pri.loc[cid]
             row = {
                 "customer_id": cid,
                 "name": str(card.customer["name"]),
                 "account_manager": str(card.customer["account_manager"]),
                 "status": overall_status([t.status for t in tiles]),
+                "priority": int(p["rank"]),
+                "money_at_stake": _stake_text(p["stake"]),
+                "why": str(p["why"]),
             }
             row.update({t.label: t.value for t in tiles})
             row.update({f"{t.label} status": t.status for t in tiles})
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def pack_json(self) -> dict:
+        """The pack as plain data for BI tools and scripts (``reports/YYYY-MM/pack.json``).
+
+        Layout (version :data:`PACK_JSON_VERSION`)::
+
+            {"schema_version", "month", "reporting_currency", "priority_basis",
+             "customers": [{"customer_id", "name", "account_manager", "status",
+                 "priority": {"rank", "score", "money_at_stake": {currency: amount},
+                              "parts": [{"kind", "currency", "amount"}], "overdue_actions",
+                              "why"},
+                 "kpis": [{"label", "value", "status", "target", "note", "trend"}],
+                 "challenge_lines", "challenge_figures_flagged", "commentary": [str]}]}
+
+        Customers in priority order; amounts in the stated currency, never summed across
+        currencies; a KPI's ``value`` is the text shown on the page ("–" when missing).
+        """
+        from kamlab.scorecard.commentary import commentary
+
+        pri = self.priorities()
+        customers = []
+        for r in pri.itertuples(index=False):
+            card = self.card(r.customer_id)
+            tiles = card.headline_tiles()
+            flagged = card._slice(self.analytics.challenges)
+            customers.append(
+                {
+                    "customer_id": r.customer_id,
+                    "name": str(card.customer["name"]),
+                    "account_manager": str(card.customer["account_manager"]),
+                    "status": overall_status([t.status for t in tiles]),
+                    "priority": {
+                        "rank": int(r.rank),
+                        "score": round(float(r.score), 2),
+                        "money_at_stake": {k: float(v) for k, v in r.stake.items()},
+                        "parts": r.parts,
+                        "overdue_actions": int(r.overdue_actions),
+                        "why": r.why,
+                    },
+                    "kpis": [
+                        {
+                            "label": t.label,
+                            "value": t.value,
+                            "status": t.status,
+                            "target": t.target,
+                            "note": t.note,
+                            "trend": t.trend,
+                        }
+                        for t in tiles
+                    ],
+                    "challenge_lines": int(len(card.focused_challenges())),
+                    "challenge_figures_flagged": 0 if flagged is None else int(len(flagged)),
+                    "commentary": commentary(card),
+                }
+            )
+        sc_settings = self.analytics.settings.scorecard
+        return {
+            "schema_version": PACK_JSON_VERSION,
+            "month": str(self.month),
+            "reporting_currency": sc_settings.reporting_currency,
+            "priority_basis": str(pri["basis"].iloc[0]) if len(pri) else None,
+            "customers": customers,
+        }
 
     def header(self) -> Section:
         title = f"Key account portfolio — {self.month.strftime('%B %Y')}"

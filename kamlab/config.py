@@ -217,6 +217,20 @@ class ScorecardSettings:
     growth_material: float = 0.15  # revenue, last 12 months vs the 12 before
     # priority: money at stake in the reporting currency (fx_rates) x (1 + weight x overdue actions)
     overdue_action_weight: float = 0.25
+    # how much of each kind of money at stake counts in the priority score: cash at risk in
+    # full; revenue-type amounts (a gap to plan, a forecast deviation) by the margin they carry
+    stake_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "overdue": 1.0,
+            "expected_loss": 1.0,
+            "service_cost": 1.0,
+            "revenue_gap": 0.3,
+            "challenged_forecast": 0.3,
+            "lost_sales": 0.3,
+            "price_leakage": 1.0,
+            "stock_at_risk": 1.0,
+        }
+    )
 
 
 @dataclass(frozen=True)

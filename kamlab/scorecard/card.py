@@ -86,6 +86,7 @@ class Scorecard:
         "header",
         "tiles",
         "commentary",
+        "actions",
         "sales",
         "demand",
         "challenges",
@@ -102,6 +103,7 @@ class Scorecard:
         self.month = analytics.month
         customers = analytics.customers
         self.customer = customers[customers["customer_id"] == customer_id].iloc[0]
+        self._memo: dict[str, object] = {}  # derived views, computed once per card
 
     # -- selection helpers -------------------------------------------------------------
     @property
@@ -351,6 +353,11 @@ class Scorecard:
 
     # -- what changed: the headline figures month by month ---------------------------------
     def kpi_history(self) -> pd.DataFrame:
+        if "kpi_history" not in self._memo:
+            self._memo["kpi_history"] = self._kpi_history()
+        return self._memo["kpi_history"]
+
+    def _kpi_history(self) -> pd.DataFrame:
         """The headline KPIs at each month of the last year: kpi, period, value.
 
         otif (pooled over ``otif_months``), overdue (share more than ``overdue_grace_days``
@@ -509,6 +516,11 @@ class Scorecard:
 
     def headline_tiles(self) -> list[Tile]:
         """The headline tiles (the scorecard's top row and the pack index's key figures)."""
+        if "tiles" not in self._memo:
+            self._memo["tiles"] = self._headline_tiles()
+        return list(self._memo["tiles"])
+
+    def _headline_tiles(self) -> list[Tile]:
         pct = _pct
         days = _days
         trends = {0: ("otif", pct), 3: ("overdue", pct), 4: ("credit", pct), 5: ("dso", days)}
@@ -547,13 +559,16 @@ class Scorecard:
         """The challenge lines for the page: one per material, material in money, at most N."""
         from kamlab.accuracy.challenge import focus_challenges
 
+        if "focus" in self._memo:
+            return self._memo["focus"]
         s = self.settings.accuracy
-        return focus_challenges(
+        self._memo["focus"] = focus_challenges(
             self._slice(self.analytics.challenges),
             materials=self.analytics.materials,
             max_lines=s.challenge_max_lines,
             min_value=s.challenge_min_value,
         )
+        return self._memo["focus"]
 
     def stake_parts(self) -> list[pd.DataFrame]:
         """This customer's money at stake, one frame per kind (customer_id, currency, amount,
@@ -865,10 +880,14 @@ class Scorecard:
                 target_label="Payment terms",
             )
             body += figure_html(fig, alt="DSO trend")
-        top = self._slice(self.analytics.top_overdue)
-        if top is not None and len(top):
-            t = top.head(5)
-            body += note_html("Largest overdue invoices: chase these first.")
+        body += self._receivables_risk()
+        top = self.overdue_items()
+        if len(top):
+            t = top.head(8)
+            body += note_html(
+                "Overdue invoices to chase, largest amount × days overdue first "
+                "(disputed and long-overdue items flagged)."
+            )
             body += table_html(
                 pd.DataFrame(
                     {
@@ -877,9 +896,15 @@ class Scorecard:
                         "Days overdue": t["days_overdue"],
                         "Open": t["open_amount"],
                         "Currency": t["currency"].astype(str),
+                        "Flag": t["flag"],
                     }
                 ),
                 formats={"Open": ",.0f", "Days overdue": "d"},
+            )
+        if pd.isna(self.customer["credit_limit"]):
+            body += note_html(
+                "Action: no credit limit is set for this customer; agree one with finance.",
+                kind="warning",
             )
         pay = self._slice(self.analytics.days_to_pay)
         if pay is not None and len(pay):
@@ -888,6 +913,96 @@ class Scorecard:
                 f"{_days(_first(pay, 'days_beyond_terms'))} beyond terms (last 12 months, amount-weighted)."
             )
         return Section(title, body)
+
+    def overdue_items(self) -> pd.DataFrame:
+        """This customer's overdue open items, largest open amount × days overdue first, with
+        ``flag``: "disputed" (optional invoice flag), "long overdue: bad-debt risk" (> 90 days)."""
+        aged = self._slice(self.analytics.receivables)
+        if aged is None or aged.empty:
+            return pd.DataFrame(columns=["document_id", "due_date", "days_overdue", "flag"])
+        od = aged[(aged["days_overdue"] > 0) & (aged["open_amount"] > 0)]
+        od = od.assign(weight=od["open_amount"] * od["days_overdue"])
+        od = od.sort_values("weight", ascending=False, ignore_index=True)
+        disputed = (
+            od["disputed"].fillna(False).astype(bool)
+            if "disputed" in od.columns
+            else pd.Series(False, index=od.index)
+        )
+        long = od["days_overdue"] > 90
+        flag = pd.Series("", index=od.index, dtype="string")
+        flag = flag.mask(long, "long overdue: bad-debt risk")
+        flag = flag.mask(disputed, "disputed").mask(disputed & long, "disputed, long overdue")
+        return od.assign(flag=flag)
+
+    def expected_loss(self) -> pd.DataFrame | None:
+        """Expected credit loss of this customer's receivables (IFRS 9 provision matrix over
+        the portfolio's month-end ageing history, per currency): currency, provision, reason."""
+        a = self.analytics
+        pm = getattr(a, "provision", None)  # a shared-analytics step may provide it
+        if pm is None:
+            hist = a.ageing_history
+            if hist is None or hist.empty:
+                return None
+            from kamlab.receivables import provision_matrix
+
+            # the portfolio's roll rates: a few hundred month-end rows, milliseconds
+            pm = provision_matrix(
+                hist,
+                hist[hist["month_end"] == a.as_of],
+                write_off_loss_rate=self.settings.receivables.write_off_loss_rate,
+            ).by_customer
+        mine = self._slice(pm)
+        return mine[["currency", "provision", "reason"]] if len(mine) else None
+
+    def _receivables_risk(self) -> str:
+        el = self.expected_loss()
+        if el is None or el.empty:
+            return ""
+        parts = [
+            f"{_short(r.provision)} {r.currency}"
+            for r in el.itertuples(index=False)
+            if r.provision == r.provision
+        ]
+        if not parts:
+            return ""
+        return note_html(
+            f"Expected credit loss (provision matrix from the portfolio's payment history): "
+            f"{', '.join(parts)}."
+        )
+
+    def actions(self) -> Section:
+        """The actions agreed in earlier reviews and still open, overdue ones first."""
+        title = "Open actions"
+        actions = getattr(self.analytics, "actions", None)
+        if actions is None or len(actions) == 0:
+            return Section(
+                title,
+                note_html(
+                    "Not available: no actions in the data (add an `actions` extract to "
+                    "follow up what was agreed in earlier reviews).",
+                    kind="unavailable",
+                ),
+                status="empty",
+            )
+        mine = self.open_actions().sort_values(["overdue", "due"], ascending=[False, True])
+        if mine.empty:
+            return Section(title, note_html("No open actions for this customer."))
+        table = pd.DataFrame(
+            {
+                "Topic": mine["topic"].astype(str),
+                "Owner": mine["owner"].astype(str),
+                "Opened": mine["opened"].dt.strftime("%d %b %Y"),
+                "Due": mine["due"].dt.strftime("%d %b %Y"),
+                "Status": mine["status"].astype(str)
+                + mine["overdue"].map({True: " — overdue", False: ""}),
+            }
+        )
+        n = int(mine["overdue"].sum())
+        return Section(
+            title,
+            table_html(table)
+            + note_html(f"{len(mine)} open, {n} past due: overdue actions raise the priority."),
+        )
 
     def classification(self) -> Section:
         """ABC / XYZ class, key-account quadrant and its movement."""

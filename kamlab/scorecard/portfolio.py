@@ -39,6 +39,16 @@ def open_portfolio(
     return Portfolio(open_analytics(month, source=source, options=options))
 
 
+def _overdue_flag(row) -> str:
+    """Disputed (optional invoice flag) or long overdue (> 90 days): not a routine call."""
+    flags = []
+    if bool(getattr(row, "disputed", False) or False):
+        flags.append("disputed")
+    if row.days_overdue > 90:
+        flags.append("long overdue: bad-debt risk")
+    return ", ".join(flags)
+
+
 def _stake_text(stake: dict) -> str:
     from kamlab.scorecard.card import _short
 
@@ -94,6 +104,7 @@ class Portfolio:
             reporting_currency=sc_settings.reporting_currency,
             overdue_actions=actions,
             action_weight=sc_settings.overdue_action_weight,
+            weights=sc_settings.stake_weights,
         )
         out["why"] = [self._why(r) for r in out.itertuples(index=False)]
         return out
@@ -216,6 +227,31 @@ class Portfolio:
         n = len(self.analytics.customers)
         return Section(title, f"<h1>{_esc(title)}</h1>" + note_html(f"{n} customers."))
 
+    def priority(self) -> Section:
+        """The accounts in priority order: money at stake, its largest parts, and why."""
+        pri = self.priorities()
+        names = self.analytics.customers.set_index("customer_id")["name"]
+        table = pd.DataFrame(
+            {
+                "#": pri["rank"],
+                "Customer": pri["customer_id"].map(names),
+                "Money at stake": pri["stake"].map(_stake_text),
+                "Why look at it": pri["why"],
+            }
+        )
+        basis = str(pri["basis"].iloc[0]) if len(pri) else ""
+        how = (
+            "share of each account's own revenue (several currencies and no exchange rates)"
+            if basis == "share of revenue"
+            else f"money at stake in {basis}"
+        )
+        note = note_html(
+            f"Ranked by {how}: cash at risk counts in full, revenue gaps and forecast "
+            "deviations by the margin they carry (30 %); raised by 25 % per overdue agreed "
+            "action. Amounts are shown in each customer's own currency."
+        )
+        return Section("Where to look first", note + table_html(table, max_rows=len(table) or 1))
+
     def kpis(self) -> Section:
         """Per headline KPI, how many customers are off, near or on target (or without data)."""
         summary = self.summary()
@@ -244,10 +280,25 @@ class Portfolio:
         if missing := _unavailable(title, self.analytics, "matrix"):
             return missing
         names = self.analytics.customers.set_index("customer_id")["name"]
-        m = self.analytics.matrix.assign(
-            customer=lambda f: f["customer_id"].map(names).str.slice(0, 22)
-        )
+        m = self.analytics.matrix.assign(customer=lambda f: f["customer_id"].map(names))
         threshold = self.analytics.settings.classify.matrix_threshold
+        flat = [
+            axis
+            for axis in ("attractiveness", "strength")
+            if m[axis].notna().sum() > 1 and m[axis].round(6).nunique() == 1
+        ]
+        if flat:  # every customer on one value: points would stack, names unreadable
+            text = (
+                f"The matrix is not drawn: every customer has the same {' and '.join(flat)} "
+                "score, because the data lacks the criteria behind it (see each customer's "
+                "explanation below)."
+            )
+            table = m[["customer", "quadrant", "explanation"]].rename(
+                columns={"customer": "Customer", "quadrant": "Quadrant", "explanation": "Why"}
+            )
+            return Section(
+                title, note_html(text, kind="unavailable") + table_html(table, max_rows=60)
+            )
         fig = figures.scatter_figure(
             m,
             x="strength",
@@ -258,6 +309,7 @@ class Portfolio:
             xlabel="Our relative strength with the customer (score 0–1)",
             ylabel="Customer attractiveness (score 0–1)",
             split=(threshold, threshold),
+            colours=figures.QUADRANT_COLOURS,
         )
         note = note_html("Named: the 12 accounts farthest from the centre of the matrix.")
         counts = m["quadrant"].value_counts()
@@ -301,8 +353,9 @@ class Portfolio:
             return missing
         top = self.analytics.top_overdue
         n = self.analytics.settings.receivables.top_overdue
+        top = top.assign(weight=top["open_amount"] * top["days_overdue"].clip(lower=0))
         top = (
-            top.sort_values(["currency", "open_amount"], ascending=[True, False])
+            top.sort_values(["currency", "weight"], ascending=[True, False])
             .groupby("currency", observed=True)
             .head(n)
         )
@@ -315,9 +368,13 @@ class Portfolio:
                 "Days overdue": top["days_overdue"],
                 "Open": top["open_amount"],
                 "Currency": top["currency"].astype(str),
+                "Flag": [_overdue_flag(r) for r in top.itertuples(index=False)],
             }
         )
-        return Section(title, table_html(table, formats={"Open": ",.0f"}, max_rows=4 * n))
+        note = note_html(
+            "Ranked by open amount × days overdue within each currency: large and old first."
+        )
+        return Section(title, note + table_html(table, formats={"Open": ",.0f"}, max_rows=4 * n))
 
     def accuracy_league(self) -> Section:
         """Customers by the value their forecast adds over a naive forecast, lag 1."""

@@ -59,6 +59,7 @@ def priority(
     reporting_currency: str = "EUR",
     overdue_actions: Mapping[str, int] | None = None,
     action_weight: float = 0.25,
+    weights: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Priority score of each of `customers` from the money-at-stake `parts`, highest first.
 
@@ -74,6 +75,8 @@ def priority(
       (`revenue`: customer_id, currency, revenue — e.g. the last 12 months), a share of the
       account's own business (``basis`` = "share of revenue").
 
+    Each amount counts with the `weights` of its kind (default 1; e.g. 0.3 for revenue-type
+    amounts, which put at risk the margin they carry rather than the revenue itself).
     The score is then multiplied by 1 + `action_weight` × the customer's number of overdue
     actions (`overdue_actions`): an agreed action past its due date raises the account.
     Customers without anything at stake get score 0 and sort last (by id).
@@ -116,7 +119,8 @@ def priority(
             lambda k: rev.get(k, float("nan"))
         )
         weight = 1.0 / pd.Series(own, index=stake.index).where(lambda v: v > 0)
-    stake = stake.assign(weighted=(stake["amount"] * weight).fillna(0.0))
+    kind_weight = stake["kind"].map(dict(weights or {})).astype("float64").fillna(1.0)
+    stake = stake.assign(weighted=(stake["amount"] * weight * kind_weight).fillna(0.0))
     actions = pd.Series(dict(overdue_actions or {}), dtype="float64")
     rows = []
     for cid in known:

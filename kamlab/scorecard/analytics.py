@@ -91,6 +91,7 @@ class PackAnalytics:
     matrix: pd.DataFrame | None = None  # key_account_matrix() per customer
     unavailable: dict[str, str] = field(default_factory=dict)
     actions: pd.DataFrame | None = None  # agreed actions (optional `actions` table), as given
+    missing_tables: tuple[str, ...] = ()  # contract tables with no rows in the data
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
     )
@@ -182,6 +183,7 @@ def prepare(
         customer_forecasts=snapshots.reset_index(drop=True),
         excluded=excluded,
         actions=getattr(dataset, "actions", None),
+        missing_tables=tuple(n for n, f in dataset.tables().items() if f.empty),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
     for requirement, names, step in _STEPS:

@@ -168,7 +168,7 @@ class Scorecard:
                 return "no invoices for this customer"
         elif table == "deliveries":
             air = a.air_freight
-            if air is not None and len(air) and air["delivery_lines"].fillna(0).sum() == 0:
+            if air is not None and air["delivery_lines"].fillna(0).sum() == 0:
                 return "no deliveries in the data"
         elif table == "budget" and a.plan is not None:
             reasons = a.plan["reason"].astype("string").fillna("")
@@ -612,6 +612,8 @@ class Scorecard:
     def sales(self) -> Section:
         """Revenue and volume against budget and last year: month, year to date, full year."""
         title = "Revenue and volume"
+        if why := self.absent("orders"):
+            return _absent_section(title, why)
         body = ""
         d = self._slice(self.analytics.customer_demand)
         if d is not None and len(d):
@@ -635,8 +637,18 @@ class Scorecard:
         if missing:
             return Section(title, body + missing)
         plan = self._slice(self.analytics.plan)
-        if plan.empty:
-            return Section(title, body + note_html("No budget for this customer."))
+        if why := self.absent("budget"):
+            return Section(
+                title, body + note_html(f"Budget: not available: {why}.", kind="unavailable")
+            )
+        if plan.empty or not (plan["ytd_plan"].fillna(0) > 0).any():
+            return Section(
+                title,
+                body
+                + note_html(
+                    "Budget: not available: no budget for this customer.", kind="unavailable"
+                ),
+            )
         table = pd.DataFrame(
             {
                 "Measure": plan["measure"].astype(str)
@@ -663,6 +675,8 @@ class Scorecard:
     def demand(self) -> Section:
         """Demand history with the statistical forecast, its interval and the customer's forecast."""
         title = "Demand and forecast"
+        if why := self.absent("orders"):
+            return _absent_section(title, why)
         d = self._slice(self.analytics.customer_demand)
         if d is None or d.empty:
             return Section(
@@ -759,6 +773,9 @@ class Scorecard:
         title = "Forecast accuracy"
         if missing := _unavailable(title, self.analytics, "accuracy"):
             return missing
+        for table in ("orders", "customer_forecasts"):
+            if why := self.absent(table):
+                return _absent_section(title, why)
         acc = self._slice(self.analytics.accuracy)
         by_lag = acc[acc["metric"] == "accuracy"][["source", "lag", "value"]].dropna()
         body = ""
@@ -805,6 +822,9 @@ class Scorecard:
         title = "Service"
         if missing := _unavailable(title, self.analytics, "service"):
             return missing
+        for table in ("orders", "deliveries"):
+            if why := self.absent(table):
+                return _absent_section(title, why)
         trend = self._slice(self.analytics.service)
         body = ""
         if len(trend):
@@ -845,6 +865,8 @@ class Scorecard:
         title = "Receivables"
         if missing := _unavailable(title, self.analytics, "ageing_history"):
             return missing
+        if why := self.absent("invoices"):
+            return _absent_section(title, why)
         body = ""
         row = self._ageing_now()
         hist = self._slice(self.analytics.ageing_history)
@@ -1024,7 +1046,7 @@ class Scorecard:
             m = matrix.iloc[0]
             facts["Key-account quadrant"] = str(m["quadrant"])
             facts["Attractiveness / strength (0–1)"] = (
-                f"{m['attractiveness']:.2f} / {m['strength']:.2f}"
+                f"{_score(m['attractiveness'])} / {_score(m['strength'])}"
             )
             facts["Why"] = str(m["explanation"])
         rows = pd.DataFrame({"": list(facts), " ": list(facts.values())})
@@ -1060,6 +1082,17 @@ def _unavailable_note(analytics: PackAnalytics, *names: str) -> str:
         if missing
         else ""
     )
+
+
+def _absent_section(title: str, why: str) -> Section:
+    """A section whose data is not there: says so, grey, never a number."""
+    return Section(title, note_html(f"Not available: {why}.", kind="unavailable"), status="empty")
+
+
+def _score(value: object) -> str:
+    """A 0-1 score with two decimals; "not scored" when a criterion is missing."""
+    v = _float(value)
+    return "not scored" if v != v else f"{v:.2f}"
 
 
 def _fva_label(column: str) -> str:

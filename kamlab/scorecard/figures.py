@@ -66,9 +66,20 @@ def text_outside(fig: Figure) -> list[str]:
     canvas.draw()
     renderer = canvas.get_renderer()
     width, height = canvas.get_width_height()
+    hidden = set()  # tick labels of ticks outside the view limits are not drawn
+    for ax in fig.axes:
+        for axis, (lo, hi), i in ((ax.xaxis, ax.get_xlim(), 0), (ax.yaxis, ax.get_ylim(), 1)):
+            lo, hi = sorted((lo, hi))
+            for label in axis.get_ticklabels(which="both"):
+                if (
+                    not lo - 1e-9 * abs(hi - lo)
+                    <= label.get_position()[i]
+                    <= hi + 1e-9 * abs(hi - lo)
+                ):
+                    hidden.add(id(label))
     out = []
     for text in fig.findobj(Text):
-        if not text.get_visible() or not text.get_text().strip():
+        if not text.get_visible() or not text.get_text().strip() or id(text) in hidden:
             continue
         box = text.get_window_extent(renderer)
         if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5:

@@ -40,13 +40,14 @@ def main() -> None:
     import nbformat
     import papermill as pm
 
+    from kamlab.chain import load_analytics
     from kamlab.config import load_settings
     from kamlab.data.demo import write_demo
     from kamlab.data.ingest import ingest
     from kamlab.pack import build_pack
     from kamlab.pack.html import atomic_write, notebook_html
     from kamlab.pack.runner import NOTEBOOKS
-    from kamlab.scorecard import Scorecard, load_analytics
+    from kamlab.scorecard import Scorecard
 
     root = Path(tempfile.mkdtemp(prefix="kamlab-bench-pack-"))
     t = time.perf_counter()

@@ -139,16 +139,16 @@ COMMANDS = [_add_demo, _add_ingest, _add_summary, _add_pack]
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean bad input or a missing file: reported in one message, exit code 2."""
+    from kamlab.chain import ChainError
     from kamlab.data.ingest import IngestError
     from kamlab.data.validate import ContractError
     from kamlab.pack import PackError
-    from kamlab.scorecard import ScorecardError
 
     return (
         ContractError,
         IngestError,
         PackError,
-        ScorecardError,
+        ChainError,
         SettingsError,
         FileNotFoundError,
         NotADirectoryError,

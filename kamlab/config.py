@@ -45,6 +45,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "load_settings",
+    "settings_from_mapping",
 ]
 
 
@@ -262,9 +263,8 @@ class Settings:
 DEFAULTS = Settings()
 
 
-def _coerce(section: str, key: str, default: Any, value: Any) -> Any:
+def _coerce(where: str, default: Any, value: Any) -> Any:
     """Return `value` shaped like `default` (lists become tuples), or raise SettingsError."""
-    where = f"kamlab.toml [{section}] {key}"
     if isinstance(default, tuple):
         if not isinstance(value, list):
             raise SettingsError(f"{where}: expected a list, got {value!r}")
@@ -286,7 +286,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
     """Read settings from `path` (default ``./kamlab.toml`` if it exists) over the defaults.
 
     Unknown sections or keys raise :class:`SettingsError` naming them, so a typo never
-    silently falls back to a default.
+    silently falls back to a default. Callers that run a pack use
+    :func:`kamlab.chain.resolve_settings`, which also accepts resolved settings.
     """
     if path is None:
         path = Path("kamlab.toml")
@@ -295,22 +296,30 @@ def load_settings(path: str | Path | None = None) -> Settings:
     path = Path(path)
     with path.open("rb") as fh:
         raw = tomllib.load(fh)
+    return settings_from_mapping(raw, where=path.name)
+
+
+def settings_from_mapping(raw: dict[str, Any], *, where: str = "kamlab.toml") -> Settings:
+    """Settings from tables shaped like a ``kamlab.toml`` (`where` names it in errors)."""
     changes: dict[str, Any] = {}
     for section, values in raw.items():
         if section == "mapping":
             if not all(isinstance(v, dict) for v in values.values()):
-                raise SettingsError("kamlab.toml [mapping.TABLE]: each table maps names to names")
+                raise SettingsError(f"{where} [mapping.TABLE]: each table maps names to names")
             changes["mapping"] = {t: dict(m) for t, m in values.items()}
             continue
         if section not in {f.name for f in dataclasses.fields(Settings)}:
-            raise SettingsError(f"kamlab.toml: unknown section [{section}]")
+            raise SettingsError(f"{where}: unknown section [{section}]")
         current = getattr(DEFAULTS, section)
         known = {f.name for f in dataclasses.fields(current)}
         unknown = set(values) - known
         if unknown:
             raise SettingsError(
-                f"kamlab.toml [{section}]: unknown key(s) {sorted(unknown)}; known: {sorted(known)}"
+                f"{where} [{section}]: unknown key(s) {sorted(unknown)}; known: {sorted(known)}"
             )
-        coerced = {k: _coerce(section, k, getattr(current, k), v) for k, v in values.items()}
+        coerced = {
+            k: _coerce(f"{where} [{section}] {k}", getattr(current, k), v)
+            for k, v in values.items()
+        }
         changes[section] = dataclasses.replace(current, **coerced)
     return dataclasses.replace(DEFAULTS, **changes)

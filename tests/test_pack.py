@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from pack_support import MONTH, build_demo_database, write_notebook
 
-import kamlab.scorecard as sc
+import kamlab.chain as chain
 from kamlab.cli import main
 from kamlab.pack import PackError, build_pack, slug
 from kamlab.pack.html import external_urls
@@ -36,7 +36,7 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def customers(database, tmp_path_factory):
-    return sc.load_analytics(database, MONTH, cache_dir=None).customer_ids()[:3]
+    return chain.load_analytics(database, MONTH, cache_dir=None).customer_ids()[:3]
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,9 @@ def _params(database, cache, customer):
 
 
 def test_a_warm_kernel_gives_the_same_scorecard_as_a_fresh_kernel(kernel, database, tmp_path):
-    import kamlab.scorecard as sc
+    import kamlab.chain as chain
 
-    first, second = sc.load_analytics(database, MONTH, cache_dir=tmp_path).customer_ids()[:2]
+    first, second = chain.load_analytics(database, MONTH, cache_dir=tmp_path).customer_ids()[:2]
     notebook = NOTEBOOKS / "scorecard.ipynb"
     warm = []
     for customer in (first, second):

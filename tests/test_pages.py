@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from kamlab.accuracy.challenge import focus_challenges
+from kamlab.chain import prepare
 from kamlab.config import DEFAULTS, ScorecardSettings
 from kamlab.data.demo import _FX, generate
 from kamlab.data.validate import validate
-from kamlab.scorecard import Scorecard, prepare
+from kamlab.scorecard import Scorecard
 from kamlab.scorecard import figures as fg
 from kamlab.scorecard.portfolio import PACK_JSON_VERSION, Portfolio
 from kamlab.scorecard.priority import priority

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from pack_support import MONTH, build_demo_database
 
+import kamlab.chain as chain
 import kamlab.scorecard as sc
 from kamlab.scorecard.render import Section, table_html
 
@@ -23,34 +24,35 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def analytics(database, cache):
-    return sc.load_analytics(database, MONTH, cache_dir=cache)
+    return chain.load_analytics(database, MONTH, cache_dir=cache)
 
 
 def test_a_malformed_month_is_refused_with_the_expected_format():
     for bad in ["2025-13", "2025-6", "June 2025", "2025-06-01", 202506]:
-        with pytest.raises(sc.ScorecardError, match="YYYY-MM"):
-            sc.parse_month(bad)
+        with pytest.raises(chain.ChainError, match="YYYY-MM"):
+            chain.parse_month(bad)
 
 
 def test_an_unknown_customer_is_refused_naming_it(database, cache, analytics):
-    with pytest.raises(sc.ScorecardError, match="unknown customer 'NOPE'"):
+    with pytest.raises(chain.ChainError, match="unknown customer 'NOPE'"):
         sc.open_scorecard("NOPE", MONTH, source=database, options={"cache_dir": str(cache)})
 
 
 def test_an_unknown_option_or_missing_source_is_refused_before_any_work(tmp_path):
     with pytest.raises(sc.ScorecardError, match="unknown option"):
         sc.open_scorecard("C1", MONTH, source=tmp_path / "x.duckdb", options={"cache": 1})
-    with pytest.raises(sc.ScorecardError, match="does not exist"):
+    with pytest.raises(chain.ChainError, match="does not exist"):
         sc.open_scorecard("C1", MONTH, source=tmp_path / "missing.duckdb")
 
 
 def test_analytics_are_cached_on_disk_and_reused(database, cache, analytics):
     files = list(cache.glob("analytics-*.pkl"))
     assert (
-        len(files) == 1 and sc.analytics_key(database, MONTH, analytics.settings) in files[0].name
+        len(files) == 1
+        and chain.analytics_key(database, MONTH, analytics.settings) in files[0].name
     )
-    sc.analytics._MEMORY.clear()  # as a new process would: only the disk cache is left
-    again = sc.load_analytics(database, MONTH, cache_dir=cache)
+    chain.cache._MEMORY.clear()  # as a new process would: only the disk cache is left
+    again = chain.load_analytics(database, MONTH, cache_dir=cache)
     assert again is not analytics
     pd.testing.assert_frame_equal(again.demand, analytics.demand)
     pd.testing.assert_frame_equal(again.forecast, analytics.forecast)
@@ -75,7 +77,7 @@ def test_every_section_is_one_offline_html_block(analytics):
 def test_figures_are_embedded_as_png_and_customer_text_is_escaped(analytics):
     nasty = analytics.customers.assign(name='<b>"Müller/Söhne" {AG}</b>')
     card = sc.Scorecard(
-        sc.analytics.PackAnalytics(**{**vars(analytics), "customers": nasty}),
+        chain.PackAnalytics(**{**vars(analytics), "customers": nasty}),
         analytics.customer_ids()[0],
     )
     header = card.header()._repr_html_()

@@ -88,6 +88,7 @@ class _Story:
     short_rate: float | None = None
     fc_noise: float | None = None
     credit_limit: bool = True
+    credit_factor: float | None = None  # limit / expected exposure (< 1: set too tight)
 
 
 _STORIES = (
@@ -98,7 +99,9 @@ _STORIES = (
     _Story("Keystone Motion Inc.", 5, "USD", 2.0, growth=0.35),  # growing fast
     _Story("Ironbridge Components Ltd", 4, "GBP", 2.0, growth=-0.30),  # declining
     # pays on time until ~9 months ago, then later and later (up to ~50 days)
-    _Story("Zürcher Präzision AG", 0, "CHF", 1.5, pay_delay=2.0, pay_worsening=48.0),
+    _Story(
+        "Zürcher Präzision AG", 0, "CHF", 1.5, pay_delay=2.0, pay_worsening=48.0, credit_factor=0.8
+    ),
     # poor service: many late and short deliveries, air freight
     _Story("O'Neill <Tools> & Co. Ltd", 4, "GBP", 1.5, late_rate=0.30, short_rate=0.12),
     _Story("Équipements Dupont & Fils SAS (Lyon)", 1, "EUR", 2.0, bias=-0.25),  # under-forecasts
@@ -139,6 +142,16 @@ _COMPLAINT_CATEGORIES = (
     "Documentation",  # no parts rejected
 )
 
+_ACTION_TOPICS = (
+    "Agree a payment plan for the overdue invoices",
+    "Review the forecast of the top materials with the buyer",
+    "Confirm the last-time buy of a phase-out material",
+    "Root-cause the late deliveries with logistics",
+    "Renew the price agreement",
+    "Agree a credit-limit increase with finance",
+    "Present the new product range",
+    "Close the open quality complaints",
+)
 _FUTURE = 6  # months of demand simulated beyond `end` (open orders, forecast targets)
 _SNAPSHOT_MONTHS = 24  # monthly forecast snapshots kept
 _MAX_LAG = 6  # customer forecasts cover lags 0..6
@@ -378,6 +391,7 @@ class _Simulation:
                 "late_rate",
                 "short_rate",
                 "fc_noise",
+                "credit_factor",
             ):
                 value = getattr(story, attr)
                 if value is not None:
@@ -869,6 +883,36 @@ class _Simulation:
             "currency": _take(_CURRENCIES, self.currency[cust]),
         }
 
+    def _actions(self) -> dict[str, object]:
+        """Actions agreed in the monthly reviews of the last 4 months: 0-3 per customer and
+        review, due 2-8 weeks later; done ones closed 0-10 weeks after opening (never after
+        the extract date), so some open actions are overdue at the end."""
+        rng = self.rng
+        reviews = self.end_o - np.arange(4)  # review months, the latest first
+        per = rng.integers(0, 4, (self.nc, len(reviews)))
+        cust = np.repeat(np.repeat(np.arange(self.nc), len(reviews)), per.ravel())
+        month = np.repeat(np.tile(reviews, self.nc), per.ravel())
+        n = len(cust)
+        opened = _weekday_forward(_month_start_days(month) + rng.integers(2, 20, n))
+        opened = np.minimum(opened, self.as_of)
+        due = opened + rng.integers(14, 57, n)
+        closed = opened + rng.integers(0, 71, n)
+        done = (rng.random(n) < 0.6) & (closed <= self.as_of)
+        dropped = done & (rng.random(n) < 0.1)
+        status = np.where(dropped, 3, np.where(done, 2, np.where(rng.random(n) < 0.5, 1, 0)))
+        topics = _ACTION_TOPICS
+        managers = list(_MANAGERS)
+        return {
+            "action_id": _ids(500_000, np.arange(n), prefix="A"),
+            "customer_id": _take(self.customer_ids, cust),
+            "opened": _dates(opened),
+            "owner": _take(managers, rng.integers(len(managers), size=n)),
+            "topic": _take(topics, rng.integers(len(topics), size=n)),
+            "due": _dates(due),
+            "status": _take(["open", "in progress", "done", "dropped"], status),
+            "closed": _dates(closed, ~done),
+        }
+
     # assembly --------------------------------------------------------------------------------
     def run(self) -> dict[str, pd.DataFrame]:
         self._customers()
@@ -900,6 +944,7 @@ class _Simulation:
             "payments": _frame("payments", self._payment_columns()),
             "complaints": _frame("complaints", self._complaint_columns()),
             "budget": _frame("budget", budget),
+            "actions": _frame("actions", self._actions()),
         }
 
     def _customer_columns(self) -> dict[str, object]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import kamlab
-from kamlab.config import load_settings
+from kamlab.chain import ChainError, open_chain
 from kamlab.pack.html import TEMPLATES, atomic_write, external_urls
 from kamlab.pack.runner import (
     NOTEBOOKS,
@@ -40,8 +39,7 @@ from kamlab.pack.runner import (
     write_run_log,
 )
 from kamlab.pack.slug import slug
-from kamlab.scorecard import Portfolio, ScorecardError, analytics_key, load_analytics, parse_month
-from kamlab.scorecard.analytics import CACHE_ENV
+from kamlab.scorecard import Portfolio
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
 __all__ = ["build_pack"]
@@ -70,25 +68,22 @@ def build_pack(
     Dask worker when `scheduler` (an address) is given. `timeout` is per notebook cell
     (default ``[pack] timeout_seconds``). With `retry_failed`, only the customers that failed
     in the last run of this month are rerun (plus the portfolio page if it failed).
-    The shared analytics are cached in `cache_dir` (default ``$KAMLAB_CACHE``, else
-    ``.kamlab-cache``). Raises :class:`PackError` before any work when a parameter is wrong.
+    Settings, database and the shared analytics come from :func:`kamlab.chain.open_chain`
+    (`settings_path`, else ``./kamlab.toml``, else defaults; cached in `cache_dir`, default
+    ``$KAMLAB_CACHE``, else ``.kamlab-cache``); every kernel gets the resolved settings.
+    Raises :class:`PackError` before any work when a parameter is wrong.
     """
     started = time.perf_counter()
-    settings = load_settings(settings_path)
+    try:
+        chain = open_chain(month, source=source, config=settings_path, cache_dir=cache_dir)
+    except ChainError as err:
+        raise PackError(str(err)) from None
+    settings, period, source, analytics = chain.settings, chain.month, chain.source, chain.analytics
     workers = workers or settings.pack.workers
     timeout = timeout if timeout is not None else settings.pack.timeout_seconds
-    try:
-        period = parse_month(month)
-    except ScorecardError as err:
-        raise PackError(str(err)) from None
-    source = Path(source or settings.pack.database).resolve()
-    if not source.exists():
-        raise PackError(f"data source {str(source)!r} does not exist; run `kamlab ingest` first")
     directory = Path(reports_dir or settings.pack.reports_dir).resolve() / str(period)
-    cache_dir = Path(cache_dir or os.environ.get(CACHE_ENV) or ".kamlab-cache").resolve()
     notebook = Path(notebook or NOTEBOOKS / "scorecard.ipynb").resolve()
 
-    analytics = load_analytics(source, period, settings=settings, cache_dir=cache_dir)
     known = analytics.customer_ids()
     wanted = list(dict.fromkeys(customers)) if customers else known
     unknown = [c for c in wanted if c not in known]
@@ -108,12 +103,9 @@ def build_pack(
         run_portfolio = PORTFOLIO in failed
         wanted = [c for c in wanted if c in failed]
 
-    key = analytics_key(source, period, settings)
+    key = chain.key
     footer = f"kamlab {kamlab.__version__} · month {period} · data {key}"
-    options = {
-        "cache_dir": str(cache_dir),
-        "settings": str(Path(settings_path).resolve()) if settings_path else None,
-    }
+    options = chain.kernel_options()
     names = analytics.customers.set_index("customer_id")["name"].astype(str)
     jobs = [
         Job(
@@ -150,11 +142,7 @@ def build_pack(
                 footer=footer,
             )
         )
-    preload = (
-        "import kamlab.scorecard\n"
-        f"kamlab.scorecard.load_analytics({str(source)!r}, {str(period)!r}, "
-        f"settings={options['settings']!r}, cache_dir={str(cache_dir)!r})\n"
-    )
+    preload = chain.preload()
     directory.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=len(jobs), desc=f"pack {period}", unit="notebook", disable=not progress)
 

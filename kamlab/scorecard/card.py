@@ -3,7 +3,7 @@
 A notebook calls ``open_scorecard(...)`` once and then one section per cell; every section
 returns a :class:`~kamlab.scorecard.render.Section` (HTML), so a cell shows exactly one
 output. Sections only select, format, plot and comment: every number comes from
-:class:`~kamlab.scorecard.analytics.PackAnalytics`, computed by the analytics modules.
+:class:`~kamlab.chain.PackAnalytics`, computed by the analytics modules.
 """
 
 from __future__ import annotations
@@ -15,19 +15,31 @@ import re
 
 import pandas as pd
 
+from kamlab.chain import ChainError, PackAnalytics, load_analytics, parse_month
 from kamlab.config import Settings
 from kamlab.scorecard import figures
-from kamlab.scorecard.analytics import PackAnalytics, ScorecardError, load_analytics, parse_month
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import Tile, rag_status, tiles_html
 
-__all__ = ["OPTIONS", "Scorecard", "open_analytics", "open_scorecard", "overdue_share"]
+__all__ = [
+    "OPTIONS",
+    "Scorecard",
+    "ScorecardError",
+    "open_analytics",
+    "open_scorecard",
+    "overdue_share",
+]
 
 # the keys a notebook's `options` parameter may hold, with their meaning
 OPTIONS = {
-    "settings": "path to a kamlab.toml (default: ./kamlab.toml if present, else the defaults)",
+    "settings": "a kamlab.toml or the pack's resolved-settings .json "
+    "(default: ./kamlab.toml if present, else the defaults)",
     "cache_dir": "shared-analytics cache (default $KAMLAB_CACHE, else .kamlab-cache; None: none)",
 }
+
+
+class ScorecardError(ChainError):
+    """A scorecard notebook parameter is wrong (empty customer id, unknown option)."""
 
 
 def open_scorecard(

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from kamlab.chain import PackAnalytics
 from kamlab.scorecard import figures
-from kamlab.scorecard.analytics import PackAnalytics
 from kamlab.scorecard.card import (
     Scorecard,
     _esc,

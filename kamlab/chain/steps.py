@@ -1,55 +1,35 @@
-"""Shared analytics of one pack: computed once per month and data set, cached on disk.
+"""The shared analytics steps of one pack: every module run once over the whole portfolio.
 
-:func:`prepare` runs every analytics module over the whole portfolio once (demand,
-forecasts and their intervals, backtests, accuracy scores, classes, service, receivables)
-and returns a :class:`PackAnalytics`; each customer's scorecard only selects its slice.
-:func:`load_analytics` finds it in the cache (key: hash of the data file, the settings, the
-month and the kamlab version) or prepares and stores it, and keeps it in memory so a warm
-kernel serving many customers loads it once.
+:func:`prepare` runs the registered steps in order (demand first, then forecasts and
+backtests, accuracy, service, receivables, classes) and returns a :class:`PackAnalytics`;
+each customer's scorecard only selects its slice.
 
-A module that has not landed yet leaves its fields ``None`` and says so in
-``PackAnalytics.unavailable``; the scorecard shows that note instead of failing.
+A step is one small function ``(dataset, analytics) -> {field: frame}`` registered with
+:func:`step`, naming the module it needs and the :class:`PackAnalytics` fields it fills.
+To add one (pricing, inventory, ...): add the fields to :class:`PackAnalytics` (default
+``None``) and one decorated function below; steps run in the order they are defined, so a
+step may use the fields of earlier ones. A module that has not landed leaves its fields
+``None`` and says so in ``PackAnalytics.unavailable``; the scorecard shows that note.
+A step that cannot run on this data returns ``{"unavailable": {field: reason}}``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import os
-import pickle
-import re
-import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import fields as dataclasses_fields
 
 import pandas as pd
 
-import kamlab
-from kamlab.config import DEFAULTS, Settings, load_settings
+from kamlab.chain.errors import ChainError
+from kamlab.chain.source import parse_month
+from kamlab.config import DEFAULTS, Settings
 from kamlab.data.dataset import Dataset
 from kamlab.demand import monthly_demand
 
-__all__ = [
-    "PackAnalytics",
-    "ScorecardError",
-    "analytics_key",
-    "load_analytics",
-    "latest_month",
-    "load_dataset",
-    "parse_month",
-    "prepare",
-    "resolve_source",
-]
-
-DATABASE_ENV = "KAMLAB_DATABASE"
-CACHE_ENV = "KAMLAB_CACHE"
-
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-
-class ScorecardError(ValueError):
-    """A scorecard or pack parameter is wrong (unknown customer, malformed month, no data)."""
+__all__ = ["STEPS", "PackAnalytics", "Step", "prepare", "step"]
 
 
 @dataclass
@@ -100,65 +80,57 @@ class PackAnalytics:
         return self.customers["customer_id"].astype(str).tolist()
 
     def check_customer(self, customer_id: str) -> None:
-        """Raise :class:`ScorecardError` unless `customer_id` is in the data."""
+        """Raise :class:`ChainError` unless `customer_id` is in the data."""
         known = self.customer_ids()
         if customer_id not in known:
             shown = ", ".join(known[:5]) + (", ..." if len(known) > 5 else "")
-            raise ScorecardError(
+            raise ChainError(
                 f"unknown customer {customer_id!r}: not in the data "
                 f"({len(known)} customers: {shown})"
             )
 
 
-def parse_month(month: str | pd.Period) -> pd.Period:
-    """The month as a monthly ``Period``; raises :class:`ScorecardError` unless ``YYYY-MM``.
+@dataclass(frozen=True)
+class Step:
+    """One shared-analytics step: `run` fills `fields` when `requirement` can be imported.
 
-    >>> str(parse_month("2025-06"))
-    '2025-06'
+    `requirement` is ``"module"`` or ``"module:attribute"``.
     """
-    if isinstance(month, pd.Period):
-        return month.asfreq("M")
-    if not isinstance(month, str) or not _MONTH.fullmatch(month):
-        raise ScorecardError(f"month must be 'YYYY-MM' (e.g. '2025-06'), got {month!r}")
-    return pd.Period(month, "M")
+
+    name: str
+    requirement: str
+    fields: tuple[str, ...]
+    run: Callable[[Dataset, PackAnalytics], dict]
 
 
-def resolve_source(source: str | os.PathLike | None = None) -> Path:
-    """The database path: `source`, else ``$KAMLAB_DATABASE``, else ``[pack] database``.
-
-    Raises :class:`ScorecardError` if the file does not exist.
-    """
-    if source is None:
-        source = os.environ.get(DATABASE_ENV) or load_settings().pack.database
-    path = Path(source)
-    if not path.is_file():
-        raise ScorecardError(f"data source {str(path)!r} does not exist; run `kamlab ingest` first")
-    return path
+STEPS: list[Step] = []  # in run order
 
 
-def load_dataset(
-    source: str | os.PathLike | None = None, customers: list[str] | None = None
-) -> Dataset:
-    """Load the DuckDB store at `source` (see :func:`resolve_source`; only `customers` if given)."""
-    from kamlab.data import store
+def step(requirement: str, *fields: str) -> Callable:
+    """Register the decorated function as the next step, filling `fields` (see :class:`Step`)."""
+    unknown = set(fields) - {f.name for f in dataclasses_fields(PackAnalytics)}
+    if unknown:
+        raise TypeError(f"PackAnalytics has no field(s) {sorted(unknown)}")
 
-    return store.load(resolve_source(source), customers=customers)
+    def register(run: Callable[[Dataset, PackAnalytics], dict]) -> Callable:
+        name = run.__name__.removeprefix("_").removesuffix("_step")
+        STEPS.append(Step(name, requirement, fields, run))
+        return run
 
-
-def latest_month(dataset: Dataset) -> pd.Period:
-    """The month of the latest order date in `dataset`: the default review month."""
-    if dataset.orders.empty:
-        raise ScorecardError("the data holds no orders: give the month explicitly")
-    return dataset.orders["order_date"].max().to_period("M")
+    return register
 
 
 def prepare(
-    dataset: Dataset, month: str | pd.Period, *, settings: Settings = DEFAULTS
+    dataset: Dataset,
+    month: str | pd.Period,
+    *,
+    settings: Settings = DEFAULTS,
+    on_step: Callable[[str, float], None] | None = None,
 ) -> PackAnalytics:
     """Compute the month's shared analytics for every customer in `dataset`, once.
 
     Data after `month` is ignored (the pack is reproducible for a past month); ``as_of``
-    is the last day of `month`.
+    is the last day of `month`. `on_step(name, seconds)` is called after each step (timing).
     """
     period = parse_month(month)
     as_of = period.to_timestamp(how="end").normalize()
@@ -186,12 +158,16 @@ def prepare(
         missing_tables=tuple(n for n, f in dataset.tables().items() if f.empty),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
-    for requirement, names, step in _STEPS:
-        if step is None or not _available(requirement):  # pragma: no cover - transitional
-            module = requirement.replace(":", ".")
-            out.unavailable.update(dict.fromkeys(names, f"{module} is not available yet"))
+    for s in STEPS:
+        if not _available(s.requirement):  # pragma: no cover - transitional
+            module = s.requirement.replace(":", ".")
+            out.unavailable.update(dict.fromkeys(s.fields, f"{module} is not available yet"))
             continue
-        for name, value in step(dataset, out).items():
+        started = time.perf_counter()
+        results = s.run(dataset, out)
+        if on_step is not None:
+            on_step(s.name, time.perf_counter() - started)
+        for name, value in results.items():
             if name == "unavailable":  # the step cannot run on this data, and says why
                 out.unavailable.update(value)
             else:
@@ -227,6 +203,7 @@ def _available(requirement: str) -> bool:
     return not attribute or hasattr(imported, attribute)
 
 
+@step("kamlab.forecast:forecast", "forecast", "forecast_total", "backtest")
 def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.forecast import aggregate_forecast, backtest, forecast
 
@@ -251,6 +228,7 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     }
 
 
+@step("kamlab.accuracy:score", "accuracy", "value_added", "league", "bias", "challenges")
 def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.accuracy import (
         bias_alerts,
@@ -317,6 +295,7 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     return out
 
 
+@step("kamlab.service:otif", "service", "service_year", "air_freight", "quality", "plan")
 def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.service import air_freight, delivery_performance, otif, plan_vs_actual, quality
 
@@ -342,6 +321,15 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     }
 
 
+@step(
+    "kamlab.receivables:ageing",
+    "receivables",
+    "ageing_history",
+    "dso",
+    "credit",
+    "top_overdue",
+    "days_to_pay",
+)
 def _receivables_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.receivables import (
         ageing,
@@ -394,6 +382,7 @@ def _receivables_step(ds: Dataset, a: PackAnalytics) -> dict:
     }
 
 
+@step("kamlab.classify:key_account_matrix", "classes", "matrix")
 def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.classify import abc, account_criteria, key_account_matrix, xyz
 
@@ -410,7 +399,7 @@ def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
     if rates is not None:
         missing = sorted(set(currencies) - set(rates))
         if missing:
-            raise ScorecardError(f"[scorecard] fx_rates has no rate for {missing}")
+            raise ChainError(f"[scorecard] fx_rates has no rate for {missing}")
         demand = demand.assign(
             net_value=demand["net_value"] * demand["currency"].map(rates).astype("float64"),
             currency=sc.reporting_currency,
@@ -468,116 +457,3 @@ def _by_customer(frame: pd.DataFrame | None, column: str) -> pd.Series | None:
     if frame is None:
         return None
     return frame.drop_duplicates("customer_id").set_index("customer_id")[column]
-
-
-# (requirement "module" or "module:attribute", fields it fills, step); a step returns
-# {field: frame}. Steps run in this order, so later ones may use earlier fields.
-_STEPS: list[tuple[str, tuple[str, ...], Callable[[Dataset, PackAnalytics], dict] | None]] = [
-    ("kamlab.forecast:forecast", ("forecast", "forecast_total", "backtest"), _forecast_step),
-    (
-        "kamlab.accuracy:score",
-        ("accuracy", "value_added", "league", "bias", "challenges"),
-        _accuracy_step,
-    ),
-    (
-        "kamlab.service:otif",
-        ("service", "service_year", "air_freight", "quality", "plan"),
-        _service_step,
-    ),
-    (
-        "kamlab.receivables:ageing",
-        ("receivables", "ageing_history", "dso", "credit", "top_overdue", "days_to_pay"),
-        _receivables_step,
-    ),
-    ("kamlab.classify:key_account_matrix", ("classes", "matrix"), _classify_step),
-]
-
-
-def analytics_key(source: str | os.PathLike, month: str | pd.Period, settings: Settings) -> str:
-    """Cache key: sha256 of the data file's bytes, the settings, the month and kamlab's version."""
-    digest = hashlib.sha256()
-    with open(source, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    digest.update(repr(settings).encode())
-    digest.update(str(parse_month(month)).encode())
-    digest.update(kamlab.__version__.encode())
-    return digest.hexdigest()[:24]
-
-
-_MEMORY: dict[tuple, PackAnalytics] = {}  # the last analytics loaded in this process
-_LATEST: dict[tuple, pd.Period] = {}  # default month per data file
-_ON_DISK: set[tuple] = set()  # (memo, cache_dir) known to hold the memo's analytics
-
-
-def load_analytics(
-    source: str | os.PathLike | None,
-    month: str | pd.Period | None,
-    *,
-    settings: Settings | str | os.PathLike | None = None,
-    cache_dir: str | os.PathLike | None = "",
-) -> PackAnalytics:
-    """The shared analytics of `month` for the data at `source`: memory, disk cache, or prepare.
-
-    `source` as in :func:`resolve_source`; `month` None means the month of the latest order.
-    `settings` is a :class:`Settings`, a path to a ``kamlab.toml``, or None (``./kamlab.toml``
-    if present, else the defaults). `cache_dir` default: ``$KAMLAB_CACHE``, else
-    ``.kamlab-cache``; with ``cache_dir=None`` nothing is written to disk.
-    """
-    if cache_dir == "":
-        cache_dir = os.environ.get(CACHE_ENV) or ".kamlab-cache"
-    path = resolve_source(source)
-    stat = path.stat()
-    if not isinstance(settings, Settings):
-        settings = load_settings(settings)
-    dataset = None
-    if month is None:
-        data_id = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-        if data_id not in _LATEST:
-            dataset = load_dataset(path)
-            _LATEST[data_id] = latest_month(dataset)
-        month = _LATEST[data_id]
-    period = parse_month(month)
-    memo = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, str(period), repr(settings))
-    if memo in _MEMORY and (cache_dir is None or (memo, str(cache_dir)) in _ON_DISK):
-        return _MEMORY[memo]
-    cached = None
-    if cache_dir is not None:
-        cached = Path(cache_dir) / f"analytics-{analytics_key(path, period, settings)}.pkl"
-        _ON_DISK.add((memo, str(cache_dir)))
-        if memo in _MEMORY:  # computed without this cache: store it there for other processes
-            if not cached.exists():
-                _atomic_pickle(_MEMORY[memo], cached)
-            return _MEMORY[memo]
-        if cached.exists():
-            with cached.open("rb") as fh:
-                result = pickle.load(fh)
-            _remember(memo, result)
-            return result
-    result = prepare(
-        dataset if dataset is not None else load_dataset(path), period, settings=settings
-    )
-    if cached is not None:
-        _atomic_pickle(result, cached)
-    _remember(memo, result)
-    return result
-
-
-def _remember(memo: tuple, result: PackAnalytics) -> None:
-    """Keep only the latest analytics in memory (a kernel serves one month at a time)."""
-    if memo not in _MEMORY:
-        _MEMORY.clear()
-        _ON_DISK.intersection_update({k for k in _ON_DISK if k[0] == memo})
-    _MEMORY[memo] = result
-
-
-def _atomic_pickle(obj: object, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pkl")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

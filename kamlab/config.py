@@ -225,6 +225,7 @@ class ScorecardSettings:
             "overdue": 1.0,
             "expected_loss": 1.0,
             "service_cost": 1.0,
+            "late_risk": 0.3,  # cash late, not lost
             "revenue_gap": 0.3,
             "challenged_forecast": 0.3,
             "lost_sales": 0.3,

@@ -69,6 +69,12 @@ class PackAnalytics:
     days_to_pay: pd.DataFrame | None = None  # days_to_pay() by customer, last 12 months
     classes: pd.DataFrame | None = None  # ABC / XYZ per customer, now and a year ago
     matrix: pd.DataFrame | None = None  # key_account_matrix() per customer
+    # pages (#16): receivables risk, budget by month, margin and the price/volume/mix bridge
+    provision: pd.DataFrame | None = None  # provision_matrix().by_customer at as_of
+    late_payment: pd.DataFrame | None = None  # late_payment_risk() of the open invoices
+    budget_monthly: pd.DataFrame | None = None  # budget by customer x currency x period
+    margin: pd.DataFrame | None = None  # gross_margin() by customer x currency x month
+    bridge: pd.DataFrame | None = None  # price_volume_mix() YTD vs last year by customer
     unavailable: dict[str, str] = field(default_factory=dict)
     actions: pd.DataFrame | None = None  # agreed actions (optional `actions` table), as given
     missing_tables: tuple[str, ...] = ()  # contract tables with no rows in the data
@@ -457,3 +463,47 @@ def _by_customer(frame: pd.DataFrame | None, column: str) -> pd.Series | None:
     if frame is None:
         return None
     return frame.drop_duplicates("customer_id").set_index("customer_id")[column]
+
+
+@step("kamlab.receivables:provision_matrix", "provision", "late_payment")
+def _receivables_risk_step(ds: Dataset, a: PackAnalytics) -> dict:
+    """Expected credit loss (provision matrix on the month-end ageing history) and each open
+    invoice's probability of being paid more than ``late_days`` late."""
+    from kamlab.receivables import late_payment_risk, provision_matrix
+
+    r = a.settings.receivables
+    out = {}
+    hist = a.ageing_history
+    if hist is not None and len(hist):
+        out["provision"] = provision_matrix(
+            hist, hist[hist["month_end"] == a.as_of], write_off_loss_rate=r.write_off_loss_rate
+        ).by_customer
+    if len(ds.invoices) and len(ds.payments):
+        extra = [c for c in ("disputed",) if c in ds.invoices.columns]
+        out["late_payment"] = late_payment_risk(
+            ds.invoices,
+            ds.payments,
+            as_of=a.as_of,
+            late_days=r.late_days,
+            instalments=ds.instalments if len(ds.instalments) else None,
+            features=extra,
+            random_state=r.random_state,
+        )
+    return out
+
+
+@step("kamlab.service.plan:gross_margin", "budget_monthly", "margin", "bridge")
+def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
+    """Budget by month (for the revenue chart), gross margin by month, and the YTD
+    price/volume/mix bridge against last year."""
+    from kamlab.service.plan import gross_margin, price_volume_mix
+
+    rates = dict(a.settings.scorecard.fx_rates) or None
+    out = {"margin": gross_margin(a.demand, a.materials, rates=rates)}
+    if len(ds.budget):
+        out["budget_monthly"] = ds.budget.groupby(
+            ["customer_id", "currency", "period"], observed=True, as_index=False
+        )[["planned_quantity", "planned_revenue"]].sum()
+    if len(ds.orders):
+        out["bridge"] = price_volume_mix(ds.orders, ds.materials, month=a.month, window="ytd")
+    return out

@@ -584,8 +584,9 @@ class Scorecard:
 
     def stake_parts(self) -> list[pd.DataFrame]:
         """This customer's money at stake, one frame per kind (customer_id, currency, amount,
-        kind): receivables long overdue, revenue gap to plan (full-year plan - outlook),
-        forecast worth challenging (focused lines' value at stake), air-freight cost."""
+        kind): receivables long overdue, receivables likely to be paid late, revenue gap to
+        plan (full-year plan - outlook), forecast worth challenging (focused lines' value at
+        stake), air-freight cost."""
         from kamlab.scorecard.priority import stake_frame
 
         cid, parts = self.customer_id, []
@@ -618,6 +619,11 @@ class Scorecard:
         air = self._slice(self.analytics.air_freight)
         if air is not None and len(air):
             parts.append(stake_frame(air, kind="service_cost", amount="air_freight_cost"))
+        late = self.late_risk()
+        if len(late):
+            parts.append(
+                stake_frame(late.assign(customer_id=cid), kind="late_risk", amount="amount")
+            )
         return [p for p in parts if len(p)]
 
     # -- sections --------------------------------------------------------------------------
@@ -635,16 +641,21 @@ class Scorecard:
                 month_name=lambda f: f["period"].dt.strftime("%b"),
             )
             for currency, part in d.groupby("currency", observed=True, sort=True):
+                budget = self._budget_by_month(str(currency))
                 fig = figures.bar_figure(
                     part,
                     x="month_name",
                     y="net_value",
                     hue="year",
-                    title=f"Net revenue by month, {self.month.year - 1} vs {self.month.year}",
+                    title=f"Net revenue by month, {self.month.year - 1} vs {self.month.year}"
+                    + (f", budget {self.month.year}" if budget else ""),
                     xlabel="Month",
                     ylabel=f"Net revenue ({currency})",
+                    line=budget,
+                    line_label=f"Budget {self.month.year}",
                 )
-                body += figure_html(fig, alt=f"Net revenue by month in {currency}")
+                body += figure_html(fig, alt=f"Net revenue by month in {currency} with budget")
+        body += self._margin_html() + self._bridge_html()
         missing = _unavailable_note(self.analytics, "plan")
         if missing:
             return Section(title, body + missing)
@@ -683,6 +694,84 @@ class Scorecard:
         amounts = {c: ",.0f" for c in table.columns if c not in pct and c != "Measure"}
         body += table_html(table, formats={**amounts, **pct})
         return Section(title, body)
+
+    def _budget_by_month(self, currency: str) -> dict[str, float] | None:
+        """This year's budgeted revenue per month name ("Jan": 123.0) in `currency`."""
+        b = self._slice(getattr(self.analytics, "budget_monthly", None))
+        if b is None or b.empty:
+            return None
+        b = b[(b["currency"] == currency) & (b["period"].dt.year == self.month.year)]
+        if b.empty:
+            return None
+        return dict(
+            zip(b["period"].dt.strftime("%b"), b["planned_revenue"].astype(float), strict=True)
+        )
+
+    def _margin_html(self) -> str:
+        """Gross margin by month this year against last year, and year to date."""
+        m = self._slice(getattr(self.analytics, "margin", None))
+        if m is None or m.empty:
+            return ""
+        m = m[m["currency"] == self.currency]
+        year, last = self.month.year, self.month.year - 1
+        this = m[(m["period"].dt.year == year) & (m["period"] <= self.month)]
+        before = m[(m["period"].dt.year == last) & (m["period"].dt.month <= self.month.month)]
+        if this.empty or this["margin"].isna().all():
+            reason = this["reason"].dropna().iloc[0] if this["reason"].notna().any() else ""
+            return note_html(
+                f"Gross margin: not available{': ' + reason if reason else ''}.", kind="unavailable"
+            )
+        shown = m[m["period"].dt.year >= last].assign(
+            year=lambda f: f["period"].dt.year.astype(str),
+            month_name=lambda f: f["period"].dt.strftime("%b"),
+        )
+        shown = shown[shown["period"] <= self.month]
+        fig = figures.bar_figure(
+            shown,
+            x="month_name",
+            y="margin",
+            hue="year",
+            title=f"Gross margin by month (revenue − quantity × standard cost), {last} vs {year}",
+            xlabel="Month",
+            ylabel=f"Gross margin ({self.currency})",
+        )
+        ytd, ytd_ly = this["margin"].sum(), before["margin"].sum()
+        rev, rev_ly = this["revenue"].sum(), before["revenue"].sum()
+        pct = ytd / rev if rev else float("nan")
+        pct_ly = ytd_ly / rev_ly if rev_ly else float("nan")
+        text = (
+            f"Gross margin year to date {_short(ytd)} {self.currency} ({_pct(pct)} of revenue) "
+            f"against {_short(ytd_ly)} ({_pct(pct_ly)}) in the same months of {last}."
+        )
+        return figure_html(fig, alt="Gross margin by month") + note_html(text)
+
+    def _bridge_html(self) -> str:
+        """Revenue year to date against last year, split into volume, mix, price, new, lost."""
+        b = self._slice(getattr(self.analytics, "bridge", None))
+        if b is None or b.empty:
+            return ""
+        b = b[b["currency"] == self.currency]
+        if b.empty:
+            return ""
+        r = b.iloc[0]
+        steps = [
+            ("Revenue last year, same months", r["revenue_base"]),
+            ("Volume: more or fewer units", r["volume_effect"]),
+            ("Mix: dearer or cheaper materials", r["mix_effect"]),
+            ("Price: price changes on the same materials", r["price_effect"]),
+            ("New materials", r["new_effect"]),
+            ("Materials no longer bought", r["lost_effect"]),
+            ("Revenue this year to date", r["revenue_current"]),
+        ]
+        last = len(steps) - 1
+        amounts = [
+            f"{float(v):,.0f}" if i in (0, last) else f"{float(v):+,.0f}"
+            for i, (_, v) in enumerate(steps)
+        ]
+        table = pd.DataFrame(
+            {"Revenue bridge, year to date": [k for k, _ in steps], f"{self.currency}": amounts}
+        )
+        return note_html("Why revenue changed against last year:") + table_html(table)
 
     def demand(self) -> Section:
         """Demand history with the statistical forecast, its interval and the customer's forecast."""
@@ -988,18 +1077,51 @@ class Scorecard:
         mine = self._slice(pm)
         return mine[["currency", "provision", "reason"]] if len(mine) else None
 
+    def late_risk(self) -> pd.DataFrame:
+        """Open invoices likely to be paid more than ``late_days`` late (probability ≥ 0.5,
+        :func:`kamlab.receivables.late_payment_risk`), not yet beyond the overdue grace."""
+        lp = self._slice(getattr(self.analytics, "late_payment", None))
+        if lp is None or lp.empty:
+            return pd.DataFrame(columns=["document_id", "currency", "amount", "probability"])
+        aged = self._slice(self.analytics.receivables)
+        grace = self.settings.scorecard.overdue_grace_days
+        open_amount = (
+            aged.groupby("document_id", observed=True)
+            .agg(open_amount=("open_amount", "sum"), days_overdue=("days_overdue", "max"))
+            .reset_index()
+            if aged is not None and len(aged)
+            else pd.DataFrame(columns=["document_id", "open_amount", "days_overdue"])
+        )
+        lp = lp.merge(open_amount, on="document_id", how="left")
+        likely = lp[(lp["probability"] >= 0.5) & ~(lp["days_overdue"] > grace)]
+        return likely.assign(amount=likely["open_amount"].fillna(likely["amount"]))
+
     def _receivables_risk(self) -> str:
+        out = ""
+        lp = self._slice(getattr(self.analytics, "late_payment", None))
+        if lp is not None and len(lp):
+            likely = self.late_risk()
+            days = self.settings.receivables.late_days
+            money = ", ".join(
+                f"{_short(v)} {c}" for c, v in likely.groupby("currency")["amount"].sum().items()
+            )
+            out += note_html(
+                f"Late-payment risk: {len(likely)} of {len(lp)} open invoices are likely (≥ 50 %) "
+                f"to be paid more than {days} days late"
+                + (f" ({money})" if len(likely) else "")
+                + "; model trained on this ledger's paid invoices."
+            )
         el = self.expected_loss()
         if el is None or el.empty:
-            return ""
+            return out
         parts = [
             f"{_short(r.provision)} {r.currency}"
             for r in el.itertuples(index=False)
             if r.provision == r.provision
         ]
         if not parts:
-            return ""
-        return note_html(
+            return out
+        return out + note_html(
             f"Expected credit loss (provision matrix from the portfolio's payment history): "
             f"{', '.join(parts)}."
         )

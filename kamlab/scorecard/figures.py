@@ -258,8 +258,13 @@ def bar_figure(
     title: str,
     xlabel: str,
     ylabel: str,
+    line: dict[str, float] | None = None,
+    line_label: str = "Budget",
+    percent: bool = False,
 ) -> Figure:
-    """Vertical bars of `y` per `x` (optionally split by `hue`), categories in frame order."""
+    """Vertical bars of `y` per `x` (optionally split by `hue`), categories in frame order;
+    `line` maps categories of `x` to values drawn as a dashed line with markers (e.g. the
+    budget of each month)."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 2.8))
         ax = fig.add_subplot()
@@ -273,7 +278,17 @@ def bar_figure(
             palette=PALETTE if hue else None,
             color=None if hue else "#4c72b0",
         )
-        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel)
+        if line:
+            order = list(dict.fromkeys(frame[x].astype(str)))
+            points = [(order.index(k), v) for k, v in line.items() if k in order]
+            if points:
+                xs, ys = zip(*sorted(points), strict=True)
+                ax.plot(
+                    xs, ys, color="#000000", linestyle="--", marker="D", markersize=4,
+                    linewidth=1.2, label=line_label,
+                )  # fmt: skip
+                ax.legend()
+        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, percent=percent)
 
 
 def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None) -> Figure:

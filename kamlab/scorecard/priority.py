@@ -23,6 +23,7 @@ STAKE_COLUMNS = ["customer_id", "currency", "amount", "kind"]
 PART_WORDS = {
     "overdue": "receivables long overdue",
     "expected_loss": "expected credit loss",
+    "late_risk": "receivables likely paid late",
     "revenue_gap": "revenue gap to plan",
     "challenged_forecast": "forecast worth challenging",
     "service_cost": "air freight after service misses",

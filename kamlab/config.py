@@ -129,6 +129,8 @@ class AccuracySettings:
     fva_metric: str = "wape"  # error compared across steps by value_added
     fva_steps: tuple[str, ...] = ("naive", "customer", "statistical")  # forecast process order
     bias_lags: tuple[int, ...] = (1,)  # lags at which bias_alerts tracks the signal
+    challenge_max_lines: int = 10  # focused challenge list: lines per customer on the page
+    challenge_min_value: float = 2000.0  # ... each with at least this value at stake (currency)
 
 
 @dataclass(frozen=True)
@@ -195,17 +197,58 @@ class ReceivablesSettings:
 
 @dataclass(frozen=True)
 class ScorecardSettings:
-    """Red/amber/green rules for the scorecard tiles; amber = within `amber_margin` of target."""
+    """Red/amber/green rules for the scorecard tiles, the priority and the commentary.
 
-    amber_margin: float = 0.05
-    overdue_share_red: float = 0.15
+    Thresholds were calibrated on the demo's 12 month-ends before the review month (a
+    validation window, never the month shown), so that a normal account is green or amber
+    and only the scripted problems are red: OTIF pooled over 3 months misses its target by
+    more than 5 points in about 1 customer-month in 10 (monthly OTIF: 1 in 4, too noisy);
+    DSO exceeds terms by more than 30 days in 1 in 10; receivables more than 30 days
+    overdue exceed 15 % of the open amount in 1 in 10; forecast accuracy lag 1 is within 10
+    points of target for most customers. Amber = within `amber_margin` (OTIF) or
+    `accuracy_amber_margin` of target; a KPI with no target or no data is grey.
+    """
+
+    amber_margin: float = 0.05  # OTIF: amber down to target - 5 points
+    overdue_share_red: float = 0.15  # share of open receivables > overdue_grace_days overdue
     overdue_share_amber: float = 0.05
     # portfolio ranking (ABC) and the key-account matrix add revenue across customers: with
     # several currencies they need rates, units of `reporting_currency` per unit of each
     reporting_currency: str = "EUR"
     fx_rates: dict[str, float] = field(default_factory=dict)  # e.g. {"EUR": 1.0, "USD": 0.92}
     revenue_window_months: int = 12  # ABC / XYZ on the last 12 months, movement vs a year ago
-    dso_amber_days: int = 15  # DSO tile: amber up to terms + 15 days, red beyond
+    dso_amber_days: int = 30  # DSO tile: amber up to terms + 30 days, red beyond
+    dso_green_days: int = 10  # DSO tile: green up to terms + 10 days
+    otif_months: int = 3  # OTIF tile pooled over the last 3 months (one month is too noisy)
+    accuracy_amber_margin: float = 0.10  # forecast accuracy: amber down to target - 10 points
+    budget_green: float = -0.03  # revenue YTD vs plan: green from -3 %, amber from -15 %
+    budget_amber: float = -0.15
+    overdue_grace_days: int = 30  # a few days overdue is not a problem: count > 30 days only
+    # red only when the long-overdue amount is material: at least this share of 12 months' revenue
+    overdue_materiality: float = 0.01
+    # what-changed commentary: a change is material from these sizes (points / days / share)
+    change_otif: float = 0.05
+    change_dso_days: float = 10.0
+    change_overdue_share: float = 0.05
+    change_credit: float = 0.15
+    growth_material: float = 0.15  # revenue, last 12 months vs the 12 before
+    # priority: money at stake in the reporting currency (fx_rates) x (1 + weight x overdue actions)
+    overdue_action_weight: float = 0.25
+    # how much of each kind of money at stake counts in the priority score: cash at risk in
+    # full; revenue-type amounts (a gap to plan, a forecast deviation) by the margin they carry
+    stake_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "overdue": 1.0,
+            "expected_loss": 1.0,
+            "service_cost": 1.0,
+            "late_risk": 0.3,  # cash late, not lost
+            "revenue_gap": 0.3,
+            "challenged_forecast": 0.3,
+            "lost_sales": 0.3,
+            "price_leakage": 1.0,
+            "stock_at_risk": 1.0,
+        }
+    )
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ def test_write_demo_writes_one_file_per_table_with_iso_dates_and_months(tmp_path
     back = pd.read_csv(tmp_path / "customers.csv", dtype=str, keep_default_na=False)
     assert back["customer_id"].tolist() == generate(**SMALL)["customers"]["customer_id"].tolist()
     parquet = write_demo(tmp_path / "pq", fmt="parquet", **SMALL)
-    budget = pd.read_parquet(parquet[-2])
+    budget = pd.read_parquet(next(p for p in parquet if p.name == "budget.parquet"))
     assert budget["period"].str.fullmatch(r"\d{4}-\d\d").all()
 
 

@@ -188,6 +188,8 @@ def write_sap_extracts(folder: Path) -> dict[str, pd.DataFrame]:
     typed = validate(frames)
     folder.mkdir(parents=True)
     for name, frame in typed.tables().items():
+        if name not in spec:  # an optional table the SAP example does not map (actions)
+            continue
         mapping = spec[name]
         recode = mapping.get("recode", {})
         out = {"MANDT": ["100"] * len(frame)}  # SAP client: not in the contract, ignored

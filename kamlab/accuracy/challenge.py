@@ -9,7 +9,7 @@ from kamlab.accuracy.scoring import _plain
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
 
-__all__ = ["challenge_list"]
+__all__ = ["challenge_list", "focus_challenges"]
 
 _A = DEFAULTS.accuracy
 _SERIES = ["customer_id", "material_id"]
@@ -203,4 +203,93 @@ def challenge_list(
     ]
     out = m[cols]
     out.attrs["excluded"] = Exclusions(excluded)
+    return out
+
+
+_LIFECYCLE_NOTE = {
+    "phase-out": "phase-out material: its demand is planned down to zero; check the customer's"
+    " stock and last-time buy before accepting",
+    "phase-in": "new material (phase-in): little history, the statistical forecast is a ramp-up"
+    " guess; confirm the launch date and volumes",
+}
+
+
+def focus_challenges(
+    challenges: pd.DataFrame,
+    *,
+    materials: pd.DataFrame | None = None,
+    max_lines: int = _A.challenge_max_lines,
+    min_value: float = _A.challenge_min_value,
+) -> pd.DataFrame:
+    """The challenge list a KAM takes to the customer: one line per material, the material ones.
+
+    From :func:`challenge_list` (all flagged figures), per customer × material × currency:
+    the flagged months (``months``, e.g. "Nov 2026, Dec 2026"), their count, the customer's
+    and the statistical forecast summed over them, and the value at stake summed (money in
+    ``currency``). Kept: materials whose value at stake is at least `min_value`, at most
+    `max_lines` per customer, largest first; ``rank`` numbers them per customer. ``reason``
+    is the reason of the material's largest month; ``lifecycle`` and ``context`` state a
+    phase-out or new material (from `materials`: material_id, lifecycle, description).
+    The full list stays in `challenges` (the workbook); ``attrs["hidden"]`` counts per
+    customer how many flagged figures the focus left out.
+
+    >>> ch = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M1", "M2"],
+    ...     "period": pd.period_range("2026-11", periods=3, freq="M"),
+    ...     "customer_forecast": [150.0, 160.0, 20.0], "statistical_forecast": [100.0, 100.0, 10.0],
+    ...     "currency": "EUR", "value_at_stake": [5000.0, 6000.0, 100.0],
+    ...     "reason": ["r1", "r2", "r3"]})
+    >>> out = focus_challenges(ch, min_value=1000.0)
+    >>> out[["material_id", "months", "value_at_stake", "reason"]].to_dict("records")
+    [{'material_id': 'M1', 'months': 'Nov 2026, Dec 2026', 'value_at_stake': 11000.0, 'reason': 'r2'}]
+    """
+    cols = [
+        "customer_id",
+        "material_id",
+        "currency",
+        "months",
+        "n_months",
+        "customer_forecast",
+        "statistical_forecast",
+        "value_at_stake",
+        "reason",
+        "lifecycle",
+        "description",
+        "context",
+        "rank",
+    ]
+    if challenges is None or challenges.empty:
+        out = pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+        out.attrs["hidden"] = {}
+        return out
+    c = challenges.assign(
+        currency=challenges["currency"].astype("string").fillna("–"),
+        _v=challenges["value_at_stake"].fillna(0.0),
+    ).sort_values(["customer_id", "material_id", "period"])
+    keys = ["customer_id", "material_id", "currency"]
+    g = c.groupby(keys, observed=True, sort=False)
+    largest = c.loc[g["_v"].idxmax(), [*keys, "reason"]]
+    out = (
+        g.agg(
+            months=("period", lambda p: ", ".join(p.dt.strftime("%b %Y"))),
+            n_months=("period", "size"),
+            customer_forecast=("customer_forecast", "sum"),
+            statistical_forecast=("statistical_forecast", "sum"),
+            value_at_stake=("_v", "sum"),
+        )
+        .reset_index()
+        .merge(largest, on=keys, how="left")
+    )
+    if materials is not None and len(materials):
+        info = materials[["material_id", "lifecycle", "description"]].drop_duplicates("material_id")
+        out = out.merge(info, on="material_id", how="left")
+    else:
+        out["lifecycle"], out["description"] = pd.NA, pd.NA
+    out["context"] = out["lifecycle"].map(_LIFECYCLE_NOTE).astype("string")
+    out = out[out["value_at_stake"] >= min_value]
+    out = out.sort_values(["customer_id", "value_at_stake"], ascending=[True, False])
+    out["rank"] = out.groupby("customer_id", observed=True).cumcount() + 1
+    out = out[out["rank"] <= max_lines].reset_index(drop=True)[cols]
+    flagged = challenges.groupby("customer_id", observed=True).size()
+    shown = out.groupby("customer_id", observed=True)["n_months"].sum()
+    out.attrs["hidden"] = (flagged.sub(shown, fill_value=0)).astype(int).to_dict()
     return out

@@ -112,7 +112,15 @@ class PackAnalytics:
     customer_phase_out: pd.DataFrame | None = None  # PIPO list per customer
     supply_at_stake: pd.DataFrame | None = None  # customer_id, currency, amount, kind
     material_context: pd.DataFrame | None = None  # material_id, lifecycle, stock, end_of_life
+    # pages (#16): receivables risk, budget by month, margin and the price/volume/mix bridge
+    provision: pd.DataFrame | None = None  # provision_matrix().by_customer at as_of
+    late_payment: pd.DataFrame | None = None  # late_payment_risk() of the open invoices
+    budget_monthly: pd.DataFrame | None = None  # budget by customer x currency x period
+    margin_monthly: pd.DataFrame | None = None  # service.plan.gross_margin(), customer x month
+    bridge: pd.DataFrame | None = None  # price_volume_mix() YTD vs last year by customer
     unavailable: dict[str, str] = field(default_factory=dict)
+    actions: pd.DataFrame | None = None  # agreed actions (optional `actions` table), as given
+    missing_tables: tuple[str, ...] = ()  # contract tables with no rows in the data
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
     )
@@ -202,6 +210,8 @@ def prepare(
         customer_demand=customer_demand,
         customer_forecasts=snapshots.reset_index(drop=True),
         excluded=excluded,
+        actions=getattr(dataset, "actions", None),
+        missing_tables=tuple(n for n, f in dataset.tables().items() if f.empty),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
     for s in STEPS:
@@ -645,6 +655,8 @@ def _money_at_stake_step(ds: Dataset, a: PackAnalytics) -> dict:
             price_summary=a.price_summary, lost=a.lost_sales, at_risk=a.pipeline_at_risk
         )
     }
+
+
 _SUPPLY = (
     "stock_position",
     "stock_coverage",
@@ -687,3 +699,47 @@ def _inventory_step(ds: Dataset, a: PackAnalytics) -> dict:
         horizon=a.settings.forecast.horizon,
     )
     return view.frames()
+
+
+@step("kamlab.receivables:provision_matrix", "provision", "late_payment")
+def _receivables_risk_step(ds: Dataset, a: PackAnalytics) -> dict:
+    """Expected credit loss (provision matrix on the month-end ageing history) and each open
+    invoice's probability of being paid more than ``late_days`` late."""
+    from kamlab.receivables import late_payment_risk, provision_matrix
+
+    r = a.settings.receivables
+    out = {}
+    hist = a.ageing_history
+    if hist is not None and len(hist):
+        out["provision"] = provision_matrix(
+            hist, hist[hist["month_end"] == a.as_of], write_off_loss_rate=r.write_off_loss_rate
+        ).by_customer
+    if len(ds.invoices) and len(ds.payments):
+        extra = [c for c in ("disputed",) if c in ds.invoices.columns]
+        out["late_payment"] = late_payment_risk(
+            ds.invoices,
+            ds.payments,
+            as_of=a.as_of,
+            late_days=r.late_days,
+            instalments=ds.instalments if len(ds.instalments) else None,
+            features=extra,
+            random_state=r.random_state,
+        )
+    return out
+
+
+@step("kamlab.service.plan:gross_margin", "budget_monthly", "margin_monthly", "bridge")
+def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
+    """Budget by month (for the revenue chart), gross margin by month, and the YTD
+    price/volume/mix bridge against last year."""
+    from kamlab.service.plan import gross_margin, price_volume_mix
+
+    rates = dict(a.settings.scorecard.fx_rates) or None
+    out = {"margin_monthly": gross_margin(a.demand, a.materials, rates=rates)}
+    if len(ds.budget):
+        out["budget_monthly"] = ds.budget.groupby(
+            ["customer_id", "currency", "period"], observed=True, as_index=False
+        )[["planned_quantity", "planned_revenue"]].sum()
+    if len(ds.orders):
+        out["bridge"] = price_volume_mix(ds.orders, ds.materials, month=a.month, window="ytd")
+    return out

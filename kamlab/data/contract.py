@@ -923,6 +923,31 @@ TABLES: dict[str, Table] = {
             optional=True,
             notes=("Each row names a material or a product family, not both.",),
         ),
+        # --- actions table ---
+        Table(
+            "actions",
+            "One row per action agreed in an account review (CRM task); the next scorecards "
+            "show it until it is closed.",
+            (
+                Column("action_id", "string", "Action number"),
+                Column("customer_id", "string", "Customer the action concerns"),
+                Column("opened", "date", "Date the action was agreed"),
+                Column("owner", "string", "Who does it"),
+                Column("topic", "string", "What is to be done"),
+                Column("due", "date", "Due date"),
+                Column(
+                    "status",
+                    "string",
+                    "open, in progress, done or dropped",
+                    isin=("open", "in progress", "done", "dropped"),
+                ),
+                Column("closed", "date", "Date closed; empty = still open", nullable=True),
+            ),
+            key=("action_id",),
+            foreign_keys=(ForeignKey(("customer_id",), "customers", ("customer_id",)),),
+            row_rules=(RowRule("closed not before opened", "closed", ">=", "opened"),),
+            optional=True,
+        ),
     )
 }
 

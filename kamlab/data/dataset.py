@@ -69,6 +69,8 @@ class Dataset:
     material_plan: pd.DataFrame = field(default_factory=_empty("material_plan"))
     capacity: pd.DataFrame = field(default_factory=_empty("capacity"))
 
+    actions: pd.DataFrame = field(default_factory=_empty("actions"))
+
     @classmethod
     def table_names(cls) -> list[str]:
         return [f.name for f in fields(cls) if f.name not in _NOT_TABLES]

@@ -90,6 +90,7 @@ class _Story:
     short_rate: float | None = None
     fc_noise: float | None = None
     credit_limit: bool = True
+    credit_factor: float | None = None  # limit / expected exposure (< 1: set too tight)
 
 
 _STORIES = (
@@ -100,7 +101,9 @@ _STORIES = (
     _Story("Keystone Motion Inc.", 5, "USD", 2.0, growth=0.35),  # growing fast
     _Story("Ironbridge Components Ltd", 4, "GBP", 2.0, growth=-0.30),  # declining
     # pays on time until ~9 months ago, then later and later (up to ~50 days)
-    _Story("Zürcher Präzision AG", 0, "CHF", 1.5, pay_delay=2.0, pay_worsening=48.0),
+    _Story(
+        "Zürcher Präzision AG", 0, "CHF", 1.5, pay_delay=2.0, pay_worsening=48.0, credit_factor=0.8
+    ),
     # poor service: many late and short deliveries, air freight
     _Story("O'Neill <Tools> & Co. Ltd", 4, "GBP", 1.5, late_rate=0.30, short_rate=0.12),
     _Story("Équipements Dupont & Fils SAS (Lyon)", 1, "EUR", 2.0, bias=-0.25),  # under-forecasts
@@ -141,6 +144,16 @@ _COMPLAINT_CATEGORIES = (
     "Documentation",  # no parts rejected
 )
 
+_ACTION_TOPICS = (
+    "Agree a payment plan for the overdue invoices",
+    "Review the forecast of the top materials with the buyer",
+    "Confirm the last-time buy of a phase-out material",
+    "Root-cause the late deliveries with logistics",
+    "Renew the price agreement",
+    "Agree a credit-limit increase with finance",
+    "Present the new product range",
+    "Close the open quality complaints",
+)
 _FUTURE = 6  # months of demand simulated beyond `end` (open orders, forecast targets)
 _SNAPSHOT_MONTHS = 24  # monthly forecast snapshots kept
 _MAX_LAG = 6  # customer forecasts cover lags 0..6
@@ -327,16 +340,18 @@ class _Simulation:
         self.terms = rng.choice([30, 60, 90], n, p=[0.5, 0.35, 0.15])
         self.terms[self.currency == _CURRENCIES.index("USD")] = 30  # US: net 30
         self.growth = rng.normal(0.03, 0.08, n)
-        self.late_rate = rng.uniform(0.01, 0.10, n)
-        self.short_rate = rng.uniform(0.005, 0.03, n)
-        self.split_rate = rng.uniform(0.01, 0.05, n)
+        # a normal month is green or amber: late 1-6 %, short 0.2-1.5 % of lines (the scripted
+        # poor-service story stands out at 30 % / 12 %)
+        self.late_rate = rng.uniform(0.01, 0.06, n)
+        self.short_rate = rng.uniform(0.002, 0.015, n)
+        self.split_rate = rng.uniform(0.01, 0.04, n)
         kind = rng.choice(3, n, p=[0.4, 0.4, 0.2])  # good / over / under forecaster
         self.bias = np.select(
             [kind == 0, kind == 1],
             [rng.normal(0.0, 0.04, n), rng.uniform(0.1, 0.3, n)],
             rng.uniform(-0.15, -0.05, n),
         )
-        self.fc_noise = rng.uniform(0.1, 0.35, n)
+        self.fc_noise = rng.uniform(0.08, 0.25, n)
         self.sends_fc = rng.random(n) < 0.85
         payer = rng.choice(3, n, p=[0.7, 0.2, 0.1])  # on time / a bit late / slow
         self.pay_delay = np.select(
@@ -353,10 +368,10 @@ class _Simulation:
         self.discount = rng.uniform(0.0, 0.15, n)
         self.price_increase = rng.uniform(0.0, 0.05, n)
         self.snapshot_day = rng.integers(2, 9, n)
-        self.otif_target = rng.choice([0.90, 0.92, 0.95, 0.95, 0.97, 0.98], n)
-        self.fa_target = rng.choice([0.6, 0.65, 0.7, 0.75, 0.8], n)
+        self.otif_target = rng.choice([0.85, 0.88, 0.90, 0.90, 0.92, 0.95], n)
+        self.fa_target = rng.choice([0.5, 0.55, 0.6, 0.65, 0.7], n)
         self.wallet_share = np.round(rng.uniform(0.15, 0.85, n), 2)
-        self.credit_factor = rng.uniform(0.7, 1.6, n)
+        self.credit_factor = rng.uniform(0.9, 1.8, n)
         self.has_limit = np.ones(n, dtype=bool)
         self.instalments = (self.terms == 90) & (rng.random(n) < 0.5)
         self.rebate = rng.uniform(0.01, 0.03, n) * (rng.random(n) < 0.3)
@@ -387,6 +402,7 @@ class _Simulation:
                 "late_rate",
                 "short_rate",
                 "fc_noise",
+                "credit_factor",
             ):
                 value = getattr(story, attr)
                 if value is not None:
@@ -855,7 +871,10 @@ class _Simulation:
         months_o = np.arange(last_year * 12, (last_year + 2) * 12)
         S = len(self.s_cust)
         s = np.arange(S)[:, None]
-        basis = self._expected(s, months_o[None, :] - 12)  # last year's expected quantity
+        # the planner's view: last year's expected quantity (without lifecycle), with the lifecycle of the planned month (phase-outs planned down, phase-ins
+        # up); a customer's own growth is not known to the plan, so growers beat it
+        o = months_o[None, :]
+        basis = self._expected(s, o - 12, life=False) * self._life(self.s_mat[:, None], o)
         price = self._price(self.s_cust[:, None], self.s_mat[:, None], months_o[None, :] // 12)
         group = self.s_cust * nf + self.family[self.s_mat]
         groups, g_idx = np.unique(group, return_inverse=True)
@@ -863,7 +882,7 @@ class _Simulation:
         flat = (g_idx[:, None] * M + np.arange(M)[None, :]).ravel()
         qty = np.bincount(flat, basis.ravel(), G * M).reshape(G, M)
         revenue = np.bincount(flat, (basis * price).ravel(), G * M).reshape(G, M)
-        noise = 1.05 * rng.lognormal(0.0, 0.08, (G, M))
+        noise = rng.lognormal(0.0, 0.05, (G, M))
         cust = np.repeat(groups // nf, M)
         fam = np.repeat(groups % nf, M)
         return {
@@ -873,6 +892,36 @@ class _Simulation:
             "planned_quantity": np.round(qty * noise).ravel(),
             "planned_revenue": np.round(revenue * noise, -1).ravel(),
             "currency": _take(_CURRENCIES, self.currency[cust]),
+        }
+
+    def _actions(self) -> dict[str, object]:
+        """Actions agreed in the monthly reviews of the last 4 months: 0-3 per customer and
+        review, due 2-8 weeks later; done ones closed 0-10 weeks after opening (never after
+        the extract date), so some open actions are overdue at the end."""
+        rng = self.rng
+        reviews = self.end_o - np.arange(4)  # review months, the latest first
+        per = rng.integers(0, 4, (self.nc, len(reviews)))
+        cust = np.repeat(np.repeat(np.arange(self.nc), len(reviews)), per.ravel())
+        month = np.repeat(np.tile(reviews, self.nc), per.ravel())
+        n = len(cust)
+        opened = _weekday_forward(_month_start_days(month) + rng.integers(2, 20, n))
+        opened = np.minimum(opened, self.as_of)
+        due = opened + rng.integers(14, 57, n)
+        closed = opened + rng.integers(0, 71, n)
+        done = (rng.random(n) < 0.6) & (closed <= self.as_of)
+        dropped = done & (rng.random(n) < 0.1)
+        status = np.where(dropped, 3, np.where(done, 2, np.where(rng.random(n) < 0.5, 1, 0)))
+        topics = _ACTION_TOPICS
+        managers = list(_MANAGERS)
+        return {
+            "action_id": _ids(500_000, np.arange(n), prefix="A"),
+            "customer_id": _take(self.customer_ids, cust),
+            "opened": _dates(opened),
+            "owner": _take(managers, rng.integers(len(managers), size=n)),
+            "topic": _take(topics, rng.integers(len(topics), size=n)),
+            "due": _dates(due),
+            "status": _take(["open", "in progress", "done", "dropped"], status),
+            "closed": _dates(closed, ~done),
         }
 
     # assembly --------------------------------------------------------------------------------
@@ -906,6 +955,7 @@ class _Simulation:
             "payments": _frame("payments", self._payment_columns()),
             "complaints": _frame("complaints", self._complaint_columns()),
             "budget": _frame("budget", budget),
+            "actions": _frame("actions", self._actions()),
         }
 
     def _customer_columns(self) -> dict[str, object]:

@@ -43,7 +43,7 @@ from kamlab.pack.runner import (
 from kamlab.pack.slug import slug
 from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio
-from kamlab.scorecard.tiles import STATUS_WORDS
+from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
 __all__ = ["build_pack"]
 
@@ -178,10 +178,13 @@ def build_pack(
         seconds = round(time.perf_counter() - started, 2)
         finished = datetime.now(UTC).isoformat(timespec="seconds")
         write_run_log(directory, ordered, {**meta, "finished": finished, "seconds": seconds})
-        summary = Portfolio(analytics).summary()
+        portfolio = Portfolio(analytics)
+        summary = portfolio.summary()
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
         _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
         _write_workbook(directory, summary, merged, analytics)
+        pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
+        atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
         return PackResult(directory=directory, results=ordered, seconds=seconds)
 
     try:
@@ -232,7 +235,15 @@ def _write_index(
     paper: str = "A4",
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    fixed = {"customer_id", "name", "account_manager", "status"}
+    fixed = {
+        "customer_id",
+        "name",
+        "account_manager",
+        "status",
+        "priority",
+        "money_at_stake",
+        "why",
+    }
     labels = [
         c for c in summary.columns if c not in fixed and not c.endswith((" status", " number"))
     ]
@@ -247,8 +258,13 @@ def _write_index(
                 "account_manager": rec["account_manager"],
                 "status": rec["status"],
                 "status_word": STATUS_WORDS[rec["status"]],
+                "status_icon": STATUS_ICONS[rec["status"]],
+                "priority": rec.get("priority", ""),
+                "money_at_stake": rec.get("money_at_stake", ""),
+                "why": rec.get("why", ""),
                 "figures": {k: rec[k] for k in labels},
                 "colours": {k: rec[f"{k} status"] for k in labels},
+                "icons": {k: STATUS_ICONS[rec[f"{k} status"]] for k in labels},
                 "counts": _tile_counts([rec[f"{k} status"] for k in labels]),
                 "run_status": r.status if r is not None else "not run",
                 "error": r.error if r is not None else "",

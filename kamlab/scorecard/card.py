@@ -8,8 +8,10 @@ output. Sections only select, format, plot and comment: every number comes from
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
+import re
 
 import pandas as pd
 
@@ -115,6 +117,7 @@ class Scorecard:
         "header",
         "tiles",
         "commentary",
+        "actions",
         "sales",
         "demand",
         "challenges",
@@ -131,6 +134,7 @@ class Scorecard:
         self.month = analytics.month
         customers = analytics.customers
         self.customer = customers[customers["customer_id"] == customer_id].iloc[0]
+        self._memo: dict[str, object] = {}  # derived views, computed once per card
 
     # -- selection helpers -------------------------------------------------------------
     @property
@@ -166,50 +170,97 @@ class Scorecard:
         """Headline KPIs against the SLA targets, red / amber / green."""
         return Section("Headline KPIs", tiles_html(self.headline_tiles()))
 
-    def headline_tiles(self) -> list[Tile]:
-        """The headline tiles (the scorecard's top row and the pack index's key figures)."""
-        return [
-            self._otif_tile(),
-            self._accuracy_tile(),
-            self._budget_tile(),
-            self._overdue_tile(),
-            self._credit_tile(),
-            self._dso_tile(),
-        ]
+    # -- what the data holds: a missing table is said, never shown as a zero ---------------
+    def absent(self, table: str) -> str | None:
+        """Why `table`'s figures are missing for this customer, or None if they are there.
+
+        "no <table> in the data" when the extract has none for anyone; a customer-level
+        sentence when only this customer has none.
+        """
+        a = self.analytics
+        missing = getattr(a, "missing_tables", None) or ()
+        if table in missing:
+            return f"no {table} in the data"
+        if table == "orders":
+            if a.customer_demand.empty:
+                return "no orders in the data"
+            if self._slice(a.customer_demand).empty:
+                return "no orders for this customer"
+        elif table == "customer_forecasts":
+            if a.customer_forecasts.empty:
+                return "no customer forecasts in the data"
+            if self._slice(a.customer_forecasts).empty:
+                return "this customer sends no forecast"
+        elif table == "invoices":
+            hist = a.ageing_history
+            if hist is not None and hist.empty and (a.dso is None or a.dso.empty):
+                return "no invoices in the data"
+            if hist is not None and self._slice(hist).empty:
+                return "no invoices for this customer"
+        elif table == "deliveries":
+            air = a.air_freight
+            if air is not None and air["delivery_lines"].fillna(0).sum() == 0:
+                return "no deliveries in the data"
+        elif table == "budget" and a.plan is not None:
+            reasons = a.plan["reason"].astype("string").fillna("")
+            if len(reasons) and reasons.str.contains("no budget").all():
+                return "no budget in the data"
+        return None
 
     # -- tiles: each picks one figure an analytics module computed and colours it ----------
     def _missing(self, label: str, *names: str) -> Tile | None:
         reasons = [self.analytics.unavailable[n] for n in names if n in self.analytics.unavailable]
         return Tile(label, "–", "", "grey", "not available yet") if reasons else None
 
+    def _absent_tile(self, label: str, *tables: str) -> Tile | None:
+        for table in tables:
+            if why := self.absent(table):
+                return Tile(label, "–", "", "grey", f"not available: {why}")
+        return None
+
     def _otif_tile(self) -> Tile:
-        label = f"OTIF {self.month.strftime('%b %Y')}"
-        if tile := self._missing(label, "sla"):
+        n = self.settings.scorecard.otif_months
+        label = f"OTIF, last {n} months" if n > 1 else f"OTIF {self.month.strftime('%b %Y')}"
+        if tile := self._missing(label, "service") or self._absent_tile(
+            label, "orders", "deliveries"
+        ):
             return tile
-        row = self._slice(self.analytics.sla).iloc[0]  # service.sla_adherence, review month
-        value, target, gap = _float(row["otif"]), _float(row["otif_target"]), _float(row["gap"])
-        margin = self.settings.scorecard.amber_margin
-        status = {"met": "green", "missed": "amber" if gap >= -margin else "red"}.get(
-            str(row["status"]),
-            "grey",  # no lines due, or no SLA target: no colour
+        rows = self._slice(self.analytics.service)
+        rows = rows[(rows["period"] > self.month - n) & (rows["period"] <= self.month)]
+        due, otif = rows["lines_due"].sum(), rows["lines_otif"].sum()
+        if not due > 0:
+            return Tile(label, "–", "", "grey", "no order lines due")
+        value = float(otif) / float(due)
+        target = _float(self.customer["otif_target"])
+        note = f"{_int(otif)} of {_int(due)} order lines on time and in full"
+        return self._target_tile(
+            label, value, target, margin=self.settings.scorecard.amber_margin, note=note
         )
-        lines = int(row["lines_due"])
-        note = f"{lines} lines due" if lines else "no lines due"
-        return Tile(label, _pct(value), f"target {_pct(target)}", status, note)
 
     def _accuracy_tile(self) -> Tile:
-        label = "Forecast accuracy, lag 1"
-        if tile := self._missing(label, "accuracy"):
+        label = "Forecast accuracy, 1 month ahead"
+        if tile := self._missing(label, "accuracy") or self._absent_tile(
+            label, "customer_forecasts", "orders"
+        ):
             return tile
         value = self._accuracy_value("customer", lag=1, metric="accuracy")
         target = _float(self.customer["forecast_accuracy_target"])
-        return self._target_tile(label, value, target, note="customer forecast, 1 − WAPE")
+        return self._target_tile(
+            label,
+            value,
+            target,
+            margin=self.settings.scorecard.accuracy_amber_margin,
+            note="customer's forecast against its orders",
+        )
 
-    def _target_tile(self, label: str, value: float, target: float, *, note: str) -> Tile:
-        margin = self.settings.scorecard.amber_margin
+    def _target_tile(
+        self, label: str, value: float, target: float, *, margin: float, note: str
+    ) -> Tile:
+        if value != value:
+            return Tile(label, "–", "", "grey", "no figures in the window")
+        if target != target:  # no SLA target agreed: the figure, without a colour
+            return Tile(label, _pct(value), "no target agreed", "grey", note)
         status = rag_status(value, green=target, amber=target - margin)
-        if target != target:  # no target agreed: show the figure without a colour
-            status = "grey"
         return Tile(
             label, _pct(value), f"target {_pct(target)}", status, note, number=value, unit="share"
         )
@@ -221,52 +272,75 @@ class Scorecard:
 
     def _budget_tile(self) -> Tile:
         label = "Revenue vs budget, YTD"
-        if tile := self._missing(label, "plan"):
+        if tile := self._missing(label, "plan") or self._absent_tile(label, "orders", "budget"):
             return tile
-        plan = self._slice(self.analytics.plan)
-        row = plan[(plan["measure"] == "revenue") & (plan["currency"] == self.currency)]
-        if row.empty:
-            return Tile(label, "–", "", "grey", "no budget")
-        r = row.iloc[0]
-        value = _float(r["ytd_variance_pct"])
-        margin = self.settings.scorecard.amber_margin
-        status = rag_status(value, green=0.0, amber=-margin)
+        row = self._plan_row("revenue")
+        if row is None or not _float(row["ytd_plan"]) > 0:
+            return Tile(label, "–", "", "grey", "not available: no budget for this customer")
+        value = _float(row["ytd_variance_pct"])
+        s = self.settings.scorecard
+        status = rag_status(value, green=s.budget_green, amber=s.budget_amber)
         return Tile(
             label,
             _pct(value, signed=True),
-            f"{_short(r['ytd_actual'])} vs plan {_short(r['ytd_plan'])} {self.currency}",
+            f"{_short(row['ytd_actual'])} vs plan {_short(row['ytd_plan'])} {self.currency}",
             status,
             number=value,
             unit="share",
         )
 
+    def _plan_row(self, measure: str) -> pd.Series | None:
+        plan = self._slice(self.analytics.plan)
+        if plan is None:
+            return None
+        row = plan[(plan["measure"] == measure) & (plan["currency"] == self.currency)]
+        return row.iloc[0] if len(row) else None
+
     def _overdue_tile(self) -> Tile:
-        label = "Overdue share"
-        if tile := self._missing(label, "ageing_history"):
+        s = self.settings.scorecard
+        label = f"Overdue more than {s.overdue_grace_days} days"
+        if tile := self._missing(label, "ageing_history") or self._absent_tile(label, "invoices"):
             return tile
         row = self._ageing_now()
         if row is None or not row["total"] > 0:
             return Tile(label, "–", "", "grey", "no open receivables")
-        if row["overdue"] <= 0:  # unapplied credits outweigh the overdue invoices
-            total = f"{_short(row['total'])} {self.currency} open"
-            note = "net credit in the overdue buckets"
-            return Tile(label, "0 %", total, "green", note, number=0.0, unit="share")
-        value = overdue_share(row["overdue"], row["total"])
-        s = self.settings.scorecard
+        late = self._long_overdue(row)
+        value = overdue_share(max(late, 0.0), float(row["total"]))
         status = rag_status(
             value, green=s.overdue_share_amber, amber=s.overdue_share_red, higher_is_better=False
         )
+        revenue = self.revenue_12m()
+        if status == "red" and late < s.overdue_materiality * revenue:
+            status = "amber"  # a large share of a small amount: watch, not act
         return Tile(
             label,
             _pct(value),
-            f"{_short(row['overdue'])} of {_short(row['total'])} {self.currency} open",
+            f"{_short(max(late, 0.0))} of {_short(row['total'])} {self.currency} open",
             status,
+            f"all overdue: {_short(max(float(row['overdue']), 0.0))} {self.currency}",
             number=value,
             unit="share",
         )
 
+    def _long_overdue(self, row: pd.Series) -> float:
+        """Open amount more than ``overdue_grace_days`` overdue in an ageing row."""
+        grace = self.settings.scorecard.overdue_grace_days
+        total = 0.0
+        for bucket in _overdue_buckets(row.index):
+            if _bucket_start(bucket) > grace:
+                total += float(row[bucket])
+        return total
+
+    def revenue_12m(self) -> float:
+        """Net revenue of the last 12 months in the customer's currency (0 if none)."""
+        d = self._slice(self.analytics.customer_demand)
+        d = d[(d["currency"] == self.currency) & (d["period"] > self.month - 12)]
+        return float(d.loc[d["period"] <= self.month, "net_value"].sum())
+
     def _ageing_now(self) -> pd.Series | None:
         hist = self._slice(self.analytics.ageing_history)
+        if hist is None:
+            return None
         now = hist[
             (hist["month_end"] == self.analytics.as_of) & (hist["currency"] == self.currency)
         ]
@@ -274,11 +348,13 @@ class Scorecard:
 
     def _credit_tile(self) -> Tile:
         label = "Credit utilisation"
-        if tile := self._missing(label, "credit"):
+        if tile := self._missing(label, "credit") or self._absent_tile(label, "invoices"):
             return tile
+        if pd.isna(self.customer["credit_limit"]):
+            return Tile(label, "–", "no credit limit set", "grey", "action: agree a credit limit")
         credit = self._slice(self.analytics.credit)
         if credit.empty:
-            return Tile(label, "–", "", "grey", "no credit limit")
+            return Tile(label, "0 %", "nothing open", "green")
         r = credit.iloc[0]
         status = {"ok": "green", "warning": "amber", "over limit": "red"}.get(
             str(r["status"]), "grey"
@@ -293,26 +369,298 @@ class Scorecard:
         )
 
     def _dso_tile(self) -> Tile:
-        label = "DSO (countback)"
-        if tile := self._missing(label, "dso"):
+        label = "Days sales outstanding"
+        if tile := self._missing(label, "dso") or self._absent_tile(label, "invoices"):
             return tile
-        d = self._slice(self.analytics.dso)
-        d = d[(d["month_end"] == self.analytics.as_of) & (d["currency"] == self.currency)]
-        value = _float(d["dso_countback"].iloc[0]) if len(d) else float("nan")
+        value = self._dso_now()
         terms = int(self.customer["payment_terms_days"])
+        s = self.settings.scorecard
         status = rag_status(
             value,
-            green=terms,
-            amber=terms + self.settings.scorecard.dso_amber_days,
+            green=terms + s.dso_green_days,
+            amber=terms + s.dso_amber_days,
             higher_is_better=False,
         )
-        shown = "–" if value != value else f"{value:.0f} days"
-        return Tile(label, shown, f"terms {terms} days", status, number=value, unit="days")
+        if value != value:
+            return Tile(label, "–", f"terms {terms} days", "grey", "no receivables")
+        return Tile(
+            label, f"{value:.0f} days", f"terms {terms} days", status, number=value, unit="days"
+        )
+
+    def _dso_now(self) -> float:
+        d = self._slice(self.analytics.dso)
+        d = d[(d["month_end"] == self.analytics.as_of) & (d["currency"] == self.currency)]
+        return _float(d["dso_countback"].iloc[0]) if len(d) else float("nan")
+
+    # -- what changed: the headline figures month by month ---------------------------------
+    def kpi_history(self) -> pd.DataFrame:
+        if "kpi_history" not in self._memo:
+            self._memo["kpi_history"] = self._kpi_history()
+        return self._memo["kpi_history"]
+
+    def _kpi_history(self) -> pd.DataFrame:
+        """The headline KPIs at each month of the last year: kpi, period, value.
+
+        otif (pooled over ``otif_months``), overdue (share more than ``overdue_grace_days``
+        overdue), dso (countback, days), credit (open / limit), revenue (net revenue of the
+        3 months to the period, customer's currency). Missing data: no row.
+        """
+        a, n = self.analytics, self.settings.scorecard.otif_months
+        parts = []
+        svc = self._slice(a.service)
+        if svc is not None and len(svc) and not self.absent("deliveries"):
+            svc = svc.sort_values("period")
+            due = svc["lines_due"].rolling(n, min_periods=n).sum()
+            ok = svc["lines_otif"].rolling(n, min_periods=n).sum()
+            parts.append(pd.DataFrame({"kpi": "otif", "period": svc["period"], "value": ok / due}))
+        hist = self._slice(a.ageing_history)
+        if hist is not None and len(hist):
+            hist = hist[hist["currency"] == self.currency].sort_values("month_end")
+            late = hist.apply(self._long_overdue, axis=1) if len(hist) else hist["total"]
+            period = hist["month_end"].dt.to_period("M")
+            share = (late.clip(lower=0) / hist["total"]).where(hist["total"] > 0)
+            parts.append(pd.DataFrame({"kpi": "overdue", "period": period, "value": share}))
+            limit = _float(self.customer["credit_limit"])
+            if limit > 0:
+                parts.append(
+                    pd.DataFrame(
+                        {"kpi": "credit", "period": period, "value": hist["total"] / limit}
+                    )
+                )
+        dso = self._slice(a.dso)
+        if dso is not None and len(dso):
+            dso = dso[dso["currency"] == self.currency]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "kpi": "dso",
+                        "period": dso["month_end"].dt.to_period("M"),
+                        "value": dso["dso_countback"],
+                    }
+                )
+            )
+        d = self._slice(a.customer_demand)
+        if d is not None and len(d):
+            d = d[d["currency"] == self.currency].set_index("period")["net_value"]
+            months = pd.period_range(self.month - 26, self.month, freq="M")
+            d = d.reindex(months, fill_value=0.0)
+            parts.append(
+                pd.DataFrame(
+                    {"kpi": "revenue", "period": months, "value": d.rolling(3).sum().to_numpy()}
+                )
+            )
+        if not parts:
+            return pd.DataFrame({"kpi": [], "period": [], "value": []})
+        out = pd.concat(parts, ignore_index=True).dropna(subset=["value"])
+        return out[out["period"] <= self.month].reset_index(drop=True)
+
+    def kpi_changes(self) -> pd.DataFrame:
+        """Per KPI of :meth:`kpi_history`: now, 1, 3 and 6 months ago, and whether it worsened.
+
+        Columns kpi, name, now, m1, m3, m6 (values), change (now - the earliest of m3/m6 that
+        moved materially, else now - m3), months (that window), material (bool), direction
+        ("better" / "worse" / "steady"), status (the tile's colour now). Material: the change
+        is at least the ``change_*`` setting (OTIF points, DSO days, overdue share, credit
+        utilisation); a worsening that leaves the tile green is not material.
+        """
+        s = self.settings.scorecard
+        spec = {
+            "otif": ("OTIF", s.change_otif, True),
+            "overdue": ("Overdue share", s.change_overdue_share, False),
+            "dso": ("DSO", s.change_dso_days, False),
+            "credit": ("Credit utilisation", s.change_credit, False),
+        }
+        hist = self.kpi_history()
+        tiles = self.headline_tiles()
+        statuses = {"otif": tiles[0].status, "overdue": tiles[3].status}
+        statuses.update({"credit": tiles[4].status, "dso": tiles[5].status})
+        rows = []
+        for kpi, (name, size, higher_better) in spec.items():
+            h = hist[hist["kpi"] == kpi].set_index("period")["value"]
+            if self.month not in h.index:
+                continue
+            now = float(h[self.month])
+            back = {k: _float(h.get(self.month - k)) for k in (1, 3, 6)}
+            months, change = 3, now - back[3]
+            for k in (3, 6):
+                if abs(now - back[k]) >= size:
+                    months, change = k, now - back[k]
+                    break
+            material = change == change and abs(change) >= size
+            better = (change > 0) == higher_better
+            status = statuses.get(kpi, "grey")
+            if material and not better and status == "green":
+                material = False  # worse, but still on target: not worth a line
+            rows.append(
+                {
+                    "kpi": kpi,
+                    "name": name,
+                    "now": now,
+                    "m1": back[1],
+                    "m3": back[3],
+                    "m6": back[6],
+                    "change": change,
+                    "months": months,
+                    "material": bool(material),
+                    "direction": ("better" if better else "worse") if material else "steady",
+                    "status": status,
+                }
+            )
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "kpi",
+                "name",
+                "now",
+                "m1",
+                "m3",
+                "m6",
+                "change",
+                "months",
+                "material",
+                "direction",
+                "status",
+            ],
+        )
+
+    def growth(self) -> dict | None:
+        """Revenue of the last 12 months against the 12 months before (customer currency).
+
+        Returns now, last_year, growth (fraction), trend ("growing" / "declining" / "stable",
+        material from ``growth_material``) or None without revenue a year ago.
+        """
+        d = self._slice(self.analytics.customer_demand)
+        d = d[d["currency"] == self.currency].set_index("period")["net_value"]
+        now = float(d[(d.index > self.month - 12) & (d.index <= self.month)].sum())
+        before = float(d[(d.index > self.month - 24) & (d.index <= self.month - 12)].sum())
+        if not before > 0 or now != now:
+            return None
+        g = now / before - 1.0
+        size = self.settings.scorecard.growth_material
+        trend = "growing" if g >= size else "declining" if g <= -size else "stable"
+        return {"now": now, "last_year": before, "growth": g, "trend": trend}
+
+    def _trend_text(self, kpi: str, fmt) -> str:
+        """'▲ from 88 % in Jul' style: arrows for the 1- and 3-month movement."""
+        hist = self.kpi_history()
+        h = hist[hist["kpi"] == kpi].set_index("period")["value"]
+        if self.month not in h.index:
+            return ""
+        now, parts = float(h[self.month]), []
+        for k in (1, 3):
+            before = _float(h.get(self.month - k))
+            if before != before:
+                continue
+            arrow = "▲" if now > before + 1e-9 else "▼" if now < before - 1e-9 else "►"
+            parts.append(f"{arrow} from {fmt(before)} in {(self.month - k).strftime('%b')}")
+        return " · ".join(parts)
+
+    def headline_tiles(self) -> list[Tile]:
+        """The headline tiles (the scorecard's top row and the pack index's key figures)."""
+        if "tiles" not in self._memo:
+            self._memo["tiles"] = self._headline_tiles()
+        return list(self._memo["tiles"])
+
+    def _headline_tiles(self) -> list[Tile]:
+        pct = _pct
+        days = _days
+        trends = {0: ("otif", pct), 3: ("overdue", pct), 4: ("credit", pct), 5: ("dso", days)}
+        tiles = [
+            self._otif_tile(),
+            self._accuracy_tile(),
+            self._budget_tile(),
+            self._overdue_tile(),
+            self._credit_tile(),
+            self._dso_tile(),
+        ]
+        for i, (kpi, fmt) in trends.items():
+            if tiles[i].value != "–":
+                tiles[i] = dataclasses.replace(tiles[i], trend=self._trend_text(kpi, fmt))
+        return tiles
+
+    # -- actions agreed earlier -------------------------------------------------------------
+    def open_actions(self) -> pd.DataFrame:
+        """This customer's actions not closed by the month end (optional ``actions`` table):
+        customer_id, opened, owner, topic, due, status, closed, overdue (due before as_of)."""
+        actions = getattr(self.analytics, "actions", None)
+        cols = ["customer_id", "opened", "owner", "topic", "due", "status", "closed", "overdue"]
+        if actions is None or len(actions) == 0:
+            return pd.DataFrame(columns=cols)
+        mine = self._slice(actions)
+        as_of = self.analytics.as_of
+        mine = mine[(mine["opened"] <= as_of) & ~(mine["closed"] <= as_of)]
+        return mine.assign(overdue=mine["due"] < as_of).reset_index(drop=True)
+
+    def overdue_actions(self) -> int:
+        """Number of open actions past their due date at the month end."""
+        return int(self.open_actions()["overdue"].sum())
+
+    # -- money at stake and the focused challenge list --------------------------------------
+    def focused_challenges(self) -> pd.DataFrame:
+        """The challenge lines for the page: one per material, material in money, at most N."""
+        from kamlab.accuracy.challenge import focus_challenges
+
+        if "focus" in self._memo:
+            return self._memo["focus"]
+        s = self.settings.accuracy
+        self._memo["focus"] = focus_challenges(
+            self._slice(self.analytics.challenges),
+            materials=self.analytics.materials,
+            max_lines=s.challenge_max_lines,
+            min_value=s.challenge_min_value,
+        )
+        return self._memo["focus"]
+
+    def stake_parts(self) -> list[pd.DataFrame]:
+        """This customer's money at stake, one frame per kind (customer_id, currency, amount,
+        kind): receivables long overdue, receivables likely to be paid late, revenue gap to
+        plan (full-year plan - outlook), forecast worth challenging (focused lines' value at
+        stake), air-freight cost."""
+        from kamlab.scorecard.priority import stake_frame
+
+        cid, parts = self.customer_id, []
+        row = self._ageing_now()
+        if row is not None:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "customer_id": [cid],
+                        "currency": [self.currency],
+                        "amount": [self._long_overdue(row)],
+                        "kind": ["overdue"],
+                    }
+                )
+            )
+        plan = self._slice(self.analytics.plan)
+        if plan is not None and len(plan):
+            rev = plan[plan["measure"] == "revenue"]
+            gap = rev.assign(gap=rev["fy_plan"] - rev["fy_outlook"])
+            parts.append(stake_frame(gap, kind="revenue_gap", amount="gap"))
+        focus = self.focused_challenges()
+        if len(focus):
+            parts.append(
+                stake_frame(
+                    focus[focus["currency"] != "–"],
+                    kind="challenged_forecast",
+                    amount="value_at_stake",
+                )
+            )
+        air = self._slice(self.analytics.air_freight)
+        if air is not None and len(air):
+            parts.append(stake_frame(air, kind="service_cost", amount="air_freight_cost"))
+        late = self.late_risk()
+        if len(late):
+            parts.append(
+                stake_frame(late.assign(customer_id=cid), kind="late_risk", amount="amount")
+            )
+        return [p for p in parts if len(p)]
 
     # -- sections --------------------------------------------------------------------------
     def sales(self) -> Section:
         """Revenue and volume against budget and last year: month, year to date, full year."""
         title = "Revenue and volume"
+        if why := self.absent("orders"):
+            return _absent_section(title, why)
         body = ""
         d = self._slice(self.analytics.customer_demand)
         if d is not None and len(d):
@@ -322,22 +670,37 @@ class Scorecard:
                 month_name=lambda f: f["period"].dt.strftime("%b"),
             )
             for currency, part in d.groupby("currency", observed=True, sort=True):
+                budget = self._budget_by_month(str(currency))
                 fig = figures.bar_figure(
                     part,
                     x="month_name",
                     y="net_value",
                     hue="year",
-                    title=f"Net revenue by month, {self.month.year - 1} vs {self.month.year}",
+                    title=f"Net revenue by month, {self.month.year - 1} vs {self.month.year}"
+                    + (f", budget {self.month.year}" if budget else ""),
                     xlabel="Month",
                     ylabel=f"Net revenue ({currency})",
+                    line=budget,
+                    line_label=f"Budget {self.month.year}",
                 )
-                body += figure_html(fig, alt=f"Net revenue by month in {currency}")
+                body += figure_html(fig, alt=f"Net revenue by month in {currency} with budget")
+        body += self._margin_html() + self._bridge_html()
         missing = _unavailable_note(self.analytics, "plan")
         if missing:
             return Section(title, body + missing)
         plan = self._slice(self.analytics.plan)
-        if plan.empty:
-            return Section(title, body + note_html("No budget for this customer."))
+        if why := self.absent("budget"):
+            return Section(
+                title, body + note_html(f"Budget: not available: {why}.", kind="unavailable")
+            )
+        if plan.empty or not (plan["ytd_plan"].fillna(0) > 0).any():
+            return Section(
+                title,
+                body
+                + note_html(
+                    "Budget: not available: no budget for this customer.", kind="unavailable"
+                ),
+            )
         table = pd.DataFrame(
             {
                 "Measure": plan["measure"].astype(str)
@@ -361,9 +724,89 @@ class Scorecard:
         body += table_html(table, formats={**amounts, **pct})
         return Section(title, body)
 
+    def _budget_by_month(self, currency: str) -> dict[str, float] | None:
+        """This year's budgeted revenue per month name ("Jan": 123.0) in `currency`."""
+        b = self._slice(getattr(self.analytics, "budget_monthly", None))
+        if b is None or b.empty:
+            return None
+        b = b[(b["currency"] == currency) & (b["period"].dt.year == self.month.year)]
+        if b.empty:
+            return None
+        return dict(
+            zip(b["period"].dt.strftime("%b"), b["planned_revenue"].astype(float), strict=True)
+        )
+
+    def _margin_html(self) -> str:
+        """Gross margin by month this year against last year, and year to date."""
+        m = self._slice(getattr(self.analytics, "margin_monthly", None))
+        if m is None or m.empty:
+            return ""
+        m = m[m["currency"] == self.currency]
+        year, last = self.month.year, self.month.year - 1
+        this = m[(m["period"].dt.year == year) & (m["period"] <= self.month)]
+        before = m[(m["period"].dt.year == last) & (m["period"].dt.month <= self.month.month)]
+        if this.empty or this["margin"].isna().all():
+            reason = this["reason"].dropna().iloc[0] if this["reason"].notna().any() else ""
+            return note_html(
+                f"Gross margin: not available{': ' + reason if reason else ''}.", kind="unavailable"
+            )
+        shown = m[m["period"].dt.year >= last].assign(
+            year=lambda f: f["period"].dt.year.astype(str),
+            month_name=lambda f: f["period"].dt.strftime("%b"),
+        )
+        shown = shown[shown["period"] <= self.month]
+        fig = figures.bar_figure(
+            shown,
+            x="month_name",
+            y="margin",
+            hue="year",
+            title=f"Gross margin by month (revenue − quantity × standard cost), {last} vs {year}",
+            xlabel="Month",
+            ylabel=f"Gross margin ({self.currency})",
+        )
+        ytd, ytd_ly = this["margin"].sum(), before["margin"].sum()
+        rev, rev_ly = this["revenue"].sum(), before["revenue"].sum()
+        pct = ytd / rev if rev else float("nan")
+        pct_ly = ytd_ly / rev_ly if rev_ly else float("nan")
+        text = (
+            f"Gross margin year to date {_short(ytd)} {self.currency} ({_pct(pct)} of revenue) "
+            f"against {_short(ytd_ly)} ({_pct(pct_ly)}) in the same months of {last}."
+        )
+        return figure_html(fig, alt="Gross margin by month") + note_html(text)
+
+    def _bridge_html(self) -> str:
+        """Revenue year to date against last year, split into volume, mix, price, new, lost."""
+        b = self._slice(getattr(self.analytics, "bridge", None))
+        if b is None or b.empty:
+            return ""
+        b = b[b["currency"] == self.currency]
+        if b.empty:
+            return ""
+        r = b.iloc[0]
+        steps = [
+            ("Revenue last year, same months", r["revenue_base"]),
+            ("Volume: more or fewer units", r["volume_effect"]),
+            ("Mix: dearer or cheaper materials", r["mix_effect"]),
+            ("Price: price changes on the same materials", r["price_effect"]),
+            ("New materials", r["new_effect"]),
+            ("Materials no longer bought", r["lost_effect"]),
+            ("Revenue this year to date", r["revenue_current"]),
+        ]
+        last = len(steps) - 1
+        amounts = [
+            f"{float(v):,.0f}" if i in (0, last) else f"{float(v):+,.0f}"
+            for i, (_, v) in enumerate(steps)
+        ]
+        table = pd.DataFrame(
+            {"Revenue bridge, year to date": [k for k, _ in steps], f"{self.currency}": amounts}
+        )
+        return note_html("Why revenue changed against last year:") + table_html(table)
+
     def demand(self) -> Section:
         """Demand history with the statistical forecast, its interval and the customer's forecast."""
         title = "Demand and forecast"
+        if why := self.absent("orders"):
+            return _absent_section(title, why)
         d = self._slice(self.analytics.customer_demand)
         if d is None or d.empty:
             return Section(
@@ -401,42 +844,57 @@ class Scorecard:
         return latest.groupby(["snapshot_date", "period"], as_index=False)["quantity"].sum()
 
     def challenges(self) -> Section:
-        """Where the customer's forecast deviates from history or the statistical forecast."""
+        """The customer's forecast lines worth a question: one per material, material in money."""
         title = "Forecast challenge list"
         if missing := _unavailable(title, self.analytics, "challenges"):
             return missing
-        c = self._slice(self.analytics.challenges)
-        if c.empty:
-            return Section(
-                title, note_html("Nothing to challenge: the latest customer forecast is in line.")
+        for table in ("customer_forecasts", "orders"):
+            if why := self.absent(table):
+                return Section(
+                    title, note_html(f"Not available: {why}.", kind="unavailable"), status="empty"
+                )
+        top = self.focused_challenges()
+        flagged = self._slice(self.analytics.challenges)
+        s = self.settings.accuracy
+        if top.empty:
+            text = (
+                "Nothing to challenge: the customer's latest forecast is within the statistical "
+                "range and last year's orders for every material"
+                if flagged.empty
+                else f"Nothing material to challenge: {len(flagged)} forecast figures deviate, "
+                f"none by {s.challenge_min_value:,.0f} or more in value"
             )
-        top = c.sort_values("rank").head(10)
-        names = self.analytics.materials.set_index("material_id")["description"]
+            return Section(title, note_html(text + "."))
+        why = top["reason"].astype(str) + top["context"].fillna("").map(
+            lambda c: f". {c[0].upper()}{c[1:]}" if c else ""
+        )
         table = pd.DataFrame(
             {
                 "Material": top["material_id"].astype(str)
                 + " "
-                + top["material_id"].map(names).fillna("").astype(str),
-                "Month": top["period"].astype(str),
-                "Customer": top["customer_forecast"],
-                "Statistical": top["statistical_forecast"],
-                "Last year": top["last_year"],
-                "Value at stake": top["value_at_stake"],
-                "Why": top["reason"],
+                + top["description"].fillna("").astype(str),
+                "Months flagged": top["months"],
+                "Customer forecast": top["customer_forecast"],
+                "Our forecast": top["statistical_forecast"],
+                f"Value at stake ({', '.join(sorted(set(top['currency'])))})": top[
+                    "value_at_stake"
+                ],
+                "Why (largest month)": why,
             }
         )
         body = table_html(
             table,
             formats={
-                "Customer": ",.0f",
-                "Statistical": ",.0f",
-                "Last year": ",.0f",
-                "Value at stake": ",.0f",
+                c: ",.0f"
+                for c in table.columns
+                if c not in ("Material", "Months flagged", "Why (largest month)")
             },
         )
-        currency = ", ".join(sorted(top["currency"].dropna().astype(str).unique()))
+        hidden = int(top.attrs.get("hidden", {}).get(self.customer_id, 0))
         body += note_html(
-            f"{len(c)} figures flagged; the 10 with the most value at stake ({currency}) shown."
+            f"One line per material (its flagged months summed), at most {s.challenge_max_lines}, "
+            f"each {s.challenge_min_value:,.0f} or more at stake; {hidden} smaller or duplicate "
+            "figures are in the workbook's full challenge list."
         )
         return Section(title, body)
 
@@ -445,6 +903,9 @@ class Scorecard:
         title = "Forecast accuracy"
         if missing := _unavailable(title, self.analytics, "accuracy"):
             return missing
+        for table in ("orders", "customer_forecasts"):
+            if why := self.absent(table):
+                return _absent_section(title, why)
         acc = self._slice(self.analytics.accuracy)
         by_lag = acc[acc["metric"] == "accuracy"][["source", "lag", "value"]].dropna()
         body = ""
@@ -458,7 +919,10 @@ class Scorecard:
         wide = acc[
             acc["metric"].isin(["accuracy", "bias"]) & (acc["lag"].isin([1, 3]))
         ].pivot_table(index="source", columns=["metric", "lag"], values="value", aggfunc="first")
-        wide.columns = [f"{m} lag {lag}" for m, lag in wide.columns]
+        wide.columns = [
+            f"{'Accuracy' if m == 'accuracy' else 'Bias'}, {lag} month{'s' if lag > 1 else ''} ahead"
+            for m, lag in wide.columns
+        ]
         body += table_html(
             wide.reset_index().rename(columns={"source": "Forecast"}),
             formats=dict.fromkeys(wide.columns, _pct_any),
@@ -467,18 +931,19 @@ class Scorecard:
         if fva is not None and len(fva):
             cols = [c for c in fva.columns if c.startswith("fva_")]
             shown = fva[["lag", *cols]].rename(
-                columns={c: c.removeprefix("fva_").replace("_", " ") for c in cols}
+                columns={"lag": "Months ahead", **{c: _fva_label(c) for c in cols}}
             )
             body += note_html(
-                "Value added: error points (WAPE × 100) one forecast saves over another; positive = better."
+                "Value added: how many points of error one forecast saves over another "
+                "(positive: the first is better)."
             )
             body += table_html(shown, formats=dict.fromkeys(shown.columns[1:], "+.1f"))
         bias = self._slice(self.analytics.bias)
         if bias is not None and len(bias):
             alerts = bias[bias["alert"]]
             body += note_html(
-                f"Tracking signal: {len(alerts)} of {len(bias)} materials show persistent bias "
-                f"in the customer's forecast (|TS| > {self.settings.accuracy.tracking_signal_limit:g})."
+                f"Persistent bias: the customer's forecast is one-sidedly off on {len(alerts)} of "
+                f"{len(bias)} materials (over or under month after month)."
             )
         return Section(title, body)
 
@@ -487,6 +952,9 @@ class Scorecard:
         title = "Service"
         if missing := _unavailable(title, self.analytics, "service"):
             return missing
+        for table in ("orders", "deliveries"):
+            if why := self.absent(table):
+                return _absent_section(title, why)
         trend = self._slice(self.analytics.service)
         body = ""
         if len(trend):
@@ -527,6 +995,8 @@ class Scorecard:
         title = "Receivables"
         if missing := _unavailable(title, self.analytics, "ageing_history"):
             return missing
+        if why := self.absent("invoices"):
+            return _absent_section(title, why)
         body = ""
         row = self._ageing_now()
         hist = self._slice(self.analytics.ageing_history)
@@ -555,17 +1025,21 @@ class Scorecard:
                 dso.assign(period=dso["month_end"].dt.to_period("M")),
                 x="period",
                 y="dso_countback",
-                title="Days sales outstanding (countback) at each month end",
+                title="Days sales outstanding at each month end",
                 xlabel="Month end",
                 ylabel="DSO (days)",
                 target=float(self.customer["payment_terms_days"]),
                 target_label="Payment terms",
             )
             body += figure_html(fig, alt="DSO trend")
-        top = self._slice(self.analytics.top_overdue)
-        if top is not None and len(top):
-            t = top.head(5)
-            body += note_html("Largest overdue invoices: chase these first.")
+        body += self._receivables_risk()
+        top = self.overdue_items()
+        if len(top):
+            t = top.head(8)
+            body += note_html(
+                "Overdue invoices to chase, largest amount × days overdue first "
+                "(disputed and long-overdue items flagged)."
+            )
             body += table_html(
                 pd.DataFrame(
                     {
@@ -574,9 +1048,15 @@ class Scorecard:
                         "Days overdue": t["days_overdue"],
                         "Open": t["open_amount"],
                         "Currency": t["currency"].astype(str),
+                        "Flag": t["flag"],
                     }
                 ),
                 formats={"Open": ",.0f", "Days overdue": "d"},
+            )
+        if pd.isna(self.customer["credit_limit"]):
+            body += note_html(
+                "Action: no credit limit is set for this customer; agree one with finance.",
+                kind="warning",
             )
         pay = self._slice(self.analytics.days_to_pay)
         if pay is not None and len(pay):
@@ -585,6 +1065,129 @@ class Scorecard:
                 f"{_days(_first(pay, 'days_beyond_terms'))} beyond terms (last 12 months, amount-weighted)."
             )
         return Section(title, body)
+
+    def overdue_items(self) -> pd.DataFrame:
+        """This customer's overdue open items, largest open amount × days overdue first, with
+        ``flag``: "disputed" (optional invoice flag), "long overdue: bad-debt risk" (> 90 days)."""
+        aged = self._slice(self.analytics.receivables)
+        if aged is None or aged.empty:
+            return pd.DataFrame(columns=["document_id", "due_date", "days_overdue", "flag"])
+        od = aged[(aged["days_overdue"] > 0) & (aged["open_amount"] > 0)]
+        od = od.assign(weight=od["open_amount"] * od["days_overdue"])
+        od = od.sort_values("weight", ascending=False, ignore_index=True)
+        disputed = (
+            od["disputed"].fillna(False).astype(bool)
+            if "disputed" in od.columns
+            else pd.Series(False, index=od.index)
+        )
+        long = od["days_overdue"] > 90
+        flag = pd.Series("", index=od.index, dtype="string")
+        flag = flag.mask(long, "long overdue: bad-debt risk")
+        flag = flag.mask(disputed, "disputed").mask(disputed & long, "disputed, long overdue")
+        return od.assign(flag=flag)
+
+    def expected_loss(self) -> pd.DataFrame | None:
+        """Expected credit loss of this customer's receivables (IFRS 9 provision matrix over
+        the portfolio's month-end ageing history, per currency): currency, provision, reason."""
+        a = self.analytics
+        pm = getattr(a, "provision", None)  # a shared-analytics step may provide it
+        if pm is None:
+            hist = a.ageing_history
+            if hist is None or hist.empty:
+                return None
+            from kamlab.receivables import provision_matrix
+
+            # the portfolio's roll rates: a few hundred month-end rows, milliseconds
+            pm = provision_matrix(
+                hist,
+                hist[hist["month_end"] == a.as_of],
+                write_off_loss_rate=self.settings.receivables.write_off_loss_rate,
+            ).by_customer
+        mine = self._slice(pm)
+        return mine[["currency", "provision", "reason"]] if len(mine) else None
+
+    def late_risk(self) -> pd.DataFrame:
+        """Open invoices likely to be paid more than ``late_days`` late (probability ≥ 0.5,
+        :func:`kamlab.receivables.late_payment_risk`), not yet beyond the overdue grace."""
+        lp = self._slice(getattr(self.analytics, "late_payment", None))
+        if lp is None or lp.empty:
+            return pd.DataFrame(columns=["document_id", "currency", "amount", "probability"])
+        aged = self._slice(self.analytics.receivables)
+        grace = self.settings.scorecard.overdue_grace_days
+        open_amount = (
+            aged.groupby("document_id", observed=True)
+            .agg(open_amount=("open_amount", "sum"), days_overdue=("days_overdue", "max"))
+            .reset_index()
+            if aged is not None and len(aged)
+            else pd.DataFrame(columns=["document_id", "open_amount", "days_overdue"])
+        )
+        lp = lp.merge(open_amount, on="document_id", how="left")
+        likely = lp[(lp["probability"] >= 0.5) & ~(lp["days_overdue"] > grace)]
+        return likely.assign(amount=likely["open_amount"].fillna(likely["amount"]))
+
+    def _receivables_risk(self) -> str:
+        out = ""
+        lp = self._slice(getattr(self.analytics, "late_payment", None))
+        if lp is not None and len(lp):
+            likely = self.late_risk()
+            days = self.settings.receivables.late_days
+            money = ", ".join(
+                f"{_short(v)} {c}" for c, v in likely.groupby("currency")["amount"].sum().items()
+            )
+            out += note_html(
+                f"Late-payment risk: {len(likely)} of {len(lp)} open invoices are likely (≥ 50 %) "
+                f"to be paid more than {days} days late"
+                + (f" ({money})" if len(likely) else "")
+                + "; model trained on this ledger's paid invoices."
+            )
+        el = self.expected_loss()
+        if el is None or el.empty:
+            return out
+        parts = [
+            f"{_short(r.provision)} {r.currency}"
+            for r in el.itertuples(index=False)
+            if r.provision == r.provision
+        ]
+        if not parts:
+            return out
+        return out + note_html(
+            f"Expected credit loss (provision matrix from the portfolio's payment history): "
+            f"{', '.join(parts)}."
+        )
+
+    def actions(self) -> Section:
+        """The actions agreed in earlier reviews and still open, overdue ones first."""
+        title = "Open actions"
+        actions = getattr(self.analytics, "actions", None)
+        if actions is None or len(actions) == 0:
+            return Section(
+                title,
+                note_html(
+                    "Not available: no actions in the data (add an `actions` extract to "
+                    "follow up what was agreed in earlier reviews).",
+                    kind="unavailable",
+                ),
+                status="empty",
+            )
+        mine = self.open_actions().sort_values(["overdue", "due"], ascending=[False, True])
+        if mine.empty:
+            return Section(title, note_html("No open actions for this customer."))
+        table = pd.DataFrame(
+            {
+                "Topic": mine["topic"].astype(str),
+                "Owner": mine["owner"].astype(str),
+                "Opened": mine["opened"].dt.strftime("%d %b %Y"),
+                "Due": mine["due"].dt.strftime("%d %b %Y"),
+                "Status": mine["status"].astype(str)
+                + mine["overdue"].map({True: " — overdue", False: ""}),
+            }
+        )
+        n = int(mine["overdue"].sum())
+        return Section(
+            title,
+            table_html(table)
+            + note_html(f"{len(mine)} open, {n} past due: overdue actions raise the priority."),
+        )
 
     def classification(self) -> Section:
         """ABC / XYZ class, key-account quadrant and its movement."""
@@ -606,7 +1209,7 @@ class Scorecard:
             m = matrix.iloc[0]
             facts["Key-account quadrant"] = str(m["quadrant"])
             facts["Attractiveness / strength (0–1)"] = (
-                f"{m['attractiveness']:.2f} / {m['strength']:.2f}"
+                f"{_score(m['attractiveness'])} / {_score(m['strength'])}"
             )
             facts["Why"] = str(m["explanation"])
         rows = pd.DataFrame({"": list(facts), " ": list(facts.values())})
@@ -630,6 +1233,37 @@ def _unavailable_note(analytics: PackAnalytics, *names: str) -> str:
         if missing
         else ""
     )
+
+
+def _absent_section(title: str, why: str) -> Section:
+    """A section whose data is not there: says so, grey, never a number."""
+    return Section(title, note_html(f"Not available: {why}.", kind="unavailable"), status="empty")
+
+
+def _score(value: object) -> str:
+    """A 0-1 score with two decimals; "not scored" when a criterion is missing."""
+    v = _float(value)
+    return "not scored" if v != v else f"{v:.2f}"
+
+
+def _fva_label(column: str) -> str:
+    """ "fva_customer_vs_naive" -> "Customer's forecast vs naive (points saved)"."""
+    words = {"customer": "customer's forecast", "statistical": "our forecast", "naive": "naive"}
+    a, _, b = column.removeprefix("fva_").partition("_vs_")
+    first = words.get(a, a)
+    return f"{first[0].upper()}{first[1:]} vs {words.get(b, b)} (points saved)"
+
+
+def _overdue_buckets(columns) -> list[str]:
+    """The ageing bucket columns that are overdue ("1-30", ..., ">120")."""
+    return [str(c) for c in columns if re.fullmatch(r"\d+-\d+|>\d+", str(c))]
+
+
+def _bucket_start(bucket: str) -> int:
+    """First day overdue of an ageing bucket: "31-60" -> 31, ">120" -> 121."""
+    if bucket.startswith(">"):
+        return int(bucket[1:]) + 1
+    return int(bucket.split("-")[0])
 
 
 def _float(value: object) -> float:
@@ -656,14 +1290,14 @@ def _pct_any(value: object) -> str:
 
 
 def _short(value: object) -> str:
-    """An amount in thousands or millions: 1.2 m, 350 k."""
+    """An amount in thousands or millions: 1.2M, 350k."""
     v = _float(value)
     if v != v:
         return "–"
     if abs(v) >= 1e6:
-        return f"{v / 1e6:,.1f} m"
+        return f"{v / 1e6:,.1f}M"
     if abs(v) >= 1e4:
-        return f"{v / 1e3:,.0f} k"
+        return f"{v / 1e3:,.0f}k"
     return f"{v:,.0f}"
 
 

@@ -1,12 +1,16 @@
-"""Plain-language commentary: what changed this month and what needs the KAM's action.
+"""Plain-language commentary: what changed this month and what the KAM should do about it.
 
-Sentences are assembled from facts the scorecard already shows (tile statuses, the
-challenge list, bias alerts, class movement); nothing here computes a KPI.
+Sentences are assembled from figures the scorecard shows (the tiles and their trends, the
+revenue chart, the focused challenge list, the receivables section); nothing here computes
+a KPI. Order: material changes (worse first, then better), growing or declining revenue,
+what is off target without having moved, and last the actions to take.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import pandas as pd
 
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
@@ -15,39 +19,117 @@ __all__ = ["commentary"]
 
 
 def commentary(card: Scorecard) -> list[str]:
-    """Short sentences, most urgent first: red tiles, amber tiles, then what to raise."""
-    tiles = card.headline_tiles()
-    red = [t for t in tiles if t.status == "red"]
-    amber = [t for t in tiles if t.status == "amber"]
-    lines = [f"Act on {t.label}: {t.value}, off target ({t.target})." for t in red]
-    lines += [f"Watch {t.label}: {t.value}, close to target ({t.target})." for t in amber]
-    if not red and not amber and any(t.status == "green" for t in tiles):
-        lines.append("All headline KPIs with data are on target.")
-    a = card.analytics
-    challenges = card._slice(a.challenges)
-    if challenges is not None and len(challenges):
-        top = challenges.sort_values("rank").iloc[0]
+    """Short sentences, each traceable to a figure on the page; actions last."""
+    from kamlab.scorecard.card import _days, _pct, _short
+
+    lines: list[str] = []
+    actions: list[str] = []
+    cur = card.currency
+
+    def show(kpi: str, value: float) -> str:
+        return _days(value) if kpi == "dso" else _pct(value)
+
+    changes = card.kpi_changes()
+    material = changes[changes["material"]] if len(changes) else changes
+    for direction, verb in (("worse", "worsening"), ("better", "improving")):
+        for r in material[material["direction"] == direction].itertuples(index=False):
+            since = (card.month - int(r.months)).strftime("%b %Y")
+            then = {1: r.m1, 3: r.m3, 6: r.m6}[int(r.months)]
+            state = {"red": "off target", "amber": "near target", "green": "on target"}
+            lines.append(
+                f"{r.name} {verb}: {show(r.kpi, then)} in {since} → {show(r.kpi, r.now)} now, "
+                f"{state.get(r.status, 'no target')}."
+            )
+    g = card.growth()
+    if g is not None and g["trend"] != "stable":
+        word = "Growing" if g["trend"] == "growing" else "Declining"
         lines.append(
-            f"Challenge the customer's forecast: {len(challenges)} figures deviate; the largest, "
-            f"material {top['material_id']} for {top['period']}: {top['reason']}."
+            f"{word} account: revenue of the last 12 months {_pct(g['growth'], signed=True)} "
+            f"on the 12 months before ({_short(g['now'])} vs {_short(g['last_year'])} {cur})."
         )
-    bias = card._slice(a.bias)
-    if bias is not None and bias["alert"].any():
+        if g["trend"] == "declining":
+            actions.append("ask why orders are falling: lost business, a competitor or destocking")
+        else:
+            actions.append("secure capacity and supply for the growth; agree a new forecast")
+
+    moved = set(material["name"]) if len(material) else set()
+    moved = {{"DSO": "Days sales", "Overdue share": "Overdue"}.get(m, m) for m in moved}
+    tiles = card.headline_tiles()
+    for t in tiles:
+        if t.status == "red" and not any(t.label.startswith(m) for m in moved):
+            lines.append(f"Off target: {t.label} {t.value} ({t.target}).")
+
+    by = {t.label: t for t in tiles}
+    otif = next((t for label, t in by.items() if label.startswith("OTIF")), None)
+    if otif is not None and otif.status == "red":
+        actions.append(
+            f"review the late and short deliveries behind OTIF {otif.value} with logistics"
+        )
+    credit = next((t for label, t in by.items() if label.startswith("Credit")), None)
+    if credit is not None and credit.target == "no credit limit set":
+        actions.append("agree a credit limit with finance: none is set")
+    elif credit is not None and credit.status == "red":
+        actions.append(f"credit utilisation {credit.value}: agree payment or a limit review")
+    overdue = next((t for label, t in by.items() if label.startswith("Overdue")), None)
+    dso = next((t for label, t in by.items() if label.startswith("Days sales")), None)
+    if (overdue is not None and overdue.status == "red") or (
+        dso is not None and dso.status == "red"
+    ):
+        actions.append(
+            "chase the top overdue invoices (receivables section) and agree a payment plan"
+        )
+    budget = next((t for label, t in by.items() if label.startswith("Revenue vs budget")), None)
+    if budget is not None and budget.status == "red":
+        actions.append(
+            f"explain the revenue gap to plan ({budget.value} YTD) and update the outlook"
+        )
+
+    focus = card.focused_challenges()
+    if len(focus):
+        top = focus.iloc[0]
+        total = focus.groupby("currency")["value_at_stake"].sum()
+        money = ", ".join(f"{_short(v)} {c}" for c, v in total.items())
+        lines.append(
+            f"Customer forecast to challenge: {len(focus)} materials, {money} at stake; largest "
+            f"{top['material_id']} ({top['months']}): {top['reason']}."
+        )
+        phase_out = focus[focus["lifecycle"].astype("string") == "phase-out"]
+        if len(phase_out):
+            mats = ", ".join(phase_out["material_id"].astype(str).head(3))
+            lines.append(
+                f"Phase-out material(s) still forecast by the customer: {mats}; agree a last-time "
+                "buy and what happens to the stock."
+            )
+        actions.append(
+            f"challenge the forecast of {top['material_id']} and the other listed materials"
+        )
+    bias = card._slice(card.analytics.bias)
+    if bias is not None and len(bias) and bias["alert"].any():
         alerts = bias[bias["alert"]]
         over = int((alerts["direction"] == "over-forecast").sum())
+        under = len(alerts) - over
+        side = "over-forecasts" if over >= under else "under-forecasts"
         lines.append(
-            f"Persistent bias on {len(alerts)} materials ({over} over-forecast, "
-            f"{len(alerts) - over} under-forecast): discuss the planning process."
+            f"The customer persistently {side} {max(over, under)} of {len(bias)} materials "
+            "(forecast accuracy section)."
         )
-    classes = card._slice(a.classes)
+
+    classes = card._slice(card.analytics.classes)
     if classes is not None and set(classes["when"]) >= {"now", "year_ago"}:
-        by = classes.set_index("when")
-        before, now = by.at["year_ago", "abc_class"], by.at["now", "abc_class"]
-        if before != now:
+        by_when = classes.set_index("when")
+        before, now = by_when.at["year_ago", "abc_class"], by_when.at["now", "abc_class"]
+        if pd.notna(before) and pd.notna(now) and before != now:
             lines.append(
                 f"The account moved from class {before} to {now} by revenue since last year."
             )
-    missing = [t.label for t in tiles if t.status == "grey"]
-    if missing:
-        lines.append(f"No figures for: {', '.join(missing)}.")
+
+    missing = [t for t in tiles if t.status == "grey" and t.note.startswith("not available")]
+    for t in missing:
+        lines.append(f"{t.label}: {t.note}.")
+    if not lines:
+        lines.append("No material change this month; every headline KPI with a target is met.")
+    if actions:
+        lines.append("Actions: " + "; ".join(actions) + ".")
+    else:
+        lines.append("Actions: none beyond the regular review.")
     return lines

@@ -17,10 +17,13 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 __all__ = [
+    "QUADRANT_COLOURS",
     "bar_figure",
+    "compact_number",
     "demand_figure",
     "lag_figure",
     "scatter_figure",
+    "text_outside",
     "trend_figure",
 ]
 
@@ -29,6 +32,59 @@ A4_WIDTH = 7.5  # inches of printable width on A4 portrait
 # left, the title on top, x ticks and label (+ a second tick line for dates, + a legend row)
 _LEFT, _RIGHT, _TOP, _BOTTOM, _DATE_TICKS, _LEGEND_ROW = 1.0, 0.25, 0.35, 0.5, 0.2, 0.3
 PALETTE = "colorblind"
+#: one Okabe–Ito colour per key-account quadrant (distinct for colour-blind readers)
+QUADRANT_COLOURS = {
+    "strategic": "#0072B2",
+    "development": "#009E73",
+    "status": "#E69F00",
+    "streamline": "#D55E00",
+    "unclassified": "#999999",
+}
+
+
+def compact_number(value: float, decimals: int = 0) -> str:
+    """An axis number a reader takes in at a glance: 1.2M, 350k, 2,500, 0.5.
+
+    >>> [compact_number(v) for v in (1_234_567, 350_000, 2_500, 5_000, 0)]
+    ['1.2M', '350k', '2.5k', '5k', '0']
+    """
+    v = float(value)
+    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= size:
+            text = f"{v / size:,.1f}".removesuffix(".0")
+            return f"{text}{suffix}"
+    return f"{v:,.{decimals}f}"
+
+
+def text_outside(fig: Figure) -> list[str]:
+    """The texts of `fig` (titles, labels, tick labels, legend, annotations) that do not lie
+    entirely inside its canvas, by the renderer's bounding boxes; empty when all fit."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = canvas.get_width_height()
+    hidden = set()  # tick labels of ticks outside the view limits are not drawn
+    for ax in fig.axes:
+        for axis, (lo, hi), i in ((ax.xaxis, ax.get_xlim(), 0), (ax.yaxis, ax.get_ylim(), 1)):
+            lo, hi = sorted((lo, hi))
+            for label in axis.get_ticklabels(which="both"):
+                if (
+                    not lo - 1e-9 * abs(hi - lo)
+                    <= label.get_position()[i]
+                    <= hi + 1e-9 * abs(hi - lo)
+                ):
+                    hidden.add(id(label))
+    out = []
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip() or id(text) in hidden:
+            continue
+        box = text.get_window_extent(renderer)
+        if box.x0 < -0.5 or box.y0 < -0.5 or box.x1 > width + 0.5 or box.y1 > height + 0.5:
+            out.append(text.get_text())
+    return out
 
 
 @contextmanager
@@ -53,7 +109,7 @@ def _finish(
     ax.set_title(title, loc="left", fontweight="bold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    thousands = mticker.FuncFormatter(lambda v, _: f"{v:,.{decimals}f}")
+    thousands = mticker.FuncFormatter(lambda v, _: compact_number(v, decimals))
     share = mticker.PercentFormatter(1.0, decimals=0)
     ax.yaxis.set_major_formatter(share if percent else thousands)
     if dates:  # one tick a quarter, "Jan\n2025": never overlapping on A4
@@ -202,8 +258,13 @@ def bar_figure(
     title: str,
     xlabel: str,
     ylabel: str,
+    line: dict[str, float] | None = None,
+    line_label: str = "Budget",
+    percent: bool = False,
 ) -> Figure:
-    """Vertical bars of `y` per `x` (optionally split by `hue`), categories in frame order."""
+    """Vertical bars of `y` per `x` (optionally split by `hue`), categories in frame order;
+    `line` maps categories of `x` to values drawn as a dashed line with markers (e.g. the
+    budget of each month)."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 2.8))
         ax = fig.add_subplot()
@@ -217,7 +278,17 @@ def bar_figure(
             palette=PALETTE if hue else None,
             color=None if hue else "#4c72b0",
         )
-        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel)
+        if line:
+            order = list(dict.fromkeys(frame[x].astype(str)))
+            points = [(order.index(k), v) for k, v in line.items() if k in order]
+            if points:
+                xs, ys = zip(*sorted(points), strict=True)
+                ax.plot(
+                    xs, ys, color="#000000", linestyle="--", marker="D", markersize=4,
+                    linewidth=1.2, label=line_label,
+                )  # fmt: skip
+                ax.legend()
+        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, percent=percent)
 
 
 def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None) -> Figure:
@@ -261,26 +332,56 @@ def scatter_figure(
     ylabel: str,
     split: tuple[float, float],
     labelled: int = 12,
+    colours: dict[str, str] | None = None,
 ) -> Figure:
     """Scores (0–1) of `y` against `x` with quadrant lines at `split`; the `labelled` points
-    farthest from the split carry their `label` (all of them would not be readable)."""
+    farthest from the split carry their `label` (all of them would not be readable), placed
+    away from the nearer edge so no name is cut. `colours` maps `hue` values to colours."""
     with _style():
-        fig = Figure(figsize=(A4_WIDTH, 4.6))
+        fig = Figure(figsize=(A4_WIDTH, 5.0))
         ax = fig.add_subplot()
-        sns.scatterplot(
-            data=frame, x=x, y=y, hue=hue, ax=ax, palette=PALETTE if hue else None, s=40
-        )
+        palette = colours if colours and hue else (PALETTE if hue else None)
+        sns.scatterplot(data=frame, x=x, y=y, hue=hue, ax=ax, palette=palette, s=45)
         ax.axvline(split[0], color="#999999", linewidth=0.8)
         ax.axhline(split[1], color="#999999", linewidth=0.8)
-        if label is not None:
-            distance = (frame[x] - split[0]) ** 2 + (frame[y] - split[1]) ** 2
-            for row in frame.loc[distance.nlargest(labelled).index].itertuples(index=False):
-                ax.annotate(
-                    str(getattr(row, label)),
-                    (getattr(row, x), getattr(row, y)),
-                    fontsize=6.5,
-                    xytext=(3, 3),
-                    textcoords="offset points",
-                )
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_ylim(-0.05, 1.05)
         ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.1f}"))
-        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, decimals=1)
+        _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, decimals=1)
+        if label is not None:  # after the layout: the labels are placed where they fit
+            distance = (frame[x] - split[0]) ** 2 + (frame[y] - split[1]) ** 2
+            chosen = frame.loc[distance.nlargest(labelled).index]
+            _place_labels(fig, ax, chosen, x=x, y=y, label=label)
+        return fig
+
+
+def _place_labels(fig: Figure, ax, points: pd.DataFrame, *, x: str, y: str, label: str) -> None:
+    """Name each point where its label overlaps no other label and stays inside the axes;
+    a point with no free place stays unnamed rather than printed over another name."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    inside = ax.get_window_extent(renderer)
+    placed = []
+    for row in points.itertuples(index=False):
+        px, py = getattr(row, x), getattr(row, y)
+        for dx, dy in ((5, 3), (-5, 3), (5, -11), (-5, -11), (5, 12), (-5, 12)):
+            text = ax.annotate(
+                str(getattr(row, label)),
+                (px, py),
+                fontsize=8,
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha="left" if dx > 0 else "right",
+            )
+            box = text.get_window_extent(renderer)
+            fits = (
+                box.x0 >= inside.x0
+                and box.x1 <= inside.x1
+                and box.y0 >= inside.y0
+                and box.y1 <= inside.y1
+            )
+            if fits and not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            text.remove()

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import pandas as pd
 
 from kamlab.chain import PackAnalytics
 from kamlab.scorecard import figures
-from kamlab.scorecard.card import Scorecard, _esc, _pct_any, _unavailable, open_analytics
+from kamlab.scorecard.card import (
+    Scorecard,
+    _esc,
+    _fva_label,
+    _pct_any,
+    _unavailable,
+    open_analytics,
+)
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
 
-__all__ = ["Portfolio", "open_portfolio", "overall_status"]
+__all__ = ["PACK_JSON_VERSION", "Portfolio", "open_portfolio", "overall_status"]
+
+#: version of the pack.json layout (:meth:`Portfolio.pack_json`); bump on any change
+PACK_JSON_VERSION = "1.0"
 
 _ORDER = {"red": 0, "amber": 1, "green": 2, "grey": 3}
 
@@ -26,6 +37,22 @@ def open_portfolio(
     """Validate the parameters, load the month's shared analytics, return the portfolio view
     (defaults as :func:`~kamlab.scorecard.card.open_scorecard`)."""
     return Portfolio(open_analytics(month, source=source, options=options))
+
+
+def _overdue_flag(row) -> str:
+    """Disputed (optional invoice flag) or long overdue (> 90 days): not a routine call."""
+    flags = []
+    if bool(getattr(row, "disputed", False) or False):
+        flags.append("disputed")
+    if row.days_overdue > 90:
+        flags.append("long overdue: bad-debt risk")
+    return ", ".join(flags)
+
+
+def _stake_text(stake: dict) -> str:
+    from kamlab.scorecard.card import _short
+
+    return ", ".join(f"{_short(v)} {c}" for c, v in sorted(stake.items())) or "–"
 
 
 def overall_status(statuses: list[str]) -> str:
@@ -42,23 +69,93 @@ def overall_status(statuses: list[str]) -> str:
 class Portfolio:
     """All customers of the analytics' month, side by side."""
 
-    def __init__(self, analytics: PackAnalytics) -> None:
+    def __init__(self, analytics: PackAnalytics, *, stake: Sequence[pd.DataFrame] = ()) -> None:
+        """`stake`: more money-at-stake frames (customer_id, currency, amount, kind), added to
+        each account's priority besides the chain's commercial (price leakage, lost sales,
+        pipeline at risk) and supply (stock at risk) frames."""
         self.analytics = analytics
         self.month = analytics.month
+        chained = (analytics.money_at_stake, analytics.supply_at_stake)
+        self.stake = [f for f in chained if f is not None and len(f)] + list(stake)
+        self._cards: dict[str, Scorecard] = {}
+
+    def card(self, customer_id: str) -> Scorecard:
+        if customer_id not in self._cards:
+            self._cards[customer_id] = Scorecard(self.analytics, customer_id)
+        return self._cards[customer_id]
+
+    def priorities(self) -> pd.DataFrame:
+        """Every customer's priority (:func:`kamlab.scorecard.priority.priority`), rank 1 first,
+        with ``why``: one sentence naming the money at stake and what is off target."""
+        from kamlab.scorecard.priority import priority
+
+        a, sc_settings = self.analytics, self.analytics.settings.scorecard
+        parts, revenue, actions = list(self.stake), [], {}
+        for cid in a.customer_ids():
+            card = self.card(cid)
+            parts += card.stake_parts()
+            revenue.append(
+                {"customer_id": cid, "currency": card.currency, "revenue": card.revenue_12m()}
+            )
+            actions[cid] = card.overdue_actions()
+        out = priority(
+            parts,
+            customers=a.customer_ids(),
+            revenue=pd.DataFrame(revenue),
+            rates=dict(sc_settings.fx_rates) or None,
+            reporting_currency=sc_settings.reporting_currency,
+            overdue_actions=actions,
+            action_weight=sc_settings.overdue_action_weight,
+            weights=sc_settings.stake_weights,
+        )
+        out["why"] = [self._why(r) for r in out.itertuples(index=False)]
+        return out
+
+    def _why(self, row) -> str:
+        from kamlab.scorecard.card import _short
+        from kamlab.scorecard.priority import PART_WORDS
+
+        card = self.card(row.customer_id)
+        red = [t for t in card.headline_tiles() if t.status == "red"]
+        bits = []
+        if row.parts:
+            money = ", ".join(f"{_short(v)} {c}" for c, v in sorted(row.stake.items()))
+            top = row.parts[:2]
+            detail = " and ".join(
+                f"{PART_WORDS.get(p['kind'], p['kind'])} {_short(p['amount'])}" for p in top
+            )
+            bits.append(f"{money} at stake, mostly {detail}")
+        if red:
+            bits.append("off target: " + ", ".join(f"{t.label} {t.value}" for t in red))
+        if row.overdue_actions:
+            bits.append(f"{row.overdue_actions} agreed action(s) overdue")
+        g = card.growth()
+        if g is not None and g["trend"] != "stable":
+            bits.append(f"{g['trend']} ({_pct_any(g['growth'])} revenue in 12 months)")
+        if not bits:
+            return "Nothing at stake and nothing off target."
+        text = "; ".join(bits)
+        return text[0].upper() + text[1:] + "."
 
     def summary(self) -> pd.DataFrame:
-        """One row per customer: id, name, account manager, overall status, each tile's value
-        (text), its colour (column "<label> status") and its figure (column "<label> number";
+        """One row per customer, highest priority first: id, name, account manager, overall
+        status, priority rank, money at stake and why, each tile's value (text), its colour
+        (column "<label> status") and its figure (column "<label> number";
         ``attrs["units"]`` maps each label to the tile's unit)."""
+        pri = self.priorities().set_index("customer_id")
         rows = []
-        for cid in self.analytics.customer_ids():
-            card = Scorecard(self.analytics, cid)
+        for cid in pri.index:
+            card = self.card(cid)
             tiles = card.headline_tiles()
+            p = pri.loc[cid]
             row = {
                 "customer_id": cid,
                 "name": str(card.customer["name"]),
                 "account_manager": str(card.customer["account_manager"]),
                 "status": overall_status([t.status for t in tiles]),
+                "priority": int(p["rank"]),
+                "money_at_stake": _stake_text(p["stake"]),
+                "why": str(p["why"]),
             }
             row.update({t.label: t.value for t in tiles})
             row.update({f"{t.label} status": t.status for t in tiles})
@@ -69,10 +166,98 @@ class Portfolio:
         out.attrs["units"] = units if rows else {}
         return out
 
+    def pack_json(self) -> dict:
+        """The pack as plain data for BI tools and scripts (``reports/YYYY-MM/pack.json``).
+
+        Layout (version :data:`PACK_JSON_VERSION`)::
+
+            {"schema_version", "month", "reporting_currency", "priority_basis",
+             "customers": [{"customer_id", "name", "account_manager", "status",
+                 "priority": {"rank", "score", "money_at_stake": {currency: amount},
+                              "parts": [{"kind", "currency", "amount"}], "overdue_actions",
+                              "why"},
+                 "kpis": [{"label", "value", "status", "target", "note", "trend"}],
+                 "challenge_lines", "challenge_figures_flagged", "commentary": [str]}]}
+
+        Customers in priority order; amounts in the stated currency, never summed across
+        currencies; a KPI's ``value`` is the text shown on the page ("–" when missing).
+        """
+        from kamlab.scorecard.commentary import commentary
+
+        pri = self.priorities()
+        customers = []
+        for r in pri.itertuples(index=False):
+            card = self.card(r.customer_id)
+            tiles = card.headline_tiles()
+            flagged = card._slice(self.analytics.challenges)
+            customers.append(
+                {
+                    "customer_id": r.customer_id,
+                    "name": str(card.customer["name"]),
+                    "account_manager": str(card.customer["account_manager"]),
+                    "status": overall_status([t.status for t in tiles]),
+                    "priority": {
+                        "rank": int(r.rank),
+                        "score": round(float(r.score), 2),
+                        "money_at_stake": {k: float(v) for k, v in r.stake.items()},
+                        "parts": r.parts,
+                        "overdue_actions": int(r.overdue_actions),
+                        "why": r.why,
+                    },
+                    "kpis": [
+                        {
+                            "label": t.label,
+                            "value": t.value,
+                            "status": t.status,
+                            "target": t.target,
+                            "note": t.note,
+                            "trend": t.trend,
+                        }
+                        for t in tiles
+                    ],
+                    "challenge_lines": int(len(card.focused_challenges())),
+                    "challenge_figures_flagged": 0 if flagged is None else int(len(flagged)),
+                    "commentary": commentary(card),
+                }
+            )
+        sc_settings = self.analytics.settings.scorecard
+        return {
+            "schema_version": PACK_JSON_VERSION,
+            "month": str(self.month),
+            "reporting_currency": sc_settings.reporting_currency,
+            "priority_basis": str(pri["basis"].iloc[0]) if len(pri) else None,
+            "customers": customers,
+        }
+
     def header(self) -> Section:
         title = f"Key account portfolio — {self.month.strftime('%B %Y')}"
         n = len(self.analytics.customers)
         return Section(title, f"<h1>{_esc(title)}</h1>" + note_html(f"{n} customers."))
+
+    def priority(self) -> Section:
+        """The accounts in priority order: money at stake, its largest parts, and why."""
+        pri = self.priorities()
+        names = self.analytics.customers.set_index("customer_id")["name"]
+        table = pd.DataFrame(
+            {
+                "#": pri["rank"],
+                "Customer": pri["customer_id"].map(names),
+                "Money at stake": pri["stake"].map(_stake_text),
+                "Why look at it": pri["why"],
+            }
+        )
+        basis = str(pri["basis"].iloc[0]) if len(pri) else ""
+        how = (
+            "share of each account's own revenue (several currencies and no exchange rates)"
+            if basis == "share of revenue"
+            else f"money at stake in {basis}"
+        )
+        note = note_html(
+            f"Ranked by {how}: cash at risk counts in full, revenue gaps and forecast "
+            "deviations by the margin they carry (30 %); raised by 25 % per overdue agreed "
+            "action. Amounts are shown in each customer's own currency."
+        )
+        return Section("Where to look first", note + table_html(table, max_rows=len(table) or 1))
 
     def kpis(self) -> Section:
         """Per headline KPI, how many customers are off, near or on target (or without data)."""
@@ -102,10 +287,25 @@ class Portfolio:
         if missing := _unavailable(title, self.analytics, "matrix"):
             return missing
         names = self.analytics.customers.set_index("customer_id")["name"]
-        m = self.analytics.matrix.assign(
-            customer=lambda f: f["customer_id"].map(names).str.slice(0, 22)
-        )
+        m = self.analytics.matrix.assign(customer=lambda f: f["customer_id"].map(names))
         threshold = self.analytics.settings.classify.matrix_threshold
+        flat = [
+            axis
+            for axis in ("attractiveness", "strength")
+            if m[axis].notna().sum() > 1 and m[axis].round(6).nunique() == 1
+        ]
+        if flat:  # every customer on one value: points would stack, names unreadable
+            text = (
+                f"The matrix is not drawn: every customer has the same {' and '.join(flat)} "
+                "score, because the data lacks the criteria behind it (see each customer's "
+                "explanation below)."
+            )
+            table = m[["customer", "quadrant", "explanation"]].rename(
+                columns={"customer": "Customer", "quadrant": "Quadrant", "explanation": "Why"}
+            )
+            return Section(
+                title, note_html(text, kind="unavailable") + table_html(table, max_rows=60)
+            )
         fig = figures.scatter_figure(
             m,
             x="strength",
@@ -116,6 +316,7 @@ class Portfolio:
             xlabel="Our relative strength with the customer (score 0–1)",
             ylabel="Customer attractiveness (score 0–1)",
             split=(threshold, threshold),
+            colours=figures.QUADRANT_COLOURS,
         )
         note = note_html("Named: the 12 accounts farthest from the centre of the matrix.")
         counts = m["quadrant"].value_counts()
@@ -159,8 +360,9 @@ class Portfolio:
             return missing
         top = self.analytics.top_overdue
         n = self.analytics.settings.receivables.top_overdue
+        top = top.assign(weight=top["open_amount"] * top["days_overdue"].clip(lower=0))
         top = (
-            top.sort_values(["currency", "open_amount"], ascending=[True, False])
+            top.sort_values(["currency", "weight"], ascending=[True, False])
             .groupby("currency", observed=True)
             .head(n)
         )
@@ -173,9 +375,13 @@ class Portfolio:
                 "Days overdue": top["days_overdue"],
                 "Open": top["open_amount"],
                 "Currency": top["currency"].astype(str),
+                "Flag": [_overdue_flag(r) for r in top.itertuples(index=False)],
             }
         )
-        return Section(title, table_html(table, formats={"Open": ",.0f"}, max_rows=4 * n))
+        note = note_html(
+            "Ranked by open amount × days overdue within each currency: large and old first."
+        )
+        return Section(title, note + table_html(table, formats={"Open": ",.0f"}, max_rows=4 * n))
 
     def accuracy_league(self) -> Section:
         """Customers by the value their forecast adds over a naive forecast, lag 1."""
@@ -187,15 +393,20 @@ class Portfolio:
         fva_cols = [c for c in league.columns if c.startswith("fva_")]
         error_cols = [c for c in league.columns if c.startswith("error_")]
         table = league[["rank", "customer_id", *error_cols, *fva_cols[:1], "adds_value"]].assign(
-            customer_id=lambda f: f["customer_id"].map(names)
+            customer_id=lambda f: f["customer_id"].map(names),
+            adds_value=lambda f: f["adds_value"].map(
+                {True: "yes: better than naive", False: "no: naive is as good"}
+            ),
         )
         table = table.rename(
             columns={
+                "rank": "Rank",
                 "customer_id": "Customer",
-                **{c: "WAPE " + c.removeprefix("error_") for c in error_cols},
-                **{c: c.removeprefix("fva_").replace("_", " ") + " (points)" for c in fva_cols},
+                "adds_value": "Customer's forecast helps?",
+                **{c: "Error, " + c.removeprefix("error_") + " forecast" for c in error_cols},
+                **{c: _fva_label(c) for c in fva_cols},
             }
         )
-        formats = {c: _pct_any for c in table.columns if c.startswith("WAPE")}
-        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points)")})
+        formats = {c: _pct_any for c in table.columns if c.startswith("Error")}
+        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
         return Section(title, table_html(table, formats=formats, max_rows=50))

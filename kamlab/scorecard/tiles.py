@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Tile", "rag_status", "tiles_html"]
+__all__ = ["STATUS_ICONS", "STATUS_WORDS", "Tile", "rag_status", "tiles_html"]
 
 STATUS_WORDS = {
     "green": "on target",
@@ -19,6 +19,9 @@ STATUS_WORDS = {
     "red": "off target",
     "grey": "no data",
 }
+#: a shape beside the word, so the status never rests on colour alone (colour-blind readers,
+#: grey-scale print)
+STATUS_ICONS = {"green": "✓", "amber": "!", "red": "✕", "grey": "–"}
 
 
 def rag_status(
@@ -65,6 +68,7 @@ class Tile:
     note: str = ""
     number: float = float("nan")  # the figure behind `value`, for the workbook (NaN: none)
     unit: str = ""  # "share" (a fraction shown as %) or "days"
+    trend: str = ""  # e.g. "▼ from 92 % in Jul": the 1- and 3-month movement, arrows
 
 
 def tiles_html(tiles: Sequence[Tile]) -> str:
@@ -76,7 +80,9 @@ def tiles_html(tiles: Sequence[Tile]) -> str:
             f'<div class="kam-tile-label">{html.escape(t.label)}</div>'
             f'<div class="kam-tile-value">{html.escape(t.value)}</div>'
             f'<div class="kam-tile-target">{html.escape(t.target)}</div>'
-            f'<div class="kam-tile-status">{html.escape(STATUS_WORDS[t.status])}</div>'
+            f'<div class="kam-tile-status">{STATUS_ICONS[t.status]} '
+            f"{html.escape(STATUS_WORDS[t.status])}</div>"
+            + (f'<div class="kam-tile-trend">{html.escape(t.trend)}</div>' if t.trend else "")
             + (f'<div class="kam-tile-note">{html.escape(t.note)}</div>' if t.note else "")
             + "</div>"
         )

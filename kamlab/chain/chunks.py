@@ -121,7 +121,13 @@ def accuracy_chunk(
         ignore_index=True,
     )
     backtest_excluded = statistical.attrs.get("excluded")
-    del statistical, naive
+    # the statistical forecast per material and month at the inventory's error lag, summed
+    # over this chunk's customers: chunks add up to the portfolio's (safety-stock sigma)
+    at_lag = statistical[statistical["lag"] == settings.inventory.error_lag]
+    backtest_totals = at_lag.groupby(["material_id", "period", "lag"], observed=True)[
+        "quantity"
+    ].sum()
+    del statistical, naive, at_lag
     lags = sorted({*s.lags, *s.bias_lags})
     context = {"materials": materials, "customers": customers}
     pairs = pair_forecasts(
@@ -172,7 +178,12 @@ def accuracy_chunk(
         scored.attrs["excluded"] = pd.concat(
             [pd.DataFrame(backtest_excluded), scored.attrs["excluded"]], ignore_index=True
         )
-    return {"accuracy": scored, "value_added": fva, "bias": bias}
+    return {
+        "accuracy": scored,
+        "value_added": fva,
+        "bias": bias,
+        "backtest_totals": backtest_totals.reset_index(),
+    }
 
 
 def map_chunks(

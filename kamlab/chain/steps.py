@@ -64,6 +64,8 @@ class PackAnalytics:
     value_added: pd.DataFrame | None = None  # value_added() by customer x lag
     league: pd.DataFrame | None = None  # fva_league() at lag 1
     bias: pd.DataFrame | None = None  # bias_alerts() of the customer's forecast per material
+    # statistical backtest summed per material x month at the inventory error lag
+    backtest_totals: pd.DataFrame | None = None
     challenges: pd.DataFrame | None = None  # challenge_list() of the latest snapshots
     service: pd.DataFrame | None = None  # otif() by customer x month, last 12 months
     service_year: pd.DataFrame | None = None  # otif() by customer over those 12 months
@@ -281,7 +283,15 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     return {"forecast": fc, "forecast_total": aggregate_forecast(fc, a.materials, level="customer")}
 
 
-@step("kamlab.accuracy:score", "accuracy", "value_added", "league", "bias", "challenges")
+@step(
+    "kamlab.accuracy:score",
+    "accuracy",
+    "value_added",
+    "league",
+    "bias",
+    "challenges",
+    "backtest_totals",
+)
 def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Backtests, naive benchmark and scores by customer chunk (:mod:`kamlab.chain.chunks`):
     the statistical backtest is scored where it is made and never held for the portfolio."""
@@ -314,6 +324,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         "value_added": fva,
         "league": fva_league(fva, lag=1),
         "accuracy": combine(parts, "accuracy"),
+        "backtest_totals": combine(parts, "backtest_totals")
+        .groupby(["material_id", "period", "lag"], observed=True, as_index=False)["quantity"]
+        .sum(),
         "bias": bias,
     }
     unavailable = {}
@@ -693,7 +706,7 @@ def _inventory_step(ds: Dataset, a: PackAnalytics) -> dict:
         open_orders=open_order_quantity(orders, ds.deliveries),
         customer_forecast=latest_customer_forecast(a.customer_forecasts, as_of=a.as_of),
         forecast=a.forecast,
-        backtest=a.backtest,
+        backtest=a.backtest_totals,
         as_of=a.as_of,
         settings=a.settings.inventory,
         horizon=a.settings.forecast.horizon,
@@ -715,7 +728,8 @@ def _receivables_risk_step(ds: Dataset, a: PackAnalytics) -> dict:
             hist, hist[hist["month_end"] == a.as_of], write_off_loss_rate=r.write_off_loss_rate
         ).by_customer
     if len(ds.invoices) and len(ds.payments):
-        extra = [c for c in ("disputed",) if c in ds.invoices.columns]
+        inv = ds.invoices
+        extra = [c for c in ("disputed",) if c in inv.columns and inv[c].notna().any()]
         out["late_payment"] = late_payment_risk(
             ds.invoices,
             ds.payments,

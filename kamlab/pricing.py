@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from kamlab.currency import Rates, rate_factors
 from kamlab.exclusions import Exclusions, excluded
 from kamlab.service._common import _excluded, _ratio, _require, _timestamp
 
@@ -535,6 +536,7 @@ def gross_margin(
     *,
     by: Sequence[str] = ("customer_id", "period"),
     date: str = "billing_date",
+    rates: Rates | None = None,
 ) -> pd.DataFrame:
     """Gross margin per `by` group and currency: revenue − quantity × standard unit cost.
 
@@ -545,8 +547,10 @@ def gross_margin(
 
     in the lines' currency (margin_pct a fraction). Only lines whose material has a
     ``unit_cost`` in the line's own currency (``materials.cost_currency``; an empty
-    cost_currency is taken as the line's) enter revenue and cost alike; the others are
-    counted in ``attrs["excluded"]`` with their revenue (never converted here). `by` may hold
+    cost_currency is taken as the line's) enter revenue and cost alike; with `rates`
+    (:mod:`kamlab.currency`: closing rates, units of one reporting currency per unit) a cost
+    in another currency is converted to the line's, cost × rate(cost currency) / rate(line
+    currency). The others are counted in ``attrs["excluded"]`` with their revenue. `by` may hold
     customer_id, material_id, product_family and period (month of `date`). Source: gross
     margin at standard cost, Horngren, Datar & Rajan, *Cost Accounting*, "contribution and
     gross margin" (revenue less cost of goods sold at standard).
@@ -586,6 +590,12 @@ def gross_margin(
     else:
         ccur = cur
     no_cost = ~np.isfinite(cost)
+    if rates is not None:
+        to_line = rate_factors(pd.Series(ccur), rates, missing="nan") / rate_factors(
+            pd.Series(cur), rates, missing="nan"
+        )
+        cost = np.where(ccur != cur, cost * to_line, cost)
+        ccur = np.where(np.isfinite(to_line), cur, ccur)
     other_cur = ~no_cost & (ccur != cur)
     keep = ~(no_cost | other_cur)
     v = lines["net_value"].to_numpy(dtype="float64")

@@ -170,6 +170,14 @@ def test_gross_margin_per_family_and_month_only_where_the_cost_is_in_the_line_cu
     ex = excluded(r).set_index("reason")
     assert ex.loc["unit_cost in another currency", "revenue"] == 99.0
 
+    # with closing rates the USD cost converts to the line's EUR: 1 x 50 USD x 0.9 = 45 EUR
+    r = gross_margin(
+        lines, materials, by=("product_family", "period"), rates={"EUR": 1.0, "USD": 0.9}
+    )
+    g = r.set_index(["product_family", r["period"].astype(str)])["gross_margin"]
+    assert g[("G", "2024-02")] == pytest.approx(99.0 - 45.0)
+    assert excluded(r).set_index("reason").loc["unit_cost in another currency", "rows"] == 0
+
 
 def test_special_price_requests_on_a_date():
     f = pd.DataFrame(

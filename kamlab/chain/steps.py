@@ -742,14 +742,19 @@ def _receivables_risk_step(ds: Dataset, a: PackAnalytics) -> dict:
     return out
 
 
-@step("kamlab.service.plan:gross_margin", "budget_monthly", "margin_monthly", "bridge")
+@step("kamlab.pricing:gross_margin", "budget_monthly", "margin_monthly", "bridge")
 def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Budget by month (for the revenue chart), gross margin by month, and the YTD
     price/volume/mix bridge against last year."""
-    from kamlab.service.plan import gross_margin, price_volume_mix
+    from kamlab.pricing import gross_margin
+    from kamlab.service.plan import price_volume_mix
 
     rates = dict(a.settings.scorecard.fx_rates) or None
-    out = {"margin_monthly": gross_margin(a.demand, a.materials, rates=rates)}
+    months = a.demand.assign(month_start=a.demand["period"].dt.start_time)
+    margin = gross_margin(
+        months, a.materials, by=("customer_id", "period"), date="month_start", rates=rates
+    )
+    out = {"margin_monthly": margin}
     if len(ds.budget):
         out["budget_monthly"] = ds.budget.groupby(
             ["customer_id", "currency", "period"], observed=True, as_index=False

@@ -745,10 +745,11 @@ class Scorecard:
         year, last = self.month.year, self.month.year - 1
         this = m[(m["period"].dt.year == year) & (m["period"] <= self.month)]
         before = m[(m["period"].dt.year == last) & (m["period"].dt.month <= self.month.month)]
-        if this.empty or this["margin"].isna().all():
-            reason = this["reason"].dropna().iloc[0] if this["reason"].notna().any() else ""
+        if this.empty:
             return note_html(
-                f"Gross margin: not available{': ' + reason if reason else ''}.", kind="unavailable"
+                "Gross margin: not available: no unit cost in this customer's currency "
+                "(add a rate to [scorecard] fx_rates or a unit cost).",
+                kind="unavailable",
             )
         shown = m[m["period"].dt.year >= last].assign(
             year=lambda f: f["period"].dt.year.astype(str),
@@ -758,13 +759,13 @@ class Scorecard:
         fig = figures.bar_figure(
             shown,
             x="month_name",
-            y="margin",
+            y="gross_margin",
             hue="year",
             title=f"Gross margin by month (revenue − quantity × standard cost), {last} vs {year}",
             xlabel="Month",
             ylabel=f"Gross margin ({self.currency})",
         )
-        ytd, ytd_ly = this["margin"].sum(), before["margin"].sum()
+        ytd, ytd_ly = this["gross_margin"].sum(), before["gross_margin"].sum()
         rev, rev_ly = this["revenue"].sum(), before["revenue"].sum()
         pct = ytd / rev if rev else float("nan")
         pct_ly = ytd_ly / rev_ly if rev_ly else float("nan")

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from kamlab.currency import rate_factors
+
 __all__ = ["PART_WORDS", "STAKE_COLUMNS", "priority", "stake_frame"]
 
 STAKE_COLUMNS = ["customer_id", "currency", "amount", "kind"]
@@ -102,7 +104,7 @@ def priority(
     currencies = set(stake["currency"].dropna())
     if rates and currencies <= set(rates):
         basis = reporting_currency
-        weight = stake["currency"].map(dict(rates)).astype("float64")
+        weight = pd.Series(rate_factors(stake["currency"], rates), index=stake.index)
     elif len(currencies) <= 1:
         basis = next(iter(currencies), reporting_currency)
         weight = pd.Series(1.0, index=stake.index)

@@ -16,7 +16,7 @@ from kamlab.demand import monthly_demand
 from kamlab.exclusions import Exclusions
 from kamlab.service._common import _complete, _excluded, _ratio, _require
 
-__all__ = ["gross_margin", "plan_vs_actual", "price_volume_mix"]
+__all__ = ["plan_vs_actual", "price_volume_mix"]
 
 _MEASURES = {
     "revenue": ("net_value", "planned_revenue"),
@@ -416,67 +416,3 @@ def price_volume_mix(
     out = out[columns].reset_index(drop=True)
     out.attrs["excluded"] = Exclusions(_excluded(excluded))
     return out
-
-
-def gross_margin(
-    demand: pd.DataFrame,
-    materials: pd.DataFrame,
-    *,
-    rates: dict[str, float] | None = None,
-    by: Sequence[str] = ("customer_id",),
-) -> pd.DataFrame:
-    """Gross margin by `by` × currency × month: revenue − quantity × standard unit cost.
-
-    margin = Σ net_value − Σ quantity × unit_cost, in the revenue's currency; margin_pct =
-    margin / revenue. `demand`: monthly demand (:func:`kamlab.demand.monthly_demand`: by
-    columns, material_id, period, quantity, net_value, currency); `materials`: material_id,
-    unit_cost, cost_currency. A cost in another currency than the revenue is converted with
-    `rates` (units of one reporting currency per unit of each currency:
-    cost × rate[cost currency] / rate[revenue currency]); without a rate for either, the
-    month's cost and margin are NaN with a ``reason`` (amounts are never mixed across
-    currencies). Materials without a unit cost leave the margin NaN, also with a reason.
-
-    Source: gross margin = revenue − cost of goods sold at standard cost (Horngren, Datar &
-    Rajan, *Cost Accounting*, ch. 2). Unit: money in ``currency``; margin_pct a fraction.
-
-    Returns *by*, currency, period, revenue, cost, margin, margin_pct, reason.
-
-    >>> d = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M2"], "currency": "USD",
-    ...     "period": pd.Period("2026-01", "M"), "quantity": [10.0, 5.0],
-    ...     "net_value": [200.0, 100.0]})
-    >>> m = pd.DataFrame({"material_id": ["M1", "M2"], "unit_cost": [10.0, 4.0],
-    ...     "cost_currency": ["USD", "EUR"]})
-    >>> out = gross_margin(d, m, rates={"EUR": 1.0, "USD": 0.8})
-    >>> out[["revenue", "cost", "margin"]].round(2).to_dict("records")
-    [{'revenue': 300.0, 'cost': 125.0, 'margin': 175.0}]
-    """
-    by = _check_by(by, "gross_margin")
-    cost = materials[["material_id", "unit_cost", "cost_currency"]]
-    d = demand.merge(cost, on="material_id", how="left")
-    same = d["cost_currency"].astype("string") == d["currency"].astype("string")
-    factor = pd.Series(np.where(same.fillna(False), 1.0, np.nan), index=d.index)
-    if rates:
-        r = {k: float(v) for k, v in rates.items()}
-        conv = d["cost_currency"].astype("string").map(r).astype("float64") / d["currency"].astype(
-            "string"
-        ).map(r).astype("float64")
-        factor = factor.fillna(conv)
-    d = d.assign(
-        cost=d["quantity"] * d["unit_cost"].astype("float64") * factor,
-        unpriced=d["unit_cost"].isna(),
-        unconverted=d["unit_cost"].notna() & factor.isna(),
-    )
-    keys = [*by, "currency", "period"]
-    g = d.groupby(keys, observed=True, as_index=False).agg(
-        revenue=("net_value", "sum"),
-        cost=("cost", lambda c: c.sum(min_count=len(c))),
-        unpriced=("unpriced", "any"),
-        unconverted=("unconverted", "any"),
-    )
-    g["margin"] = g["revenue"] - g["cost"]
-    g["margin_pct"] = (g["margin"] / g["revenue"]).where(g["revenue"] != 0)
-    reason = pd.Series(pd.NA, index=g.index, dtype="string")
-    reason = reason.mask(g["unconverted"], "unit cost in another currency and no exchange rate")
-    reason = reason.mask(g["unpriced"], "material without a unit cost")
-    g["reason"] = reason
-    return g[[*keys, "revenue", "cost", "margin", "margin_pct", "reason"]]

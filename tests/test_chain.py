@@ -368,3 +368,11 @@ def test_the_first_month_of_the_data_gives_analytics_with_reasons_not_a_crash(sm
     first = ds.orders["order_date"].min().to_period("M")
     a = chain.prepare(ds, first)
     assert a.accuracy is None and "no forecast to score" in a.unavailable["accuracy"]
+
+
+def test_an_unwritable_cache_folder_is_named_before_any_analysis(small, tmp_path):
+    database, month, _, _ = small
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(chain.ChainError, match=r"cannot write to the cache folder .*a-file/cache"):
+        chain.open_chain(month, source=database, cache_dir=blocker / "cache")

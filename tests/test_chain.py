@@ -376,3 +376,14 @@ def test_an_unwritable_cache_folder_is_named_before_any_analysis(small, tmp_path
     blocker.write_text("")
     with pytest.raises(chain.ChainError, match=r"cannot write to the cache folder .*a-file/cache"):
         chain.open_chain(month, source=database, cache_dir=blocker / "cache")
+
+
+def test_analytics_parquet_cannot_hold_are_kept_in_memory_with_a_warning(small, tmp_path):
+    database, month, _, analytics = small
+    odd = dataclasses.replace(
+        analytics, excluded=pd.DataFrame({"rows": pd.Series([1, "two"], dtype=object)})
+    )
+    entry = tmp_path / "analytics-odd"
+    with pytest.warns(chain.CacheWarning, match="not written"):
+        chain.cache._store(odd, entry, analytics.settings)
+    assert not entry.exists() and list(tmp_path.iterdir()) == []  # no temp folder left

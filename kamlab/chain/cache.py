@@ -187,8 +187,8 @@ def _remember(memo: tuple, result: PackAnalytics) -> None:
 def _store(analytics: PackAnalytics, entry: Path, settings: Settings) -> None:
     """Write `analytics` to the folder `entry` atomically, then prune the cache.
 
-    A failure to write (full disk, read-only folder) is a warning: the pack goes on with the
-    analytics in memory, the kernels recompute.
+    A failure to write (full disk, read-only folder, a column Parquet cannot hold) is a
+    warning: the pack goes on with the analytics in memory, the kernels recompute.
     """
     tmp = entry.parent / f".tmp-{entry.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
@@ -201,7 +201,7 @@ def _store(analytics: PackAnalytics, entry: Path, settings: Settings) -> None:
             if not (entry / "meta.json").exists():
                 raise
         _prune(entry.parent, keep=entry, settings=settings)
-    except OSError as err:
+    except (OSError, ValueError, TypeError) as err:  # incl. a column Parquet cannot hold
         warnings.warn(f"analytics cache {str(entry)!r} not written: {err}", CacheWarning, 2)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -387,3 +387,10 @@ def test_analytics_parquet_cannot_hold_are_kept_in_memory_with_a_warning(small, 
     with pytest.warns(chain.CacheWarning, match="not written"):
         chain.cache._store(odd, entry, analytics.settings)
     assert not entry.exists() and list(tmp_path.iterdir()) == []  # no temp folder left
+
+
+def test_a_step_field_that_is_not_a_frame_is_never_dropped_silently(small, tmp_path):
+    _, _, _, analytics = small
+    odd = dataclasses.replace(analytics, plan={"not": "a frame"})
+    with pytest.warns(chain.CacheWarning, match=r"PackAnalytics.plan is a dict"):
+        chain.cache._store(odd, tmp_path / "analytics-odd", analytics.settings)

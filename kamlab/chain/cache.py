@@ -65,6 +65,7 @@ ANALYTICS_CODE = (
 # settings sections the analytics depend on ([pack], [cache], [formats], [mapping] do not:
 # the data file's hash covers how it was ingested)
 KEY_SECTIONS = ("forecast", "accuracy", "classify", "service", "receivables", "scorecard")
+_META_FIELDS = ("month", "as_of", "settings", "unavailable")  # stored in meta.json
 _STALE_TMP_SECONDS = 3600  # a temporary entry this old belongs to a killed process
 
 
@@ -218,6 +219,11 @@ def _write_frames(analytics: PackAnalytics, folder: Path) -> dict:
             dtypes[f.name] = {str(c): str(t) for c, t in value.dtypes.items()}
         elif value is None:
             frames[f.name] = None
+        elif f.name not in _META_FIELDS:
+            raise TypeError(
+                f"PackAnalytics.{f.name} is a {type(value).__name__}: a step's fields must be "
+                "DataFrames (or None) to be cached"
+            )
     return {
         "format": FORMAT,
         "kamlab_version": kamlab.__version__,

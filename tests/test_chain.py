@@ -374,3 +374,29 @@ def test_the_first_month_of_the_data_gives_analytics_with_reasons_not_a_crash(sm
     first = ds.orders["order_date"].min().to_period("M")
     a = chain.prepare(ds, first)
     assert a.accuracy is None and "no forecast to score" in a.unavailable["accuracy"]
+
+
+def test_an_unwritable_cache_folder_is_named_before_any_analysis(small, tmp_path):
+    database, month, _, _ = small
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(chain.ChainError, match=r"cannot write to the cache folder .*a-file/cache"):
+        chain.open_chain(month, source=database, cache_dir=blocker / "cache")
+
+
+def test_analytics_parquet_cannot_hold_are_kept_in_memory_with_a_warning(small, tmp_path):
+    database, month, _, analytics = small
+    odd = dataclasses.replace(
+        analytics, excluded=pd.DataFrame({"rows": pd.Series([1, "two"], dtype=object)})
+    )
+    entry = tmp_path / "analytics-odd"
+    with pytest.warns(chain.CacheWarning, match="not written"):
+        chain.cache._store(odd, entry, analytics.settings)
+    assert not entry.exists() and list(tmp_path.iterdir()) == []  # no temp folder left
+
+
+def test_a_step_field_that_is_not_a_frame_is_never_dropped_silently(small, tmp_path):
+    _, _, _, analytics = small
+    odd = dataclasses.replace(analytics, plan={"not": "a frame"})
+    with pytest.warns(chain.CacheWarning, match=r"PackAnalytics.plan is a dict"):
+        chain.cache._store(odd, tmp_path / "analytics-odd", analytics.settings)

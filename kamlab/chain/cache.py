@@ -66,6 +66,7 @@ ANALYTICS_CODE = (
 # settings sections the analytics depend on ([pack], [cache], [formats], [mapping] do not:
 # the data file's hash covers how it was ingested)
 KEY_SECTIONS = ("forecast", "accuracy", "classify", "service", "receivables", "scorecard")
+_META_FIELDS = ("month", "as_of", "settings", "unavailable")  # stored in meta.json
 _STALE_TMP_SECONDS = 3600  # a temporary entry this old belongs to a killed process
 
 
@@ -193,8 +194,8 @@ def _remember(memo: tuple, result: PackAnalytics) -> None:
 def _store(analytics: PackAnalytics, entry: Path, settings: Settings) -> None:
     """Write `analytics` to the folder `entry` atomically, then prune the cache.
 
-    A failure to write (full disk, read-only folder) is a warning: the pack goes on with the
-    analytics in memory, the kernels recompute.
+    A failure to write (full disk, read-only folder, a column Parquet cannot hold) is a
+    warning: the pack goes on with the analytics in memory, the kernels recompute.
     """
     tmp = entry.parent / f".tmp-{entry.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
@@ -207,7 +208,7 @@ def _store(analytics: PackAnalytics, entry: Path, settings: Settings) -> None:
             if not (entry / "meta.json").exists():
                 raise
         _prune(entry.parent, keep=entry, settings=settings)
-    except OSError as err:
+    except (OSError, ValueError, TypeError) as err:  # incl. a column Parquet cannot hold
         warnings.warn(f"analytics cache {str(entry)!r} not written: {err}", CacheWarning, 2)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -224,6 +225,11 @@ def _write_frames(analytics: PackAnalytics, folder: Path) -> dict:
             dtypes[f.name] = {str(c): str(t) for c, t in value.dtypes.items()}
         elif value is None:
             frames[f.name] = None
+        elif f.name not in _META_FIELDS:
+            raise TypeError(
+                f"PackAnalytics.{f.name} is a {type(value).__name__}: a step's fields must be "
+                "DataFrames (or None) to be cached"
+            )
     return {
         "format": FORMAT,
         "kamlab_version": kamlab.__version__,

@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from kamlab.chain.cache import analytics_key, load_analytics, resolve_cache_dir
+from kamlab.chain.cache import CACHE_ENV, analytics_key, load_analytics, resolve_cache_dir
+from kamlab.chain.errors import ChainError
 from kamlab.chain.settings import resolve_settings, write_settings
 from kamlab.chain.source import parse_month, resolve_source
 from kamlab.chain.steps import PackAnalytics
@@ -67,7 +68,13 @@ def open_chain(
     period = parse_month(month)
     path = resolve_source(source, settings=settings)
     folder = resolve_cache_dir(cache_dir or "", settings=settings)
-    settings_file = write_settings(settings, folder)
+    try:
+        settings_file = write_settings(settings, folder)
+    except OSError as err:
+        raise ChainError(
+            f"cannot write to the cache folder {str(folder)!r}: {err.strerror or err}; "
+            f"set ${CACHE_ENV} or [cache] directory to a writable folder"
+        ) from None
     analytics = load_analytics(
         path, period, settings=settings, cache_dir=folder, scheduler=scheduler
     )

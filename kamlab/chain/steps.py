@@ -6,8 +6,8 @@ each customer's scorecard only selects its slice.
 
 A step is one small function ``(dataset, analytics) -> {field: frame}`` registered with
 :func:`step`, naming the module it needs and the :class:`PackAnalytics` fields it fills.
-To add one (pricing, inventory, ...): add the fields to :class:`PackAnalytics` (default
-``None``) and one decorated function below; steps run in the order they are defined, so a
+To add one (pricing, inventory, ...): add the fields to :class:`PackAnalytics` (DataFrames,
+default ``None``: the cache stores frames) and one decorated function below; steps run in the order they are defined, so a
 step may use the fields of earlier ones. A module that has not landed leaves its fields
 ``None`` and says so in ``PackAnalytics.unavailable``; the scorecard shows that note.
 A step that cannot run on this data returns ``{"unavailable": {field: reason}}``.

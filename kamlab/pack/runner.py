@@ -275,12 +275,14 @@ def _worker(tasks, results, preload: str, timeout: float | None, cwd: str) -> No
     results.put(("kernel", kernel.pid))
     try:
         while (job := tasks.get()) is not None:
-            results.put(("start", job.key))
+            pid = kernel.pid
             try:
                 result = execute_job(job, kernel, timeout=timeout)
             except Exception as err:  # never lose the worker and the jobs queued on it
                 result = _not_done(job, "failed", f"{type(err).__name__}: {err}")
                 _recover(kernel, restart=True)
+            if kernel.pid != pid:  # restarted after a timeout or crash: the pack must know
+                results.put(("kernel", kernel.pid))
             results.put(("done", result))
     finally:
         kernel.shutdown()

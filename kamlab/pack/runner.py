@@ -2,7 +2,7 @@
 
 ``build_pack`` validates everything it can before a kernel starts (month, data source,
 customers, file-name slugs), computes the month's shared analytics once (cached on disk),
-then runs ``notebooks/scorecard.ipynb`` per customer with real papermill on pre-warmed
+then runs ``kamlab/notebooks/scorecard.ipynb`` per customer with real papermill on pre-warmed
 kernels (:mod:`kamlab.pack.kernels`), in worker processes or on a Dask cluster. Each
 customer's outcome — ok, failed (error and cell) or timed out — is recorded; a failure
 never stops the others. Outputs are written atomically; ``retry_failed`` reruns only the

@@ -11,6 +11,7 @@ import pytest
 from conftest import small_extracts
 from test_ingest import write_csvs
 
+import kamlab.chain.source as chain_source
 from kamlab.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,3 +132,21 @@ def test_pack_with_a_bad_config_exits_2(small_database, tmp_path, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "kamlab.toml" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(
+    not hasattr(chain_source, "check_month"),
+    reason="the chain's month-range check (branch chain, 'Refuse a review month outside the "
+    "data') is not merged yet",
+)
+@pytest.mark.parametrize("month", ["2031-01", "2019-01"])
+def test_pack_of_a_month_outside_the_data_exits_2_with_a_sentence(
+    month, small_database, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("KAMLAB_CACHE", str(tmp_path / "cache"))
+    argv = ["pack", "--month", month, "--source", str(small_database), "--reports", str(tmp_path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert month in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / month).exists()  # refused before any page is written

@@ -204,7 +204,6 @@ def browser(tmp_path_factory):
             "--disable-sync",
             "--disable-default-apps",
             "--remote-debugging-port=0",
-            "--remote-allow-origins=*",  # newer Chromium refuses DevTools websockets otherwise
             f"--user-data-dir={profile}",
             "about:blank",
         ],

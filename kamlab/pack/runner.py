@@ -2,7 +2,7 @@
 
 ``build_pack`` validates everything it can before a kernel starts (month, data source,
 customers, file-name slugs), computes the month's shared analytics once (cached on disk),
-then runs ``notebooks/scorecard.ipynb`` per customer with real papermill on pre-warmed
+then runs ``kamlab/notebooks/scorecard.ipynb`` per customer with real papermill on pre-warmed
 kernels (:mod:`kamlab.pack.kernels`), in worker processes or on a Dask cluster. Each
 customer's outcome — ok, failed (error and cell) or timed out — is recorded; a failure
 never stops the others. Outputs are written atomically; ``retry_failed`` reruns only the
@@ -275,12 +275,14 @@ def _worker(tasks, results, preload: str, timeout: float | None, cwd: str) -> No
     results.put(("kernel", kernel.pid))
     try:
         while (job := tasks.get()) is not None:
-            results.put(("start", job.key))
+            pid = kernel.pid
             try:
                 result = execute_job(job, kernel, timeout=timeout)
             except Exception as err:  # never lose the worker and the jobs queued on it
                 result = _not_done(job, "failed", f"{type(err).__name__}: {err}")
                 _recover(kernel, restart=True)
+            if kernel.pid != pid:  # restarted after a timeout or crash: the pack must know
+                results.put(("kernel", kernel.pid))
             results.put(("done", result))
     finally:
         kernel.shutdown()

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
 __all__ = ["FORMATS", "excel_workbook", "header"]
@@ -98,8 +99,7 @@ def excel_workbook(
     `number_formats` gives, per sheet, a kind (a key of :data:`FORMATS`) for columns the
     column name alone does not tell (e.g. the Summary's KPI columns).
     """
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     for title, frame in sheets.items():
         _write_sheet(book, title[:31], frame, names, (number_formats or {}).get(title, {}))
     buf = io.BytesIO()
@@ -138,42 +138,45 @@ def _kind(column: str, series: pd.Series, has_currency: bool) -> str | None:
 
 
 def _write_sheet(book, title: str, frame: pd.DataFrame, names, formats: Mapping[str, str]):
+    """One sheet, written row by row in openpyxl's write-only mode (fast, small memory)."""
     frame = _with_names(frame, names)
     sheet = book.create_sheet(title)
     columns = [str(c) for c in frame.columns]
     has_currency = "currency" in columns
     kinds = {c: formats.get(c) or _kind(c, frame[c], has_currency) for c in columns}
+    values = {c: [_cell_value(v, kinds[c]) for v in frame[c].tolist()] for c in columns}
     # the Plan sheet mixes revenue and quantity rows: amounts only where the row is money
-    measure = frame["measure"].astype("string") if "measure" in columns else None
-    currency = frame["currency"].astype("string") if has_currency else None
-    sheet.append([header(c) for c in columns])
+    measure = values.get("measure") if "measure" in columns else None
+    currency = values.get("currency") if has_currency else None
     widths = [len(header(c)) for c in columns]
+    for j, c in enumerate(columns):
+        texts = [len(v) for v in values[c] if isinstance(v, str)]
+        numbers = kinds[c] is not None and any(v is not None for v in values[c])
+        widths[j] = max([widths[j], *texts, 12 if kinds[c] in ("date", "month") else 0])
+        widths[j] = max(widths[j], 10 if numbers else 0)
+        sheet.column_dimensions[get_column_letter(j + 1)].width = min(max(widths[j] + 2, 8), 60)
+    sheet.freeze_panes = "A2"
+    if columns:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(frame), 1) + 1}"
+    sheet.append([header(c) for c in columns])
     for i in range(len(frame)):
-        sheet.append([_cell_value(frame[c].iloc[i], kinds[c]) for c in columns])
-        r = i + 2
-        for j, column in enumerate(columns):
-            cell = sheet.cell(row=r, column=j + 1)
-            kind = kinds[column]
+        row = []
+        for c in columns:
+            cell = WriteOnlyCell(sheet, value=values[c][i])
+            kind = kinds[c]
             if isinstance(cell.value, str):
                 if cell.value.startswith(_FORMULA_START):
                     cell.data_type = "s"  # text, never a formula
                     cell.quotePrefix = True
-                widths[j] = max(widths[j], len(cell.value))
-                continue
-            if kind is None or cell.value is None:
-                continue
-            fmt = FORMATS[kind]
-            if kind == "amount" and measure is not None and measure.iloc[i] == "quantity":
-                fmt = FORMATS["quantity"]
-            elif kind == "amount" and currency is not None and not pd.isna(currency.iloc[i]):
-                fmt = f'#,##0.00 "{currency.iloc[i]}"'
-            cell.number_format = fmt
-            widths[j] = max(widths[j], 12 if kind in ("date", "month") else 10)
-    sheet.freeze_panes = "A2"
-    if columns:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(frame), 1) + 1}"
-    for j, width in enumerate(widths):
-        sheet.column_dimensions[get_column_letter(j + 1)].width = min(max(width + 2, 8), 60)
+            elif kind is not None and cell.value is not None:
+                fmt = FORMATS[kind]
+                if kind == "amount" and measure is not None and measure[i] == "quantity":
+                    fmt = FORMATS["quantity"]
+                elif kind == "amount" and currency is not None and currency[i] is not None:
+                    fmt = f'#,##0.00 "{currency[i]}"'
+                cell.number_format = fmt
+            row.append(cell)
+        sheet.append(row)
 
 
 def _cell_value(value: object, kind: str | None) -> object:

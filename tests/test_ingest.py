@@ -392,3 +392,22 @@ def test_one_file_feeding_several_tables_with_its_own_separator_and_encoding(tmp
     assert report.rows["orders"] == 4 and report.rows["customers"] == 2
     assert report.derived == ("materials",)
     assert list(report.ignored_columns) == []  # every column of the file is stored somewhere
+
+
+@pytest.mark.parametrize(
+    ("tables", "derived"),
+    [(("orders", "customers", "materials"), ()), (("invoices", "payments"), ("customers",))],
+)
+def test_a_partial_extract_set_round_trips_with_what_was_absent_and_derived(
+    tmp_path, tables, derived
+):
+    frames = {k: v for k, v in small_extracts().items() if k in tables}
+    db = tmp_path / "kam.duckdb"
+    report = ingest(write_csvs(tmp_path / "x", frames), db)
+    absent = tuple(t for t in TABLES if t not in tables and t not in derived)
+    assert report.absent == absent and report.derived == derived
+    ds = load(db, customers=["C1"])
+    assert ds.absent == absent and ds.derived == derived
+    assert all(len(getattr(ds, t)) for t in tables)
+    text = str(summary(db))
+    assert all(f"{t}" in text for t in absent) and "no extract: empty" in text

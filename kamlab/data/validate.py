@@ -31,7 +31,7 @@ from kamlab.config import DEFAULTS, FormatSettings, Settings
 from kamlab.data.contract import ONE_OF_REQUIRED, TABLES, Column, ForeignKey, RowRule, Table
 from kamlab.data.dataset import Dataset
 from kamlab.data.derive import derive
-from kamlab.data.mapping import column_formats, distinct, table_formats
+from kamlab.data.mapping import check_mapping, column_formats, distinct, table_formats
 
 if TYPE_CHECKING:
     import pandera.pandas as pandera
@@ -110,6 +110,7 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
     0  customers  currency  matches [A-Z]{3}      1
     1     orders               table present      1
     """
+    check_mapping(settings.mapping)
     unknown = sorted(set(frames) - set(TABLES))
     failures: list[dict] = []
     for name in unknown:

@@ -394,3 +394,38 @@ def test_one_file_feeding_several_tables_with_its_own_separator_and_encoding(tmp
     assert report.rows["orders"] == 4 and report.rows["customers"] == 2
     assert report.derived == ("materials",)
     assert list(report.ignored_columns) == []  # every column of the file is stored somewhere
+
+
+@pytest.mark.parametrize(
+    ("tables", "derived"),
+    [(("orders", "customers", "materials"), ()), (("invoices", "payments"), ("customers",))],
+)
+def test_a_partial_extract_set_round_trips_with_what_was_absent_and_derived(
+    tmp_path, tables, derived
+):
+    frames = {k: v for k, v in small_extracts().items() if k in tables}
+    db = tmp_path / "kam.duckdb"
+    report = ingest(write_csvs(tmp_path / "x", frames), db)
+    absent = tuple(t for t in TABLES if t not in tables and t not in derived)
+    assert report.absent == absent and report.derived == derived
+    ds = load(db, customers=["C1"])
+    assert ds.absent == absent and ds.derived == derived
+    assert all(len(getattr(ds, t)) for t in tables)
+    text = str(summary(db))
+    assert all(f"{t}" in text for t in absent) and "no extract: empty" in text
+
+
+def test_a_table_file_that_also_feeds_the_master_data_is_still_read_as_its_table(tmp_path):
+    frames = {k: v for k, v in small_extracts().items() if k in ("orders", "materials")}
+    orders = frames["orders"].assign(name=frames["orders"]["customer_id"])
+    write_csvs(tmp_path / "x", {"orders": orders, "materials": frames["materials"]})
+    (tmp_path / "kamlab.toml").write_text(
+        '[mapping.customers]\nfile = "orders.csv"\ndistinct = true\n'
+        '[mapping.customers.constants]\naccount_manager = "unknown"\nregion = "unknown"\n'
+        'segment = "unknown"\n'
+    )
+    settings = load_settings(tmp_path / "kamlab.toml")
+    report = ingest(tmp_path / "x", tmp_path / "kam.duckdb", settings=settings)
+    assert report.rows["orders"] == 4 and report.rows["customers"] == 2
+    assert report.files["orders"].name == report.files["customers"].name == "orders.csv"
+    assert report.ignored_files == [] and report.derived == ()

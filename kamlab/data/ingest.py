@@ -144,16 +144,17 @@ def _find_files(folder: Path, named: dict[str, str]) -> tuple[dict[str, Path], l
     for table, name in named.items():
         path = folder / name
         if not path.is_file():
-            raise IngestError(f"[mapping.files] {table} = {name!r}: no such file in {folder}")
+            raise IngestError(f"kamlab.toml: file of {table} {name!r}: no such file in {folder}")
         found[table] = path
     claimed = {p.name for p in found.values()}
     ignored = []
     for path in sorted(folder.iterdir()):
         table = path.stem.lower()
-        if path.name in claimed or not path.is_file() or path.name.startswith("."):
+        if not path.is_file() or path.name.startswith("."):
             continue
         if path.suffix.lower() not in EXTENSIONS or table not in TABLES or table in named:
-            ignored.append(path.name)
+            if path.name not in claimed:  # e.g. orders.csv also feeding customers: read
+                ignored.append(path.name)
             continue
         if table in found:
             raise IngestError(

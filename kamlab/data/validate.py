@@ -31,7 +31,7 @@ from kamlab.config import DEFAULTS, FormatSettings, Settings
 from kamlab.data.contract import ONE_OF_REQUIRED, TABLES, Column, ForeignKey, RowRule, Table
 from kamlab.data.dataset import Dataset
 from kamlab.data.derive import derive
-from kamlab.data.mapping import column_formats, distinct, table_formats
+from kamlab.data.mapping import check_mapping, column_formats, distinct, table_formats
 
 if TYPE_CHECKING:
     import pandera.pandas as pandera
@@ -110,6 +110,7 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
     0  customers  currency  matches [A-Z]{3}      1
     1     orders               table present      1
     """
+    check_mapping(settings.mapping)
     unknown = sorted(set(frames) - set(TABLES))
     failures: list[dict] = []
     for name in unknown:
@@ -180,10 +181,7 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
     )
     absent = tuple(name for name in TABLES if name not in typed)
     return Dataset(
-        **{
-            name: _final(TABLES[name], typed[name]) if name in typed else empty_frame(name)
-            for name in TABLES
-        },
+        **{name: typed[name] if name in typed else empty_frame(name) for name in TABLES},
         exclusions=excluded,
         absent=absent,
         derived=tuple(derived),
@@ -221,17 +219,6 @@ def _distinct_rows(spec: Table, frame: pd.DataFrame, line: np.ndarray):
     if not repeated.any():
         return frame, line, 0
     return frame.loc[~repeated].reset_index(drop=True), line[~repeated], int(repeated.sum())
-
-
-def _final(spec: Table, df: pd.DataFrame) -> pd.DataFrame:
-    """A checked frame in the contract's dtypes (integers and flags that must be filled as
-    NumPy ``int64``/``bool``)."""
-    narrow = {
-        c.name: _dtype(c)
-        for c in spec.columns
-        if c.dtype in ("int", "bool") and not c.nullable and df[c.name].dtype != _dtype(c)
-    }
-    return df.astype(narrow) if narrow else df
 
 
 # --- coercion -------------------------------------------------------------------------------
@@ -395,7 +382,7 @@ def _coerce_period(s: pd.Series, formats: FormatSettings):
 
 def _coerce_bool(s: pd.Series, column: Column, formats: FormatSettings):
     if pd.api.types.is_bool_dtype(s.dtype) and not s.isna().any():
-        return s.astype("bool"), pd.Series(False, index=s.index)
+        return s.astype(_dtype(column)), pd.Series(False, index=s.index)
     text = pc.utf8_lower(_arrow_text(s))
     if formats.blank_flag_false:
         text = pc.fill_null(text, "false")
@@ -436,7 +423,8 @@ def _coerce_table(
         failures.append(_failure(spec.name, name, "required column", 1, [], f"columns: {have}"))
     for column in spec.columns:
         if column.name not in frame.columns:
-            out[column.name] = pd.Series(index=frame.index, dtype=_validation_dtype(column))
+            empty = {"int": "Int64", "bool": "boolean"}.get(column.dtype, _dtype(column))
+            out[column.name] = pd.Series(index=frame.index, dtype=empty)
             continue
         values, bad = coerce_column(frame[column.name], column, column_fmt.get(column.name, fmt))
         if bad.any():
@@ -457,7 +445,7 @@ def _coerce_table(
                             {column.name: frame[column.name]},
                         )
                     )
-        out[column.name] = values.astype(_validation_dtype(column))
+        out[column.name] = values
     return pd.DataFrame(out, index=frame.index), failures, unparsed
 
 
@@ -485,14 +473,16 @@ class _Schema:
     frame_rules: tuple[_FrameRule, ...]
 
 
-def _validation_dtype(column: Column) -> str | pd.PeriodDtype:
-    """Integers and flags are checked as pandas nullable dtypes, so an empty cell is reported
-    as "not empty" rather than as a dtype error; other dtypes are the contract's."""
-    if column.dtype == "int":
-        return "Int64"
-    if column.dtype == "bool":
-        return "boolean"
-    return _dtype(column)
+def _validation_dtype(column: Column, frame: pd.DataFrame | None) -> str | pd.PeriodDtype:
+    """The contract's dtype; integers and flags that must be filled but hold empty cells are
+    coerced to pandas' nullable dtypes, and are checked as such so the empty cells are
+    reported as "not empty" rather than as a dtype error."""
+    dtype = _dtype(column)
+    if frame is not None and column.dtype in ("int", "bool") and not column.nullable:
+        nullable = {"int": "Int64", "bool": "boolean"}[column.dtype]
+        if frame[column.name].dtype == nullable:
+            return nullable
+    return dtype
 
 
 def _finite(s: pd.Series) -> pd.Series:
@@ -504,8 +494,9 @@ def _column_checks(column: Column) -> list[tuple[pandera.Check, str]]:
     import pandera.pandas as pandera  # on first use: `import kamlab` stays cheap
 
     checks = []
-    if column.dtype in ("float", "int"):
+    if column.dtype == "float":
         checks.append((pandera.Check(_finite, name=_FINITE), _FINITE))
+    if column.dtype in ("float", "int"):
         if column.ge is not None:
             checks.append((pandera.Check.ge(column.ge), f">= {column.ge:g}"))
         if column.gt is not None:
@@ -527,7 +518,7 @@ def table_schema(
     """`table`'s contract as a pandera ``DataFrameSchema`` (pandas backend), built from
     :mod:`kamlab.data.contract` for frames as :func:`validate` coerces them.
 
-    Columns carry dtype (integers and flags as pandas nullable dtypes), nullability and value
+    Columns carry dtype, nullability and value
     rules (bounds, allowed values, pattern, finite numbers); the key is a uniqueness rule; row
     rules are frame checks. With `related` (table name -> coerced frame) the cross-table rules
     become custom checks too: foreign keys (with the same customer/currency where the contract
@@ -539,7 +530,9 @@ def table_schema(
     return _schema(TABLES[table], related).schema
 
 
-def _schema(spec: Table, related: Mapping[str, pd.DataFrame] | None) -> _Schema:
+def _schema(
+    spec: Table, related: Mapping[str, pd.DataFrame] | None, frame: pd.DataFrame | None = None
+) -> _Schema:
     import pandera.pandas as pandera
 
     columns = {}
@@ -549,7 +542,7 @@ def _schema(spec: Table, related: Mapping[str, pd.DataFrame] | None) -> _Schema:
         for number, (_, text) in enumerate(checks):
             column_rules[(column.name, number)] = text
         columns[column.name] = pandera.Column(
-            _validation_dtype(column), [c for c, _ in checks], nullable=column.nullable
+            _validation_dtype(column, frame), [c for c, _ in checks], nullable=column.nullable
         )
     frame_rules = [_row_rule(spec, rule) for rule in spec.row_rules]
     if related is not None:
@@ -573,9 +566,11 @@ def _check_table(spec: Table, df: pd.DataFrame, line: np.ndarray, *, unparsed, m
     and are not reported again as empty."""
     import pandera.pandas as pandera
 
-    built = _schema(spec, related)
+    built = _schema(spec, related, df)
     try:
-        built.schema.validate(df, lazy=True, inplace=True)
+        # a shallow copy: pandera registers the frame it validated (weakref), and frames that
+        # live until interpreter exit make its clean-up print "Exception ignored" there
+        built.schema.validate(df.copy(deep=False), lazy=True, inplace=True)
     except pandera.errors.SchemaErrors as err:
         cases = err.failure_cases
     else:
@@ -722,23 +717,31 @@ def _foreign_key_rules(spec: Table, fk: ForeignKey, ref_table: pd.DataFrame) -> 
     where = f"{fk.ref_table}.{', '.join(fk.ref_columns)}"
     if fk.ref_filter is not None:
         where += f" with {fk.ref_filter[0]} = {fk.ref_filter[1]}"
+    # the rules of one foreign key look its positions up once per frame; keyed by id, as
+    # holding the frame would keep it (and pandera's registry entry for it) alive
+    last: list = [None, None]
+
+    def positions(df: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+        if last[0] != id(df):
+            last[:] = [id(df), _positions(df, fk, ref)]
+        return last[1]
 
     def base_view(df: pd.DataFrame) -> dict[str, pd.Series]:
         return {**_key_view(spec, df), **{c: df[c] for c in cols}}
 
     def exists(df: pd.DataFrame) -> pd.Series:
-        filled, position = _positions(df, fk, ref)
+        filled, position = positions(df)
         return pd.Series(~filled | position.notna().to_numpy(), index=df.index)
 
     rules = [_FrameRule(", ".join(cols), f"exists in {where}", exists, base_view)]
     for col in fk.same:
-        rules.append(_same_rule(spec, fk, ref, col, base_view))
+        rules.append(_same_rule(fk, ref, col, positions, base_view))
     return rules
 
 
-def _same_rule(spec: Table, fk: ForeignKey, ref: pd.DataFrame, col: str, base_view) -> _FrameRule:
+def _same_rule(fk: ForeignKey, ref: pd.DataFrame, col: str, positions, base_view) -> _FrameRule:
     def referenced_values(df: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
-        filled, position = _positions(df, fk, ref)
+        filled, position = positions(df)
         found = position.notna().to_numpy() & filled
         values = pd.Series(pd.NA, index=df.index, dtype=object)
         values[found] = ref[col].to_numpy(dtype=object)[position[found].to_numpy(dtype=np.int64)]

@@ -218,7 +218,7 @@ def pipeline(card: Scorecard) -> Section:
     pipe = _slice(card, "pipeline")
     if pipe is not None and len(pipe):
         ahead = pipe[pipe["start_month"] >= card.month - 2].copy()
-        ahead["start_month"] = ahead["start_month"].astype(str)
+        ahead["start_month"] = ahead["start_month"].dt.strftime("%b %y")
         for cur, part in ahead.groupby("currency", observed=True):
             fig = figures.bar_figure(
                 part,
@@ -244,7 +244,7 @@ def pipeline(card: Scorecard) -> Section:
     if layer is not None and len(layer):
         for cur, part in layer.groupby("currency", observed=True):
             fig = figures.bar_figure(
-                part.assign(period=part["period"].astype(str)),
+                part.assign(period=part["period"].dt.strftime("%b %y")),
                 x="period",
                 y="value",
                 title=f"Pipeline layer: expected new business per month ({cur})",

@@ -54,8 +54,10 @@ def billed_lines(orders: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame
     date, its quantity at the order line's unit price, net value = delivered_quantity ×
     net_value / quantity of the order line, in the order's currency.
 
-    Returns delivery_id, order_id, line, customer_id, material_id, billing_date, quantity,
-    net_value, currency. Delivery lines without an order line, and order lines of zero
+    Returns delivery_id, order_id, line, customer_id, material_id, billing_date, the order's
+    order_date and requested_date (when `orders` has them: an ERP that prices on the order
+    date or the requested delivery date is audited with ``date="requested_date"``),
+    quantity, net_value, currency. Delivery lines without an order line, and order lines of zero
     quantity (no unit price), are counted in ``attrs["excluded"]``.
 
     >>> orders = pd.DataFrame({"order_id": ["A"], "line": [10], "customer_id": ["C1"],
@@ -78,9 +80,11 @@ def billed_lines(orders: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame
         table="deliveries",
         function=fn,
     )
+    dated = [c for c in ("order_date", "requested_date") if c in orders.columns]
     o = orders[
-        ["order_id", "line", "customer_id", "material_id", "quantity", "net_value", "currency"]
-    ]
+        ["order_id", "line", "customer_id", "material_id", "quantity", "net_value", "currency",
+         *dated]
+    ]  # fmt: skip
     joined = deliveries[
         ["delivery_id", "order_id", "line", "delivered_date", "delivered_quantity"]
     ].merge(o, on=["order_id", "line"], how="left", validate="many_to_one")
@@ -98,6 +102,7 @@ def billed_lines(orders: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame
             "customer_id": j["customer_id"],
             "material_id": j["material_id"],
             "billing_date": j["delivered_date"],
+            **{c: j[c] for c in dated},
             "quantity": dq[keep],
             "net_value": np.round(dq[keep] * unit, 2),
             "currency": j["currency"],

@@ -55,8 +55,10 @@ def billed_lines(orders: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame
     date, its quantity at the order line's unit price, net value = delivered_quantity ×
     net_value / quantity of the order line, in the order's currency.
 
-    Returns delivery_id, order_id, line, customer_id, material_id, billing_date, quantity,
-    net_value, currency. Delivery lines without an order line, and order lines of zero
+    Returns delivery_id, order_id, line, customer_id, material_id, billing_date, the order's
+    order_date and requested_date (when `orders` has them: an ERP that prices on the order
+    date or the requested delivery date is audited with ``date="requested_date"``),
+    quantity, net_value, currency. Delivery lines without an order line, and order lines of zero
     quantity (no unit price), are counted in ``attrs["excluded"]``.
 
     >>> orders = pd.DataFrame({"order_id": ["A"], "line": [10], "customer_id": ["C1"],
@@ -79,9 +81,11 @@ def billed_lines(orders: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame
         table="deliveries",
         function=fn,
     )
+    dated = [c for c in ("order_date", "requested_date") if c in orders.columns]
     o = orders[
-        ["order_id", "line", "customer_id", "material_id", "quantity", "net_value", "currency"]
-    ]
+        ["order_id", "line", "customer_id", "material_id", "quantity", "net_value", "currency",
+         *dated]
+    ]  # fmt: skip
     joined = deliveries[
         ["delivery_id", "order_id", "line", "delivered_date", "delivered_quantity"]
     ].merge(o, on=["order_id", "line"], how="left", validate="many_to_one")
@@ -99,6 +103,7 @@ def billed_lines(orders: pd.DataFrame, deliveries: pd.DataFrame) -> pd.DataFrame
             "customer_id": j["customer_id"],
             "material_id": j["material_id"],
             "billing_date": j["delivered_date"],
+            **{c: j[c] for c in dated},
             "quantity": dq[keep],
             "net_value": np.round(dq[keep] * unit, 2),
             "currency": j["currency"],
@@ -328,54 +333,64 @@ def price_realisation(
     agreed_value = q * agreed_unit
     billed_unit = v / q
 
-    def matches(unit: np.ndarray) -> np.ndarray:
+    def matches(unit: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Billed at `unit` (within tolerance) on the lines `rows` (a mask); False elsewhere."""
+        out = np.zeros(n, dtype=bool)
+        u, qq = unit[rows], q[rows]
         with np.errstate(invalid="ignore"):
-            return np.abs(v - q * unit) <= tolerance * q * unit + 0.01
+            out[rows] = np.abs(v[rows] - qq * u) <= tolerance * qq * u + 0.01
+        return out
 
-    exp_unit = np.where(expired_special >= 0, unit_all[np.maximum(expired_special, 0)], np.nan)
-    exp_cur_ok = (expired_special >= 0) & (price_cur[np.maximum(expired_special, 0)] == line_cur)
+    ok = matches(agreed_unit, same_cur)
+    off = ~ok  # every finding below concerns these lines only
+    e = np.maximum(expired_special, 0)
+    exp_unit = np.where(expired_special >= 0, unit_all[e], np.nan)
+    expired = matches(exp_unit, off & (expired_special >= 0) & (price_cur[e] == line_cur))
     prev_unit = np.where(previous >= 0, unit_all[np.maximum(previous, 0)], np.nan)
-    ok = same_cur & matches(agreed_unit)
+    superseded = matches(prev_unit, off & (previous >= 0))
+    unit_mix = same_cur & off
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = billed_unit / agreed_unit
-    unit_mix = same_cur & ~ok
+        ratio = v[unit_mix] / q[unit_mix] / agreed_unit[unit_mix]
     unit_mix[unit_mix] = (
-        np.abs(ratio[unit_mix, None] / _UNIT_FACTORS[None, :] - 1.0) <= tolerance + 1e-9
+        np.abs(ratio[:, None] / _UNIT_FACTORS[None, :] - 1.0) <= tolerance + 1e-9
     ).any(axis=1)
     issue = np.select(
-        [
-            has & ~same_cur,
-            ~ok & exp_cur_ok & matches(exp_unit),
-            ~has,
-            ~ok & (previous >= 0) & matches(prev_unit),
-            unit_mix,
-            ~ok,
-        ],
+        [has & ~same_cur, expired, ~has, superseded, unit_mix, off],
         list(range(len(ISSUES) - 1)),
         len(ISSUES) - 1,
     )
     at_stake = np.where(same_cur, agreed_value - v, np.nan)
     at_stake = np.where(same_cur & ok, 0.0, at_stake)
-    out["billed_unit_price"] = billed_unit
-    out["agreed_unit_price"] = agreed_unit
-    out["agreed_currency"] = pd.Categorical.from_codes(agreed_cur, categories=currencies)
-    out["agreement_source"] = pd.Categorical.from_codes(
-        np.where(has, src_all[c], -1), categories=_SOURCES
-    )
     nat = np.datetime64("NaT")
-    out["agreement_from"] = np.where(has, prices["valid_from"].to_numpy()[c], nat)
-    out["agreement_to"] = np.where(has, prices["valid_to"].to_numpy()[c], nat)
-    out["price_unit"] = pd.array(
-        np.where(has, prices["price_unit"].to_numpy(dtype="float64")[c], np.nan), dtype="Int64"
-    )
-    out["agreed_value"] = agreed_value
-    out["realisation"] = np.where(same_cur, _ratio(pd.Series(v), pd.Series(agreed_value)), np.nan)
-    out["at_stake"] = at_stake
-    out["issue"] = pd.Categorical.from_codes(issue, categories=ISSUES)
-    out["expired_price"] = exp_unit
-    e = np.maximum(expired_special, 0)
-    out["expired_to"] = np.where(expired_special >= 0, prices["valid_to"].to_numpy()[e], nat)
-    out["previous_price"] = prev_unit
+    with np.errstate(divide="ignore", invalid="ignore"):
+        realisation = np.where(same_cur & (agreed_value != 0), v / agreed_value, np.nan)
+    added = {
+        "billed_unit_price": billed_unit,
+        "agreed_unit_price": agreed_unit,
+        "agreed_currency": pd.Categorical.from_codes(agreed_cur, categories=currencies),
+        "agreement_source": pd.Categorical.from_codes(
+            np.where(has, src_all[c], -1), categories=_SOURCES
+        ),
+        "agreement_from": np.where(has, prices["valid_from"].to_numpy()[c], nat),
+        "agreement_to": np.where(has, prices["valid_to"].to_numpy()[c], nat),
+        "price_unit": pd.array(
+            np.where(has, prices["price_unit"].to_numpy(dtype="float64")[c], np.nan),
+            dtype="Int64",
+        ),
+        "agreed_value": agreed_value,
+        "realisation": realisation,
+        "at_stake": at_stake,
+        "issue": pd.Categorical.from_codes(issue, categories=ISSUES),
+        "expired_price": exp_unit,
+        "expired_to": np.where(expired_special >= 0, prices["valid_to"].to_numpy()[e], nat),
+        "previous_price": prev_unit,
+    }
+    # one concat instead of a copy per new column
+    out = pd.concat(
+        [out.drop(columns=[k for k in added if k in out.columns]),
+         pd.DataFrame(added, index=out.index)],
+        axis=1,
+    )  # fmt: skip
     out.attrs["excluded"] = Exclusions(
         _excluded(
             [
@@ -415,17 +430,19 @@ def price_audit(realised: pd.DataFrame) -> pd.DataFrame:
         table="realised lines",
         function="price_audit",
     )  # fmt: skip
-    bad = realised.loc[realised["issue"].ne("ok").to_numpy(dtype=bool)].copy()
+    rows = np.flatnonzero(realised["issue"].ne("ok").to_numpy(dtype=bool))
+    # biggest money first (missing last), then customer, then date: one lexsort on numbers,
+    # then a single take of the rows in that order
+    stake = -np.abs(realised["at_stake"].to_numpy(dtype="float64")[rows])
+    stake = np.where(np.isnan(stake), np.inf, stake)
+    customer = pd.factorize(realised["customer_id"].take(rows), sort=True)[0]
+    keys = [customer, stake]
+    if "billing_date" in realised.columns:
+        day = realised["billing_date"].to_numpy(dtype="datetime64[us]")[rows]
+        keys.insert(0, day.astype("int64"))
+    bad = realised.take(rows[np.lexsort(keys)]).reset_index(drop=True)
     bad.attrs = {}
     bad["finding"] = _findings(bad)
-    # biggest money first (missing last), then customer, then date: one lexsort on numbers
-    stake = -np.abs(bad["at_stake"].to_numpy(dtype="float64"))
-    stake = np.where(np.isnan(stake), np.inf, stake)
-    customer = pd.factorize(bad["customer_id"], sort=True)[0]
-    keys = [customer, stake]
-    if "billing_date" in bad.columns:
-        keys.insert(0, bad["billing_date"].to_numpy(dtype="datetime64[us]").astype("int64"))
-    bad = bad.take(np.lexsort(keys)).reset_index(drop=True)
     bad.attrs["excluded"] = Exclusions(excluded(realised))
     return bad
 

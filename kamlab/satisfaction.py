@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from kamlab.service._common import _ratio, _require, _timestamp
+from kamlab.exclusions import Exclusions
+from kamlab.service._common import _excluded, _ratio, _require, _timestamp
 
 __all__ = ["DEFAULT_VISIT_PLAN", "issues_closed_on_time", "vendor_rating_trend", "visits_vs_plan"]
 
@@ -41,7 +42,8 @@ def vendor_rating_trend(
     _require(ratings, ["customer_id", "period", "score", "scale_max", "rank"], table="ratings",
              function=fn)  # fmt: skip
     m = pd.Period(month, "M")
-    r = ratings.loc[((ratings["period"] <= m) & (ratings["period"] > m - months)).to_numpy(bool)]
+    inside = ((ratings["period"] <= m) & (ratings["period"] > m - months)).to_numpy(bool)
+    r = ratings.loc[inside]
     r = r.sort_values(["customer_id", "period"]).reset_index(drop=True)
     r.attrs = {}
     r["score_pct"] = _ratio(r["score"], r["scale_max"])
@@ -51,7 +53,11 @@ def vendor_rating_trend(
     r["rank_change"] = rank.groupby(r["customer_id"]).shift() - rank
     cols = ["customer_id", "period", "score", "scale_max", "score_pct", "change", "rank",
             "rank_change"] + (["suppliers"] if "suppliers" in r.columns else [])  # fmt: skip
-    return r[cols]
+    out = r[cols]
+    out.attrs["excluded"] = Exclusions(
+        _excluded([("ratings", f"outside the {months} months to {m}", int((~inside).sum()), 0.0)])
+    )
+    return out
 
 
 def issues_closed_on_time(
@@ -87,9 +93,8 @@ def issues_closed_on_time(
     _require(complaints, [*by, "opened_date", "closed_date"], table="complaints", function=fn)
     lo = _timestamp(start, name="start", function=fn)
     hi = _timestamp(as_of, name="as_of", function=fn)
-    c = complaints.loc[
-        ((complaints["opened_date"] >= lo) & (complaints["opened_date"] <= hi)).to_numpy(bool)
-    ]
+    inside = ((complaints["opened_date"] >= lo) & (complaints["opened_date"] <= hi)).to_numpy(bool)
+    c = complaints.loc[inside]
     closed = (c["closed_date"].notna() & (c["closed_date"] <= hi)).to_numpy(bool)
     days = ((c["closed_date"] - c["opened_date"]) / pd.Timedelta(days=1)).to_numpy("float64")
     age = ((hi - c["opened_date"]) / pd.Timedelta(days=1)).to_numpy("float64")
@@ -106,6 +111,9 @@ def issues_closed_on_time(
         out["closed_on_time"], out["closed_on_time"] + out["closed_late"] + out["overdue"]
     )
     out["target_days"] = target_days
+    out.attrs["excluded"] = Exclusions(
+        _excluded([("complaints", "opened outside [start, as_of]", int((~inside).sum()), 0.0)])
+    )
     return out
 
 
@@ -166,5 +174,10 @@ def visits_vs_plan(
     years = ((hi - lo) / pd.Timedelta(days=1) + 1) / 365.25
     out["plan"] = out["type"].map(plan).astype("float64") * years
     out["vs_plan"] = _ratio(out["held"], out["plan"])
-    return out[["customer_id", "type", "held", "missed", "cancelled", "plan", "vs_plan",
-                "last_held", "next_planned"]]  # fmt: skip
+    out = out[["customer_id", "type", "held", "missed", "cancelled", "plan", "vs_plan",
+               "last_held", "next_planned"]]  # fmt: skip
+    unplanned = ~visits["type"].isin(list(plan)).to_numpy(bool)
+    out.attrs["excluded"] = Exclusions(
+        _excluded([("visits", "type not in the plan", int((inside & unplanned).sum()), 0.0)])
+    )
+    return out

@@ -83,3 +83,13 @@ def test_share_of_business_is_a_fraction_and_missing_estimates_show_as_missing(d
     assert known.between(0, 1).all() and len(known) > 100
     assert (s["reason"] == "no market estimate").any()
     assert s.loc[s["reason"] == "no market estimate", "share_of_business"].isna().all()
+
+
+def test_priced_on_the_requested_date_only_the_planted_problems_remain(demo):
+    lines = billed_lines(demo["orders"], demo["deliveries"])
+    audit = price_audit(price_realisation(lines, demo["prices"], date="requested_date"))
+    planted = {_customer(demo, i) for i in (0, 1, 2, 5)}
+    assert set(audit["customer_id"]) <= planted
+    assert set(audit["issue"]) <= {
+        "expired special price", "off agreement", "price unit", "no agreement",
+    }  # fmt: skip

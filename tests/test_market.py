@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kamlab.exclusions import excluded
 from kamlab.market import competitor_activity, share_of_business, three_c
 from kamlab.satisfaction import issues_closed_on_time, vendor_rating_trend, visits_vs_plan
 
@@ -107,13 +108,16 @@ def test_vendor_rating_trend_on_one_scale():
 def test_issues_closed_on_time_leaves_issues_open_within_target_out_of_the_rate():
     c = pd.DataFrame(
         {"customer_id": "C1",
-         "opened_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01", "2024-03-25"]),
-         "closed_date": pd.to_datetime(["2024-01-31", "2024-02-01", None, None])}
+         "opened_date": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01", "2024-03-25",
+                                        "2023-12-20"]),
+         "closed_date": pd.to_datetime(["2024-01-31", "2024-02-01", None, None, "2024-01-05"])}
     )  # fmt: skip
     r = issues_closed_on_time(c, start="2024-01-01", as_of="2024-03-31", target_days=30).iloc[0]
     # 30 days: on time; 31 days: late; open 60 days: overdue; open 6 days: no outcome yet
     assert (r.closed_on_time, r.closed_late, r.overdue, r.open_in_time) == (1, 1, 1, 1)
     assert r.on_time_rate == pytest.approx(1 / 3)
+    r = issues_closed_on_time(c, start="2024-01-01", as_of="2024-03-31", target_days=30)
+    assert excluded(r)["rows"].tolist() == [1]  # opened before the window: counted, not used
 
 
 def test_visits_against_a_plan_prorated_to_the_window():

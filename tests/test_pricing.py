@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from kamlab.data.contract import TABLES
 from kamlab.exclusions import excluded
 from kamlab.pricing import (
     billed_lines,
@@ -262,7 +263,6 @@ def test_an_sap_condition_extract_loads_unedited_through_the_mapping(tmp_path):
     """KONP/A005-style price records (German formats, SAP field names and condition types)
     map onto the prices table and give the same realisation as the contract's words."""
     from kamlab.config import load_settings
-    from kamlab.data.contract import TABLES
     from kamlab.data.ingest import read_extracts
     from kamlab.data.validate import validate
 
@@ -306,3 +306,35 @@ def test_an_sap_condition_extract_loads_unedited_through_the_mapping(tmp_path):
     )  # fmt: skip
     assert r["issue"].tolist() == ["ok", "expired special price"]
     assert r["at_stake"].tolist() == [0.0, 300.0]
+
+
+def test_bad_price_records_are_refused_at_load_with_table_column_rule_and_rows():
+    from kamlab.data.validate import ContractError, validate
+
+    frames = {
+        "customers": pd.DataFrame(
+            {"customer_id": ["C1"], "name": ["A"], "account_manager": ["K"], "region": ["R"],
+             "segment": ["S"], "currency": ["EUR"], "credit_limit": [""],
+             "payment_terms_days": ["30"], "otif_target": [""], "forecast_accuracy_target": [""]}
+        ),
+        "materials": pd.DataFrame({"material_id": ["M1"], "description": ["d"],
+                                   "product_family": ["F"], "lifecycle": ["active"]}),
+        "prices": pd.DataFrame(
+            {"customer_id": ["C1", "C1", "C9"], "material_id": ["M1", "M1", "M1"],
+             "source": ["contract", "rebate", "contract"],
+             "valid_from": ["2024-06-01", "2024-01-01", "2024-01-01"],
+             "valid_to": ["2024-05-31", "", ""], "price": ["10", "10", "10"],
+             "currency": ["EUR", "EUR", "EUR"], "price_unit": ["0", "1", "1"]}
+        ),
+    }  # fmt: skip
+    for name in ("orders", "deliveries", "customer_forecasts", "invoices", "payments",
+                 "complaints", "budget"):  # fmt: skip
+        frames[name] = pd.DataFrame(columns=TABLES[name].column_names)
+    with pytest.raises(ContractError) as info:
+        validate(frames)
+    f = info.value.failures
+    f = f[f["table"] == "prices"].set_index("rule")
+    assert f.loc[">= 1", "column"] == "price_unit"
+    assert f.loc["one of special_price, contract, price_list", "column"] == "source"
+    assert f.loc["valid to not before valid from", "count"] == 1
+    assert f.loc["exists in customers.customer_id", "count"] == 1

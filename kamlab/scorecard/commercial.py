@@ -4,7 +4,9 @@ Each function takes a :class:`~kamlab.scorecard.card.Scorecard` and returns one
 :class:`~kamlab.scorecard.render.Section`: prices and margin, pipeline, projects and lost
 sales, market and competitors (3C), customer satisfaction. They only select and format the
 frames :mod:`kamlab.chain` computed once per pack (``PackAnalytics.price_summary`` ...);
-where a table was not supplied the section says "no data" and never fails.
+where a table was not supplied the section says "no data" and never fails. They are
+tables, not figures: a scorecard page stays under ``[pack] max_scorecard_kb`` (300 KB), and
+the pipeline layer belongs on the demand figure (``PackAnalytics.pipeline_forecast``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from __future__ import annotations
 import pandas as pd
 
 from kamlab.chain import PackAnalytics
-from kamlab.scorecard import figures
 from kamlab.scorecard.card import Scorecard
-from kamlab.scorecard.render import Section, figure_html, note_html, table_html
+from kamlab.scorecard.render import Section, note_html, table_html
 
 __all__ = [
     "SECTIONS",
@@ -125,7 +126,7 @@ def prices(card: Scorecard) -> Section:
                                      "lines": "Lines", "at_stake": "Agreed − billed"}),
             formats={"Agreed − billed": ",.0f", "Lines": ",d"},
         )  # fmt: skip
-        top = audit.head(8)
+        top = audit.head(6)
         body += table_html(
             pd.DataFrame(
                 {
@@ -170,17 +171,20 @@ def prices(card: Scorecard) -> Section:
             ["revenue", "gross_margin"]
         ].sum()
         monthly["margin_pct"] = monthly["gross_margin"] / monthly["revenue"]
-        fig = figures.trend_figure(
-            monthly.assign(currency=monthly["currency"].astype(str)),
-            x="period",
-            y="margin_pct",
-            hue="currency",
-            title="Gross margin at standard cost, by billing month",
-            xlabel="Month billed",
-            ylabel="Gross margin (% of revenue)",
-            percent=True,
+        last = monthly.sort_values("period").groupby("currency", observed=True).tail(6)
+        body += note_html("Gross margin at standard cost, last 6 billing months and by family.")
+        body += table_html(
+            pd.DataFrame(
+                {
+                    "Month": last["period"].dt.strftime("%b %Y"),
+                    "Revenue": last["revenue"],
+                    "Gross margin": last["gross_margin"],
+                    "Margin": last["margin_pct"].map(_pct),
+                    "Currency": last["currency"].astype(str),
+                }
+            ),
+            formats={"Revenue": ",.0f", "Gross margin": ",.0f"},
         )
-        body += figure_html(fig, alt="Gross margin by month")
         fam = margin.groupby(["product_family", "currency"], observed=True, as_index=False)[
             ["revenue", "gross_margin"]
         ].sum()
@@ -217,18 +221,22 @@ def pipeline(card: Scorecard) -> Section:
     body = ""
     pipe = _slice(card, "pipeline")
     if pipe is not None and len(pipe):
-        ahead = pipe[pipe["start_month"] >= card.month - 2].copy()
-        ahead["start_month"] = ahead["start_month"].astype(str)
-        for cur, part in ahead.groupby("currency", observed=True):
-            fig = figures.bar_figure(
-                part,
-                x="start_month",
-                y="weighted_value",
-                title=f"Open pipeline weighted by probability, by expected start ({cur})",
-                xlabel="Expected start of production (month)",
-                ylabel=f"Annual value × probability ({cur})",
-            )
-            body += figure_html(fig, alt=f"Weighted pipeline {cur}")
+        ahead = pipe[pipe["start_month"] >= card.month - 2]
+        quarters = (
+            ahead.assign(start=ahead["start_month"].dt.asfreq("Q").astype(str))
+            .groupby(["start", "currency"], observed=True, as_index=False)[
+                ["opportunities", "value", "weighted_value"]
+            ]
+            .sum()
+        )
+        body += note_html("Open opportunities by expected start of production (quarter).")
+        body += table_html(
+            quarters.rename(columns={"start": "Start", "currency": "Currency",
+                                     "opportunities": "Opportunities", "value": "Value / year",
+                                     "weighted_value": "× probability"}),
+            formats={"Opportunities": "d", "Value / year": ",.0f", "× probability": ",.0f"},
+            max_rows=8,
+        )  # fmt: skip
         totals = pipe.groupby("currency", observed=True)[["opportunities", "value",
                                                           "weighted_value"]].sum()  # fmt: skip
         body += _facts(
@@ -242,21 +250,21 @@ def pipeline(card: Scorecard) -> Section:
         )
     layer = _slice(card, "pipeline_forecast")
     if layer is not None and len(layer):
-        for cur, part in layer.groupby("currency", observed=True):
-            fig = figures.bar_figure(
-                part.assign(period=part["period"].astype(str)),
-                x="period",
-                y="value",
-                title=f"Pipeline layer: expected new business per month ({cur})",
-                xlabel="Month",
-                ylabel=f"Revenue × probability ({cur})",
-            )
-            body += figure_html(fig, alt=f"Pipeline forecast layer {cur}")
-        body += note_html(
-            "The pipeline layer is new business from won projects not yet started and open "
-            "opportunities × probability, from their start of production. Read it on top of "
-            "the statistical forecast (Demand and forecast); it is never added into it."
+        q = (
+            layer.assign(quarter=layer["period"].dt.asfreq("Q").astype(str))
+            .groupby(["quarter", "currency"], observed=True, as_index=False)[["value"]]
+            .sum()
         )
+        body += note_html(
+            "Pipeline layer: expected new business per quarter (won projects not yet started, "
+            "open opportunities × probability, from their start of production). Read it on top "
+            "of the statistical forecast (Demand and forecast); it is never added into it."
+        )
+        body += table_html(
+            q.rename(columns={"quarter": "Quarter", "currency": "Currency",
+                              "value": "Expected revenue"}),
+            formats={"Expected revenue": ",.0f"},
+        )  # fmt: skip
     wins = _slice(card, "win_rate")
     months = card.settings.commercial.window_months
     if wins is not None and len(wins):
@@ -383,23 +391,6 @@ def market(card: Scorecard) -> Section:
                          "market estimates"):  # fmt: skip
         return empty
     body = ""
-    share = _slice(card, "share_of_business")
-    trend = share.dropna(subset=["share_of_business"]) if share is not None else None
-    if trend is not None and trend["period"].nunique() > 1:
-        latest = trend[trend["period"] == trend["period"].max()]
-        biggest = latest.nlargest(4, "our_sales")["product_family"]
-        shown = trend[trend["product_family"].isin(biggest)]
-        fig = figures.trend_figure(
-            shown.assign(product_family=shown["product_family"].astype(str)),
-            x="period",
-            y="share_of_business",
-            hue="product_family",
-            title="Our share of the customer's purchases, our 4 biggest families",
-            xlabel="Estimate (12 months to)",
-            ylabel="Share of business (%)",
-            percent=True,
-        )
-        body += figure_html(fig, alt="Share of business trend")
     three = _slice(card, "three_c")
     if three is not None and len(three):
         body += note_html(
@@ -456,17 +447,21 @@ def satisfaction(card: Scorecard) -> Section:
     body = ""
     ratings = _slice(card, "ratings")
     if ratings is not None and len(ratings):
-        if len(ratings) > 1:
-            fig = figures.trend_figure(
-                ratings,
-                x="period",
-                y="score_pct",
-                title="The customer's vendor rating of us (share of the best score)",
-                xlabel="Rating period",
-                ylabel="Score (% of maximum)",
-                percent=True,
-            )
-            body += figure_html(fig, alt="Vendor rating trend")
+        recent = ratings.tail(4)
+        body += table_html(
+            pd.DataFrame(
+                {
+                    "Rating": recent["period"].astype(str),
+                    "Score": recent["score"].map(lambda v: f"{v:g}")
+                    + " / "
+                    + recent["scale_max"].map(lambda v: f"{v:g}"),
+                    "Of best": recent["score_pct"].map(_pct),
+                    "Change": recent["change"].map(lambda v: _points(v, 1)),
+                    "Rank": recent["rank"],
+                }
+            ),
+            formats={"Rank": lambda v: f"{int(v)}"},
+        )
         last = ratings.iloc[-1]
         rank = "" if pd.isna(last["rank"]) else f", rank {int(last['rank'])}"
         if "suppliers" in ratings and not pd.isna(last.get("suppliers")):
@@ -476,7 +471,6 @@ def satisfaction(card: Scorecard) -> Section:
                 f"Latest vendor rating ({last['period']})": (
                     f"{last['score']:g} of {last['scale_max']:g} ({_pct(last['score_pct'])}){rank}"
                 ),
-                "Change since the previous rating": _points(last["change"], 1),
             }
         )
     issues = _slice(card, "issues")

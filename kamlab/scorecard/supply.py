@@ -327,6 +327,9 @@ def portfolio_supply(analytics: PackAnalytics) -> Section:
         who = analytics.customers.set_index("customer_id")["name"]
         wide.insert(1, "name", wide["customer_id"].map(who))
         kinds = [c for c in wide.columns if c not in ("customer_id", "name", "currency")]
+        wide = wide.rename(
+            columns={"customer_id": "Customer", "name": "Name", "currency": "Currency"}
+        )
         body += note_html("Money at stake at cost, by customer (its share of shared stock):")
         body += table_html(wide, formats=dict.fromkeys(kinds, ",.0f"), max_rows=10)
     pipo = analytics.phase_out[analytics.phase_out["deadstock_at_risk"] > 0].head(8)

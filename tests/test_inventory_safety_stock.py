@@ -9,6 +9,7 @@ from scipy import integrate, stats
 
 from kamlab.inventory import (
     bootstrap_lead_time_demand,
+    forecast_error_sigma,
     inverse_normal_loss,
     lead_time_demand_distribution,
     lead_time_sigma,
@@ -172,3 +173,21 @@ def test_phase_out_and_no_demand_get_no_safety_stock():
     ]
     with pytest.raises(ValueError, match="service_measure must be"):
         recommended_safety_stock(plan, demand, end=END, service_measure="p3")
+
+
+def test_forecast_error_sigma_is_the_rmse_of_the_lag_residuals_summed_over_customers():
+    backtest = pd.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C1", "C1", "C1"],
+            "material_id": ["M1", "M1", "M1", "M1", "M1"],
+            "period": pd.PeriodIndex(
+                ["2025-10", "2025-10", "2025-11", "2025-12", "2026-01"], freq="M"
+            ),
+            "quantity": [60.0, 40.0, 90.0, 70.0, 999.0],
+            "lag": [1, 1, 1, 2, 1],
+        }
+    )
+    demand = _demand([110.0, 0.0, 55.0])  # Oct 110 vs 100, Nov 0 vs 90 (no order: zero)
+    got = forecast_error_sigma(backtest, demand, end=END).iloc[0]
+    assert got["error_points"] == 2  # December is lag 2, January after END
+    assert got["error_sigma"] == pytest.approx(np.sqrt((10.0**2 + 90.0**2) / 2))

@@ -38,6 +38,8 @@ def test_every_supply_section_is_one_offline_html_block_with_numbers(analytics):
             assert not re.search(r"\bnan\b", page.lower())
     card = sc.Scorecard(analytics, analytics.customer_ids()[1])
     assert "Money at stake" in supply.stock_health(card)._repr_html_()
+    page = supply.portfolio_supply(analytics)._repr_html_()
+    assert "safety stocks to change in SAP" in page and not re.search(r"\bnan\b", page.lower())
 
 
 def test_without_stock_data_every_section_says_no_data(analytics):
@@ -49,6 +51,8 @@ def test_without_stock_data_every_section_says_no_data(analytics):
     for section in ALL_SECTIONS:
         got = section(card)
         assert got.status == "unavailable" and f"No data: {reason}." in got._repr_html_()
+    got = supply.portfolio_supply(empty)
+    assert got.status == "unavailable" and reason in got._repr_html_()
     assert supply.safety_stock_proposals(empty).empty
     assert list(supply.supply_at_stake(empty).columns) == [
         "customer_id",

@@ -312,13 +312,18 @@ def forecast_error_sigma(
     end = pd.Period(end, "M")
     backtest, demand = bare(backtest), bare(demand)
     bt = backtest.loc[(backtest["lag"] == lag) & (backtest["period"] <= end)]
-    fc = bt.groupby([*keys, "period"], observed=True)[forecast_value].sum().rename("_f")
-    act = demand.groupby([*keys, "period"], observed=True)["quantity"].sum().rename("_y")
-    both = fc.reset_index().merge(act.reset_index(), on=[*keys, "period"], how="left")
-    both["_sq"] = (both["_y"].fillna(0.0) - both["_f"]) ** 2
-    out = both.groupby(keys, observed=True).agg(error_points=("_sq", "size"), _mse=("_sq", "mean"))
-    out["error_sigma"] = np.sqrt(out.pop("_mse"))
-    return out.reset_index()[[*keys, "error_sigma", "error_points"]]
+    series = bt[keys].drop_duplicates().reset_index(drop=True)
+    if bt.empty:
+        return series.assign(error_sigma=np.zeros(0), error_points=np.zeros(0, dtype="int64"))
+    first = bt["period"].min()
+    months = end.ordinal - first.ordinal + 1
+    grid = {"keys": keys, "first": first, "months": months}
+    forecast = month_matrix(bt, series, value=forecast_value, **grid)
+    scored = month_matrix(bt.assign(_n=1.0), series, value="_n", **grid) > 0
+    actual = month_matrix(demand, series, **grid)
+    points = scored.sum(axis=1)
+    squared = np.where(scored, (actual - forecast) ** 2, 0.0).sum(axis=1)
+    return series.assign(error_sigma=np.sqrt(squared / points), error_points=points)
 
 
 def recommended_safety_stock(

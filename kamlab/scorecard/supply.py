@@ -26,6 +26,7 @@ __all__ = [
     "capacity_allocation",
     "material_context",
     "phase_in_out",
+    "portfolio_supply",
     "safety_stock",
     "safety_stock_proposals",
     "stock_health",
@@ -306,6 +307,55 @@ def capacity_allocation(card) -> Section:
             ),
             formats={"Allocated": ",.0f", "Forecast": ",.0f"},
         )
+    return Section(title, body)
+
+
+def portfolio_supply(analytics: PackAnalytics) -> Section:
+    """Portfolio view: money at stake by customer and kind, the phase-outs with the most
+    deadstock at risk, and how many safety stocks to change in SAP."""
+    title = "Stock, phase-outs and safety stocks"
+    names = ("supply_at_stake", "phase_out", "safety_stock")
+    if missing := _no_data(title, analytics, *names):
+        return missing
+    stake = analytics.supply_at_stake
+    body = ""
+    if len(stake):
+        wide = stake.pivot_table(
+            index=["customer_id", "currency"], columns="kind", values="amount", aggfunc="sum"
+        ).fillna(0.0)
+        wide = wide.sort_values(list(wide.columns), ascending=False).head(10).reset_index()
+        who = analytics.customers.set_index("customer_id")["name"]
+        wide.insert(1, "name", wide["customer_id"].map(who))
+        kinds = [c for c in wide.columns if c not in ("customer_id", "name", "currency")]
+        wide = wide.rename(
+            columns={"customer_id": "Customer", "name": "Name", "currency": "Currency"}
+        )
+        body += note_html("Money at stake at cost, by customer (its share of shared stock):")
+        body += table_html(wide, formats=dict.fromkeys(kinds, ",.0f"), max_rows=10)
+    pipo = analytics.phase_out[analytics.phase_out["deadstock_at_risk"] > 0].head(8)
+    if len(pipo):
+        materials = analytics.materials.set_index("material_id")["description"]
+        body += note_html("Phase-outs with the most deadstock at risk:")
+        body += table_html(
+            pd.DataFrame(
+                {
+                    "Material": pipo["material_id"].astype(str)
+                    + " "
+                    + pipo["material_id"].map(materials).fillna("").astype(str),
+                    "End of life": pipo["end_of_life"].dt.strftime("%b %Y"),
+                    "At risk": pipo["deadstock_at_risk"],
+                    "Currency": pipo["currency"].astype(str),
+                    "Proposal": pipo["proposal"],
+                }
+            ),
+            formats={"At risk": ",.0f"},
+        )
+    changes = safety_stock_proposals(analytics)
+    body += note_html(
+        f"{len(changes)} safety stocks to change in SAP (the workbook lists them); "
+        f"money tied up {_money(changes.assign(amount=changes['money_tied_up']))}, "
+        f"at risk {_money(changes.assign(amount=changes['money_at_risk']))}."
+    )
     return Section(title, body)
 
 

@@ -176,11 +176,12 @@ def build_pack(
         "seconds": seconds,
     }
     write_run_log(directory, ordered, meta)
-    summary = Portfolio(analytics).summary()
+    portfolio = Portfolio(analytics)  # one instance: each card's figures computed once
+    summary = portfolio.summary()
     summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
     _write_index(directory, summary, merged, period, footer)
     _write_workbook(directory, summary, merged, analytics)
-    pack_json = Portfolio(analytics).pack_json()  # documented in Portfolio.pack_json
+    pack_json = portfolio.pack_json()  # layout documented in Portfolio.pack_json
     atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
     return PackResult(directory=directory, results=ordered, seconds=seconds)
 

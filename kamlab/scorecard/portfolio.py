@@ -76,6 +76,7 @@ class Portfolio:
         self.month = analytics.month
         self.stake = list(stake)
         self._cards: dict[str, Scorecard] = {}
+        self._priorities: pd.DataFrame | None = None
 
     def card(self, customer_id: str) -> Scorecard:
         if customer_id not in self._cards:
@@ -87,6 +88,8 @@ class Portfolio:
         with ``why``: one sentence naming the money at stake and what is off target."""
         from kamlab.scorecard.priority import priority
 
+        if self._priorities is not None:
+            return self._priorities.copy()
         a, sc_settings = self.analytics, self.analytics.settings.scorecard
         parts, revenue, actions = list(self.stake), [], {}
         for cid in a.customer_ids():
@@ -107,7 +110,8 @@ class Portfolio:
             weights=sc_settings.stake_weights,
         )
         out["why"] = [self._why(r) for r in out.itertuples(index=False)]
-        return out
+        self._priorities = out
+        return out.copy()
 
     def _why(self, row) -> str:
         from kamlab.scorecard.card import _short
@@ -126,7 +130,8 @@ class Portfolio:
         if red:
             bits.append("off target: " + ", ".join(f"{t.label} {t.value}" for t in red))
         if row.overdue_actions:
-            bits.append(f"{row.overdue_actions} agreed action(s) overdue")
+            n = row.overdue_actions
+            bits.append(f"{n} agreed action{'s' if n > 1 else ''} overdue")
         g = card.growth()
         if g is not None and g["trend"] != "stable":
             bits.append(f"{g['trend']} ({_pct_any(g['growth'])} revenue in 12 months)")

@@ -239,10 +239,11 @@ class Scorecard:
     ) -> Tile:
         if value != value:
             return Tile(label, "–", "", "grey", "no figures in the window")
+        num = {"number": value, "unit": "fraction"}
         if target != target:  # no SLA target agreed: the figure, without a colour
-            return Tile(label, _pct(value), "no target agreed", "grey", note)
+            return Tile(label, _pct(value), "no target agreed", "grey", note, **num)
         status = rag_status(value, green=target, amber=target - margin)
-        return Tile(label, _pct(value), f"target {_pct(target)}", status, note)
+        return Tile(label, _pct(value), f"target {_pct(target)}", status, note, **num)
 
     def _accuracy_value(self, source: str, *, lag: int, metric: str) -> float:
         acc = self._slice(self.analytics.accuracy)
@@ -264,6 +265,8 @@ class Scorecard:
             _pct(value, signed=True),
             f"{_short(row['ytd_actual'])} vs plan {_short(row['ytd_plan'])} {self.currency}",
             status,
+            number=value,
+            unit="fraction",
         )
 
     def _plan_row(self, measure: str) -> pd.Series | None:
@@ -295,6 +298,8 @@ class Scorecard:
             f"{_short(max(late, 0.0))} of {_short(row['total'])} {self.currency} open",
             status,
             f"all overdue: {_short(max(float(row['overdue']), 0.0))} {self.currency}",
+            number=value,
+            unit="fraction",
         )
 
     def _long_overdue(self, row: pd.Series) -> float:
@@ -339,6 +344,8 @@ class Scorecard:
             _pct(_float(r["utilisation"])),
             f"limit {_short(r['credit_limit'])} {r['currency']}",
             status,
+            number=_float(r["utilisation"]),
+            unit="fraction",
         )
 
     def _dso_tile(self) -> Tile:
@@ -356,7 +363,9 @@ class Scorecard:
         )
         if value != value:
             return Tile(label, "–", f"terms {terms} days", "grey", "no receivables")
-        return Tile(label, f"{value:.0f} days", f"terms {terms} days", status)
+        return Tile(
+            label, f"{value:.0f} days", f"terms {terms} days", status, number=value, unit="days"
+        )
 
     def _dso_now(self) -> float:
         d = self._slice(self.analytics.dso)

@@ -109,10 +109,11 @@ def commentary(card: Scorecard) -> list[str]:
         over = int((alerts["direction"] == "over-forecast").sum())
         under = len(alerts) - over
         side = "over-forecasts" if over >= under else "under-forecasts"
-        lines.append(
-            f"The customer persistently {side} {max(over, under)} of {len(bias)} materials "
-            "(forecast accuracy section)."
-        )
+        if max(over, under) >= max(2, 0.2 * len(bias)):  # a pattern, not one material
+            lines.append(
+                f"The customer persistently {side} {max(over, under)} of {len(bias)} materials "
+                "(forecast accuracy section)."
+            )
 
     classes = card._slice(card.analytics.classes)
     if classes is not None and set(classes["when"]) >= {"now", "year_ago"}:

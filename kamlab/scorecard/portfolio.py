@@ -174,11 +174,14 @@ class Portfolio:
                  "priority": {"rank", "score", "money_at_stake": {currency: amount},
                               "parts": [{"kind", "currency", "amount"}], "overdue_actions",
                               "why"},
-                 "kpis": [{"label", "value", "status", "target", "note", "trend"}],
+                 "kpis": [{"label", "value", "status", "target", "note", "trend",
+                           "number", "unit"}],
                  "challenge_lines", "challenge_figures_flagged", "commentary": [str]}]}
 
         Customers in priority order; amounts in the stated currency, never summed across
-        currencies; a KPI's ``value`` is the text shown on the page ("–" when missing).
+        currencies; a KPI's ``value`` is the text shown on the page ("–" when missing),
+        ``number`` the same figure as a number (null when missing) in ``unit`` ("fraction":
+        0.9 = 90 %, or "days").
         """
         from kamlab.scorecard.commentary import commentary
 
@@ -210,6 +213,10 @@ class Portfolio:
                             "target": t.target,
                             "note": t.note,
                             "trend": t.trend,
+                            "number": None
+                            if t.number is None or t.number != t.number
+                            else round(float(t.number), 4),
+                            "unit": t.unit,
                         }
                         for t in tiles
                     ],

@@ -67,6 +67,8 @@ class Tile:
     status: str
     note: str = ""
     trend: str = ""  # e.g. "▼ from 92 % in Jul": the 1- and 3-month movement, arrows
+    number: float | None = None  # the value as a number (None: no figure), for pack.json
+    unit: str = ""  # of `number`: "fraction" or "days"
 
 
 def tiles_html(tiles: Sequence[Tile]) -> str:

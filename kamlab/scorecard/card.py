@@ -1191,7 +1191,7 @@ class Scorecard:
             facts["Attractiveness / strength (0–1)"] = (
                 f"{_score(m['attractiveness'])} / {_score(m['strength'])}"
             )
-            facts["Why"] = str(m["explanation"])
+            facts["Why"] = plain_explanation(str(m["explanation"]))
         rows = pd.DataFrame({"": list(facts), " ": list(facts.values())})
         return Section(title, table_html(rows, classes="kam-facts"))
 
@@ -1225,6 +1225,20 @@ def _unavailable_note(analytics: PackAnalytics, *names: str) -> str:
         if missing
         else ""
     )
+
+
+_CRITERIA_WORDS = {
+    "otif": "on-time in-full delivery",
+    "complaints": "complaints",
+    "forecast accuracy": "forecast accuracy",
+    "payment behaviour": "payment behaviour",
+}
+
+
+def plain_explanation(text: str) -> str:
+    """A key-account-matrix explanation in words a KAM uses ("led by otif" -> "led by
+    on-time in-full delivery")."""
+    return re.sub(r"\botif\b", _CRITERIA_WORDS["otif"], text)
 
 
 def _absent_section(title: str, why: str) -> Section:

@@ -16,6 +16,7 @@ from kamlab.scorecard.card import (
     _pct_any,
     _unavailable,
     open_analytics,
+    plain_explanation,
 )
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
@@ -305,9 +306,9 @@ class Portfolio:
                 "score, because the data lacks the criteria behind it (see each customer's "
                 "explanation below)."
             )
-            table = m[["customer", "quadrant", "explanation"]].rename(
-                columns={"customer": "Customer", "quadrant": "Quadrant", "explanation": "Why"}
-            )
+            table = m.assign(explanation=m["explanation"].map(plain_explanation))[
+                ["customer", "quadrant", "explanation"]
+            ].rename(columns={"customer": "Customer", "quadrant": "Quadrant", "explanation": "Why"})
             return Section(
                 title, note_html(text, kind="unavailable") + table_html(table, max_rows=60)
             )

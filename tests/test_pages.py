@@ -245,3 +245,30 @@ def test_no_figure_text_falls_outside_its_canvas(analytics):
     # seven-digit axis numbers are shortened: 24,000,000 reads 24M
     labels = [t.get_text() for t in built["demand"].axes[0].get_yticklabels()]
     assert any(label.endswith("M") for label in labels) and not any("000,000" in x for x in labels)
+
+
+def test_rag_thresholds_keep_normal_accounts_out_of_red_over_the_validation_months(analytics):
+    """The calibration in ScorecardSettings' docstring, rechecked: over the months before the
+    review month, normal demo accounts are rarely red, the scripted problems often are."""
+    s = analytics.settings.scorecard
+    red = {}
+    for i, cid in enumerate(analytics.customer_ids()):
+        card = Scorecard(analytics, cid)
+        h = card.kpi_history()
+        h = h[h["period"] < analytics.month]  # validation: never the month shown
+        terms = float(card.customer["payment_terms_days"])
+        target = float(card.customer["otif_target"])
+        rules = {
+            "otif": lambda v, t=target: v < t - s.amber_margin,
+            "dso": lambda v, t=terms: v > t + s.dso_amber_days,
+            "overdue": lambda v: v > s.overdue_share_red,
+        }
+        for kpi, is_red in rules.items():
+            values = h.loc[h["kpi"] == kpi, "value"]
+            red.setdefault(kpi, {})[i] = float(values.map(is_red).mean()) if len(values) else 0.0
+    normal = range(8, len(analytics.customer_ids()))
+    for kpi, by_customer in red.items():
+        share = np.mean([by_customer[i] for i in normal])
+        assert share <= 0.2, (kpi, share)
+    assert red["otif"][5] > 0.5  # O'Neill, poor service
+    assert red["dso"][0] > 0.5  # Müller & Söhne, pays ~5 weeks late

@@ -272,3 +272,18 @@ def test_rag_thresholds_keep_normal_accounts_out_of_red_over_the_validation_mont
         assert share <= 0.2, (kpi, share)
     assert red["otif"][5] > 0.5  # O'Neill, poor service
     assert red["dso"][0] > 0.5  # Müller & Söhne, pays ~5 weeks late
+
+
+def test_last_months_open_actions_show_with_their_status_and_overdue_ones_count(analytics):
+    actions = analytics.actions
+    as_of = analytics.as_of
+    still_open = actions[(actions["opened"] <= as_of) & ~(actions["closed"] <= as_of)]
+    overdue = still_open[still_open["due"] < as_of]
+    assert len(overdue), "the demo has overdue actions"
+    cid = str(overdue["customer_id"].iloc[0])
+    card = Scorecard(analytics, cid)
+    mine = overdue[overdue["customer_id"] == cid]
+    assert card.overdue_actions() == len(mine)
+    text = _text(card.actions())
+    assert str(mine["topic"].iloc[0]) in text and "— overdue" in text
+    assert "past due" in _text(card.commentary())

@@ -84,6 +84,13 @@ def commentary(card: Scorecard) -> list[str]:
             f"explain the revenue gap to plan ({budget.value} YTD) and update the outlook"
         )
 
+    n_late = card.overdue_actions()
+    if n_late:
+        actions.append(
+            f"report on the {n_late} agreed action{'s' if n_late > 1 else ''} past due "
+            "(open actions section)"
+        )
+
     focus = card.focused_challenges()
     if len(focus):
         top = focus.iloc[0]

@@ -189,7 +189,7 @@ class ScorecardSettings:
     of the 32 unscripted accounts' customer-months that would be red: OTIF pooled over 3
     months more than 5 points under target 12 % (one month alone: about 25 %, too noisy);
     DSO more than 30 days over terms 8 %; more than 15 % of receivables over 30 days
-    overdue 6 %. In the review month 15 of 40 accounts are red (most of them the scripted
+    overdue 6 %. In the review month 15 of 40 accounts are red (4 of them scripted
     stories), 18 amber, 7 green. ``tests/test_pages.py`` rechecks this on a smaller demo. Amber = within `amber_margin` (OTIF) or
     `accuracy_amber_margin` of target; a KPI with no target or no data is grey.
     """

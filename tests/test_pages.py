@@ -287,3 +287,11 @@ def test_last_months_open_actions_show_with_their_status_and_overdue_ones_count(
     text = _text(card.actions())
     assert str(mine["topic"].iloc[0]) in text and "— overdue" in text
     assert "past due" in _text(card.commentary())
+
+
+def test_a_missing_credit_limit_is_an_action_not_no_data(analytics):
+    card = Scorecard(analytics, analytics.customer_ids()[7])  # Distribución Ibérica: no limit
+    tile = next(t for t in card.headline_tiles() if t.label == "Credit utilisation")
+    assert (tile.value, tile.word) == ("not set", "action needed")
+    assert "action needed" in _text(card.tiles()) and "no data" not in _text(card.tiles()).lower()
+    assert "agree a credit limit with finance" in _text(card.commentary())

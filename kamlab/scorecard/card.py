@@ -141,7 +141,9 @@ class Scorecard:
             "Account manager": c["account_manager"],
             "Region / segment": f"{c['region']} / {c['segment']}",
             "Payment terms": f"{int(c['payment_terms_days'])} days net",
-            "Credit limit": _money(c["credit_limit"], self.currency),
+            "Credit limit": _money(c["credit_limit"], self.currency)
+            if pd.notna(c["credit_limit"])
+            else "not set: agree one with finance",
         }
         rows = pd.DataFrame({"": list(facts), " ": [str(v) for v in facts.values()]})
         title = f"Account review — {c['name']}"
@@ -331,7 +333,14 @@ class Scorecard:
         if tile := self._missing(label, "credit") or self._absent_tile(label, "invoices"):
             return tile
         if pd.isna(self.customer["credit_limit"]):
-            return Tile(label, "–", "no credit limit set", "grey", "action: agree a credit limit")
+            return Tile(
+                label,
+                "not set",
+                "no credit limit set",
+                "grey",
+                "agree a credit limit with finance",
+                word="action needed",
+            )
         credit = self._slice(self.analytics.credit)
         if credit.empty:
             return Tile(label, "0 %", "nothing open", "green")

@@ -199,13 +199,14 @@ class ReceivablesSettings:
 class ScorecardSettings:
     """Red/amber/green rules for the scorecard tiles, the priority and the commentary.
 
-    Thresholds were calibrated on the demo's 12 month-ends before the review month (a
+    Thresholds were calibrated on the demo's month-ends before the review month (a
     validation window, never the month shown), so that a normal account is green or amber
-    and only the scripted problems are red: OTIF pooled over 3 months misses its target by
-    more than 5 points in about 1 customer-month in 10 (monthly OTIF: 1 in 4, too noisy);
-    DSO exceeds terms by more than 30 days in 1 in 10; receivables more than 30 days
-    overdue exceed 15 % of the open amount in 1 in 10; forecast accuracy lag 1 is within 10
-    points of target for most customers. Amber = within `amber_margin` (OTIF) or
+    and the scripted problems are red. Default demo (40 customers, review 2026-10), share
+    of the 32 unscripted accounts' customer-months that would be red: OTIF pooled over 3
+    months more than 5 points under target 12 % (one month alone: about 25 %, too noisy);
+    DSO more than 30 days over terms 8 %; more than 15 % of receivables over 30 days
+    overdue 6 %. In the review month 15 of 40 accounts are red (4 of them scripted
+    stories), 18 amber, 7 green. ``tests/test_pages.py`` rechecks this on a smaller demo. Amber = within `amber_margin` (OTIF) or
     `accuracy_amber_margin` of target; a KPI with no target or no data is grey.
     """
 

@@ -68,7 +68,11 @@ def test_the_pack_has_an_index_scorecards_notebooks_workbook_and_run_log(pack, c
     assert {r["key"] for r in log["results"]} == {*customers, "portfolio"}
     assert all(r["seconds"] > 0 for r in log["results"])
     sheets = pd.read_excel(d / "pack.xlsx", sheet_name=None, dtype={"Customer ID": str})
-    assert list(sheets["Summary"]["Customer ID"]) == customers
+    summary = sheets["Summary"]  # in priority order: the account to look at first on top
+    assert sorted(summary["Customer ID"]) == sorted(customers)
+    assert list(summary["Priority"]) == list(range(1, len(customers) + 1))
+    data = json.loads((d / "pack.json").read_text(encoding="utf-8"))
+    assert [c["customer_id"] for c in data["customers"]] == list(summary["Customer ID"])
 
 
 def test_pages_are_offline_small_and_show_no_code_or_prompts(pack):

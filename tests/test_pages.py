@@ -171,6 +171,8 @@ def test_index_order_and_pack_json_follow_the_priority(analytics):
     assert first["customer_id"] == summary["customer_id"].iloc[0]
     assert {"rank", "score", "money_at_stake", "parts", "why"} <= set(first["priority"])
     assert len(first["kpis"]) == 6 and first["commentary"][-1].startswith("Actions:")
+    otif = first["kpis"][0]
+    assert otif["unit"] == "fraction" and otif["value"] == f"{round(otif['number'] * 100)} %"
     assert first["challenge_lines"] <= analytics.settings.accuracy.challenge_max_lines
 
 
@@ -243,3 +245,53 @@ def test_no_figure_text_falls_outside_its_canvas(analytics):
     # seven-digit axis numbers are shortened: 24,000,000 reads 24M
     labels = [t.get_text() for t in built["demand"].axes[0].get_yticklabels()]
     assert any(label.endswith("M") for label in labels) and not any("000,000" in x for x in labels)
+
+
+def test_rag_thresholds_keep_normal_accounts_out_of_red_over_the_validation_months(analytics):
+    """The calibration in ScorecardSettings' docstring, rechecked: over the months before the
+    review month, normal demo accounts are rarely red, the scripted problems often are."""
+    s = analytics.settings.scorecard
+    red = {}
+    for i, cid in enumerate(analytics.customer_ids()):
+        card = Scorecard(analytics, cid)
+        h = card.kpi_history()
+        h = h[h["period"] < analytics.month]  # validation: never the month shown
+        terms = float(card.customer["payment_terms_days"])
+        target = float(card.customer["otif_target"])
+        rules = {
+            "otif": lambda v, t=target: v < t - s.amber_margin,
+            "dso": lambda v, t=terms: v > t + s.dso_amber_days,
+            "overdue": lambda v: v > s.overdue_share_red,
+        }
+        for kpi, is_red in rules.items():
+            values = h.loc[h["kpi"] == kpi, "value"]
+            red.setdefault(kpi, {})[i] = float(values.map(is_red).mean()) if len(values) else 0.0
+    normal = range(8, len(analytics.customer_ids()))
+    for kpi, by_customer in red.items():
+        share = np.mean([by_customer[i] for i in normal])
+        assert share <= 0.2, (kpi, share)
+    assert red["otif"][5] > 0.5  # O'Neill, poor service
+    assert red["dso"][0] > 0.5  # Müller & Söhne, pays ~5 weeks late
+
+
+def test_last_months_open_actions_show_with_their_status_and_overdue_ones_count(analytics):
+    actions = analytics.actions
+    as_of = analytics.as_of
+    still_open = actions[(actions["opened"] <= as_of) & ~(actions["closed"] <= as_of)]
+    overdue = still_open[still_open["due"] < as_of]
+    assert len(overdue), "the demo has overdue actions"
+    cid = str(overdue["customer_id"].iloc[0])
+    card = Scorecard(analytics, cid)
+    mine = overdue[overdue["customer_id"] == cid]
+    assert card.overdue_actions() == len(mine)
+    text = _text(card.actions())
+    assert str(mine["topic"].iloc[0]) in text and "— overdue" in text
+    assert "past due" in _text(card.commentary())
+
+
+def test_a_missing_credit_limit_is_an_action_not_no_data(analytics):
+    card = Scorecard(analytics, analytics.customer_ids()[7])  # Distribución Ibérica: no limit
+    tile = next(t for t in card.headline_tiles() if t.label == "Credit utilisation")
+    assert (tile.value, tile.word) == ("not set", "action needed")
+    assert "action needed" in _text(card.tiles()) and "no data" not in _text(card.tiles()).lower()
+    assert "agree a credit limit with finance" in _text(card.commentary())

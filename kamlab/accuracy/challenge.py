@@ -172,7 +172,15 @@ def challenge_list(
     reason = np.where(
         stat_flag & flag_ly.to_numpy(),
         stat_part + "; " + ly_part,
-        np.where(stat_flag, stat_part, "customer " + ly_part),
+        np.where(
+            stat_flag,
+            stat_part,
+            np.where(
+                m["last_year"] == 0,
+                "customer forecasts an order where nothing was ordered in the same month last year",
+                "customer " + ly_part,
+            ),
+        ),
     )
     m["reason"] = pd.Series(reason, index=m.index, dtype="string")
 

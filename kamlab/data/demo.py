@@ -907,8 +907,8 @@ class _Simulation:
         opened = _weekday_forward(_month_start_days(month) + rng.integers(2, 20, n))
         opened = np.minimum(opened, self.as_of)
         due = opened + rng.integers(14, 57, n)
-        closed = opened + rng.integers(0, 71, n)
-        done = (rng.random(n) < 0.6) & (closed <= self.as_of)
+        closed = opened + rng.integers(3, 50, n)
+        done = (rng.random(n) < 0.85) & (closed <= self.as_of)
         dropped = done & (rng.random(n) < 0.1)
         status = np.where(dropped, 3, np.where(done, 2, np.where(rng.random(n) < 0.5, 1, 0)))
         topics = _ACTION_TOPICS

@@ -42,7 +42,7 @@ from kamlab.pack.runner import (
 )
 from kamlab.pack.slug import slug
 from kamlab.pack.workbook import excel_workbook
-from kamlab.scorecard import Portfolio
+from kamlab.scorecard import Portfolio, commercial, supply
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
 __all__ = ["build_pack"]
@@ -311,6 +311,9 @@ def _write_workbook(
             "name": summary["name"],
             "account_manager": summary["account_manager"],
             "status": summary["status"].map(STATUS_WORDS),
+            "priority": summary["priority"],
+            "money_at_stake": summary["money_at_stake"],
+            "why": summary["why"],
             **{label: summary[f"{label} number"].astype("float64") for label in labels},
             **{
                 f"{label}, status": summary[f"{label} status"].map(STATUS_WORDS) for label in labels
@@ -336,6 +339,10 @@ def _write_workbook(
         columns=["customer_id", "name", "page", "status", "seconds", "error", "cell", "html_kb"],
     ).astype({"cell": "Int64", "seconds": "float64", "html_kb": "float64"})
     sheets = {"Summary": kpis, "Run log": runs, **_headline_tables(analytics)}
+    sheets.update(commercial.workbook_sheets(analytics))
+    proposals = supply.safety_stock_proposals(analytics)
+    if len(proposals):
+        sheets["Safety stock to change"] = proposals
     names = analytics.customers.set_index("customer_id")["name"].astype(str).to_dict()
     data = excel_workbook(
         sheets,

@@ -160,7 +160,9 @@ class Scorecard:
             "Account manager": c["account_manager"],
             "Region / segment": f"{c['region']} / {c['segment']}",
             "Payment terms": f"{int(c['payment_terms_days'])} days net",
-            "Credit limit": _money(c["credit_limit"], self.currency),
+            "Credit limit": _money(c["credit_limit"], self.currency)
+            if pd.notna(c["credit_limit"])
+            else "not set: agree one with finance",
         }
         rows = pd.DataFrame({"": list(facts), " ": [str(v) for v in facts.values()]})
         title = f"Account review — {c['name']}"
@@ -258,12 +260,11 @@ class Scorecard:
     ) -> Tile:
         if value != value:
             return Tile(label, "–", "", "grey", "no figures in the window")
+        num = {"number": value, "unit": "share"}
         if target != target:  # no SLA target agreed: the figure, without a colour
-            return Tile(label, _pct(value), "no target agreed", "grey", note)
+            return Tile(label, _pct(value), "no target agreed", "grey", note, **num)
         status = rag_status(value, green=target, amber=target - margin)
-        return Tile(
-            label, _pct(value), f"target {_pct(target)}", status, note, number=value, unit="share"
-        )
+        return Tile(label, _pct(value), f"target {_pct(target)}", status, note, **num)
 
     def _accuracy_value(self, source: str, *, lag: int, metric: str) -> float:
         acc = self._slice(self.analytics.accuracy)
@@ -351,7 +352,14 @@ class Scorecard:
         if tile := self._missing(label, "credit") or self._absent_tile(label, "invoices"):
             return tile
         if pd.isna(self.customer["credit_limit"]):
-            return Tile(label, "–", "no credit limit set", "grey", "action: agree a credit limit")
+            return Tile(
+                label,
+                "not set",
+                "no credit limit set",
+                "grey",
+                "agree a credit limit with finance",
+                word="action needed",
+            )
         credit = self._slice(self.analytics.credit)
         if credit.empty:
             return Tile(label, "0 %", "nothing open", "green")
@@ -1212,7 +1220,7 @@ class Scorecard:
             facts["Attractiveness / strength (0–1)"] = (
                 f"{_score(m['attractiveness'])} / {_score(m['strength'])}"
             )
-            facts["Why"] = str(m["explanation"])
+            facts["Why"] = plain_explanation(str(m["explanation"]))
         rows = pd.DataFrame({"": list(facts), " ": list(facts.values())})
         return Section(title, table_html(rows, classes="kam-facts"))
 
@@ -1234,6 +1242,20 @@ def _unavailable_note(analytics: PackAnalytics, *names: str) -> str:
         if missing
         else ""
     )
+
+
+_CRITERIA_WORDS = {
+    "otif": "on-time in-full delivery",
+    "complaints": "complaints",
+    "forecast accuracy": "forecast accuracy",
+    "payment behaviour": "payment behaviour",
+}
+
+
+def plain_explanation(text: str) -> str:
+    """A key-account-matrix explanation in words a KAM uses ("led by otif" -> "led by
+    on-time in-full delivery")."""
+    return re.sub(r"\botif\b", _CRITERIA_WORDS["otif"], text)
 
 
 def _absent_section(title: str, why: str) -> Section:

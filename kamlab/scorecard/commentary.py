@@ -84,6 +84,13 @@ def commentary(card: Scorecard) -> list[str]:
             f"explain the revenue gap to plan ({budget.value} YTD) and update the outlook"
         )
 
+    n_late = card.overdue_actions()
+    if n_late:
+        actions.append(
+            f"report on the {n_late} agreed action{'s' if n_late > 1 else ''} past due "
+            "(open actions section)"
+        )
+
     focus = card.focused_challenges()
     if len(focus):
         top = focus.iloc[0]
@@ -109,10 +116,11 @@ def commentary(card: Scorecard) -> list[str]:
         over = int((alerts["direction"] == "over-forecast").sum())
         under = len(alerts) - over
         side = "over-forecasts" if over >= under else "under-forecasts"
-        lines.append(
-            f"The customer persistently {side} {max(over, under)} of {len(bias)} materials "
-            "(forecast accuracy section)."
-        )
+        if max(over, under) >= max(2, 0.2 * len(bias)):  # a pattern, not one material
+            lines.append(
+                f"The customer persistently {side} {max(over, under)} of {len(bias)} materials "
+                "(forecast accuracy section)."
+            )
 
     classes = card._slice(card.analytics.classes)
     if classes is not None and set(classes["when"]) >= {"now", "year_ago"}:

@@ -315,7 +315,7 @@ def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None)
             ax,
             title=title,
             xlabel="Forecast lag (months ahead)",
-            ylabel="Accuracy (1 − WAPE)",
+            ylabel="Accuracy (%)",
             percent=True,
         )
 

@@ -16,6 +16,7 @@ from kamlab.scorecard.card import (
     _pct_any,
     _unavailable,
     open_analytics,
+    plain_explanation,
 )
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
@@ -78,6 +79,7 @@ class Portfolio:
         chained = (analytics.money_at_stake, analytics.supply_at_stake)
         self.stake = [f for f in chained if f is not None and len(f)] + list(stake)
         self._cards: dict[str, Scorecard] = {}
+        self._priorities: pd.DataFrame | None = None
 
     def card(self, customer_id: str) -> Scorecard:
         if customer_id not in self._cards:
@@ -89,6 +91,8 @@ class Portfolio:
         with ``why``: one sentence naming the money at stake and what is off target."""
         from kamlab.scorecard.priority import priority
 
+        if self._priorities is not None:
+            return self._priorities.copy()
         a, sc_settings = self.analytics, self.analytics.settings.scorecard
         parts, revenue, actions = list(self.stake), [], {}
         for cid in a.customer_ids():
@@ -109,7 +113,8 @@ class Portfolio:
             weights=sc_settings.stake_weights,
         )
         out["why"] = [self._why(r) for r in out.itertuples(index=False)]
-        return out
+        self._priorities = out
+        return out.copy()
 
     def _why(self, row) -> str:
         from kamlab.scorecard.card import _short
@@ -128,7 +133,8 @@ class Portfolio:
         if red:
             bits.append("off target: " + ", ".join(f"{t.label} {t.value}" for t in red))
         if row.overdue_actions:
-            bits.append(f"{row.overdue_actions} agreed action(s) overdue")
+            n = row.overdue_actions
+            bits.append(f"{n} agreed action{'s' if n > 1 else ''} overdue")
         g = card.growth()
         if g is not None and g["trend"] != "stable":
             bits.append(f"{g['trend']} ({_pct_any(g['growth'])} revenue in 12 months)")
@@ -176,11 +182,14 @@ class Portfolio:
                  "priority": {"rank", "score", "money_at_stake": {currency: amount},
                               "parts": [{"kind", "currency", "amount"}], "overdue_actions",
                               "why"},
-                 "kpis": [{"label", "value", "status", "target", "note", "trend"}],
+                 "kpis": [{"label", "value", "status", "target", "note", "trend",
+                           "number", "unit"}],
                  "challenge_lines", "challenge_figures_flagged", "commentary": [str]}]}
 
         Customers in priority order; amounts in the stated currency, never summed across
-        currencies; a KPI's ``value`` is the text shown on the page ("–" when missing).
+        currencies; a KPI's ``value`` is the text shown on the page ("–" when missing),
+        ``number`` the same figure as a number (null when missing) in ``unit`` ("share":
+        0.9 = 90 %, or "days").
         """
         from kamlab.scorecard.commentary import commentary
 
@@ -212,6 +221,10 @@ class Portfolio:
                             "target": t.target,
                             "note": t.note,
                             "trend": t.trend,
+                            "number": None
+                            if t.number is None or t.number != t.number
+                            else round(float(t.number), 4),
+                            "unit": t.unit,
                         }
                         for t in tiles
                     ],
@@ -300,9 +313,9 @@ class Portfolio:
                 "score, because the data lacks the criteria behind it (see each customer's "
                 "explanation below)."
             )
-            table = m[["customer", "quadrant", "explanation"]].rename(
-                columns={"customer": "Customer", "quadrant": "Quadrant", "explanation": "Why"}
-            )
+            table = m.assign(explanation=m["explanation"].map(plain_explanation))[
+                ["customer", "quadrant", "explanation"]
+            ].rename(columns={"customer": "Customer", "quadrant": "Quadrant", "explanation": "Why"})
             return Section(
                 title, note_html(text, kind="unavailable") + table_html(table, max_rows=60)
             )

@@ -69,6 +69,9 @@ class Tile:
     number: float = float("nan")  # the figure behind `value`, for the workbook (NaN: none)
     unit: str = ""  # "share" (a fraction shown as %) or "days"
     trend: str = ""  # e.g. "▼ from 92 % in Jul": the 1- and 3-month movement, arrows
+    number: float | None = None  # the value as a number (None: no figure), for pack.json
+    unit: str = ""  # of `number`: "fraction" or "days"
+    word: str = ""  # replaces the status word, e.g. "action needed" for a missing limit
 
 
 def tiles_html(tiles: Sequence[Tile]) -> str:
@@ -81,7 +84,7 @@ def tiles_html(tiles: Sequence[Tile]) -> str:
             f'<div class="kam-tile-value">{html.escape(t.value)}</div>'
             f'<div class="kam-tile-target">{html.escape(t.target)}</div>'
             f'<div class="kam-tile-status">{STATUS_ICONS[t.status]} '
-            f"{html.escape(STATUS_WORDS[t.status])}</div>"
+            f"{html.escape(t.word or STATUS_WORDS[t.status])}</div>"
             + (f'<div class="kam-tile-trend">{html.escape(t.trend)}</div>' if t.trend else "")
             + (f'<div class="kam-tile-note">{html.escape(t.note)}</div>' if t.note else "")
             + "</div>"

@@ -111,18 +111,29 @@ def seasonal_indices(Y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, ok
 
 
-def _ses_grid(Y: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _stop_set(T: int, stops: list[int] | None) -> tuple[list[int], bool]:
+    """The columns counts after which states are recorded, and whether to squeeze the axis."""
+    return ([T], True) if stops is None else (list(stops), False)
+
+
+def _ses_grid(
+    Y: np.ndarray, alpha: np.ndarray, stops: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """SSE and final level of SES for every row × alpha (alpha: (K,) or (rows, K)).
 
     The initial level is optimised too, in closed form: a one-step prediction is linear in
     it, :math:`\\hat y_t = c_t + (1-\\alpha)^t \\ell_0`, so the SSE is a quadratic in
-    :math:`\\ell_0` minimised by least squares.
+    :math:`\\ell_0` minimised by least squares. With `stops` (column counts), the fit on
+    the first *s* columns is recorded for each stop *s* (a leading axis in the result): the
+    same numbers as a separate fit on ``Y[:, :s]``, from one pass.
     """
+    stops, squeeze = _stop_set(Y.shape[1], stops)
     shape = (len(Y), alpha.shape[-1])
     level = np.zeros(shape)  # the level when l0 = 0
     gain = np.ones(shape)  # (1 - alpha)^t, the weight of l0 in the prediction
     srr, srg, sgg = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    for t in range(Y.shape[1]):
+    out_sse, out_level = [], []
+    for t in range(max(stops)):
         y = Y[:, t][:, None]
         ok = ~np.isnan(y)
         r = np.where(ok, y - level, 0.0)
@@ -132,10 +143,13 @@ def _ses_grid(Y: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         sgg += g * g
         level += alpha * r
         gain = np.where(ok, gain * (1 - alpha), gain)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        l0 = np.where(sgg > 0, srg / sgg, 0.0)
-    sse = np.maximum(srr - l0 * srg, 0.0)
-    return sse, level + gain * l0
+        for _ in range(stops.count(t + 1)):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                l0 = np.where(sgg > 0, srg / sgg, 0.0)
+            out_sse.append(np.maximum(srr - l0 * srg, 0.0))
+            out_level.append(level + gain * l0)
+    sse, lvl = np.stack(out_sse), np.stack(out_level)
+    return (sse[0], lvl[0]) if squeeze else (sse, lvl)
 
 
 def _refine(best: np.ndarray, grid: np.ndarray, lo: float, hi: float, n: int = 7) -> np.ndarray:
@@ -196,9 +210,17 @@ def theta(Y: np.ndarray, h: int, fitted_ses: dict[str, np.ndarray] | None = None
 
 
 def _damped_grid(
-    Y: np.ndarray, alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray
+    Y: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    phi: np.ndarray,
+    stops: list[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SSE, final level and trend of ETS(A,Ad,N) for each row × parameter triple."""
+    """SSE, final level and trend of ETS(A,Ad,N) for each row × parameter triple.
+
+    With `stops`, recorded after each stop's column count (leading axis), as :func:`_ses_grid`.
+    """
+    stops, squeeze = _stop_set(Y.shape[1], stops)
     start = _first_valid(Y)
     rows = np.arange(len(Y))
     k = alpha.shape[-1]
@@ -209,7 +231,8 @@ def _damped_grid(
     level = np.broadcast_to(y0[:, None], (len(Y), k)).copy()
     trend = np.broadcast_to(b0[:, None], (len(Y), k)).copy()
     sse = np.zeros_like(level)
-    for t in range(Y.shape[1]):
+    out = []
+    for t in range(max(stops)):
         y = Y[:, t][:, None]
         pred = level + phi * trend
         e = y - pred
@@ -218,7 +241,10 @@ def _damped_grid(
         sse += e * e
         level = np.where(ok, pred + alpha * e, level)
         trend = np.where(ok, phi * trend + beta * e, trend)
-    return sse, level, trend
+        for _ in range(stops.count(t + 1)):
+            out.append((sse.copy(), level, trend))
+    sse_s, level_s, trend_s = (np.stack(v) for v in zip(*out, strict=True))
+    return (sse_s[0], level_s[0], trend_s[0]) if squeeze else (sse_s, level_s, trend_s)
 
 
 def damped_trend(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
@@ -254,7 +280,11 @@ _DOTM_ALPHA = np.array([0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.
 
 
 def _dotm_grid(
-    Y: np.ndarray, alpha: np.ndarray, theta: np.ndarray, nmse: int
+    Y: np.ndarray,
+    alpha: np.ndarray,
+    theta: np.ndarray,
+    nmse: int,
+    stops: list[int] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Criterion and final states of the dynamic optimised Theta model per row × (alpha, theta).
 
@@ -265,8 +295,10 @@ def _dotm_grid(
     :math:`\\ell_t + (1 - 1/\\theta)\\{(1-\\alpha)^t A_t + [(k-1) + (1-(1-\\alpha)^{t+1})/\\alpha] B_t\\}`.
     The criterion is the sum over k = 1..`nmse` of in-sample k-step squared errors from
     origins t ≥ 1; predictions are linear in :math:`\\ell_0` (weight :math:`(1-\\alpha)^t`), so it is
-    optimised in closed form.
+    optimised in closed form. With `stops`, every output gets a leading axis: the fit on the
+    first *s* columns for each stop *s* (as :func:`_ses_grid`).
     """
+    stops, squeeze = _stop_set(Y.shape[1], stops)
     rows, K = len(Y), alpha.shape[-1]
     level = np.zeros((rows, K))  # with l0 = 0
     gain = np.ones((rows, K))  # (1 - alpha)^t
@@ -275,7 +307,8 @@ def _dotm_grid(
     w = 1 - 1 / theta
     steps = np.arange(nmse)[:, None, None]
     hist: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for c in range(Y.shape[1]):
+    out = []
+    for c in range(max(stops)):
         y = Y[:, c]
         ok = ~np.isnan(y)
         for k in range(1, min(nmse, len(hist)) + 1):
@@ -303,10 +336,12 @@ def _dotm_grid(
         hist.append((pred, gain, t >= 1))
         if len(hist) > nmse:
             hist.pop(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        l0 = np.where(sgg > 0, srg / sgg, 0.0)
-    crit = np.maximum(srr - l0 * srg, 0.0)
-    return crit, level + gain * l0, gain, A, B
+        for _ in range(stops.count(c + 1)):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                l0 = np.where(sgg > 0, srg / sgg, 0.0)
+            out.append((np.maximum(srr - l0 * srg, 0.0), level + gain * l0, gain, A, B))
+    res = tuple(np.stack(v) for v in zip(*out, strict=True))
+    return tuple(v[0] for v in res) if squeeze else res
 
 
 def dotm(Y: np.ndarray, h: int, *, nmse: int = 3) -> dict[str, np.ndarray]:

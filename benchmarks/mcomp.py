@@ -115,10 +115,14 @@ def main(competition: str, subset: str, *, argv: list[str] | None = None) -> Non
     parser.add_argument("--margin", type=float, help="development only: the margin rule's factor")
     parser.add_argument("--ensemble", help="development only: comma-separated models rule")
     parser.add_argument("--no-calibration", action="store_true", help="development only")
+    parser.add_argument("--widen-only", action="store_true", help="development only")
+    parser.add_argument("--prior", type=float, help="development only: calibration prior weight")
     args = parser.parse_args(argv)
     from kamlab.forecast import selection
 
     selection.CALIBRATE = not args.no_calibration
+    selection.WIDEN_ONLY = args.widen_only or selection.WIDEN_ONLY
+    selection.PRIOR = selection.PRIOR if args.prior is None else args.prior
     if args.rule or args.k:
         selection.RULE = args.rule or selection.RULE
         selection.TOP_K = args.k or selection.TOP_K

@@ -50,6 +50,8 @@ TOP_K = 3
 MARGIN = 0.8
 ENSEMBLE = ("DOTM", "Theta", "Damped")
 CALIBRATE = True
+WIDEN_ONLY = True  # validation errors may widen, never narrow, the model spread
+PRIOR = 0.5  # weight of the model's own spread against the validation errors' spread
 _SIMPLE = ("Seasonal naive", "Naive", "Mean")
 _SCALES = ("log", "raw")
 CANDIDATES = tuple(
@@ -234,6 +236,12 @@ def validated_forecast(
     w[none, CANDIDATES.index(("DOTM+Theta+Damped", "raw"))] = 1.0
 
     seasonal, idx, logged = _adjustment(Y, m, min_seasonal)
+    # a log candidate chosen where the whole history no longer allows logs: its raw twin
+    for c, (name, sc) in enumerate(CANDIDATES):
+        if sc == "log":
+            twin = CANDIDATES.index((name, "raw"))
+            w[~logged, twin] += w[~logged, c]
+            w[~logged, c] = 0.0
     need_log = w[:, [c for c, (_, sc) in enumerate(CANDIDATES) if sc == "log"]].sum(axis=1) > 0
     scales = ("log", "raw") if (logged & need_log).any() else ("raw",)
     fc, stats = _fit_all(Y, h, [T], m, idx, logged & need_log, scales)
@@ -256,7 +264,9 @@ def validated_forecast(
     if CALIBRATE:
         # spread rescaled by the validation errors, shrunk half-way to the model's own
         seen = np.where(in_logs, z2[:, 0], z2[:, 1])
-        factor = np.sqrt((1 + np.where(np.isnan(seen), 1.0, seen)) / 2)
+        factor = np.sqrt(PRIOR + (1 - PRIOR) * np.where(np.isnan(seen), 1.0, seen))
+        if WIDEN_ONLY:
+            factor = np.maximum(factor, 1.0)
         sigma = sigma * factor[:, None]
     season = idx[:, (T + np.arange(h)) % max(m, 1)]
     out: dict[str, np.ndarray] = {"mean": mean}

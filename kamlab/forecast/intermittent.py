@@ -21,7 +21,6 @@ __all__ = [
     "adida",
     "croston",
     "demand_quantiles",
-    "fit_intermittent",
     "imapa",
     "mean_interval",
     "RATE_METHODS",
@@ -208,29 +207,6 @@ def demand_quantiles(Y: np.ndarray, rate: np.ndarray, prob: np.ndarray, q: float
     )
     out = np.where(q <= 1 - prob, 0.0, v * np.nan_to_num(scale))
     return np.maximum(out, 0.0)
-
-
-def fit_intermittent(
-    Y: np.ndarray, levels: tuple[float, ...], *, alpha: float = 0.2, beta: float = 0.2
-) -> dict[str, np.ndarray]:
-    """Rate and interval bounds per row from TSB with fixed `alpha` (sizes) and `beta` (probability).
-
-    Returns ``rate`` and, per level L, ``lo_L``/``hi_L`` from :func:`demand_quantiles` with the
-    TSB demand probability. (Why TSB with fixed constants: see the carparts benchmark, where
-    it beat Croston, SBA, ADIDA, IMAPA, their combinations and per-series optimised constants
-    on a validation year inside the training data.)
-
-    >>> fit = fit_intermittent(np.array([[4.0, 0, 0, 4, 0, 0]]), (80,))
-    >>> print(round(float(fit["rate"][0]), 3), float(fit["lo_80"][0]), round(float(fit["hi_80"][0]), 3))
-    1.124 0.0 4.0
-    """
-    t = tsb(Y, alpha=alpha, beta=beta)
-    out = {"rate": t["rate"]}
-    for lv in levels:
-        a = (1 - lv / 100) / 2
-        out[f"lo_{lv:g}"] = demand_quantiles(Y, t["rate"], t["prob"], a)
-        out[f"hi_{lv:g}"] = demand_quantiles(Y, t["rate"], t["prob"], 1 - a)
-    return out
 
 
 RATE_METHODS = ("TSB", "SBA", "IMAPA", "ADIDA", "Recent mean", "Zero")

@@ -243,3 +243,10 @@ def test_a_short_steeply_growing_series_does_not_explode():
     fc = forecast(_frame({"M": y}), 6, n_jobs=1)
     assert fc["forecast"].max() < 3 * y.max() and fc["hi_95"].max() < 10 * y.max()
     assert "on the original scale" in fc["reason"].iloc[0]
+
+
+def test_the_configured_pattern_cut_offs_reach_the_forecast():
+    y = np.tile([6.0, 0.0, 6.0], 12)  # ADI 1.5: intermittent at 1.32, smooth at a 2.0 cut-off
+    d = _frame({"M": y})
+    assert (forecast(d, 2, n_jobs=1)["pattern"] == "intermittent").all()
+    assert (forecast(d, 2, n_jobs=1, adi_cutoff=2.0)["pattern"] == "smooth").all()

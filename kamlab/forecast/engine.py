@@ -308,22 +308,28 @@ def forecast(
     adi_cutoff: float = _C.adi_cutoff,
     cv2_cutoff: float = _C.cv2_cutoff,
 ) -> pd.DataFrame:
-    """Statistical forecast for the `h` months after `end`, per series, with intervals.
+    """Statistical forecast for the `h` periods after `end`, per series, with intervals.
 
-    Each series (one per `keys` combination) runs from its first month with demand to `end`
-    (default: the last month in `demand`); months without a row are zero demand. The method
-    follows the series' demand pattern (Syntetos–Boylan, :func:`kamlab.classify.demand_pattern`):
+    Each series (one per `keys` combination) runs from its first period with demand to `end`
+    (default: the last period in `demand`); periods without a row are zero demand. Periods
+    are monthly by default; any ``Period`` frequency works (quarterly: ``season_length=4``).
+    The method follows the series' demand pattern (Syntetos–Boylan with `adi_cutoff` and
+    `cv2_cutoff`, :func:`kamlab.classify.pattern.pattern_matrix`), and every choice is made by
+    rolling-origin validation inside the history (three origins in the last `h` periods):
 
-    - smooth / erratic: mean of DOTM, Theta and additive damped trend on the seasonally
-      adjusted series (in logs when positive) (seasonality only with ≥ `min_seasonal_history` months and a
-      significant 90 % ACF test), normal intervals (see :mod:`kamlab.forecast.smoothing`);
-    - intermittent / lumpy: the TSB demand rate with (alpha, beta) = `tsb_params`; interval
-      bounds are quantiles of demand occurrence × observed sizes
-      (:func:`kamlab.forecast.intermittent.demand_quantiles`);
-    - fewer than `min_history` months since the first demand: the mean of the history;
+    - smooth / erratic: the mean of DOTM, Theta and damped trend on the seasonally adjusted
+      series, in logs where allowed (:mod:`kamlab.forecast.selection`: the rule that won on
+      validation, the per-series validation errors reported in ``reason`` and used to widen
+      the intervals); seasonality needs ≥ `min_seasonal_history` periods (default: two
+      seasons) and a significant 90 % ACF test at lag `season_length`;
+    - intermittent / lumpy: TSB (`tsb_params`), SBA, IMAPA, ADIDA, the mean of the last season
+      or zero, the lowest validation MSE per series
+      (:func:`kamlab.forecast.intermittent.validated_rate`); bounds are quantiles of demand
+      occurrence × observed sizes;
+    - fewer than `min_history` periods since the first demand: the mean of the history;
     - no demand at all: zero;
     - a material whose `lifecycle` (frame material_id, lifecycle) is "phase-out": the above,
-      tapered linearly to zero over `phaseout_months`.
+      tapered linearly to zero over `phaseout_months` periods.
 
     Forecasts and bounds are never negative. Results do not depend on `n_jobs`, `scheduler`
     or the chunking: each series is forecast alone. `n_jobs` processes (default: all cores)
@@ -344,7 +350,7 @@ def forecast(
     """
     keys = list(keys)
     if h < 1:
-        raise ValueError(f"forecast: h must be a positive number of months, got {h}")
+        raise ValueError(f"forecast: h must be a positive number of periods, got {h}")
     args = (
         h,
         *_options(

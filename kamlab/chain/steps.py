@@ -318,6 +318,10 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         tasks.append(((demand.iloc[np.sort(rows)], cf), context))
     parts = map_chunks(accuracy_chunk, tasks, **placement())
     fva = combine(parts, "value_added")
+    if not parts:
+        reason = f"no forecast to score up to {a.month} (no orders to score against)"
+        fields = ("accuracy", "value_added", "league", "bias", "challenges", "backtest_totals")
+        return {"unavailable": dict.fromkeys(fields, reason)}
     bias = combine(parts, "bias")
     alert_order = bias.assign(_abs=bias["tracking_signal"].abs())
     order = alert_order.sort_values(["alert", "_abs"], ascending=[False, False]).index

@@ -228,7 +228,9 @@ def _visit(port: int, url: str) -> tuple[list[str], list[str]]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")
     with urllib.request.urlopen(request, timeout=10) as response:
         target = json.load(response)
-    ws = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30)
+    ws = websocket.create_connection(
+        target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
+    )
     ws.settimeout(0.5)
     ids = iter(range(1, 10_000))
 

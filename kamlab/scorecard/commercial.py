@@ -184,6 +184,7 @@ def prices(card: Scorecard) -> Section:
                 }
             ),
             formats={"Revenue": ",.0f", "Gross margin": ",.0f"},
+            classes="kam-table kam-print-hide",  # the revenue section's margin chart prints
         )
         fam = margin.groupby(["product_family", "currency"], observed=True, as_index=False)[
             ["revenue", "gross_margin"]
@@ -286,6 +287,7 @@ def pipeline(card: Scorecard) -> Section:
                 }
             ),
             formats={"Won": "d", "Lost": "d", "Still open": "d", "Days to decide (median)": ",.0f"},
+            print_rows=None,  # one row per type, a whole
         )
     rfq = _slice(card, "rfq_activity")
     if rfq is not None and len(rfq):
@@ -461,6 +463,7 @@ def satisfaction(card: Scorecard) -> Section:
                 }
             ),
             formats={"Rank": lambda v: f"{int(v)}"},
+            print_rows=None,  # the trend, oldest first: a whole
         )
         last = ratings.iloc[-1]
         rank = "" if pd.isna(last["rank"]) else f", rank {int(last['rank'])}"

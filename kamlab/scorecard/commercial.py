@@ -362,6 +362,8 @@ def projects(card: Scorecard) -> Section:
                      "Value / year": ",.0f"},
             max_rows=10,
         )  # fmt: skip
+    elif npi is not None:
+        body += note_html("No new-product project open for this customer.")
     lost = _slice(card, "lost_sales")
     if lost is not None and len(lost):
         months = card.settings.commercial.window_months
@@ -382,6 +384,9 @@ def projects(card: Scorecard) -> Section:
             formats={"Value / year": ",.0f"},
             max_rows=10,
         )
+    elif lost is not None:
+        months = card.settings.commercial.window_months
+        body += note_html(f"No opportunity lost in the last {months} months.")
     return Section(title, body)
 
 

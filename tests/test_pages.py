@@ -172,7 +172,7 @@ def test_index_order_and_pack_json_follow_the_priority(analytics):
     assert {"rank", "score", "money_at_stake", "parts", "why"} <= set(first["priority"])
     assert len(first["kpis"]) == 6 and first["commentary"][-1].startswith("Actions:")
     otif = first["kpis"][0]
-    assert otif["unit"] == "fraction" and otif["value"] == f"{round(otif['number'] * 100)} %"
+    assert otif["unit"] == "share" and otif["value"] == f"{round(otif['number'] * 100)} %"
     assert first["challenge_lines"] <= analytics.settings.accuracy.challenge_max_lines
 
 

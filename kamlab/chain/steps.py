@@ -69,7 +69,7 @@ class PackAnalytics:
     challenges: pd.DataFrame | None = None  # challenge_list() of the latest snapshots
     service: pd.DataFrame | None = None  # otif() by customer x month, last 12 months
     service_year: pd.DataFrame | None = None  # otif() by customer over those 12 months
-    sla: pd.DataFrame | None = None  # sla_adherence() of the review month's OTIF per customer
+    sla: pd.DataFrame | None = None  # sla_adherence() of OTIF over [scorecard] otif_months
     air_freight: pd.DataFrame | None = None  # air_freight() by customer, last 12 months
     quality: pd.DataFrame | None = None  # quality() by customer, last 12 months
     plan: pd.DataFrame | None = None  # plan_vs_actual() by customer x currency x measure
@@ -386,10 +386,11 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     recent = lines[lines["period"] >= year_start]
     start = year_start.to_timestamp()
     monthly = otif(recent, by=["customer_id", "period"])
-    this_month = monthly[monthly["period"] == a.month].drop(columns="period")
+    n = a.settings.scorecard.otif_months  # the OTIF tile pools the last n months
+    window = lines[(lines["period"] > a.month - n) & (lines["period"] <= a.month)]
     return {
         "service": monthly,
-        "sla": sla_adherence(this_month, a.customers),
+        "sla": sla_adherence(otif(window, by=["customer_id"]), a.customers),
         "service_year": otif(recent, by=["customer_id"]),
         "air_freight": air_freight(ds.deliveries, ds.orders, as_of=a.as_of, start=start),
         "quality": quality(ds.complaints, ds.deliveries, ds.orders, as_of=a.as_of, start=start),

@@ -223,18 +223,14 @@ class Scorecard:
     def _otif_tile(self) -> Tile:
         n = self.settings.scorecard.otif_months
         label = f"OTIF, last {n} months" if n > 1 else f"OTIF {self.month.strftime('%b %Y')}"
-        if tile := self._missing(label, "service") or self._absent_tile(
-            label, "orders", "deliveries"
-        ):
+        if tile := self._missing(label, "sla") or self._absent_tile(label, "orders", "deliveries"):
             return tile
-        rows = self._slice(self.analytics.service)
-        rows = rows[(rows["period"] > self.month - n) & (rows["period"] <= self.month)]
-        due, otif = rows["lines_due"].sum(), rows["lines_otif"].sum()
+        row = self._slice(self.analytics.sla).iloc[0]  # service.sla_adherence over n months
+        due = _float(row["lines_due"])
         if not due > 0:
             return Tile(label, "–", "", "grey", "no order lines due")
-        value = float(otif) / float(due)
-        target = _float(self.customer["otif_target"])
-        note = f"{_int(otif)} of {_int(due)} order lines on time and in full"
+        value, target = _float(row["otif"]), _float(row["otif_target"])
+        note = f"{_int(round(value * due))} of {_int(due)} order lines on time and in full"
         return self._target_tile(
             label, value, target, margin=self.settings.scorecard.amber_margin, note=note
         )

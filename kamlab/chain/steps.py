@@ -298,6 +298,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.accuracy import challenge_list, fva_league
 
     s = a.settings.accuracy
+    fields = ("accuracy", "value_added", "league", "bias", "challenges", "backtest_totals")
+    if "orders" in a.missing_tables:  # an AR ledger alone: nothing to forecast or score
+        return {"unavailable": dict.fromkeys(fields, "no orders in the data")}
     demand = a.demand[["customer_id", "material_id", "period", "quantity"]]
     by_customer = demand.groupby("customer_id", sort=False).indices
     snapshots = a.customer_forecasts
@@ -317,6 +320,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     parts = map_chunks(accuracy_chunk, tasks, **placement())
     fva = combine(parts, "value_added")
     bias = combine(parts, "bias")
+    if bias is None:  # the first month of the data: no history to backtest on
+        reason = f"no forecast to score: no orders before {a.month}"
+        return {"unavailable": dict.fromkeys(fields, reason)}
     alert_order = bias.assign(_abs=bias["tracking_signal"].abs())
     order = alert_order.sort_values(["alert", "_abs"], ascending=[False, False]).index
     bias = bias.loc[order].reset_index(drop=True).__finalize__(bias)
@@ -338,7 +344,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             f"no customer forecast for {window_start}–{a.month} "
             f"(the {s.tracking_signal_window}-month bias window)"
         )
-    if customer.empty:
+    if "customer_forecasts" in a.missing_tables:
+        unavailable["bias"] = unavailable["challenges"] = "no customer_forecasts in the data"
+    elif customer.empty:
         unavailable["challenges"] = f"no customer forecast up to {a.month}"
     elif a.forecast is not None:
         out["challenges"] = challenge_list(
@@ -497,10 +505,16 @@ def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
             .assign(when=label)
         )
     if not classes:
-        reason = f"no demand in the {window} months up to {a.month}"
+        reason = (
+            "no orders in the data"
+            if "orders" in a.missing_tables
+            else f"no demand in the {window} months up to {a.month}"
+        )
         return {"unavailable": dict.fromkeys(("classes", "matrix"), reason)}
-    service_year = (
-        a.service_year.set_index("customer_id")["otif"] if a.service_year is not None else None
+    service_year = (  # no deliveries: OTIF is unknown, not 0 % for everyone (a tie at 0.5)
+        a.service_year.set_index("customer_id")["otif"]
+        if a.service_year is not None and "deliveries" not in a.missing_tables
+        else None
     )
     accuracy = None
     if a.accuracy is not None:

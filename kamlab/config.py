@@ -91,7 +91,7 @@ class ForecastSettings:
     horizon: int = 12  # months ahead
     levels: tuple[int, ...] = (80, 95)  # prediction-interval coverage, %
     season_length: int = 12
-    min_seasonal_history: int = 24  # months of history before a seasonal model is tried
+    min_seasonal_history: int | None = None  # periods before a seasonal model; None: 2 seasons
     backtest_origins: int = 24  # rolling origins (months) kept for accuracy scoring
     backtest_max_lag: int = 6
     min_history: int = 3  # months since the first demand before a model is fitted (else: mean)

@@ -34,21 +34,47 @@ def test_naive_forecasts_the_last_actual_month_before_the_snapshot_for_every_lag
     ]  # fmt: skip
 
 
-def test_a_series_gets_naive_forecasts_only_after_its_first_month(actuals):
-    out = naive_snapshots(actuals, snapshot_dates=pd.to_datetime(["2024-02-29", "2024-03-31"]))
+def test_a_month_end_snapshot_knows_its_own_month_like_the_statistical_backtest(actuals):
+    out = naive_snapshots(actuals, snapshot_dates=[pd.Timestamp("2024-02-29")], lags=[1, 2])
+    c1 = out[out["customer_id"] == "C1"]
+    assert c1["quantity"].tolist() == [14.0, 14.0]  # February 2024 itself: one step ahead
+    assert forecast_lag(c1["snapshot_date"], c1["period"]).tolist() == [1, 2]
+    # a statistical backtest snapshot dated the same day also uses data through February
+    from kamlab.forecast import backtest
+
+    bt = backtest(actuals[actuals["customer_id"] == "C1"], origins=2, max_lag=1, n_jobs=1)
+    assert pd.Timestamp("2024-02-29") in set(bt["snapshot_date"])
+
+
+def test_a_series_gets_naive_forecasts_only_once_its_first_month_is_known(actuals):
+    out = naive_snapshots(actuals, snapshot_dates=pd.to_datetime(["2024-01-31", "2024-02-15"]))
     c2 = out[out["customer_id"] == "C2"]
-    assert set(c2["snapshot_date"]) == {pd.Timestamp("2024-03-31")}
+    assert c2.empty  # C2 starts in 2024-02, unknown at both dates
+    out = naive_snapshots(actuals, snapshot_dates=pd.to_datetime(["2024-02-29", "2024-03-12"]))
+    c2 = out[out["customer_id"] == "C2"]
+    assert set(c2["snapshot_date"]) == {pd.Timestamp("2024-02-29"), pd.Timestamp("2024-03-12")}
     assert set(c2["quantity"]) == {7.0}
 
 
 def test_seasonal_naive_takes_the_same_month_a_year_before(actuals):
     out = naive_snapshots(
-        actuals, snapshot_dates=[pd.Timestamp("2024-03-31")], lags=[1, 2], seasonal=True
+        actuals, snapshot_dates=[pd.Timestamp("2024-02-29")], lags=[1, 2], seasonal=True
     )
     c1 = out[out["customer_id"] == "C1"]
-    assert c1["period"].astype(str).tolist() == ["2024-04", "2024-05"]
-    assert c1["quantity"].tolist() == [4.0, 5.0]  # April and May 2023
+    assert c1["period"].astype(str).tolist() == ["2024-03", "2024-04"]
+    assert c1["quantity"].tolist() == [3.0, 4.0]  # March and April 2023
     assert set(out["source"]) == {"seasonal naive"}
+
+
+def test_seasonal_naive_at_a_mid_month_snapshot_never_uses_the_unfinished_month(actuals):
+    # on 2024-01-15 the last known month is 2023-12; lag 12 targets 2025-01, whose
+    # same month a year before (2024-01) is not known yet: it takes 2023-01 (two years back)
+    out = naive_snapshots(
+        actuals, snapshot_dates=[pd.Timestamp("2024-01-15")], lags=[11, 12], seasonal=True
+    )
+    c1 = out[out["customer_id"] == "C1"]
+    assert c1["period"].astype(str).tolist() == ["2024-12", "2025-01"]
+    assert c1["quantity"].tolist() == [12.0, 1.0]
 
 
 def test_seasonal_rows_without_a_year_of_history_are_counted_not_lost(actuals):
@@ -57,11 +83,12 @@ def test_seasonal_rows_without_a_year_of_history_are_counted_not_lost(actuals):
     assert out.attrs["excluded"]["rows"].sum() == 6
 
 
-def test_default_snapshots_run_monthly_from_the_second_actual_month(actuals):
+def test_default_snapshots_run_monthly_from_the_first_actual_month(actuals):
     out = naive_snapshots(actuals, lags=[1])
     c1 = out[out["customer_id"] == "C1"]
-    assert len(c1) == 14
-    assert c1["snapshot_date"].min() == pd.Timestamp("2023-02-28")
+    assert len(c1) == 15
+    assert c1["snapshot_date"].min() == pd.Timestamp("2023-01-31")
+    assert c1["quantity"].iloc[0] == 1.0
 
 
 def test_a_snapshot_outside_the_actuals_is_refused_with_its_date(actuals):

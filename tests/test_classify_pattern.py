@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 from conftest import SHARED_DATA
 
-from kamlab.classify import demand_pattern
+from kamlab.classify import abc, demand_pattern, xyz
+from kamlab.classify.pattern import PATTERNS, pattern_matrix
 
 CARPARTS = SHARED_DATA / "carparts.csv"
 
@@ -65,6 +66,28 @@ def test_cut_off_values_themselves_belong_to_the_high_side():
         0
     ]  # CV² exactly on the cut-off
     assert r.pattern == "erratic"
+
+
+def test_a_cv2_of_049_on_paper_is_on_the_cut_off_although_it_computes_below_it():
+    # sizes 3 and 17: mean 10, sd 7, CV² = 0.7² = 0.49 on paper, 0.48999… in floats
+    r = _one([3, 17, 3, 17])
+    assert r.cv2 < 0.49 and r.cv2 == pytest.approx(0.49)
+    assert r.pattern == "erratic"
+    adi, cv2, code = pattern_matrix(np.array([[3.0, 17, 3, 17], [np.nan, 3, 0, 17]]))
+    assert [PATTERNS[c] for c in code] == ["erratic", "lumpy"]
+
+
+def test_abc_xyz_and_the_pattern_round_cut_off_comparisons_the_same_way():
+    from kamlab.classify.cutoff import as_on_paper
+
+    # XYZ: CV 0.5 on paper (sd 0.5 of mean 1) is Y; ABC: a share of 0.8 closes class A
+    months = pd.period_range("2024-01", periods=12, freq="M")
+    d = pd.DataFrame({"material_id": "M", "period": months, "quantity": np.tile([0.5, 1.5], 6)})
+    assert xyz(d, keys=["material_id"], end=months[-1])["xyz_class"].iloc[0] == "Y"
+    # ten equal customers: the ninth starts at a cumulative share of 0.8 (in floats 0.7999…)
+    v = pd.DataFrame({"customer_id": list("abcdefghij"), "net_value": [0.1] * 10})
+    assert abc(v)["abc_class"].tolist() == ["A"] * 8 + ["B"] * 2
+    assert as_on_paper(0.1 + 0.2) == 0.3
 
 
 def test_a_single_non_zero_month_has_cv2_zero_and_adi_from_that_month_on():

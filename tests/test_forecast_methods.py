@@ -89,8 +89,8 @@ def test_seasonal_indices_average_to_one_and_recover_the_pattern():
 def test_smooth_intervals_widen_with_the_horizon():
     rng = np.random.default_rng(0)
     y = (100 + np.cumsum(rng.normal(0, 3, 48)))[None, :]
-    fit = sm.fit_smooth(y, 12)
-    lo, hi = sm.smooth_bounds(fit, 80)
-    assert (
-        np.all(np.diff(hi - lo) > 0) and np.all(lo[0] < fit.mean[0]) and np.all(fit.mean[0] < hi[0])
-    )
+    from kamlab.forecast.selection import validated_forecast
+
+    fit = validated_forecast(y, 12, m=12, min_seasonal=24, levels=(80.0,))
+    lo, hi, mean = fit["lo_80"], fit["hi_80"], fit["mean"]
+    assert np.all(np.diff(hi - lo) > 0) and np.all(lo[0] < mean[0]) and np.all(mean[0] < hi[0])

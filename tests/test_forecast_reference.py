@@ -19,7 +19,9 @@ from statsmodels.tsa.seasonal import seasonal_decompose
 from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 from statsmodels.tsa.stattools import acf
 
+from kamlab.forecast import candidates as cd
 from kamlab.forecast import intermittent as im
+from kamlab.forecast import selection as sl
 from kamlab.forecast import smoothing as sm
 
 
@@ -139,7 +141,8 @@ def test_damped_trend_forecasts_with_its_chosen_parameters_as_statsmodels_does()
 
 
 def test_interval_growth_is_statsmodels_ets_aan_damped_forecast_variance():
-    """fit_smooth's h-step spread grows as ETS(A,Ad,N)'s: var_h / var_1 = 1 + sum c_j^2,
+    """The engine's h-step spread (candidates.spread) grows as ETS(A,Ad,N)'s: var_h / var_1 =
+    1 + sum c_j^2,
     c_j = alpha + beta (phi + ... + phi^j) (Hyndman et al. 2008, table 6.1), with the
     damped-trend parameters kamlab chose. statsmodels' ETSModel takes beta in the
     error-correction form, as kamlab does; it needs alpha < 1 (kamlab's grid reaches 1), hence
@@ -152,9 +155,10 @@ def test_interval_growth_is_statsmodels_ets_aan_damped_forecast_variance():
         for n in (20, 14, 23)
     ]
     Y = _batch(series)
-    fit = sm.fit_smooth(Y, h)
+    _, fitted = cd.model_forecasts(Y, h, [Y.shape[1]])
+    sigma = cd.spread(fitted, h)[0]
     damped = sm.damped_trend(Y, h)
-    assert not fit.logged.any() and not fit.seasonal.any()
+    assert fitted["alpha"][0] == pytest.approx(damped["alpha"])  # the same grid choice
     for i, y in enumerate(series):
         params = [float(damped[k][i]) for k in ("alpha", "beta", "phi")]
         ets = ETSModel(
@@ -167,8 +171,8 @@ def test_interval_growth_is_statsmodels_ets_aan_damped_forecast_variance():
             initial_trend=0.0,
         ).smooth(params)
         var = np.asarray(ets.get_prediction(start=len(y), end=len(y) + h - 1).var_pred_mean)
-        assert (fit.sigma[i] / fit.sigma[i, 0]) ** 2 == pytest.approx(var / var[0], rel=1e-9)
-    assert (fit.sigma[:, -1] / fit.sigma[:, 0]).min() > 1.1  # the growth is not trivial
+        assert (sigma[i] / sigma[i, 0]) ** 2 == pytest.approx(var / var[0], rel=1e-9)
+    assert (sigma[:, -1] / sigma[:, 0]).min() > 1.1  # the growth is not trivial
 
 
 # --- Theta ----------------------------------------------------------------------------------
@@ -299,16 +303,23 @@ def test_seasonal_indices_equal_statsmodels_multiplicative_decomposition(m):
         assert idx[i, (pad + np.arange(len(y))) % m] == pytest.approx(ref, rel=1e-12)
 
 
-def test_fit_smooth_reseasonalises_forecasts_with_statsmodels_indices_in_calendar_phase():
+def test_the_engine_reseasonalises_forecasts_with_statsmodels_indices_in_calendar_phase():
     """The forecast month n + j of a series of n months takes statsmodels' index of phase
     (n + j) mod m, whatever left padding the batch gives the series."""
     h, m = 15, 12
-    series = [_seasonal(s, n) for s, n in ((0, 60), (1, 48), (3, 45))]
-    fit = sm.fit_smooth(_batch(series, 64), h, m=m)
-    assert fit.seasonal.all()
-    for i, y in enumerate(series):
+    Y = _batch([_seasonal(s, n) for s, n in ((0, 60), (1, 48), (3, 45))], 64)
+    seasonal, idx, _ = sl._adjustment(Y, m, 2 * m)
+    assert seasonal.all()
+    T = Y.shape[1]
+    fc, _ = sl._fit_all(Y, h, [T], m, idx, np.zeros(len(Y), dtype=bool), ("raw",))
+    flat = fc[("SES", "raw")][0]  # a flat model: the forecast's shape is the seasonal index
+    for i in range(len(Y)):
+        y = Y[i][~np.isnan(Y[i])]
         ref = seasonal_decompose(y, model="multiplicative", period=m).seasonal
-        assert fit.index[i] == pytest.approx(ref[(len(y) + np.arange(h)) % m], rel=1e-12)
+        assert idx[i, (T + np.arange(h)) % m] == pytest.approx(ref[(len(y) + np.arange(h)) % m])
+        assert flat[i] / flat[i].mean() == pytest.approx(
+            ref[(len(y) + np.arange(h)) % m] / ref[(len(y) + np.arange(h)) % m].mean()
+        )
 
 
 def test_the_seasonality_test_agrees_with_the_90_percent_acf_rule_from_statsmodels_acf():

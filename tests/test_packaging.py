@@ -81,12 +81,13 @@ def test_papermill_is_pinned_to_the_major_version_the_warm_engine_subclasses():
 
 def test_the_warm_engine_is_registered_through_papermills_entry_point_not_at_import():
     declared = PROJECT["entry-points"]["papermill.engine"]
-    assert declared == {"kamlab-warm": "kamlab.pack.kernels:WarmEngine"}
+    assert declared == {"kamlab-warm": "kamlab.pack.entry:warm_engine"}
     from kamlab.pack.kernels import ENGINE_NAME, WarmEngine
 
     assert ENGINE_NAME in declared
     module, _, attr = declared[ENGINE_NAME].partition(":")
-    assert getattr(__import__(module, fromlist=[attr]), attr) is WarmEngine
+    entry = getattr(__import__(module, fromlist=[attr]), attr)
+    assert entry.execute_notebook == WarmEngine.execute_notebook  # stands in for the class
     # importing kamlab.pack in a fresh process leaves papermill's registry alone
     code = (
         "import kamlab.pack.kernels, papermill.engines as e, importlib.metadata as m\n"
@@ -99,7 +100,8 @@ def test_the_warm_engine_is_registered_through_papermills_entry_point_not_at_imp
     registered, installed = (word == "True" for word in out)
     assert registered == installed  # only the entry point registers it
     if any(p.name == "kamlab-warm" for p in entry_points(group="papermill.engine")):
-        assert entry_points(group="papermill.engine")["kamlab-warm"].load() is WarmEngine
+        loaded = entry_points(group="papermill.engine")["kamlab-warm"].load()
+        assert loaded.execute_managed_notebook == WarmEngine.execute_managed_notebook
 
 
 def test_nothing_changes_the_process_umask():

@@ -31,10 +31,15 @@ def forecast_lag(
     .. math:: lag = t - s
 
     where *t* is the target month (`period`) and *s* the calendar month of `snapshot_date`.
-    Lag 1 is the month after the snapshot month. Convention shared with the forecast engine:
-    a statistical snapshot made with data through month *m* is dated the last day of *m*, so
-    its lag equals its forecast horizon; a customer forecast sent on 12 March for May has
-    lag 2. A target month before the snapshot month gives a negative lag (the caller decides
+    Lag 1 is the month after the snapshot month.
+
+    **Information convention** (the one place it is defined; the statistical backtest and
+    :func:`kamlab.accuracy.naive_snapshots` follow it): a month's actual is known from the
+    last day of that month on. A snapshot dated the last day of month *s* therefore knows
+    month *s* — a statistical snapshot made with data through *s* is dated so, and its lag
+    equals its forecast horizon — whereas a snapshot dated earlier in *s* knows months up to
+    *s* − 1 only: a customer forecast sent on 12 March for May has lag 2 and was made knowing
+    February, so its naive benchmark is February's actual. A target month before the snapshot month gives a negative lag (the caller decides
     what to do with it; :func:`kamlab.accuracy.score` excludes and counts such rows).
 
     Works on scalars (returns ``int``) and on Series (returns an ``int64`` Series aligned with

@@ -27,25 +27,34 @@ def naive_snapshots(
 ) -> pd.DataFrame:
     """Naive forecasts shaped like customer forecasts, one snapshot per date in `snapshot_dates`.
 
-    For a snapshot made in month *s* and target month *t = s + lag*:
+    For a snapshot dated in month *s* and target month *t = s + lag*, the naive forecast uses
+    exactly the actuals known at the snapshot date, under the convention of
+    :func:`kamlab.accuracy.forecast_lag` (a month's actual is known from its last day on). Let
+    *b* be the last month known at the snapshot: *b = s* for a snapshot dated the last day of
+    *s* (the date the statistical backtest gives a snapshot made with data through *s*), else
+    *b = s − 1* (a forecast sent on 12 March knows February, not March). Then:
 
-    * naive (``seasonal=False``): *f_t = y_{s−1}*, the last actual month before the snapshot
-      month (a customer forecast sent during month *s* cannot know month *s*'s demand);
+    * naive (``seasonal=False``): *f_t = y_b*;
     * seasonal naive: *f_t = y_{t−km}*, the same month *k* seasons earlier with the smallest
-      k ≥ 1 that lies before the snapshot month (m = `season_length`, 12 for months).
+      k ≥ 1 such that *t − km ≤ b* (m = `season_length`, 12 for months).
+
+    So a month-end snapshot's lag 1 is a one-step-ahead naive, like the statistical snapshot
+    and a customer forecast sent that day; a mid-month snapshot's lag 1 is two steps ahead of
+    its latest actual, as it is for the customer forecast sent that day.
 
     Source: Hyndman & Athanasopoulos, *Forecasting: Principles and Practice* (3rd ed.), §5.2;
     the naive step of Forecast Value Added analysis (Gilliland 2010).
 
     `actuals` is monthly demand (customer_id, material_id, period, quantity); a month inside
     the actuals' range without a row counts as 0 demand. A series gets forecasts only from
-    snapshots after its first actual month (it is not known before). `snapshot_dates`
-    default: the last day of every month from the second actual month to the last one; a
+    snapshots that know its first actual month (it is not known before). `snapshot_dates`
+    default: the last day of every month from the first actual month to the last one; a
     frame with customer_id and snapshot_date gives each customer its own snapshot dates —
     pass the customer forecasts' (customer_id, snapshot_date) pairs to benchmark them, since
     a plain list of all customers' dates would give every series one snapshot per date and
     :func:`~kamlab.accuracy.score` would then drop all but the latest of each month as
-    superseded. A snapshot whose month − 1 lies outside the actuals raises ``ValueError``.
+    superseded. A snapshot whose last known month *b* lies outside the actuals raises
+    ``ValueError``.
     Seasonal rows
     whose source month precedes the actuals are left out and counted in
     ``attrs["excluded"]``.
@@ -59,6 +68,9 @@ def naive_snapshots(
     >>> naive_snapshots(actuals, snapshot_dates=[pd.Timestamp("2024-03-10")], lags=[1, 2])[
     ...     ["period", "quantity"]].to_string(index=False)
     ' period  quantity\\n2024-04       6.0\\n2024-05       6.0'
+    >>> naive_snapshots(actuals, snapshot_dates=[pd.Timestamp("2024-03-31")], lags=[1])[
+    ...     ["period", "quantity"]].to_string(index=False)
+    ' period  quantity\\n2024-04       5.0'
     """
     a = _plain(actuals)[[*_SERIES, "period", "quantity"]]
     source = "seasonal naive" if seasonal else "naive"
@@ -69,7 +81,7 @@ def naive_snapshots(
     first, last = int(month.min()), int(month.max())
     if snapshot_dates is None:
         months = pd.period_range(
-            pd.Period(ordinal=first + 1, freq="M"), pd.Period(ordinal=last, freq="M"), freq="M"
+            pd.Period(ordinal=first, freq="M"), pd.Period(ordinal=last, freq="M"), freq="M"
         )
         dates = months.to_timestamp(how="end").normalize()
         per_customer = None
@@ -82,11 +94,13 @@ def naive_snapshots(
         dates = pd.DatetimeIndex(pd.to_datetime(pd.Series(snapshot_dates))).unique()
         per_customer = None
     snap = dates.to_period("M").asi8
-    base = snap - 1
+    known_through_s = np.asarray(dates.normalize().is_month_end)
+    base = np.where(known_through_s, snap, snap - 1)  # the last month known at the date
     outside = (base < first) | (base > last)
     if outside.any():
         raise ValueError(
-            "naive_snapshots: snapshot month − 1 must lie within the actuals "
+            "naive_snapshots: the last month known at a snapshot (its month if dated the "
+            "month's last day, else the month before) must lie within the actuals "
             f"({pd.Period(ordinal=first, freq='M')} … {pd.Period(ordinal=last, freq='M')}); "
             f"got snapshot dates {list(dates[outside].strftime('%Y-%m-%d'))}"
         )
@@ -113,7 +127,7 @@ def naive_snapshots(
     lag = np.tile(lags_arr, n)
     target = snap[s_idx] + lag
     if seasonal:
-        k = -(-(lag + 1) // season_length)  # smallest k with target − k·m ≤ snapshot − 1
+        k = -(-(target - base[s_idx]) // season_length)  # smallest k with target − k·m ≤ b
         src = target - k * season_length
     else:
         src = base[s_idx]

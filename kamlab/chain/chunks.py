@@ -109,6 +109,8 @@ def accuracy_chunk(
         min_seasonal_history=f.min_seasonal_history,
         min_history=f.min_history,
         phaseout_months=f.phaseout_months,
+        adi_cutoff=settings.classify.adi_cutoff,
+        cv2_cutoff=settings.classify.cv2_cutoff,
         n_jobs=1,
     )
     naive = naive_snapshots(actuals, lags=s.lags, season_length=s.season_length)

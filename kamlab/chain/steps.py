@@ -278,6 +278,8 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
         min_seasonal_history=f.min_seasonal_history,
         min_history=f.min_history,
         phaseout_months=f.phaseout_months,
+        adi_cutoff=a.settings.classify.adi_cutoff,
+        cv2_cutoff=a.settings.classify.cv2_cutoff,
         **placement(),
     )
     return {"forecast": fc, "forecast_total": aggregate_forecast(fc, a.materials, level="customer")}

@@ -7,15 +7,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from kamlab.classify.cutoff import as_on_paper
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
 
 __all__ = ["abc"]
 
 _C = DEFAULTS.classify
-
-# cumulative shares are compared after rounding, so a share that is 0.8 on paper is 0.8
-_DECIMALS = 12
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], function: str) -> None:
@@ -122,7 +120,7 @@ def abc(
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(positive, pos_v / total, np.where(np.isnan(v), np.nan, 0.0))
         cumulative = np.cumsum(pos_v) / total
-    before = np.round(np.where(positive, cumulative - share, np.inf), _DECIMALS)
+    before = as_on_paper(np.where(positive, cumulative - share, np.inf))
     cls = np.select([~positive, before < cut_a, before < cut_b], ["C", "A", "B"], default="C")
     reason = np.select(
         [np.isnan(v), v < 0, v == 0, cls == "A", cls == "B"],
@@ -139,7 +137,7 @@ def abc(
     if unit is not None:
         out[currency] = pd.array([unit] * len(out), dtype="string")
     out["share"] = share
-    out["cumulative_share"] = np.where(positive, np.round(cumulative, _DECIMALS), np.nan)
+    out["cumulative_share"] = np.where(positive, as_on_paper(cumulative), np.nan)
     out["rank"] = np.arange(1, len(out) + 1, dtype="int64")
     out["abc_class"] = pd.array(cls, dtype="string")
     out["reason"] = pd.array(reason, dtype="string")

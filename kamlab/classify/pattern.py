@@ -1,4 +1,10 @@
-"""Demand pattern per series (Syntetos & Boylan): smooth, erratic, intermittent or lumpy."""
+"""Demand pattern per series (Syntetos & Boylan): smooth, erratic, intermittent or lumpy.
+
+The one Syntetos–Boylan kernel: :func:`pattern_code` classes ADI and CV² against the cut-offs
+(compared as on paper, :func:`kamlab.classify.cutoff.as_on_paper`), :func:`pattern_matrix`
+computes ADI and CV² of series held as rows of a matrix (the forecast engine's layout) and
+:func:`demand_pattern` of a tidy frame; both class with :func:`pattern_code`.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,58 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from kamlab.classify.cutoff import as_on_paper
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
 
-__all__ = ["demand_pattern"]
+__all__ = ["PATTERNS", "demand_pattern", "pattern_code", "pattern_matrix"]
 
 _C = DEFAULTS.classify
+
+PATTERNS = ("no demand", "smooth", "erratic", "intermittent", "lumpy")
+
+
+def pattern_code(
+    adi: np.ndarray, cv2: np.ndarray, *, adi_cutoff: float, cv2_cutoff: float
+) -> np.ndarray:
+    """Index into :data:`PATTERNS` per series from its ADI and CV² (NaN ADI: no demand).
+
+    A value on a cut-off (as on paper: rounded by :func:`~kamlab.classify.cutoff.as_on_paper`)
+    belongs to the high side.
+
+    >>> [PATTERNS[c] for c in pattern_code(np.array([1.0, 1.0, 2.0, np.nan]),
+    ...     np.array([0.7**2, 0.1, 0.1, np.nan]), adi_cutoff=1.32, cv2_cutoff=0.49)]
+    ['erratic', 'smooth', 'intermittent', 'no demand']
+    """
+    adi, cv2 = np.asarray(adi, dtype=float), np.asarray(cv2, dtype=float)
+    high_adi = as_on_paper(adi) >= adi_cutoff
+    high_cv2 = as_on_paper(cv2) >= cv2_cutoff
+    return np.select(
+        [np.isnan(adi), ~high_adi & ~high_cv2, ~high_adi & high_cv2, high_adi & ~high_cv2],
+        [0, 1, 2, 3],
+        default=4,
+    )
+
+
+def pattern_matrix(
+    Y: np.ndarray, *, adi_cutoff: float = _C.adi_cutoff, cv2_cutoff: float = _C.cv2_cutoff
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ADI, CV² and :func:`pattern_code` of each row of `Y` (series × periods).
+
+    NaN cells are not observed (e.g. before a series' first demand) and are not counted;
+    same definitions as :func:`demand_pattern` with ``count_from="first_demand"`` when each
+    row starts at its first demand.
+    """
+    valid = ~np.isnan(Y)
+    pos = valid & (np.nan_to_num(Y) > 0)
+    n_pos = pos.sum(axis=1)
+    sizes = np.where(pos, Y, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adi = np.where(n_pos > 0, valid.sum(axis=1) / n_pos, np.nan)
+        mu = np.nansum(sizes, axis=1) / n_pos
+        var = np.nansum((sizes - mu[:, None]) ** 2, axis=1) / n_pos
+        cv2 = np.where(n_pos > 0, var / mu**2, np.nan)
+    return adi, cv2, pattern_code(adi, cv2, adi_cutoff=adi_cutoff, cv2_cutoff=cv2_cutoff)
 
 
 def demand_pattern(
@@ -42,7 +94,8 @@ def demand_pattern(
 
     Pattern: smooth (ADI < 1.32, CV² < 0.49), erratic (ADI < 1.32, CV² ≥ 0.49), intermittent
     (ADI ≥ 1.32, CV² < 0.49), lumpy (both high); a cut-off value itself belongs to the high
-    side. A series without any demand gets ``"no demand"`` and NaN ADI/CV².
+    side, compared as on paper (:func:`kamlab.classify.cutoff.as_on_paper`: a CV² of 0.49
+    that computes as 0.48999… is erratic/lumpy). Classed by :func:`pattern_code`. A series without any demand gets ``"no demand"`` and NaN ADI/CV².
 
     Source: Syntetos, Boylan & Croston (2005), "On the categorization of demand patterns",
     JORS 56(5); cut-offs 1.32 / 0.49 as there. Definition as in ../shared/DOMAIN.md.
@@ -112,13 +165,13 @@ def demand_pattern(
     has_demand = stats["demand_months"] > 0
     adi = (months / stats["demand_months"]).where(has_demand)
     cv2 = ((stats["std_size"] / stats["mean_size"]) ** 2).where(has_demand)
-    high_adi = adi >= adi_cutoff
-    high_cv2 = cv2 >= cv2_cutoff
-    pattern = np.select(
-        [~has_demand, ~high_adi & ~high_cv2, ~high_adi & high_cv2, high_adi & ~high_cv2],
-        ["no demand", "smooth", "erratic", "intermittent"],
-        default="lumpy",
+    code = pattern_code(
+        adi.to_numpy(dtype="float64", na_value=np.nan),
+        cv2.to_numpy(dtype="float64", na_value=np.nan),
+        adi_cutoff=adi_cutoff,
+        cv2_cutoff=cv2_cutoff,
     )
+    pattern = np.asarray(PATTERNS, dtype=object)[code]
     out = pd.DataFrame(
         {
             "months": months.astype("int64"),

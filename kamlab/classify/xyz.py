@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from kamlab.classify.abc import _bare, _require
+from kamlab.classify.cutoff import as_on_paper
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
 
 __all__ = ["abc_xyz", "xyz"]
 
 _C = DEFAULTS.classify
-_DECIMALS = 12  # CV compared after rounding, so a CV of 0.5 on paper is 0.5
 
 
 def xyz(
@@ -85,7 +85,7 @@ def xyz(
     std = pd.Series(grid.std(axis=1), index=series)  # population sd (ddof 0)
     flat = mean <= 0
     cv = (std / mean).where(~flat)
-    rounded = cv.round(_DECIMALS)
+    rounded = as_on_paper(cv)
     cls = np.select([flat, rounded < cut_x, rounded <= cut_y], ["Z", "X", "Y"], default="Z")
     reason = np.select(
         [flat, cls == "X", cls == "Y"],

@@ -17,41 +17,17 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from kamlab.classify.pattern import PATTERNS, pattern_matrix
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
-from kamlab.forecast.intermittent import fit_intermittent
-from kamlab.forecast.smoothing import fit_smooth, smooth_bounds
+from kamlab.forecast.intermittent import validated_rate
+from kamlab.forecast.selection import validated_forecast
 
 __all__ = ["backtest", "forecast"]
 
 _F = DEFAULTS.forecast
 _C = DEFAULTS.classify
-_PATTERNS = np.array(["no demand", "smooth", "erratic", "intermittent", "lumpy"])
-
-
-def _pattern_codes(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """ADI, CV² and pattern index into ``_PATTERNS`` per row of a right-aligned matrix.
-
-    Same definition and cut-offs as :func:`kamlab.classify.demand_pattern` (a test keeps the
-    two equal); used here because backtests need the pattern as known at each origin.
-    """
-    valid = ~np.isnan(Y)
-    pos = valid & (Y > 0)
-    n_pos = pos.sum(axis=1)
-    sizes = np.where(pos, Y, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        adi = valid.sum(axis=1) / n_pos
-        mu = np.nansum(sizes, axis=1) / n_pos
-        var = np.nansum((sizes - mu[:, None]) ** 2, axis=1) / n_pos
-        cv2 = var / mu**2
-    high_adi = adi >= _C.adi_cutoff
-    high_cv2 = cv2 >= _C.cv2_cutoff
-    code = np.select(
-        [n_pos == 0, ~high_adi & ~high_cv2, ~high_adi & high_cv2, high_adi & ~high_cv2],
-        [0, 1, 2, 3],
-        default=4,
-    )
-    return adi, cv2, code
+_PATTERNS = np.array(PATTERNS)
 
 
 def _taper(h: int, months: int) -> np.ndarray:
@@ -69,11 +45,12 @@ def _forecast_block(
     min_history: int,
     phaseout_months: int,
     tsb_params: tuple[float, float],
+    cutoffs: tuple[float, float],
 ) -> dict[str, np.ndarray]:
     """Point forecasts, bounds, method and reason for each row of one block."""
     rows = len(Y)
     n = (~np.isnan(Y)).sum(axis=1)
-    adi, cv2, code = _pattern_codes(Y)
+    adi, cv2, code = pattern_matrix(Y, adi_cutoff=cutoffs[0], cv2_cutoff=cutoffs[1])
     mean = np.zeros((rows, h))
     bounds = {f"{s}_{lv:g}": np.zeros((rows, h)) for lv in levels for s in ("lo", "hi")}
     method = np.full(rows, "zero", dtype=object)
@@ -91,50 +68,59 @@ def _forecast_block(
             bounds[f"hi_{lv:g}"][short] = (mu + z * sd)[:, None]
         method[short] = "mean"
         reason[short] = [
-            f"only {k} month(s) since the first demand (< {min_history}): mean of the history, "
+            f"only {k} period(s) since the first demand (< {min_history}): mean of the history, "
             "interval at least Poisson-wide"
             for k in n[short]
         ]
 
     smooth = np.isin(code, (1, 2)) & ~short
     if smooth.any():
-        fit = fit_smooth(Y[smooth], h, m=m, min_seasonal=min_seasonal)
-        mean[smooth] = np.maximum(fit.mean, 0.0)
-        for lv in levels:
-            lo, hi = smooth_bounds(fit, lv)
-            bounds[f"lo_{lv:g}"][smooth] = lo
-            bounds[f"hi_{lv:g}"][smooth] = hi
-        method[smooth] = "DOTM+Theta+Damped"
+        fit = validated_forecast(Y[smooth], h, m=m, min_seasonal=min_seasonal, levels=levels)
+        mean[smooth] = fit["mean"]
+        for key in bounds:
+            bounds[key][smooth] = fit[key]
+        method[smooth] = fit["method"]
         kind = np.where(
-            fit.seasonal,
+            fit["seasonal"],
             "seasonal (90 % ACF test), multiplicatively adjusted",
             np.where(
                 n[smooth] < min_seasonal,
-                f"under {min_seasonal} months: no seasonality tried",
+                f"under {min_seasonal} periods: no seasonality tried",
                 "no significant seasonality",
             ),
         )
-        scale = np.where(fit.logged, "in logs", "on the original scale")
         reason[smooth] = [
-            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; "
-            f"mean of DOTM, Theta and damped trend {sc}"
-            for c, a, v, k, sc in zip(
-                code[smooth], adi[smooth], cv2[smooth], kind, scale, strict=True
+            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; {r}"
+            for c, a, v, k, r in zip(
+                code[smooth], adi[smooth], cv2[smooth], kind, fit["reason"], strict=True
             )
         ]
 
     sparse = (code >= 3) & ~short
     if sparse.any():
-        fit = fit_intermittent(Y[sparse], levels, alpha=tsb_params[0], beta=tsb_params[1])
+        fit = validated_rate(Y[sparse], h, m=m, levels=levels, tsb_params=tsb_params)
         mean[sparse] = fit["rate"][:, None]
         for key in bounds:
             bounds[key][sparse] = fit[key][:, None]
-        method[sparse] = "TSB"
+        method[sparse] = fit["method"]
         reason[sparse] = [
-            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}): "
-            f"TSB demand rate (alpha {tsb_params[0]:g}, beta {tsb_params[1]:g}), "
-            "bounds from demand occurrence × observed sizes"
-            for c, a, v in zip(code[sparse], adi[sparse], cv2[sparse], strict=True)
+            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}): {meth} demand rate, "
+            + (
+                f"lowest validation RMSE ({e:.3g} a period) over the last {hv} periods "
+                "(3 origins) among TSB, SBA, IMAPA, ADIDA, recent mean and zero"
+                if hv
+                else "too short to validate: TSB"
+            )
+            + "; bounds from demand occurrence × observed sizes"
+            for c, a, v, meth, e, hv in zip(
+                code[sparse],
+                adi[sparse],
+                cv2[sparse],
+                fit["method"],
+                fit["error"],
+                fit["validated"],
+                strict=True,
+            )
         ]
 
     fade = phase_out & (code > 0)
@@ -225,13 +211,15 @@ def _series_matrix(
             ("demand", "negative quantity, read as zero", int(neg.sum()), float(qty[neg].sum()))
         )
     qty = np.where(nan | neg, 0.0, qty)
-    ords = np.asarray(pd.PeriodIndex(frame[period], freq="M").asi8)
-    end = pd.Period(end, "M") if end is not None else None
+    dtype = frame[period].dtype
+    freq = dtype.freq if isinstance(dtype, pd.PeriodDtype) else "M"
+    ords = np.asarray(pd.PeriodIndex(frame[period], freq=freq).asi8)
+    end = pd.Period(end, freq) if end is not None else None
     end_ord = end.ordinal if end is not None else (int(ords.max()) if len(ords) else 0)
     late = ords > end_ord
     if late.any():
         excluded.append(
-            ("demand", f"month after the origin {end}", int(late.sum()), float(qty[late].sum()))
+            ("demand", f"period after the origin {end}", int(late.sum()), float(qty[late].sum()))
         )
     groups = frame.groupby(keys, sort=True, observed=True, dropna=False)
     codes = groups.ngroup().to_numpy()
@@ -244,7 +232,7 @@ def _series_matrix(
     first = np.where((Y > 0).any(axis=1), np.argmax(Y > 0, axis=1), T)
     Y[np.arange(T)[None, :] < first[:, None]] = np.nan
     table = pd.DataFrame(excluded, columns=["table", "reason", "rows", "quantity"])
-    return series, Y, pd.PeriodIndex.from_ordinals([end_ord], freq="M")[0], table
+    return series, Y, pd.PeriodIndex.from_ordinals([end_ord], freq=freq)[0], table
 
 
 def _phase_out(series: pd.DataFrame, lifecycle: pd.DataFrame | None) -> np.ndarray:
@@ -259,15 +247,28 @@ def _phase_out(series: pd.DataFrame, lifecycle: pd.DataFrame | None) -> np.ndarr
 def _options(
     level: Sequence[float],
     m: int,
-    min_seasonal: int,
+    min_seasonal: int | None,
     min_history: int,
     phaseout_months: int,
     tsb_params: tuple[float, float],
-) -> tuple[tuple[float, ...], int, int, int, int, tuple[float, float]]:
+    adi_cutoff: float,
+    cv2_cutoff: float,
+) -> tuple[Any, ...]:
     levels = tuple(float(lv) for lv in level)
     if any(not 0 < lv < 100 for lv in levels):
         raise ValueError(f"forecast: level must lie strictly between 0 and 100, got {level}")
-    return levels, m, min_seasonal, max(min_history, 1), phaseout_months, tuple(tsb_params)
+    if int(m) < 1:
+        raise ValueError(f"forecast: season_length must be a positive number of periods, got {m}")
+    seasons = 2 * int(m) if min_seasonal is None else int(min_seasonal)
+    return (
+        levels,
+        int(m),
+        seasons,
+        max(min_history, 1),
+        phaseout_months,
+        tuple(tsb_params),
+        (float(adi_cutoff), float(cv2_cutoff)),
+    )
 
 
 def _to_frame(
@@ -299,28 +300,36 @@ def forecast(
     scheduler: Any = None,
     progress: bool = False,
     season_length: int = _F.season_length,
-    min_seasonal_history: int = _F.min_seasonal_history,
+    min_seasonal_history: int | None = None,
     min_history: int = _F.min_history,
     phaseout_months: int = _F.phaseout_months,
     chunk_size: int = _F.chunk_size,
     tsb_params: tuple[float, float] = (_F.tsb_alpha, _F.tsb_beta),
+    adi_cutoff: float = _C.adi_cutoff,
+    cv2_cutoff: float = _C.cv2_cutoff,
 ) -> pd.DataFrame:
-    """Statistical forecast for the `h` months after `end`, per series, with intervals.
+    """Statistical forecast for the `h` periods after `end`, per series, with intervals.
 
-    Each series (one per `keys` combination) runs from its first month with demand to `end`
-    (default: the last month in `demand`); months without a row are zero demand. The method
-    follows the series' demand pattern (Syntetos–Boylan, :func:`kamlab.classify.demand_pattern`):
+    Each series (one per `keys` combination) runs from its first period with demand to `end`
+    (default: the last period in `demand`); periods without a row are zero demand. Periods
+    are monthly by default; any ``Period`` frequency works (quarterly: ``season_length=4``).
+    The method follows the series' demand pattern (Syntetos–Boylan with `adi_cutoff` and
+    `cv2_cutoff`, :func:`kamlab.classify.pattern.pattern_matrix`), and every choice is made by
+    rolling-origin validation inside the history (three origins in the last `h` periods):
 
-    - smooth / erratic: mean of DOTM, Theta and additive damped trend on the seasonally
-      adjusted series (in logs when positive) (seasonality only with ≥ `min_seasonal_history` months and a
-      significant 90 % ACF test), normal intervals (see :mod:`kamlab.forecast.smoothing`);
-    - intermittent / lumpy: the TSB demand rate with (alpha, beta) = `tsb_params`; interval
-      bounds are quantiles of demand occurrence × observed sizes
-      (:func:`kamlab.forecast.intermittent.demand_quantiles`);
-    - fewer than `min_history` months since the first demand: the mean of the history;
+    - smooth / erratic: the mean of DOTM, Theta and damped trend on the seasonally adjusted
+      series, in logs where allowed (:mod:`kamlab.forecast.selection`: the rule that won on
+      validation, the per-series validation errors reported in ``reason`` and used to widen
+      the intervals); seasonality needs ≥ `min_seasonal_history` periods (default: two
+      seasons) and a significant 90 % ACF test at lag `season_length`;
+    - intermittent / lumpy: TSB (`tsb_params`), SBA, IMAPA, ADIDA, the mean of the last season
+      or zero, the lowest validation MSE per series
+      (:func:`kamlab.forecast.intermittent.validated_rate`); bounds are quantiles of demand
+      occurrence × observed sizes;
+    - fewer than `min_history` periods since the first demand: the mean of the history;
     - no demand at all: zero;
     - a material whose `lifecycle` (frame material_id, lifecycle) is "phase-out": the above,
-      tapered linearly to zero over `phaseout_months`.
+      tapered linearly to zero over `phaseout_months` periods.
 
     Forecasts and bounds are never negative. Results do not depend on `n_jobs`, `scheduler`
     or the chunking: each series is forecast alone. `n_jobs` processes (default: all cores)
@@ -341,15 +350,22 @@ def forecast(
     """
     keys = list(keys)
     if h < 1:
-        raise ValueError(f"forecast: h must be a positive number of months, got {h}")
+        raise ValueError(f"forecast: h must be a positive number of periods, got {h}")
     args = (
         h,
         *_options(
-            level, season_length, min_seasonal_history, min_history, phaseout_months, tsb_params
+            level,
+            season_length,
+            min_seasonal_history,
+            min_history,
+            phaseout_months,
+            tsb_params,
+            adi_cutoff,
+            cv2_cutoff,
         ),
     )
     series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
-    periods = pd.period_range(end_p + 1, periods=h, freq="M")
+    periods = pd.period_range(end_p + 1, periods=h, freq=end_p.freq)
     if series.empty:
         res = _forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args)
     else:
@@ -382,11 +398,13 @@ def backtest(
     scheduler: Any = None,
     progress: bool = False,
     season_length: int = _F.season_length,
-    min_seasonal_history: int = _F.min_seasonal_history,
+    min_seasonal_history: int | None = None,
     min_history: int = _F.min_history,
     phaseout_months: int = _F.phaseout_months,
     chunk_size: int = _F.chunk_size,
     tsb_params: tuple[float, float] = (_F.tsb_alpha, _F.tsb_beta),
+    adi_cutoff: float = _C.adi_cutoff,
+    cv2_cutoff: float = _C.cv2_cutoff,
 ) -> pd.DataFrame:
     """Rolling-origin snapshots of :func:`forecast`, shaped like ``customer_forecasts``.
 
@@ -408,7 +426,14 @@ def backtest(
     args = (
         max_lag,
         *_options(
-            level, season_length, min_seasonal_history, min_history, phaseout_months, tsb_params
+            level,
+            season_length,
+            min_seasonal_history,
+            min_history,
+            phaseout_months,
+            tsb_params,
+            adi_cutoff,
+            cv2_cutoff,
         ),
     )
     series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
@@ -448,9 +473,9 @@ def backtest(
     idx = np.repeat(np.arange(len(rows)), max_lag)
     lag = np.tile(np.arange(1, max_lag + 1), len(rows))
     out = series.iloc[rows[idx]].reset_index(drop=True)
-    snap_p = pd.PeriodIndex.from_ordinals(snap_ord[idx], freq="M")
+    snap_p = pd.PeriodIndex.from_ordinals(snap_ord[idx], freq=end_p.freq)
     out["snapshot_date"] = snap_p.to_timestamp(how="end").normalize().astype("datetime64[s]")
-    out["period"] = pd.PeriodIndex.from_ordinals(snap_ord[idx] + lag, freq="M")
+    out["period"] = pd.PeriodIndex.from_ordinals(snap_ord[idx] + lag, freq=end_p.freq)
     out["quantity"] = res.pop("forecast").ravel()
     for k, v in res.items():
         out[k] = v.ravel() if v.ndim == 2 else pd.array(v[idx].astype(str), dtype="string")

@@ -1,44 +1,31 @@
-"""Smooth and erratic demand: seasonal adjustment, then a combination of DOTM, Theta and damped trend.
+"""Smooth-demand kernels: seasonality test, classical decomposition, SES, Theta, DOTM, damped trend.
 
-All fitting is vectorised over a batch of series held in one matrix ``Y`` (series × months,
-**right-aligned**: every row ends at the last column, NaN before each series' first month).
+All fitting is vectorised over a batch of series held in one matrix ``Y`` (series × periods,
+**right-aligned**: every row ends at the last column, NaN before each series' first period).
 Smoothing parameters are chosen per series from a grid by in-sample squared error, and
 initial levels in closed form (a prediction is linear in them), so no numerical optimiser
-runs per series.
+runs per series. The grid kernels (``_ses_grid``, ``_damped_grid``, ``_dotm_grid``) can record
+their sums at several column counts ("stops") in one pass: the fits that
+:mod:`kamlab.forecast.candidates` validates at rolling origins. :func:`ses`, :func:`theta`,
+:func:`damped_trend` and :func:`dotm` are the single-origin forms, checked against statsmodels
+and statsforecast in the tests.
 
-Method (per series), after Makridakis & Hibon (2000), Hyndman & Billah (2003) and Fiorucci
-et al. (2016):
-
-1. **Seasonality test** (as in the M3 Theta method): with *n > 2m* months, the series is
-   seasonal when :math:`|r_m| > 1.645\\sqrt{(1 + 2\\sum_{k<m} r_k^2)/n}` (90 % ACF test).
-2. **Classical multiplicative decomposition** of seasonal series (centred 2×m moving average,
-   seasonal indices normalised to mean 1); the models run on the adjusted series and their
-   forecasts are multiplied back by the indices.
-3. **Log scale** when every adjusted value is positive and there are at least 24 months
-   (else the original scale).
-4. **Models**: the dynamic optimised Theta model (DOTM, fitted to 1–3-step errors); the
-   Theta method (SES with half the least-squares slope as drift); additive damped trend
-   (ETS(A,Ad,N)).
-5. **Combination**: the mean of the three back-transformed forecasts.
-6. **Intervals**: normal (on the log scale where logged), with the h-step variance of
-   ETS(A,Ad,N) :math:`\\sigma^2 (1 + \\sum_{j=1}^{h-1} c_j^2)`,
-   :math:`c_j = \\alpha + \\beta\\phi_j`, :math:`\\phi_j = \\phi + \\dots + \\phi^j` (Hyndman et
-   al. 2008, table 6.1), σ² the mean one-step in-sample error variance of SES and damped trend.
+Sources: Makridakis & Hibon (2000); Hyndman & Billah (2003); Hyndman et al. (2008);
+Fiorucci et al. (2016). The seasonality test is the M3/M4 Theta benchmarks' 90 % ACF rule:
+with *n > 2m* periods a series is seasonal when
+:math:`|r_m| > 1.645\\sqrt{(1 + 2\\sum_{k<m} r_k^2)/n}`; the decomposition is classical and
+multiplicative (centred 2×m moving average, indices normalised to mean 1). How the engine
+combines these: :mod:`kamlab.forecast.selection`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 __all__ = [
-    "SmoothFit",
     "damped_trend",
     "dotm",
-    "fit_smooth",
     "seasonal_indices",
-    "smooth_bounds",
     "seasonality_test",
     "ses",
     "theta",
@@ -111,18 +98,29 @@ def seasonal_indices(Y: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, ok
 
 
-def _ses_grid(Y: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _stop_set(T: int, stops: list[int] | None) -> tuple[list[int], bool]:
+    """The columns counts after which states are recorded, and whether to squeeze the axis."""
+    return ([T], True) if stops is None else (list(stops), False)
+
+
+def _ses_grid(
+    Y: np.ndarray, alpha: np.ndarray, stops: list[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """SSE and final level of SES for every row × alpha (alpha: (K,) or (rows, K)).
 
     The initial level is optimised too, in closed form: a one-step prediction is linear in
     it, :math:`\\hat y_t = c_t + (1-\\alpha)^t \\ell_0`, so the SSE is a quadratic in
-    :math:`\\ell_0` minimised by least squares.
+    :math:`\\ell_0` minimised by least squares. With `stops` (column counts), the fit on
+    the first *s* columns is recorded for each stop *s* (a leading axis in the result): the
+    same numbers as a separate fit on ``Y[:, :s]``, from one pass.
     """
+    stops, squeeze = _stop_set(Y.shape[1], stops)
     shape = (len(Y), alpha.shape[-1])
     level = np.zeros(shape)  # the level when l0 = 0
     gain = np.ones(shape)  # (1 - alpha)^t, the weight of l0 in the prediction
     srr, srg, sgg = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    for t in range(Y.shape[1]):
+    out_sse, out_level = [], []
+    for t in range(max(stops)):
         y = Y[:, t][:, None]
         ok = ~np.isnan(y)
         r = np.where(ok, y - level, 0.0)
@@ -132,10 +130,13 @@ def _ses_grid(Y: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         sgg += g * g
         level += alpha * r
         gain = np.where(ok, gain * (1 - alpha), gain)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        l0 = np.where(sgg > 0, srg / sgg, 0.0)
-    sse = np.maximum(srr - l0 * srg, 0.0)
-    return sse, level + gain * l0
+        for _ in range(stops.count(t + 1)):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                l0 = np.where(sgg > 0, srg / sgg, 0.0)
+            out_sse.append(np.maximum(srr - l0 * srg, 0.0))
+            out_level.append(level + gain * l0)
+    sse, lvl = np.stack(out_sse), np.stack(out_level)
+    return (sse[0], lvl[0]) if squeeze else (sse, lvl)
 
 
 def _refine(best: np.ndarray, grid: np.ndarray, lo: float, hi: float, n: int = 7) -> np.ndarray:
@@ -196,9 +197,17 @@ def theta(Y: np.ndarray, h: int, fitted_ses: dict[str, np.ndarray] | None = None
 
 
 def _damped_grid(
-    Y: np.ndarray, alpha: np.ndarray, beta: np.ndarray, phi: np.ndarray
+    Y: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    phi: np.ndarray,
+    stops: list[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SSE, final level and trend of ETS(A,Ad,N) for each row × parameter triple."""
+    """SSE, final level and trend of ETS(A,Ad,N) for each row × parameter triple.
+
+    With `stops`, recorded after each stop's column count (leading axis), as :func:`_ses_grid`.
+    """
+    stops, squeeze = _stop_set(Y.shape[1], stops)
     start = _first_valid(Y)
     rows = np.arange(len(Y))
     k = alpha.shape[-1]
@@ -209,7 +218,8 @@ def _damped_grid(
     level = np.broadcast_to(y0[:, None], (len(Y), k)).copy()
     trend = np.broadcast_to(b0[:, None], (len(Y), k)).copy()
     sse = np.zeros_like(level)
-    for t in range(Y.shape[1]):
+    out = []
+    for t in range(max(stops)):
         y = Y[:, t][:, None]
         pred = level + phi * trend
         e = y - pred
@@ -218,7 +228,10 @@ def _damped_grid(
         sse += e * e
         level = np.where(ok, pred + alpha * e, level)
         trend = np.where(ok, phi * trend + beta * e, trend)
-    return sse, level, trend
+        for _ in range(stops.count(t + 1)):
+            out.append((sse.copy(), level, trend))
+    sse_s, level_s, trend_s = (np.stack(v) for v in zip(*out, strict=True))
+    return (sse_s[0], level_s[0], trend_s[0]) if squeeze else (sse_s, level_s, trend_s)
 
 
 def damped_trend(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
@@ -247,14 +260,16 @@ def damped_trend(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
     }
 
 
-_MAX_LOG_SPREAD = 30.0  # exp(30) ≈ 1e13: keeps log-scale bounds finite
-
 _THETA = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0])
 _DOTM_ALPHA = np.array([0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99])
 
 
 def _dotm_grid(
-    Y: np.ndarray, alpha: np.ndarray, theta: np.ndarray, nmse: int
+    Y: np.ndarray,
+    alpha: np.ndarray,
+    theta: np.ndarray,
+    nmse: int,
+    stops: list[int] | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Criterion and final states of the dynamic optimised Theta model per row × (alpha, theta).
 
@@ -265,8 +280,10 @@ def _dotm_grid(
     :math:`\\ell_t + (1 - 1/\\theta)\\{(1-\\alpha)^t A_t + [(k-1) + (1-(1-\\alpha)^{t+1})/\\alpha] B_t\\}`.
     The criterion is the sum over k = 1..`nmse` of in-sample k-step squared errors from
     origins t ≥ 1; predictions are linear in :math:`\\ell_0` (weight :math:`(1-\\alpha)^t`), so it is
-    optimised in closed form.
+    optimised in closed form. With `stops`, every output gets a leading axis: the fit on the
+    first *s* columns for each stop *s* (as :func:`_ses_grid`).
     """
+    stops, squeeze = _stop_set(Y.shape[1], stops)
     rows, K = len(Y), alpha.shape[-1]
     level = np.zeros((rows, K))  # with l0 = 0
     gain = np.ones((rows, K))  # (1 - alpha)^t
@@ -275,7 +292,8 @@ def _dotm_grid(
     w = 1 - 1 / theta
     steps = np.arange(nmse)[:, None, None]
     hist: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for c in range(Y.shape[1]):
+    out = []
+    for c in range(max(stops)):
         y = Y[:, c]
         ok = ~np.isnan(y)
         for k in range(1, min(nmse, len(hist)) + 1):
@@ -303,10 +321,12 @@ def _dotm_grid(
         hist.append((pred, gain, t >= 1))
         if len(hist) > nmse:
             hist.pop(0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        l0 = np.where(sgg > 0, srg / sgg, 0.0)
-    crit = np.maximum(srr - l0 * srg, 0.0)
-    return crit, level + gain * l0, gain, A, B
+        for _ in range(stops.count(c + 1)):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                l0 = np.where(sgg > 0, srg / sgg, 0.0)
+            out.append((np.maximum(srr - l0 * srg, 0.0), level + gain * l0, gain, A, B))
+    res = tuple(np.stack(v) for v in zip(*out, strict=True))
+    return tuple(v[0] for v in res) if squeeze else res
 
 
 def dotm(Y: np.ndarray, h: int, *, nmse: int = 3) -> dict[str, np.ndarray]:
@@ -344,89 +364,3 @@ def dotm(Y: np.ndarray, h: int, *, nmse: int = 3) -> dict[str, np.ndarray]:
         "sse": crit[rows, j],
         "ses_mean": _forecast(j_ses),
     }
-
-
-@dataclass(frozen=True)
-class SmoothFit:
-    """Batch result of :func:`fit_smooth` (arrays over rows × horizon)."""
-
-    mean: np.ndarray  # point forecast
-    sigma: (
-        np.ndarray
-    )  # h-step standard deviation, of logs where `logged`, else of the adjusted series
-    seasonal: np.ndarray  # per row: seasonally adjusted
-    logged: np.ndarray  # per row: modelled in logs
-    index: np.ndarray  # seasonal index of each forecast month
-
-
-def fit_smooth(Y: np.ndarray, h: int, *, m: int = 12, min_seasonal: int = 24) -> SmoothFit:
-    """Combined DOTM/Theta/damped-trend forecast with its spread for a batch of series.
-
-    `Y` is right-aligned (rows × months, NaN before each series' start). Seasonality is only
-    tested for series with at least `min_seasonal` months (and more than 2m). Series with at
-    least `min_seasonal` months whose adjusted values are all positive are modelled in logs
-    (forecasts back-transformed with exp, i.e. medians; intervals multiplicative), others on
-    the original scale (a log-scale trend fitted to a few months can explode).
-
-    >>> t = np.arange(36)
-    >>> fit = fit_smooth((100 + 20 * (t % 12 == 11))[None, :].astype(float), 12)
-    >>> print(round(float(fit.mean[0, 11] / fit.mean[0, 0]), 2), bool(fit.seasonal[0]))
-    1.2 True
-    """
-    n = (~np.isnan(Y)).sum(axis=1)
-    T = Y.shape[1]
-    rows = len(Y)
-    seasonal = np.zeros(rows, dtype=bool)
-    idx = np.ones((rows, m))
-    if m > 1:
-        test = seasonality_test(Y, m) & (n >= min_seasonal)
-        if test.any():
-            sidx, ok = seasonal_indices(Y[test], m)
-            seasonal[test] = ok
-            idx[test] = sidx
-    adj = Y / idx[:, np.arange(T) % m]
-    # logs only with enough history: on a few months an exponential trend can explode
-    logged = (np.nanmin(np.where(np.isnan(adj), np.inf, adj), axis=1) > 0) & (n >= min_seasonal)
-    mean = np.zeros((rows, h))
-    sd = np.zeros((rows, h))
-    for use_log in (True, False):
-        sel = logged == use_log
-        if not sel.any():
-            continue
-        z = np.log(adj[sel]) if use_log else adj[sel]
-        s = ses(z, h)
-        d = damped_trend(z, h)
-        parts = [dotm(z, h)["mean"], theta(z, h, s), d["mean"]]
-        if use_log:
-            parts = [np.exp(p) for p in parts]
-        mean[sel] = sum(parts) / len(parts)
-        # one-step error variance (mean of SES and damped), grown with the ETS(A,Ad,N) multipliers
-        sigma2 = (s["sse"] + d["sse"]) / 2 / np.maximum(n[sel] - 3, 1)
-        c = d["alpha"][:, None] + d["beta"][:, None] * d["cum_phi"][:, : h - 1]
-        mult = np.concatenate([np.ones((sel.sum(), 1)), 1 + np.cumsum(c**2, axis=1)], axis=1)
-        sd[sel] = np.sqrt(sigma2[:, None] * mult)
-    out_idx = idx[:, (T + np.arange(h)) % m]
-    return SmoothFit(mean=mean * out_idx, sigma=sd, seasonal=seasonal, logged=logged, index=out_idx)
-
-
-def smooth_bounds(fit: SmoothFit, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of the central `level` % interval (normal; in logs if logged).
-
-    Never negative; on the log scale the half-width is capped at 30 (a factor of about 1e13)
-    so that bounds stay finite.
-
-    >>> fit = SmoothFit(mean=np.array([[10.0]]), sigma=np.array([[0.1]]),
-    ...                 seasonal=np.array([False]), logged=np.array([True]),
-    ...                 index=np.ones((1, 1)))
-    >>> print([round(float(b[0, 0]), 3) for b in smooth_bounds(fit, 95)])
-    [8.22, 12.165]
-    """
-    from scipy.stats import norm
-
-    z = norm.ppf(0.5 + level / 200)
-    lg = fit.logged[:, None]
-    # log-scale half-width, capped so that a wild series gets a huge but finite bound
-    spread = np.exp(np.minimum(np.where(lg, z * fit.sigma, 0.0), _MAX_LOG_SPREAD))
-    lo = np.where(lg, fit.mean / spread, fit.mean - z * fit.sigma * fit.index)
-    hi = np.where(lg, fit.mean * spread, fit.mean + z * fit.sigma * fit.index)
-    return np.maximum(lo, 0.0), np.maximum(hi, 0.0)

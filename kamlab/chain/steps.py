@@ -123,6 +123,7 @@ class PackAnalytics:
     unavailable: dict[str, str] = field(default_factory=dict)
     actions: pd.DataFrame | None = None  # agreed actions (optional `actions` table), as given
     missing_tables: tuple[str, ...] = ()  # contract tables with no rows in the data
+    derived_tables: tuple[str, ...] = ()  # master tables built from the transactions' ids
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
     )
@@ -214,6 +215,7 @@ def prepare(
         excluded=excluded,
         actions=getattr(dataset, "actions", None),
         missing_tables=tuple(n for n, f in dataset.tables().items() if f.empty),
+        derived_tables=tuple(dataset.derived),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
     for s in STEPS:

@@ -173,6 +173,11 @@ class Scorecard:
             if pd.notna(c["credit_limit"])
             else "not set: agree one with finance",
         }
+        if derived := self.analytics.derived_tables:
+            facts["Master data"] = (
+                f"{' and '.join(derived)} derived from the transactions: "
+                "names are the ids, attributes not in the transactions are unknown"
+            )
         rows = pd.DataFrame({"": list(facts), " ": [str(v) for v in facts.values()]})
         title = f"Account review — {c['name']}"
         return Section(title, f"<h1>{_esc(title)}</h1>" + table_html(rows, classes="kam-facts"))

@@ -12,9 +12,10 @@ receivables, classify), with the demo's own ``kamlab.toml`` (its exchange rates)
 exactly what a pack computes before its first kernel starts, so it is the floor for the pack
 benchmark: a pack cannot be faster than this.
 
-Prints per step: wall seconds, CPU seconds of this process, and the peak memory during the
-step — the resident memory of this process plus its worker processes, sampled every 0.1 s
-(psutil), so forecast/backtest workers count too. Then wall time, overall peak and the
+Prints per step: wall seconds, CPU seconds (this process and its finished worker
+processes), and the peak memory during the
+step — the proportional set size (PSS) of this process plus its worker processes, sampled
+every 0.25 s (psutil), so forecast/backtest workers count, shared pages once. Then wall time, overall peak and the
 machine load (``os.getloadavg``: on a shared machine, wall time is only meaningful beside it).
 The "before" of a change: run this same file with the old code first on ``PYTHONPATH``.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -44,30 +46,37 @@ SIZES = {
 
 
 class MemorySampler(threading.Thread):
-    """Peak resident memory (MB) of this process and its children, sampled in the background."""
+    """Peak memory (MB) of this process and its children, sampled in the background.
 
-    def __init__(self, every: float = 0.1) -> None:
+    Proportional set size (PSS): a page shared by forked workers counts once in the sum, so
+    the figure is what the machine really gives the run (RSS would count it per process).
+    """
+
+    def __init__(self, every: float = 0.25) -> None:
         super().__init__(daemon=True)
         self.every, self.me = every, psutil.Process()
-        self.step_peak = self.peak = 0.0
+        self.step_peak = self.peak = self.rss_peak = 0.0
         self._halt = threading.Event()
 
-    def rss(self) -> float:
-        total = 0
+    def sample(self) -> float:
+        """PSS of the process tree now (MB); also tracks the RSS sum's peak."""
+        pss = rss = 0
         for p in [self.me, *self.me.children(recursive=True)]:
             try:
-                total += p.memory_info().rss
+                info = p.memory_full_info()
             except psutil.Error:
-                pass
-        return total / 2**20
+                continue
+            pss, rss = pss + info.pss, rss + info.rss
+        self.rss_peak = max(self.rss_peak, rss / 2**20)
+        return pss / 2**20
 
     def run(self) -> None:
         while not self._halt.wait(self.every):
-            now = self.rss()
+            now = self.sample()
             self.step_peak, self.peak = max(self.step_peak, now), max(self.peak, now)
 
     def take_step_peak(self) -> float:
-        peak, self.step_peak = max(self.step_peak, self.rss()), 0.0
+        peak, self.step_peak = max(self.step_peak, self.sample()), 0.0
         return peak
 
     def stop(self) -> None:
@@ -88,11 +97,16 @@ def main(argv: list[str] | None = None) -> None:
     sampler = MemorySampler()
     sampler.start()
     wall = time.perf_counter()
-    cpu = time.process_time()
+
+    def cpu_seconds() -> float:  # this process + its finished workers (pools end per step)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
+
+    cpu = cpu_seconds()
 
     def report(step: str, seconds: float, rows: int | None = None) -> None:
         nonlocal cpu
-        used, cpu = time.process_time() - cpu, time.process_time()
+        used, cpu = cpu_seconds() - cpu, cpu_seconds()
         shown = "" if rows is None else f"{rows:>10,}"
         print(
             f"{step:<20} {seconds:9.2f} {used:9.2f} {sampler.take_step_peak():10,.0f} {shown}",
@@ -108,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     options = {}
     if "n_jobs" in inspect.signature(prepare).parameters:  # absent before the chunked chain
         options = {"n_jobs": args.n_jobs, "scheduler": args.scheduler}
-    print(f"{'step':<20} {'wall s':>9} {'cpu s':>9} {'peak MB':>10} {'rows':>10}")
+    print(f"{'step':<20} {'wall s':>9} {'cpu s':>9} {'PSS MB':>10} {'rows':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.database:
             db, settings = Path(args.database), resolve_settings(args.config)
@@ -124,9 +138,10 @@ def main(argv: list[str] | None = None) -> None:
         prepare(ds, args.month, settings=settings, on_step=report, **options)
     total = time.perf_counter() - wall
     sampler.stop()
-    print(f"{'total (wall)':<20} {total:9.2f}")
+    print(f"{'total':<20} {total:9.2f} {cpu_seconds():9.2f}")
     print(
-        f"peak memory (this process + workers, sampled): {sampler.peak:,.0f} MB; "
+        f"peak memory (this process + workers, sampled): PSS {sampler.peak:,.0f} MB "
+        f"(RSS sum {sampler.rss_peak:,.0f} MB); "
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
         f"{os.cpu_count()} cores; python {sys.version.split()[0]}"
     )

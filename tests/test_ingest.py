@@ -67,7 +67,7 @@ def test_text_cells_of_an_xlsx_extract_stay_text(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     ids = {"C1": "0000100001", "C2": "0000100002"}
     frames = small_extracts()
-    for table in [t for t, spec in TABLES.items() if "customer_id" in spec.column_names]:
+    for table in [t for t in frames if "customer_id" in TABLES[t].column_names]:
         frames[table]["customer_id"] = frames[table]["customer_id"].replace(ids)
     folder = write_csvs(tmp_path / "x", {k: v for k, v in frames.items() if k != "customers"})
     book = openpyxl.Workbook()

@@ -95,6 +95,19 @@ def test_tables_escape_cells_and_show_missing_values_as_a_dash():
     assert "1,234.5" in page and page.count("–") == 2
 
 
+def test_a_ranked_list_prints_its_first_rows_and_says_how_many_more_the_screen_shows():
+    frame = pd.DataFrame({"material": [f"M{i}" for i in range(7)], "value": range(7)})
+    page = table_html(frame, print_rows=3)
+    assert page.count('<tr class="kam-print-hide">') == 4  # rows 4-7: on screen only
+    assert '<td class="txt">M2</td>' in page.split('class="kam-print-hide"')[0]
+    assert '<p class="kam-note kam-print-only">Printed: the first 3 rows; 4 more on screen.' in page
+    whole = table_html(frame, print_rows=None)
+    assert "kam-print" not in whole
+    assert "kam-print" not in table_html(frame, print_rows=3, classes="kam-facts")
+    assert "kam-print-only" not in table_html(frame, classes="kam-table kam-print-hide")
+    assert "kam-print" not in table_html(frame.head(3), print_rows=3)
+
+
 def test_the_worst_tile_colour_is_the_customer_status():
     assert sc.overall_status(["green", "red", "amber"]) == "red"
     assert sc.overall_status([]) == "grey"

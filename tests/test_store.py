@@ -116,3 +116,26 @@ def test_load_window_per_table_and_bad_arguments_say_what_is_wrong(database):
         load(database, columns={"orders": ["qty"]})
     with pytest.raises(ValueError, match="not a date"):
         load(database, since="soon")
+
+
+def test_fingerprints_change_only_for_the_table_and_history_that_changed(tmp_path):
+    from kamlab.data.dataset import Dataset
+    from kamlab.data.store import fingerprints, write
+
+    base = tmp_path / "a.duckdb"
+    ingest(write_csvs(tmp_path / "x", small_extracts()), base)
+    ds = load(base)
+    before = fingerprints(base, until="2024-02")
+    assert fingerprints(base, until="2024-02") == before  # deterministic
+    # a later payment: history up to February unchanged, the whole table changed
+    late = ds.payments.iloc[:1].assign(payment_id="P9", payment_date=pd.Timestamp("2024-06-01"))
+    changed = tmp_path / "b.duckdb"
+    write(Dataset(**{**vars(ds), "payments": pd.concat([ds.payments, late])}), changed)
+    assert fingerprints(changed, until="2024-02") == before
+    assert fingerprints(changed)["payments"] != fingerprints(base)["payments"]
+    # an earlier order quantity corrected: only orders differ up to February
+    fixed = ds.orders.copy()
+    fixed.loc[fixed.index[0], "quantity"] += 1
+    write(Dataset(**{**vars(ds), "orders": fixed}), changed)
+    now = fingerprints(changed, until="2024-02")
+    assert {t for t in now if now[t] != before[t]} == {"orders"}

@@ -13,6 +13,7 @@ retried.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -219,7 +220,10 @@ def map_chunks(
     jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
     if jobs <= 1 or len(chunks) <= 1:
         return [func(*args, **kwargs) for args, kwargs in chunks]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
+    # fresh ("spawn") workers: they hold their chunk only, not a forked copy of the
+    # portfolio's dataset that copy-on-write turns into private memory as it is touched
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=spawn) as pool:
         futures = [pool.submit(func, *args, **kwargs) for args, kwargs in chunks]
         return [fut.result() for fut in futures]
 

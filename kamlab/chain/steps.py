@@ -322,11 +322,11 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
         tasks.append(((demand.iloc[np.sort(rows)], cf), context))
     parts = map_chunks(accuracy_chunk, tasks, **placement())
-    fva = combine(parts, "value_added")
-    bias = combine(parts, "bias")
-    if bias is None:  # the first month of the data: no history to backtest on
-        reason = f"no forecast to score: no orders before {a.month}"
+    bias = combine(parts, "bias") if parts else None
+    if bias is None:  # no orders, or none before the month (its first): nothing to backtest
+        reason = f"no forecast to score up to {a.month} (no orders to score against)"
         return {"unavailable": dict.fromkeys(fields, reason)}
+    fva = combine(parts, "value_added")
     alert_order = bias.assign(_abs=bias["tracking_signal"].abs())
     order = alert_order.sort_values(["alert", "_abs"], ascending=[False, False]).index
     bias = bias.loc[order].reset_index(drop=True).__finalize__(bias)

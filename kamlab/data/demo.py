@@ -306,7 +306,7 @@ def generate(
     frames = sim.run()
     frames.update(generate_commercial(frames, end=end, seed=seed))
     frames.update(supply_tables(frames, end=end, seed=seed))  # kamlab.data.demo_supply
-    return frames
+    return {name: frames[name] for name in TABLES if name in frames}  # in contract order
 
 
 class _Simulation:

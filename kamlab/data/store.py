@@ -19,7 +19,15 @@ import pandas as pd
 from kamlab.data.contract import TABLES, Table
 from kamlab.data.dataset import Dataset
 
-__all__ = ["WINDOW_COLUMNS", "StoreError", "Summary", "load", "summary", "write"]
+__all__ = [
+    "WINDOW_COLUMNS",
+    "StoreError",
+    "Summary",
+    "fingerprints",
+    "load",
+    "summary",
+    "write",
+]
 
 # rows are stored sorted by the column load() filters on, so DuckDB skips whole row groups
 _SORT = {
@@ -295,6 +303,31 @@ def _absent_derived(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], tu
         return (), ()
     absent, derived = con.execute(f"SELECT absent, derived FROM {_META}").fetchone()
     return tuple(absent), tuple(derived)
+
+
+def fingerprints(path: str | Path, *, until: Bound = None) -> dict[str, str]:
+    """A content hash per table over its rows dated up to `until` (all rows if None).
+
+    Order-independent (the sum of DuckDB's row hashes, with the row count), computed in the
+    database without loading the rows: comparing two months' fingerprints tells which tables
+    changed in the history a cached result was computed from — a table whose rows up to that
+    month are the same has the same fingerprint, whatever was added after it. Tables
+    without a :data:`WINDOW_COLUMNS` date (customers, materials) are hashed whole.
+    """
+    hi = _bound(until, "until", end=True)
+    out = {}
+    with _connect(path) as con:
+        for name, spec in TABLES.items():
+            row = ", ".join(f"t.{_quote(c)}" for c in spec.column_names)
+            sql = f"SELECT count(*), sum(hash({row})::HUGEINT) FROM {_quote(name)} t"
+            params = None
+            column = WINDOW_COLUMNS.get(name)
+            if hi is not None and column is not None:
+                sql += f" WHERE t.{_quote(column)} <= ? OR t.{_quote(column)} IS NULL"
+                params = [hi.date()]
+            count, total = con.execute(sql, params).fetchone()
+            out[name] = f"{count}:{total or 0}"
+    return out
 
 
 @dataclass

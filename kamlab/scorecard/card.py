@@ -831,7 +831,9 @@ class Scorecard:
         table = pd.DataFrame(
             {"Revenue bridge, year to date": [k for k, _ in steps], f"{self.currency}": amounts}
         )
-        return note_html("Why revenue changed against last year:") + table_html(table)
+        return note_html("Why revenue changed against last year:") + table_html(
+            table, print_rows=None
+        )
 
     def demand(self) -> Section:
         """Demand history with the statistical forecast, its interval and the customer's forecast."""
@@ -920,6 +922,7 @@ class Scorecard:
                 for c in table.columns
                 if c not in ("Material", "Months flagged", "Why (largest month)")
             },
+            print_rows=None,  # already focused (at most challenge_max_lines): all of it prints
         )
         hidden = int(top.attrs.get("hidden", {}).get(self.customer_id, 0))
         body += note_html(
@@ -957,6 +960,7 @@ class Scorecard:
         body += table_html(
             wide.reset_index().rename(columns={"source": "Forecast"}),
             formats=dict.fromkeys(wide.columns, _pct_any),
+            print_rows=None,  # one row per forecast compared
         )
         fva = self._slice(self.analytics.value_added)
         if fva is not None and len(fva):
@@ -1216,7 +1220,7 @@ class Scorecard:
         n = int(mine["overdue"].sum())
         return Section(
             title,
-            table_html(table)
+            table_html(table, print_rows=None)  # each one is reported on: all print
             + note_html(f"{len(mine)} open, {n} past due: overdue actions raise the priority."),
         )
 

@@ -184,6 +184,7 @@ def prices(card: Scorecard) -> Section:
                 }
             ),
             formats={"Revenue": ",.0f", "Gross margin": ",.0f"},
+            classes="kam-table kam-print-hide",  # the revenue section's margin chart prints
         )
         fam = margin.groupby(["product_family", "currency"], observed=True, as_index=False)[
             ["revenue", "gross_margin"]
@@ -286,6 +287,7 @@ def pipeline(card: Scorecard) -> Section:
                 }
             ),
             formats={"Won": "d", "Lost": "d", "Still open": "d", "Days to decide (median)": ",.0f"},
+            print_rows=None,  # one row per type, a whole
         )
     rfq = _slice(card, "rfq_activity")
     if rfq is not None and len(rfq):
@@ -360,6 +362,8 @@ def projects(card: Scorecard) -> Section:
                      "Value / year": ",.0f"},
             max_rows=10,
         )  # fmt: skip
+    elif npi is not None:
+        body += note_html("No new-product project open for this customer.")
     lost = _slice(card, "lost_sales")
     if lost is not None and len(lost):
         months = card.settings.commercial.window_months
@@ -380,6 +384,9 @@ def projects(card: Scorecard) -> Section:
             formats={"Value / year": ",.0f"},
             max_rows=10,
         )
+    elif lost is not None:
+        months = card.settings.commercial.window_months
+        body += note_html(f"No opportunity lost in the last {months} months.")
     return Section(title, body)
 
 
@@ -461,6 +468,7 @@ def satisfaction(card: Scorecard) -> Section:
                 }
             ),
             formats={"Rank": lambda v: f"{int(v)}"},
+            print_rows=None,  # the trend, oldest first: a whole
         )
         last = ratings.iloc[-1]
         rank = "" if pd.isna(last["rank"]) else f", rank {int(last['rank'])}"

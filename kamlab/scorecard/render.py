@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 __all__ = ["Section", "figure_html", "note_html", "table_html"]
 
 FIGURE_DPI = 90  # readable at A4 width, keeps a scorecard well under 300 KB
+PRINT_ROWS = 3  # rows of a ranked list printed on paper; the screen shows up to `max_rows`
 
 
 class Section:
@@ -58,12 +59,18 @@ def table_html(
     formats: Mapping[str, str | Callable[[object], str]] | None = None,
     classes: str = "kam-table",
     max_rows: int = 25,
+    print_rows: int | None = PRINT_ROWS,
 ) -> str:
     """Render `frame` as an escaped HTML table; `formats` maps column -> format spec or callable.
 
     Missing values show as an en dash; rows beyond `max_rows` are cut and the cut is stated.
+    On paper only the first `print_rows` rows of a ``kam-table`` print (None: all, for a table
+    that is a whole, not a ranked list), with a printed note saying how many more the screen
+    shows, so a scorecard fits on four pages.
     """
     formats = dict(formats or {})
+    if {"kam-facts", "kam-print-hide"} & set(classes.split()):
+        print_rows = None  # one fact a row, none dropped on paper; or the table does not print
     shown = frame.head(max_rows)
     cells = {}
     for col in shown.columns:
@@ -76,10 +83,17 @@ def table_html(
         tds = "".join(
             f'<td class="{_align(shown[c])}">{html.escape(cells[c][i])}</td>' for c in shown.columns
         )
-        rows.append(f"<tr>{tds}</tr>")
+        screen_only = print_rows is not None and i >= print_rows
+        rows.append(f'<tr class="kam-print-hide">{tds}</tr>' if screen_only else f"<tr>{tds}</tr>")
     out = f'<table class="{classes}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     if len(frame) > max_rows:
         out += note_html(f"Showing the first {max_rows} of {len(frame)} rows.")
+    if print_rows is not None and len(shown) > print_rows:
+        more = len(shown) - print_rows
+        out += note_html(
+            f"Printed: the first {print_rows} rows; {more} more on screen.",
+            kind="note kam-print-only",
+        )
     return out
 
 

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 CACHE_ENV = "KAMLAB_CACHE"
-FORMAT = 1  # bump when the layout of an entry changes
+FORMAT = 2  # bump when the layout of an entry changes
 # the source whose change changes the analytics (relative to the kamlab package)
 ANALYTICS_CODE = (
     "accuracy",
@@ -66,7 +66,8 @@ ANALYTICS_CODE = (
 # settings sections the analytics depend on ([pack], [cache], [formats], [mapping] do not:
 # the data file's hash covers how it was ingested)
 KEY_SECTIONS = ("forecast", "accuracy", "classify", "service", "receivables", "scorecard")
-_META_FIELDS = ("month", "as_of", "settings", "unavailable", "missing_tables")  # in meta.json
+# stored in meta.json
+_META_FIELDS = ("month", "as_of", "settings", "unavailable", "missing_tables", "derived_tables")
 _STALE_TMP_SECONDS = 3600  # a temporary entry this old belongs to a killed process
 
 
@@ -238,6 +239,7 @@ def _write_frames(analytics: PackAnalytics, folder: Path) -> dict:
         "settings": settings_mapping(analytics.settings),
         "unavailable": analytics.unavailable,
         "missing_tables": list(analytics.missing_tables),
+        "derived_tables": list(analytics.derived_tables),
         "frames": frames,
         "dtypes": dtypes,
     }
@@ -258,6 +260,7 @@ def _read(entry: Path, settings: Settings) -> PackAnalytics | None:
             settings=settings,  # equal in every keyed section; the caller's [pack]/[cache] win
             unavailable=dict(meta["unavailable"]),
             missing_tables=tuple(meta["missing_tables"]),
+            derived_tables=tuple(meta["derived_tables"]),
             **frames,
         )
     except Exception as err:  # any unreadable entry is a miss, never a crash

@@ -84,26 +84,36 @@ def load_dataset(source: Path, customers: list[str] | None = None) -> Dataset:
     return store.load(source, customers=customers)
 
 
+def _dated(dataset: Dataset) -> tuple[pd.Series, str]:
+    """The dates the data's months are read from, and what they are: the order dates, or the
+    invoices' posting dates when there are no orders (an AR ledger alone)."""
+    if not dataset.orders.empty:
+        return dataset.orders["order_date"], "orders"
+    if not dataset.invoices.empty:
+        return dataset.invoices["posting_date"], "invoices"
+    raise ChainError(
+        "the data holds no orders and no invoices: ingest an order or AR extract first"
+    )
+
+
 def latest_month(dataset: Dataset) -> pd.Period:
-    """The month of the latest order date in `dataset`: the default review month."""
-    if dataset.orders.empty:
-        raise ChainError("the data holds no orders: give the month explicitly")
-    return dataset.orders["order_date"].max().to_period("M")
+    """The month of the latest order date in `dataset` (of the latest invoice when there are
+    no orders): the default review month."""
+    return _dated(dataset)[0].max().to_period("M")
 
 
 def check_month(dataset: Dataset, month: pd.Period) -> None:
-    """Raise :class:`ChainError` unless `month` lies within the months that have orders.
+    """Raise :class:`ChainError` unless `month` lies within the months that have orders (or
+    invoices, when there are no orders).
 
     A review month after the data would show an empty month as the latest; one before it
     has nothing to show at all.
     """
-    if dataset.orders.empty:
-        raise ChainError("the data holds no orders: ingest the order extract first")
-    dates = dataset.orders["order_date"]
+    dates, what = _dated(dataset)
     first, last = dates.min().to_period("M"), dates.max().to_period("M")
     if not first <= month <= last:
         side = "after" if month > last else "before"
         raise ChainError(
-            f"month {month} is {side} the data: orders run from {first} to {last}; "
+            f"month {month} is {side} the data: {what} run from {first} to {last}; "
             "choose a review month in that range"
         )

@@ -123,6 +123,7 @@ class PackAnalytics:
     unavailable: dict[str, str] = field(default_factory=dict)
     actions: pd.DataFrame | None = None  # agreed actions (optional `actions` table), as given
     missing_tables: tuple[str, ...] = ()  # contract tables with no rows in the data
+    derived_tables: tuple[str, ...] = ()  # master tables built from the transactions' ids
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
     )
@@ -214,6 +215,7 @@ def prepare(
         excluded=excluded,
         actions=getattr(dataset, "actions", None),
         missing_tables=tuple(n for n, f in dataset.tables().items() if f.empty),
+        derived_tables=tuple(dataset.derived),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
     for s in STEPS:
@@ -300,6 +302,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.accuracy import challenge_list, fva_league
 
     s = a.settings.accuracy
+    fields = ("accuracy", "value_added", "league", "bias", "challenges", "backtest_totals")
+    if "orders" in a.missing_tables:  # an AR ledger alone: nothing to forecast or score
+        return {"unavailable": dict.fromkeys(fields, "no orders in the data")}
     demand = a.demand[["customer_id", "material_id", "period", "quantity"]]
     by_customer = demand.groupby("customer_id", sort=False).indices
     snapshots = a.customer_forecasts
@@ -317,12 +322,11 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
         tasks.append(((demand.iloc[np.sort(rows)], cf), context))
     parts = map_chunks(accuracy_chunk, tasks, **placement())
-    fva = combine(parts, "value_added")
-    if not parts:
+    bias = combine(parts, "bias") if parts else None
+    if bias is None:  # no orders, or none before the month (its first): nothing to backtest
         reason = f"no forecast to score up to {a.month} (no orders to score against)"
-        fields = ("accuracy", "value_added", "league", "bias", "challenges", "backtest_totals")
         return {"unavailable": dict.fromkeys(fields, reason)}
-    bias = combine(parts, "bias")
+    fva = combine(parts, "value_added")
     alert_order = bias.assign(_abs=bias["tracking_signal"].abs())
     order = alert_order.sort_values(["alert", "_abs"], ascending=[False, False]).index
     bias = bias.loc[order].reset_index(drop=True).__finalize__(bias)
@@ -344,7 +348,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             f"no customer forecast for {window_start}–{a.month} "
             f"(the {s.tracking_signal_window}-month bias window)"
         )
-    if customer.empty:
+    if "customer_forecasts" in a.missing_tables:
+        unavailable["bias"] = unavailable["challenges"] = "no customer_forecasts in the data"
+    elif customer.empty:
         unavailable["challenges"] = f"no customer forecast up to {a.month}"
     elif a.forecast is not None:
         out["challenges"] = challenge_list(
@@ -504,10 +510,16 @@ def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
             .assign(when=label)
         )
     if not classes:
-        reason = f"no demand in the {window} months up to {a.month}"
+        reason = (
+            "no orders in the data"
+            if "orders" in a.missing_tables
+            else f"no demand in the {window} months up to {a.month}"
+        )
         return {"unavailable": dict.fromkeys(("classes", "matrix"), reason)}
-    service_year = (
-        a.service_year.set_index("customer_id")["otif"] if a.service_year is not None else None
+    service_year = (  # no deliveries: OTIF is unknown, not 0 % for everyone (a tie at 0.5)
+        a.service_year.set_index("customer_id")["otif"]
+        if a.service_year is not None and "deliveries" not in a.missing_tables
+        else None
     )
     accuracy = None
     if a.accuracy is not None:

@@ -37,6 +37,8 @@ OPTIONS = {
     "cache_dir": "shared-analytics cache (default $KAMLAB_CACHE, else .kamlab-cache; None: none)",
 }
 
+NO_TERMS = "no payment terms in the data"  # said where terms would be, never "0 days"
+
 
 class ScorecardError(ChainError):
     """A scorecard notebook parameter is wrong (empty customer id, unknown option)."""
@@ -105,7 +107,7 @@ def _unavailable(title: str, analytics: PackAnalytics, *names: str) -> Section |
         return None
     reasons = "; ".join(sorted(set(missing)))
     return Section(
-        title, note_html(f"Not available yet: {reasons}.", kind="unavailable"), status="unavailable"
+        title, note_html(f"Not available: {reasons}.", kind="unavailable"), status="unavailable"
     )
 
 
@@ -150,6 +152,13 @@ class Scorecard:
     def currency(self) -> str:
         return str(self.customer["currency"])
 
+    @property
+    def terms(self) -> int | None:
+        """The customer's payment terms in days net; None when the data has none (a derived
+        customer without invoices, or an empty column)."""
+        days = _float(self.customer["payment_terms_days"])
+        return None if days != days else int(days)
+
     # -- sections ----------------------------------------------------------------------
     def header(self) -> Section:
         """Who and when: customer, account manager, region, segment, terms and the month."""
@@ -159,11 +168,16 @@ class Scorecard:
             "Month": self.month.strftime("%B %Y"),
             "Account manager": c["account_manager"],
             "Region / segment": f"{c['region']} / {c['segment']}",
-            "Payment terms": f"{int(c['payment_terms_days'])} days net",
+            "Payment terms": NO_TERMS if self.terms is None else f"{self.terms} days net",
             "Credit limit": _money(c["credit_limit"], self.currency)
             if pd.notna(c["credit_limit"])
             else "not set: agree one with finance",
         }
+        if derived := self.analytics.derived_tables:
+            facts["Master data"] = (
+                f"{' and '.join(derived)} derived from the transactions: "
+                "names are the ids, attributes not in the transactions are unknown"
+            )
         rows = pd.DataFrame({"": list(facts), " ": [str(v) for v in facts.values()]})
         title = f"Account review — {c['name']}"
         return Section(title, f"<h1>{_esc(title)}</h1>" + table_html(rows, classes="kam-facts"))
@@ -211,8 +225,14 @@ class Scorecard:
 
     # -- tiles: each picks one figure an analytics module computed and colours it ----------
     def _missing(self, label: str, *names: str) -> Tile | None:
-        reasons = [self.analytics.unavailable[n] for n in names if n in self.analytics.unavailable]
-        return Tile(label, "–", "", "grey", "not available yet") if reasons else None
+        reasons = sorted(
+            {self.analytics.unavailable[n] for n in names if n in self.analytics.unavailable}
+        )
+        return (
+            Tile(label, "–", "", "grey", f"not available: {'; '.join(reasons)}")
+            if reasons
+            else None
+        )
 
     def _absent_tile(self, label: str, *tables: str) -> Tile | None:
         for table in tables:
@@ -376,8 +396,12 @@ class Scorecard:
         label = "Days sales outstanding"
         if tile := self._missing(label, "dso") or self._absent_tile(label, "invoices"):
             return tile
-        value = self._dso_now()
-        terms = int(self.customer["payment_terms_days"])
+        value, terms = self._dso_now(), self.terms
+        target = NO_TERMS if terms is None else f"terms {terms} days"
+        if value != value:
+            return Tile(label, "–", target, "grey", "no receivables")
+        if terms is None:  # nothing to hold DSO against: the figure, without a colour
+            return Tile(label, f"{value:.0f} days", target, "grey", number=value, unit="days")
         s = self.settings.scorecard
         status = rag_status(
             value,
@@ -385,8 +409,6 @@ class Scorecard:
             amber=terms + s.dso_amber_days,
             higher_is_better=False,
         )
-        if value != value:
-            return Tile(label, "–", f"terms {terms} days", "grey", "no receivables")
         return Tile(
             label, f"{value:.0f} days", f"terms {terms} days", status, number=value, unit="days"
         )
@@ -1037,7 +1059,7 @@ class Scorecard:
                 title="Days sales outstanding at each month end",
                 xlabel="Month end",
                 ylabel="DSO (days)",
-                target=float(self.customer["payment_terms_days"]),
+                target=None if self.terms is None else float(self.terms),
                 target_label="Payment terms",
             )
             body += figure_html(fig, alt="DSO trend")
@@ -1237,11 +1259,7 @@ class Scorecard:
 
 def _unavailable_note(analytics: PackAnalytics, *names: str) -> str:
     missing = sorted({analytics.unavailable[n] for n in names if n in analytics.unavailable})
-    return (
-        note_html(f"Not available yet: {'; '.join(missing)}.", kind="unavailable")
-        if missing
-        else ""
-    )
+    return note_html(f"Not available: {'; '.join(missing)}.", kind="unavailable") if missing else ""
 
 
 _CRITERIA_WORDS = {

@@ -302,16 +302,17 @@ class Portfolio:
         names = self.analytics.customers.set_index("customer_id")["name"]
         m = self.analytics.matrix.assign(customer=lambda f: f["customer_id"].map(names))
         threshold = self.analytics.settings.classify.matrix_threshold
+        axes = ("attractiveness", "strength")
+        unscored = [axis for axis in axes if m[axis].isna().all()]
         flat = [
-            axis
-            for axis in ("attractiveness", "strength")
-            if m[axis].notna().sum() > 1 and m[axis].round(6).nunique() == 1
+            axis for axis in axes if m[axis].notna().sum() > 1 and m[axis].round(6).nunique() == 1
         ]
-        if flat:  # every customer on one value: points would stack, names unreadable
+        if unscored or flat:  # no points, or all on one value: stacked, names unreadable
+            why = [f"no customer has a {' or '.join(unscored)} score"] if unscored else []
+            why += [f"every customer has the same {' and '.join(flat)} score"] if flat else []
             text = (
-                f"The matrix is not drawn: every customer has the same {' and '.join(flat)} "
-                "score, because the data lacks the criteria behind it (see each customer's "
-                "explanation below)."
+                f"The matrix is not drawn: {'; '.join(why)}, because the data lacks the "
+                "criteria behind it (see each customer's explanation below)."
             )
             table = m.assign(explanation=m["explanation"].map(plain_explanation))[
                 ["customer", "quadrant", "explanation"]

@@ -66,11 +66,9 @@ class Tile:
     target: str
     status: str
     note: str = ""
-    number: float = float("nan")  # the figure behind `value`, for the workbook (NaN: none)
-    unit: str = ""  # "share" (a fraction shown as %) or "days"
     trend: str = ""  # e.g. "▼ from 92 % in Jul": the 1- and 3-month movement, arrows
-    number: float | None = None  # the value as a number (None: no figure), for pack.json
-    unit: str = ""  # of `number`: "fraction" or "days"
+    number: float | None = None  # the figure behind `value` (None: none), workbook and pack.json
+    unit: str = ""  # of `number`: "share" (a fraction shown as %) or "days"
     word: str = ""  # replaces the status word, e.g. "action needed" for a missing limit
 
 

@@ -240,14 +240,20 @@ class ScorecardSettings:
     stake_weights: dict[str, float] = field(
         default_factory=lambda: {
             "overdue": 1.0,
+            "over_limit": 1.0,  # receivables above the agreed credit limit
             "expected_loss": 1.0,
             "service_cost": 1.0,
             "late_risk": 0.3,  # cash late, not lost
             "revenue_gap": 0.3,
             "challenged_forecast": 0.3,
-            "lost_sales": 0.3,
-            "price_leakage": 1.0,
-            "stock_at_risk": 1.0,
+            # the kinds kamlab.at_stake (commercial) and kamlab.inventory (supply) report
+            "price leakage": 1.0,  # billed below the agreement: margin lost every month
+            "lost sales": 0.1,  # a year's value of deals already lost: margin only, not this month's
+            "pipeline at risk": 0.3,
+            "deadstock": 1.0,  # stock at cost likely written off
+            "phase-out at risk": 1.0,
+            "overstock": 0.3,  # cash tied up, not lost
+            "slow mover": 0.3,
         }
     )
 

@@ -639,9 +639,9 @@ class Scorecard:
 
     def stake_parts(self) -> list[pd.DataFrame]:
         """This customer's money at stake, one frame per kind (customer_id, currency, amount,
-        kind): receivables long overdue, receivables likely to be paid late, revenue gap to
-        plan (full-year plan - outlook), forecast worth challenging (focused lines' value at
-        stake), air-freight cost."""
+        kind): receivables long overdue, receivables above the credit limit (open − limit),
+        receivables likely to be paid late, revenue gap to plan (full-year plan − outlook),
+        forecast worth challenging (focused lines' value at stake), air-freight cost."""
         from kamlab.scorecard.priority import stake_frame
 
         cid, parts = self.customer_id, []
@@ -657,6 +657,12 @@ class Scorecard:
                     }
                 )
             )
+        credit = self._slice(self.analytics.credit)
+        if credit is not None and len(credit):
+            over = credit.assign(
+                over_limit=(credit["open_receivables"] - credit["credit_limit"]).clip(lower=0)
+            )
+            parts.append(stake_frame(over, kind="over_limit", amount="over_limit"))
         plan = self._slice(self.analytics.plan)
         if plan is not None and len(plan):
             rev = plan[plan["measure"] == "revenue"]

@@ -24,14 +24,19 @@ STAKE_COLUMNS = ["customer_id", "currency", "amount", "kind"]
 #: how each kind of money at stake reads in a sentence
 PART_WORDS = {
     "overdue": "receivables long overdue",
+    "over_limit": "receivables above the credit limit",
     "expected_loss": "expected credit loss",
     "late_risk": "receivables likely paid late",
     "revenue_gap": "revenue gap to plan",
     "challenged_forecast": "forecast worth challenging",
     "service_cost": "air freight after service misses",
-    "price_leakage": "price leakage",
-    "lost_sales": "lost sales",
-    "stock_at_risk": "stock at risk",
+    "price leakage": "billing below the agreed prices",
+    "lost sales": "deals lost in 12 months",
+    "pipeline at risk": "pipeline at risk",
+    "deadstock": "deadstock",
+    "phase-out at risk": "phase-out stock at risk",
+    "overstock": "overstock",
+    "slow mover": "slow-moving stock",
 }
 
 

@@ -72,6 +72,10 @@ def test_kpis_are_numbers_with_formats_and_headers_are_human(workbook):
         r["Days sales outstanding"] for r in rows if r["Days sales outstanding"].value is not None
     ]
     assert dso and all(isinstance(c.value, float) and c.number_format == "#,##0" for c in dso)
+    # a share column keeps its % format even when some customer's tile has no figure
+    accuracy = next(h for h in head if h.startswith("Forecast accuracy") and "status" not in h)
+    cells = [r[accuracy] for r in rows if r[accuracy].value is not None]
+    assert all(c.number_format == "0.0%" for c in cells)
 
 
 def test_every_sheet_names_the_customer_freezes_the_header_and_filters(workbook):

@@ -149,7 +149,7 @@ class Portfolio:
         (column "<label> status") and its figure (column "<label> number";
         ``attrs["units"]`` maps each label to the tile's unit)."""
         pri = self.priorities().set_index("customer_id")
-        rows = []
+        rows, units = [], {}
         for cid in pri.index:
             card = self.card(cid)
             tiles = card.headline_tiles()
@@ -167,9 +167,10 @@ class Portfolio:
             row.update({f"{t.label} status": t.status for t in tiles})
             row.update({f"{t.label} number": t.number for t in tiles})
             rows.append(row)
-            units = {t.label: t.unit for t in tiles}
+            for t in tiles:  # a tile without a figure has no unit: take one that has
+                units[t.label] = units.get(t.label) or t.unit
         out = pd.DataFrame(rows)
-        out.attrs["units"] = units if rows else {}
+        out.attrs["units"] = units
         return out
 
     def pack_json(self) -> dict:

@@ -67,6 +67,26 @@ def test_a_duckdb_file_without_kamlab_tables_is_refused(tmp_path):
         load(tmp_path / "other.duckdb")
 
 
+def test_a_store_from_an_older_kamlab_names_the_missing_columns_and_exits_2(
+    database, tmp_path, capsys
+):
+    import shutil
+
+    import duckdb
+
+    from kamlab.cli import main
+
+    old = tmp_path / "old.duckdb"
+    shutil.copy(database, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("ALTER TABLE invoices DROP COLUMN disputed")
+    with pytest.raises(StoreError, match="older kamlab .table invoices lacks column.s. disputed"):
+        load(old)
+    assert main(["pack", "--month", "2024-03", "--source", str(old)]) == 2
+    err = capsys.readouterr().err
+    assert "re-ingest the extracts" in err and "Traceback" not in err
+
+
 def test_summary_gives_rows_date_ranges_and_exclusions(database):
     result = summary(database)
     orders = result.tables.set_index("table").loc["orders"]

@@ -132,6 +132,20 @@ def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
     if missing:
         con.close()
         raise StoreError(f"{path} is not a kamlab database (tables missing: {missing})")
+    stored = con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall()
+    older = {
+        name: sorted(set(spec.column_names) - {c for t, c in stored if t == name})
+        for name, spec in TABLES.items()
+        if name in have
+    }
+    older = {name: cols for name, cols in older.items() if cols}
+    if older:
+        con.close()
+        lacking = "; ".join(f"table {n} lacks column(s) {', '.join(c)}" for n, c in older.items())
+        raise StoreError(
+            f"{path} was written by an older kamlab ({lacking}); re-ingest the extracts: "
+            f"`kamlab ingest EXTRACTS_DIR --database {path}`"
+        )
     return con
 
 

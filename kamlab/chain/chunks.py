@@ -16,7 +16,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from kamlab.config import Settings
+from kamlab.processes import process_pool
 
 __all__ = [
     "CUSTOMERS_PER_CHUNK",
@@ -223,7 +223,7 @@ def map_chunks(
     # fresh ("spawn") workers: they hold their chunk only, not a forked copy of the
     # portfolio's dataset that copy-on-write turns into private memory as it is touched
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=spawn) as pool:
+    with process_pool(min(jobs, len(chunks)), mp_context=spawn) as pool:
         futures = [pool.submit(func, *args, **kwargs) for args, kwargs in chunks]
         return [fut.result() for fut in futures]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
 from kamlab.forecast.intermittent import validated_rate
 from kamlab.forecast.selection import validated_forecast
+from kamlab.processes import process_pool
 
 __all__ = ["backtest", "forecast"]
 
@@ -180,7 +181,7 @@ def _run_blocks(
             results[i] = _forecast_block(y, p, *args)
             bar.update(len(y))
     else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(blocks))) as pool:
+        with process_pool(min(jobs, len(blocks))) as pool:
             futures = {
                 pool.submit(_forecast_block, y, p, *args): i for i, (y, p) in enumerate(blocks)
             }

@@ -155,6 +155,12 @@ def test_next_month_after_this_month_equals_next_month_from_scratch(
     assert_identical(following, from_scratch)
 
 
+def test_one_scan_gives_the_orders_fingerprint_up_to_each_origin(corrected):
+    months = pd.period_range(NEXT - ORIGINS, NEXT, freq="M")
+    monthly = store.monthly_fingerprints(corrected, "orders", months)
+    assert monthly == {str(m): store.fingerprints(corrected, until=m)["orders"] for m in months}
+
+
 def test_a_late_correction_invalidates_exactly_the_origins_from_its_month_on(
     database, corrected, tmp_path, caplog
 ):

@@ -12,8 +12,8 @@ customer chunk and origin, ``backtest-<key>.parquet`` in the cache folder, where
 covers
 
 - the orders' fingerprint up to the end of the origin (:func:`kamlab.data.store.
-  fingerprints`, all customers: a late correction to an old month invalidates the origins
-  from that month on, and only those),
+  monthly_fingerprints`, all customers, one scan of the table for all origins: a late
+  correction to an old month invalidates the origins from that month on, and only those),
 - the forecast and pattern settings and the analytics code version,
 - the origin and the first month of the chunk's history (a history start that moves with
   the review month changes every key: nothing is reused then, nothing wrong is),
@@ -165,11 +165,12 @@ def origin_cache(
 ) -> OriginCache:
     """The :class:`OriginCache` of `month`'s backtest origins for the database at `source`.
 
-    One fingerprint of the orders per origin (rows requested up to the end of the origin);
+    One fingerprint of the orders per origin (rows requested up to the end of the origin,
+    :func:`kamlab.data.store.monthly_fingerprints`);
     the forecast settings and pattern cutoffs the backtest uses; `code` (the analytics code
     version).
     """
-    from kamlab.data.store import fingerprints
+    from kamlab.data.store import monthly_fingerprints
 
     f, c = settings.forecast, settings.classify
     shared = json.dumps(
@@ -182,12 +183,12 @@ def origin_cache(
         sort_keys=True,
         default=str,
     )
-    bases = {}
-    for back in range(1, f.backtest_origins + 1):
-        origin = month - back
-        orders = fingerprints(source, until=origin)["orders"]
-        digest = hashlib.sha256(f"{shared}\n{origin}\n{orders}\n".encode())
-        bases[str(origin)] = digest.hexdigest()
+    origins = [month - back for back in range(f.backtest_origins, 0, -1)]
+    orders = monthly_fingerprints(source, "orders", origins)
+    bases = {
+        o: hashlib.sha256(f"{shared}\n{o}\n{fingerprint}\n".encode()).hexdigest()
+        for o, fingerprint in orders.items()
+    }
     return OriginCache(folder=str(folder), bases=bases)
 
 

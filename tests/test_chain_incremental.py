@@ -10,6 +10,8 @@ import csv
 import dataclasses
 import logging
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -104,11 +106,41 @@ def assert_identical(a: chain.PackAnalytics, b: chain.PackAnalytics) -> None:
     assert compared > 20 and len(a.accuracy) and len(a.backtest_totals)
 
 
-def _reuse(caplog) -> tuple[int, int]:
-    """(reused, computed) from the chain's log line of the accuracy step."""
-    (line,) = [r.getMessage() for r in caplog.records if "backtest origins" in r.getMessage()]
-    reused, computed = (int(w.strip(",")) for w in line.split() if w.strip(",").isdigit())
-    return reused, computed
+@contextmanager
+def counted() -> Iterator[list[tuple[int, int]]]:
+    """Collects (reused, computed) from the chain's log line of each accuracy step."""
+    seen: list[tuple[int, int]] = []
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            words = record.getMessage().replace(",", " ").split()
+            if "backtest" in words:
+                reused, computed = (int(w) for w in words if w.isdigit())
+                seen.append((reused, computed))
+
+    log, handler = logging.getLogger("kamlab.chain"), Handler()
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield seen
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def this_month(database, tmp_path_factory):
+    """A cache folder holding this month's analytics and backtest origins (tests copy it)."""
+    cache = tmp_path_factory.mktemp("this") / "cache"
+    with counted() as seen:
+        _analytics(database, THIS, cache)
+    assert seen == [(0, ORIGINS)]  # one chunk, nothing to reuse yet
+    return cache
+
+
+def _copy(cache, tmp_path):
+    return shutil.copytree(cache, tmp_path / "cache")
 
 
 # --- the backtest: a snapshot depends on the data up to its origin only -------------------
@@ -142,16 +174,11 @@ def test_cached_origins_plus_the_new_origin_equal_the_backtest_from_scratch(data
 
 
 def test_next_month_after_this_month_equals_next_month_from_scratch(
-    database, from_scratch, tmp_path, caplog
+    database, this_month, from_scratch, tmp_path
 ):
-    cache = tmp_path / "cache"
-    with caplog.at_level(logging.INFO, logger="kamlab.chain"):
-        _analytics(database, THIS, cache)
-    assert _reuse(caplog) == (0, ORIGINS)
-    caplog.clear()
-    with caplog.at_level(logging.INFO, logger="kamlab.chain"):
-        following = _analytics(database, NEXT, cache)
-    assert _reuse(caplog) == (ORIGINS - 1, 1)
+    with counted() as seen:
+        following = _analytics(database, NEXT, _copy(this_month, tmp_path))
+    assert seen == [(ORIGINS - 1, 1)]
     assert_identical(following, from_scratch)
 
 
@@ -162,63 +189,55 @@ def test_one_scan_gives_the_orders_fingerprint_up_to_each_origin(corrected):
 
 
 def test_a_late_correction_invalidates_exactly_the_origins_from_its_month_on(
-    database, corrected, tmp_path, caplog
+    database, corrected, this_month, tmp_path
 ):
     before = origin_cache(tmp_path, database, NEXT, DEFAULTS, code="t").bases
     after = origin_cache(tmp_path, corrected, NEXT, DEFAULTS, code="t").bases
     changed = sorted(pd.Period(o, "M") for o in before if before[o] != after[o])
     assert changed == list(pd.period_range(CORRECTED, NEXT - 1, freq="M"))
 
-    cache = tmp_path / "cache"
-    _analytics(database, THIS, cache)  # this month, before the correction arrived
-    with caplog.at_level(logging.INFO, logger="kamlab.chain"):
+    cache = _copy(this_month, tmp_path)  # this month's, before the correction arrived
+    with counted() as seen:
         following = _analytics(corrected, NEXT, cache)
     stale = len(pd.period_range(CORRECTED, NEXT - 1, freq="M"))
-    assert _reuse(caplog) == (ORIGINS - stale, stale)
+    assert seen == [(ORIGINS - stale, stale)]
     assert_identical(following, chain.prepare(store.load(corrected), NEXT, settings=DEFAULTS))
 
 
-def test_a_changed_forecast_setting_invalidates_every_origin(database, tmp_path, caplog):
-    cache = tmp_path / "cache"
-    _analytics(database, THIS, cache)
+def test_a_changed_forecast_setting_invalidates_every_origin(database, this_month, tmp_path):
     other = dataclasses.replace(
         DEFAULTS, forecast=dataclasses.replace(DEFAULTS.forecast, min_history=4)
     )
-    with caplog.at_level(logging.INFO, logger="kamlab.chain"):
-        following = _analytics(database, NEXT, cache, settings=other)
-    assert _reuse(caplog) == (0, ORIGINS)
+    with counted() as seen:
+        following = _analytics(database, NEXT, _copy(this_month, tmp_path), settings=other)
+    assert seen == [(0, ORIGINS)]
     assert_identical(following, chain.prepare(store.load(database), NEXT, settings=other))
 
 
 def test_a_damaged_snapshot_file_is_a_miss_recomputed_with_a_warning(
-    database, from_scratch, tmp_path, caplog
+    database, this_month, from_scratch, tmp_path
 ):
-    cache = tmp_path / "cache"
-    _analytics(database, THIS, cache)
+    cache = _copy(this_month, tmp_path)
     files = sorted(cache.glob(f"{PREFIX}*.parquet"), key=lambda p: p.stat().st_mtime_ns)
     files[-1].write_bytes(files[-1].read_bytes()[:200])  # truncated
     files[-2].unlink()  # missing
-    with (
-        caplog.at_level(logging.INFO, logger="kamlab.chain"),
-        pytest.warns(chain.CacheWarning, match="unreadable"),
-    ):
+    with counted() as seen, pytest.warns(chain.CacheWarning, match="unreadable"):
         following = _analytics(database, NEXT, cache)
-    assert _reuse(caplog) == (ORIGINS - 3, 3)
+    assert seen == [(ORIGINS - 3, 3)]
     assert_identical(following, from_scratch)
 
 
 def test_the_chunks_on_a_dask_cluster_reuse_the_origins_and_agree(
-    database, from_scratch, tmp_path, caplog
+    database, this_month, from_scratch, tmp_path
 ):
     distributed = pytest.importorskip("distributed")
-    cache = tmp_path / "cache"
-    _analytics(database, THIS, cache)
+    cache = _copy(this_month, tmp_path)
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
         ) as cluster,
-        caplog.at_level(logging.INFO, logger="kamlab.chain"),
+        counted() as seen,
     ):
         following = _analytics(database, NEXT, cache, scheduler=cluster.scheduler_address)
-    assert _reuse(caplog) == (ORIGINS - 1, 1)
+    assert seen == [(ORIGINS - 1, 1)]
     assert_identical(following, from_scratch)

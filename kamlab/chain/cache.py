@@ -12,7 +12,9 @@ data file's bytes, the settings that shape the analytics, the month and the code
 unique temporary folder and renamed into place, so readers never see half an entry; an entry
 that cannot be read is a miss (warned, removed, recomputed). After each write, entries older
 than ``[cache] max_age_days`` and then the least recently used beyond
-``[cache] max_megabytes`` are removed.
+``[cache] max_megabytes`` are removed — backtest snapshots per origin
+(:mod:`kamlab.chain.backtests`, ``backtest-<key>.parquet``, which next month's analytics
+reuse) with them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from typing import Any
 import pandas as pd
 
 import kamlab
+from kamlab.chain.backtests import PREFIX as BACKTEST_PREFIX
+from kamlab.chain.backtests import origin_cache, reusing
 from kamlab.chain.settings import resolve_settings, settings_mapping
 from kamlab.chain.source import latest_month, load_dataset, parse_month, resolve_source
 from kamlab.chain.steps import PackAnalytics, prepare
@@ -172,12 +176,16 @@ def load_analytics(
             if result is not None:
                 _remember(memo, result)
                 return result
-    result = prepare(
-        dataset if dataset is not None else load_dataset(path),
-        period,
-        settings=settings,
-        scheduler=scheduler,
-    )
+    backtests = None  # last month's backtest origins, where the data up to them is the same
+    if cache_dir is not None:
+        backtests = origin_cache(cache_dir, path, period, settings, code=code_version())
+    with reusing(backtests):
+        result = prepare(
+            dataset if dataset is not None else load_dataset(path),
+            period,
+            settings=settings,
+            scheduler=scheduler,
+        )
     if entry is not None:
         _store(result, entry, settings)
     _remember(memo, result)
@@ -314,7 +322,7 @@ def _prune(folder: Path, *, keep: Path, settings: Settings) -> None:
         if path.name.startswith(".tmp-"):
             if age > _STALE_TMP_SECONDS:
                 _remove(path)
-        elif path.name.startswith("analytics-") and path != keep:
+        elif path.name.startswith(("analytics-", BACKTEST_PREFIX)) and path != keep:
             if age > limits.max_age_days * 86400:
                 _remove(path)
             else:

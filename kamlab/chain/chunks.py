@@ -18,13 +18,16 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from kamlab.config import Settings
 from kamlab.processes import process_pool
+
+if TYPE_CHECKING:
+    from kamlab.forecast.engine import OriginSnapshots
 
 __all__ = [
     "CUSTOMERS_PER_CHUNK",
@@ -77,6 +80,7 @@ def accuracy_chunk(
     customers: pd.DataFrame,
     month: pd.Period,
     settings: Settings,
+    backtests: OriginSnapshots | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Backtest, naive snapshots, one pairing and the pack's accuracy views for some customers.
 
@@ -85,7 +89,7 @@ def accuracy_chunk(
     ``value_added`` (by customer × lag) and ``bias`` (:func:`~kamlab.accuracy.bias_alerts`
     of the customer's forecast by customer × material), each with its exclusions in
     ``attrs["excluded"]`` (the accuracy's also holds the backtest's: series without a
-    snapshot).
+    snapshot), and ``backtest_origins`` (origins reused from `backtests`, origins computed).
     """
     from kamlab.accuracy import (
         bias_alerts,
@@ -113,7 +117,9 @@ def accuracy_chunk(
         adi_cutoff=settings.classify.adi_cutoff,
         cv2_cutoff=settings.classify.cv2_cutoff,
         n_jobs=1,
+        snapshots=backtests,
     )
+    origins = pd.DataFrame([statistical.attrs["origins"]])
     naive = naive_snapshots(actuals, lags=s.lags, season_length=s.season_length)
     forecasts = pd.concat(
         [
@@ -186,6 +192,7 @@ def accuracy_chunk(
         "value_added": fva,
         "bias": bias,
         "backtest_totals": backtest_totals.reset_index(),
+        "backtest_origins": origins,
     }
 
 

@@ -16,6 +16,7 @@ A step that cannot run on this data returns ``{"unavailable": {field: reason}}``
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kamlab.chain.backtests import reusable_origins
 from kamlab.chain.chunks import (
     accuracy_chunk,
     combine,
@@ -40,6 +42,8 @@ from kamlab.data.dataset import Dataset
 from kamlab.demand import monthly_demand
 
 __all__ = ["STEPS", "PackAnalytics", "Step", "prepare", "step"]
+
+_log = logging.getLogger("kamlab.chain")
 
 
 @dataclass
@@ -314,6 +318,7 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         "customers": a.customers,
         "month": a.month,
         "settings": a.settings,
+        "backtests": reusable_origins(),
     }
     tasks = []
     for ids in customer_chunks(list(by_customer)):
@@ -322,6 +327,13 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
         tasks.append(((demand.iloc[np.sort(rows)], cf), context))
     parts = map_chunks(accuracy_chunk, tasks, **placement())
+    if parts:
+        origins = combine(parts, "backtest_origins").sum()
+        _log.info(
+            "accuracy: backtest origins (chunk × month) reused from the cache %d, computed %d",
+            origins["reused"],
+            origins["computed"],
+        )
     bias = combine(parts, "bias") if parts else None
     if bias is None:  # no orders, or none before the month (its first): nothing to backtest
         reason = f"no forecast to score up to {a.month} (no orders to score against)"

@@ -24,6 +24,7 @@ __all__ = [
     "StoreError",
     "Summary",
     "fingerprints",
+    "monthly_fingerprints",
     "load",
     "summary",
     "write",
@@ -332,8 +333,7 @@ def fingerprints(path: str | Path, *, until: Bound = None) -> dict[str, str]:
     out = {}
     with _connect(path) as con:
         for name, spec in TABLES.items():
-            row = ", ".join(f"t.{_quote(c)}" for c in spec.column_names)
-            sql = f"SELECT count(*), sum(hash({row})::HUGEINT) FROM {_quote(name)} t"
+            sql = f"SELECT count(*), {_row_hashes(spec)} FROM {_quote(name)} t"
             params = None
             column = WINDOW_COLUMNS.get(name)
             if hi is not None and column is not None:
@@ -342,6 +342,39 @@ def fingerprints(path: str | Path, *, until: Bound = None) -> dict[str, str]:
             count, total = con.execute(sql, params).fetchone()
             out[name] = f"{count}:{total or 0}"
     return out
+
+
+def monthly_fingerprints(path: str | Path, table: str, months: Iterable[Bound]) -> dict[str, str]:
+    """`table`'s fingerprint up to the end of each of `months`, from one scan of the table.
+
+    Equal to ``fingerprints(path, until=month)[table]`` for each month (keys ``"YYYY-MM"``):
+    the rows' hash sums and counts per month of the :data:`WINDOW_COLUMNS` date, added up.
+    A table without such a date has its whole-table fingerprint for every month.
+    """
+    wanted = {str(pd.Period(m, "M")): pd.Period(m, "M") for m in months}
+    spec, column = TABLES[table], WINDOW_COLUMNS.get(table)
+    if column is None:
+        whole = fingerprints(path)[table]
+        return dict.fromkeys(wanted, whole)
+    sql = (
+        f"SELECT strftime(t.{_quote(column)}, '%Y-%m') AS m, count(*), {_row_hashes(spec)} "
+        f"FROM {_quote(table)} t GROUP BY m"
+    )
+    with _connect(path) as con:
+        groups = con.execute(sql).fetchall()
+    undated = [(c, h or 0) for m, c, h in groups if m is None]
+    dated = sorted((pd.Period(m, "M"), c, h or 0) for m, c, h in groups if m is not None)
+    out = {}
+    for key, month in wanted.items():
+        rows = undated + [(c, h) for m, c, h in dated if m <= month]
+        out[key] = f"{sum(c for c, _ in rows)}:{sum(h for _, h in rows)}"
+    return out
+
+
+def _row_hashes(spec: Table) -> str:
+    """SQL: the sum of the rows' hashes (order-independent), as a HUGEINT."""
+    row = ", ".join(f"t.{_quote(c)}" for c in spec.column_names)
+    return f"sum(hash({row})::HUGEINT)"
 
 
 @dataclass

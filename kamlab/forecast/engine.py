@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import as_completed
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,11 +24,34 @@ from kamlab.forecast.intermittent import validated_rate
 from kamlab.forecast.selection import validated_forecast
 from kamlab.processes import process_pool
 
-__all__ = ["backtest", "forecast"]
+__all__ = ["OriginSnapshots", "backtest", "forecast"]
 
 _F = DEFAULTS.forecast
 _C = DEFAULTS.classify
 _PATTERNS = np.array(PATTERNS)
+
+
+class OriginSnapshots(Protocol):
+    """Where :func:`backtest` finds and keeps the forecasts of single origins.
+
+    `series` holds the forecast series at `origin` (the backtest's keys and ``phase_out``),
+    in row order; `first` is the first month of the origin's block. A snapshot is the
+    forecast block's arrays: ``forecast`` and the bounds (series × lag), ``method`` and
+    ``pattern`` (per series). :meth:`load` returns None when it does not hold the origin.
+    """
+
+    def load(
+        self, origin: pd.Period, *, first: pd.Period, series: pd.DataFrame
+    ) -> dict[str, np.ndarray] | None: ...
+
+    def save(
+        self,
+        origin: pd.Period,
+        *,
+        first: pd.Period,
+        series: pd.DataFrame,
+        snapshot: dict[str, np.ndarray],
+    ) -> None: ...
 
 
 def _taper(h: int, months: int) -> np.ndarray:
@@ -406,6 +429,7 @@ def backtest(
     tsb_params: tuple[float, float] = (_F.tsb_alpha, _F.tsb_beta),
     adi_cutoff: float = _C.adi_cutoff,
     cv2_cutoff: float = _C.cv2_cutoff,
+    snapshots: OriginSnapshots | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin snapshots of :func:`forecast`, shaped like ``customer_forecasts``.
 
@@ -417,9 +441,14 @@ def backtest(
     the data up to its origin (pattern, seasonality and parameters are re-chosen per origin);
     a series without demand by an origin has no snapshot then (counted in
     ``attrs["excluded"]``). Targets after `end` are kept: they are what was forecast.
+    Each origin is forecast on its own block (the months from the first demand of any series
+    to the origin), so a snapshot is a function of the data up to its origin alone: next
+    month's backtest repeats this month's snapshots bit for bit. `snapshots` (an
+    :class:`OriginSnapshots`) supplies the origins it already holds and keeps the new ones.
 
     Returns *keys*, ``snapshot_date``, ``period``, ``quantity`` (the point forecast),
-    ``lo_<L>``/``hi_<L>``, ``method``, ``pattern``, ``lag``, ``source`` ("statistical").
+    ``lo_<L>``/``hi_<L>``, ``method``, ``pattern``, ``lag``, ``source`` ("statistical");
+    ``attrs["origins"]`` counts the origins ``reused`` from `snapshots` and ``computed``.
     """
     keys = list(keys)
     if origins < 1 or max_lag < 1:
@@ -439,38 +468,52 @@ def backtest(
     )
     series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
     T = Y.shape[1]
+    first = end_p - (T - 1)  # the matrix's first month: the first demand of any series
     phase = _phase_out(series, lifecycle)
-    stacks, which, snap = [], [], []
-    for back in range(origins, 0, -1):
+    from tqdm.auto import tqdm
+
+    parts, which, snap = [], [], []
+    reused = 0
+    for back in tqdm(range(origins, 0, -1), desc="backtest", unit="origin", disable=not progress):
         cut = T - back
         if cut < 1:
             continue
-        block = np.full_like(Y, np.nan)
-        block[:, back:] = Y[:, :cut]
-        alive = ~np.isnan(block).all(axis=1)
-        stacks.append(block[alive])
-        which.append(np.flatnonzero(alive))
-        snap.append(np.full(alive.sum(), end_p.ordinal - back))
-    if stacks:
-        big = np.concatenate(stacks)
-        rows = np.concatenate(which)
-        snap_ord = np.concatenate(snap)
-    else:
-        big, rows, snap_ord = np.zeros((0, max(T, 1))), np.zeros(0, int), np.zeros(0, int)
-    not_started = len(series) * min(origins, max(T - 1, 0)) - len(rows)
-    if len(big):
-        res = _run_blocks(
-            big,
-            phase[rows],
-            args,
-            n_jobs=n_jobs,
-            scheduler=scheduler,
-            progress=progress,
-            chunk_size=chunk_size,
-        )
+        # the origin's own block, months first..origin: a row's result depends on the data
+        # up to the origin only (a block padded to the full width T would change how
+        # numpy's pairwise sums round as T grows month by month)
+        rows = np.flatnonzero(~np.isnan(Y[:, cut - 1]))
+        if not len(rows):
+            continue
+        origin = end_p - back
+        res = None
+        if snapshots is not None:
+            alive = series.iloc[rows].reset_index(drop=True).assign(phase_out=phase[rows])
+            res = snapshots.load(origin, first=first, series=alive)
+            reused += res is not None
+        if res is None:
+            res = _run_blocks(
+                Y[rows, :cut],
+                phase[rows],
+                args,
+                n_jobs=n_jobs,
+                scheduler=scheduler,
+                progress=False,
+                chunk_size=chunk_size,
+            )
+            res.pop("reason")
+            if snapshots is not None:
+                snapshots.save(origin, first=first, series=alive, snapshot=res)
+        parts.append(res)
+        which.append(rows)
+        snap.append(np.full(len(rows), origin.ordinal))
+    not_started = len(series) * min(origins, max(T - 1, 0)) - sum(map(len, which))
+    if parts:
+        res = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        rows, snap_ord = np.concatenate(which), np.concatenate(snap)
     else:
         res = _forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args)
-    res.pop("reason")
+        res.pop("reason")
+        rows, snap_ord = np.zeros(0, int), np.zeros(0, int)
     idx = np.repeat(np.arange(len(rows)), max_lag)
     lag = np.tile(np.arange(1, max_lag + 1), len(rows))
     out = series.iloc[rows[idx]].reset_index(drop=True)
@@ -499,4 +542,5 @@ def backtest(
         )
     out = out.sort_values([*keys, "snapshot_date", "period"], ignore_index=True)
     out.attrs["excluded"] = Exclusions(excluded)
+    out.attrs["origins"] = {"reused": reused, "computed": len(parts) - reused}
     return out

@@ -169,9 +169,22 @@ def imapa(Y: np.ndarray) -> np.ndarray:
     2.0
     """
     top = np.maximum(np.round(np.nan_to_num(mean_interval(Y), nan=1.0)), 1).astype(int)
+    n = (~np.isnan(Y)).sum(axis=1)
     total = np.zeros(len(Y))
-    for kk in range(1, int(top.max()) + 1):
-        total += np.where(top >= kk, adida(Y, np.minimum(kk, top)), 0.0)
+    if not len(Y):
+        return total
+    # ADIDA at level kk for the rows that reach it (top >= kk); a row with fewer than two
+    # buckets of kk falls back to k = 1 (see adida), the plain SES rate, fitted once.
+    # Rows are fitted independently, so this is adida(Y, min(kk, top)) row for row.
+    single = ses(Y, 1)["level"]
+    total += np.where(top >= 1, single, 0.0)
+    for kk in range(2, int(top.max()) + 1):
+        rows = np.flatnonzero(top >= kk)
+        rate = single[rows]
+        long = n[rows] >= 2 * kk
+        if long.any():
+            rate[long] = ses(_aggregate(Y[rows[long]], kk), 1)["level"] / kk
+        total[rows] += rate
     return total / top
 
 

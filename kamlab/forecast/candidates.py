@@ -73,7 +73,7 @@ def _ari(Z: np.ndarray, stops: list[int], h: int) -> np.ndarray:
     xty = np.zeros((rows, 3))
     nobs = np.zeros(rows)
     snaps = []
-    for t in range(max(stops)):
+    for t in range(sm._lead(Z, stops), max(stops)):
         if t >= 3:
             x = np.stack([np.ones(rows), D[:, t - 1], D[:, t - 2]], axis=1)
             ok = ~np.isnan(x).any(axis=1) & ~np.isnan(D[:, t])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kamlab.forecast.smoothing import ses
+from kamlab.forecast.smoothing import _lead, ses
 
 __all__ = [
     "adida",
@@ -57,7 +57,7 @@ def croston(Y: np.ndarray, *, alpha: float = 0.1, debias: bool = False) -> np.nd
         z = np.where(occur, Y, 0.0).sum(axis=1) / occur.sum(axis=1)
         p = valid.sum(axis=1) / occur.sum(axis=1)
     q = np.zeros(len(Y))
-    for t in range(Y.shape[1]):
+    for t in range(_lead(Y), Y.shape[1]):
         q = np.where(valid[:, t], q + 1, q)
         dem = occur[:, t]
         z = np.where(dem, z + alpha * (Y[:, t] - z), z)
@@ -82,7 +82,7 @@ def _tsb_grid(
     prob = np.broadcast_to(p0[:, None], (len(Y), k)).copy()
     size = np.broadcast_to(z0[:, None], (len(Y), k)).copy()
     sse = np.zeros_like(prob)
-    for t in range(Y.shape[1]):
+    for t in range(_lead(Y), Y.shape[1]):
         y = Y[:, t][:, None]
         ok = valid[:, t][:, None]
         e = np.where(ok, y - prob * size, 0.0)

@@ -103,6 +103,19 @@ def _stop_set(T: int, stops: list[int] | None) -> tuple[list[int], bool]:
     return ([T], True) if stops is None else (list(stops), False)
 
 
+def _lead(Y: np.ndarray, stops: list[int] | None = None) -> int:
+    """The first column any row has a value in (at most the first stop's last column).
+
+    Rows are right-aligned, so a batch of late starters (a backtest origin's block) begins
+    with columns that are NaN in every row. The recursions leave every state and sum
+    untouched in such a column (a NaN adds exactly 0 and updates nothing), so they start
+    here: the same numbers, without the empty columns' work.
+    """
+    seen = ~np.isnan(Y).all(axis=0)
+    lead = int(np.argmax(seen)) if seen.any() else Y.shape[1]
+    return lead if stops is None else min(lead, min(stops) - 1)
+
+
 def _ses_grid(
     Y: np.ndarray, alpha: np.ndarray, stops: list[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +133,7 @@ def _ses_grid(
     gain = np.ones(shape)  # (1 - alpha)^t, the weight of l0 in the prediction
     srr, srg, sgg = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     out_sse, out_level = [], []
-    for t in range(max(stops)):
+    for t in range(_lead(Y, stops), max(stops)):
         y = Y[:, t][:, None]
         ok = ~np.isnan(y)
         r = np.where(ok, y - level, 0.0)
@@ -219,7 +232,7 @@ def _damped_grid(
     trend = np.broadcast_to(b0[:, None], (len(Y), k)).copy()
     sse = np.zeros_like(level)
     out = []
-    for t in range(max(stops)):
+    for t in range(_lead(Y, stops), max(stops)):
         y = Y[:, t][:, None]
         pred = level + phi * trend
         e = y - pred
@@ -293,7 +306,7 @@ def _dotm_grid(
     steps = np.arange(nmse)[:, None, None]
     hist: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     out = []
-    for c in range(max(stops)):
+    for c in range(_lead(Y, stops), max(stops)):
         y = Y[:, c]
         ok = ~np.isnan(y)
         for k in range(1, min(nmse, len(hist)) + 1):

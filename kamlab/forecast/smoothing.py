@@ -157,7 +157,8 @@ def _ses_rows(Y, alpha, lead, stops, out_sse, out_level):  # pragma: no cover - 
     srr, srg, sgg = np.zeros(K), np.zeros(K), np.zeros(K)
     for i in range(rows):
         a = alpha[i]
-        level[:], gain[:], srr[:], srg[:], sgg[:] = 0.0, 1.0, 0.0, 0.0, 0.0
+        for j in range(K):
+            level[j], gain[j], srr[j], srg[j], sgg[j] = 0.0, 1.0, 0.0, 0.0, 0.0
         s = 0
         for t in range(lead, stops[-1]):
             y = Y[i, t]
@@ -275,7 +276,8 @@ def _damped_rows(
     K = alpha.shape[0]
     level, trend, sse = np.zeros(K), np.zeros(K), np.zeros(K)
     for i in range(Y.shape[0]):
-        level[:], trend[:], sse[:] = y0[i], b0[i], 0.0
+        for j in range(K):
+            level[j], trend[j], sse[j] = y0[i], b0[i], 0.0
         s = 0
         for t in range(lead, stops[-1]):
             y = Y[i, t]
@@ -293,7 +295,10 @@ def _damped_rows(
                 for j in range(K):
                     sse[j] += 0.0 * 0.0
             while s < len(stops) and stops[s] == t + 1:
-                out_sse[s, i], out_level[s, i], out_trend[s, i] = sse, level, trend
+                for j in range(K):
+                    out_sse[s, i, j] = sse[j]
+                    out_level[s, i, j] = level[j]
+                    out_trend[s, i, j] = trend[j]
                 s += 1
 
 
@@ -374,7 +379,8 @@ def _dotm_rows(
     seen = np.zeros(nmse, dtype=np.bool_)
     base = np.zeros(K)
     for i in range(Y.shape[0]):
-        level[:], gain[:], srr[:], srg[:], sgg[:] = 0.0, 1.0, 0.0, 0.0, 0.0
+        for j in range(K):
+            level[j], gain[j], srr[j], srg[j], sgg[j] = 0.0, 1.0, 0.0, 0.0, 0.0
         ybar, A, B, t = 0.0, 0.0, 0.0, 0.0
         s = 0
         for c in range(lead, stops[-1]):

@@ -13,9 +13,11 @@ retried.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -61,12 +63,12 @@ def placement() -> dict[str, Any]:
     return {"n_jobs": n_jobs, "scheduler": scheduler}
 
 
-def customer_chunks(
-    customer_ids: Sequence[str], size: int = CUSTOMERS_PER_CHUNK
-) -> list[list[str]]:
-    """The distinct `customer_ids` in sorted order, cut into runs of at most `size`."""
+def customer_chunks(customer_ids: Sequence[str], size: int | None = None) -> list[list[str]]:
+    """The distinct `customer_ids` in sorted order, cut into runs of at most `size`
+    (default: :data:`CUSTOMERS_PER_CHUNK`, read when called)."""
+    size = max(int(CUSTOMERS_PER_CHUNK if size is None else size), 1)
     ids = sorted({str(c) for c in customer_ids})
-    return [ids[i : i + size] for i in range(0, len(ids), max(int(size), 1))]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def accuracy_chunk(
@@ -191,7 +193,7 @@ def accuracy_chunk(
 
 def map_chunks(
     func: Callable[..., dict[str, pd.DataFrame]],
-    chunks: Sequence[tuple[tuple, dict]],
+    chunks: Iterable[tuple[tuple, dict]],
     *,
     n_jobs: int | None = None,
     scheduler: Any = None,
@@ -203,6 +205,9 @@ def map_chunks(
     one per core), or on
     the Dask cluster of `scheduler` (a ``distributed.Client`` or an address such as
     ``tcp://10.0.0.5:8786``), each task retried up to `retries` times if its worker dies.
+    `chunks` may be a generator: locally, a chunk's arguments are only taken from it when a
+    worker is about to be free (one queued per worker), so the caller never holds every
+    chunk's slice of the data at once.
     """
     if scheduler is not None:
         from distributed import Client
@@ -218,14 +223,23 @@ def map_chunks(
             if client is not scheduler:
                 client.close()
     jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
-    if jobs <= 1 or len(chunks) <= 1:
-        return [func(*args, **kwargs) for args, kwargs in chunks]
+    chunks = iter(chunks)
+    first = list(itertools.islice(chunks, 2))
+    if jobs <= 1 or len(first) <= 1:
+        return [func(*args, **kwargs) for args, kwargs in itertools.chain(first, chunks)]
     # fresh ("spawn") workers: they hold their chunk only, not a forked copy of the
     # portfolio's dataset that copy-on-write turns into private memory as it is touched
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=spawn) as pool:
-        futures = [pool.submit(func, *args, **kwargs) for args, kwargs in chunks]
-        return [fut.result() for fut in futures]
+    results: list[dict[str, pd.DataFrame]] = []
+    pending: deque = deque()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
+        for args, kwargs in itertools.chain(first, chunks):
+            pending.append(pool.submit(func, *args, **kwargs))
+            del args, kwargs  # the pool holds them until they are sent
+            if len(pending) > jobs:  # every worker busy and one chunk queued: wait
+                results.append(pending.popleft().result())
+        results.extend(fut.result() for fut in pending)
+    return results
 
 
 def combine(parts: Sequence[dict[str, pd.DataFrame]], name: str) -> pd.DataFrame | None:

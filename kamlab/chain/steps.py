@@ -315,13 +315,15 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         "month": a.month,
         "settings": a.settings,
     }
-    tasks = []
-    for ids in customer_chunks(list(by_customer)):
-        rows = np.concatenate([by_customer[c] for c in ids])
-        mine = [snapshots_by[c] for c in ids if c in snapshots_by]
-        cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
-        tasks.append(((demand.iloc[np.sort(rows)], cf), context))
-    parts = map_chunks(accuracy_chunk, tasks, **placement())
+
+    def tasks():  # a chunk's slices are cut when a worker is about to take it
+        for ids in customer_chunks(list(by_customer)):
+            rows = np.concatenate([by_customer[c] for c in ids])
+            mine = [snapshots_by[c] for c in ids if c in snapshots_by]
+            cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
+            yield (demand.iloc[np.sort(rows)], cf), context
+
+    parts = map_chunks(accuracy_chunk, tasks(), **placement())
     bias = combine(parts, "bias") if parts else None
     if bias is None:  # no orders, or none before the month (its first): nothing to backtest
         reason = f"no forecast to score up to {a.month} (no orders to score against)"

@@ -201,8 +201,9 @@ def prepare(
         ["customer_id", "currency", "period"], observed=True, as_index=False
     )[["quantity", "net_value"]].sum()
     snapshots = dataset.customer_forecasts
-    if len(snapshots):
-        snapshots = snapshots[snapshots["snapshot_date"] <= as_of]
+    known = snapshots["snapshot_date"] <= as_of
+    if not known.all():  # a past month; otherwise share the dataset's frame, not a copy
+        snapshots = snapshots[known]
     out = PackAnalytics(
         month=period,
         as_of=as_of,

@@ -281,8 +281,8 @@ def _to_frame(
     for k, v in res.items():
         if v.ndim == 2:
             out[k] = v.ravel()
-        else:
-            out[k] = pd.array(v[idx].astype(str), dtype="string")
+        else:  # one string per series, repeated by taking: no h-fold copy of long reasons
+            out[k] = pd.array(v.astype(str), dtype="string").take(idx)
     return out
 
 

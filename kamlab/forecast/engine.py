@@ -90,9 +90,14 @@ def _forecast_block(
             ),
         )
         reason[smooth] = [
-            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; {r}"
-            for c, a, v, k, r in zip(
-                code[smooth], adi[smooth], cv2[smooth], kind, fit["reason"], strict=True
+            f"{p} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; {r}"
+            for p, a, v, k, r in zip(
+                _PATTERNS[code[smooth]].tolist(),
+                adi[smooth].tolist(),
+                cv2[smooth].tolist(),
+                kind.tolist(),
+                fit["reason"],
+                strict=True,
             )
         ]
 
@@ -104,7 +109,7 @@ def _forecast_block(
             bounds[key][sparse] = fit[key][:, None]
         method[sparse] = fit["method"]
         reason[sparse] = [
-            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}): {meth} demand rate, "
+            f"{p} demand (ADI {a:.2f}, CV² {v:.2f}): {meth} demand rate, "
             + (
                 f"lowest validation RMSE ({e:.3g} a period) over the last {hv} periods "
                 "(3 origins) among TSB, SBA, IMAPA, ADIDA, recent mean and zero"
@@ -112,13 +117,13 @@ def _forecast_block(
                 else "too short to validate: TSB"
             )
             + "; bounds from demand occurrence × observed sizes"
-            for c, a, v, meth, e, hv in zip(
-                code[sparse],
-                adi[sparse],
-                cv2[sparse],
+            for p, a, v, meth, e, hv in zip(
+                _PATTERNS[code[sparse]].tolist(),
+                adi[sparse].tolist(),
+                cv2[sparse].tolist(),
                 fit["method"],
-                fit["error"],
-                fit["validated"],
+                fit["error"].tolist(),
+                fit["validated"].tolist(),
                 strict=True,
             )
         ]

@@ -13,9 +13,10 @@ exactly what a pack computes before its first kernel starts, so it is the floor 
 benchmark: a pack cannot be faster than this.
 
 Prints per step: wall seconds, CPU seconds (this process and its finished worker
-processes), and the peak memory during the
+processes), the peak memory during the
 step — the proportional set size (PSS) of this process plus its worker processes, sampled
-every 0.25 s (psutil), so forecast/backtest workers count, shared pages once. Then wall time, overall peak and the
+every 0.25 s (psutil), so forecast/backtest workers count, shared pages once — and the PSS
+of this process alone after the step ("client MB": what the chain still holds). Then wall time, overall peak and the
 machine load (``os.getloadavg``: on a shared machine, wall time is only meaningful beside it).
 The "before" of a change: run this same file with the old code first on ``PYTHONPATH``.
 """
@@ -79,6 +80,13 @@ class MemorySampler(threading.Thread):
         peak, self.step_peak = max(self.step_peak, self.sample()), 0.0
         return peak
 
+    def own(self) -> float:
+        """PSS of this process alone now (MB): what the client still holds after a step."""
+        try:
+            return self.me.memory_full_info().pss / 2**20
+        except psutil.Error:
+            return float("nan")
+
     def stop(self) -> None:
         self._halt.set()
 
@@ -108,8 +116,9 @@ def main(argv: list[str] | None = None) -> None:
         nonlocal cpu
         used, cpu = cpu_seconds() - cpu, cpu_seconds()
         shown = "" if rows is None else f"{rows:>10,}"
+        peak = sampler.take_step_peak()
         print(
-            f"{step:<20} {seconds:9.2f} {used:9.2f} {sampler.take_step_peak():10,.0f} {shown}",
+            f"{step:<20} {seconds:9.2f} {used:9.2f} {peak:10,.0f} {sampler.own():10,.0f} {shown}",
             flush=True,
         )
 
@@ -122,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     options = {}
     if "n_jobs" in inspect.signature(prepare).parameters:  # absent before the chunked chain
         options = {"n_jobs": args.n_jobs, "scheduler": args.scheduler}
-    print(f"{'step':<20} {'wall s':>9} {'cpu s':>9} {'PSS MB':>10} {'rows':>10}")
+    print(f"{'step':<20} {'wall s':>9} {'cpu s':>9} {'PSS MB':>10} {'client MB':>10} {'rows':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.database:
             db, settings = Path(args.database), resolve_settings(args.config)

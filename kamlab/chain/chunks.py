@@ -13,9 +13,14 @@ retried.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
+import itertools
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -40,7 +45,7 @@ __all__ = [
     "sum_exclusions",
 ]
 
-CUSTOMERS_PER_CHUNK = 200  # ~8,000 series of the demo: a chunk's pairs stay under ~0.5 GB
+CUSTOMERS_PER_CHUNK = 100  # ~4,000 series of the demo: a worker peaks at ~1.2 GB (pairing)
 _SCORE_METRICS = ("wape", "accuracy", "bias", "mase")
 _COLUMNS = ["customer_id", "material_id", "snapshot_date", "period", "quantity", "source"]
 # where chunked steps run: (n_jobs, scheduler), set by kamlab.chain.prepare for its steps
@@ -64,12 +69,12 @@ def placement() -> dict[str, Any]:
     return {"n_jobs": n_jobs, "scheduler": scheduler}
 
 
-def customer_chunks(
-    customer_ids: Sequence[str], size: int = CUSTOMERS_PER_CHUNK
-) -> list[list[str]]:
-    """The distinct `customer_ids` in sorted order, cut into runs of at most `size`."""
+def customer_chunks(customer_ids: Sequence[str], size: int | None = None) -> list[list[str]]:
+    """The distinct `customer_ids` in sorted order, cut into runs of at most `size`
+    (default: :data:`CUSTOMERS_PER_CHUNK`, read when called)."""
+    size = max(int(CUSTOMERS_PER_CHUNK if size is None else size), 1)
     ids = sorted({str(c) for c in customer_ids})
-    return [ids[i : i + size] for i in range(0, len(ids), max(int(size), 1))]
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def accuracy_chunk(
@@ -198,7 +203,7 @@ def accuracy_chunk(
 
 def map_chunks(
     func: Callable[..., dict[str, pd.DataFrame]],
-    chunks: Sequence[tuple[tuple, dict]],
+    chunks: Iterable[tuple[tuple, dict]],
     *,
     n_jobs: int | None = None,
     scheduler: Any = None,
@@ -210,6 +215,9 @@ def map_chunks(
     one per core), or on
     the Dask cluster of `scheduler` (a ``distributed.Client`` or an address such as
     ``tcp://10.0.0.5:8786``), each task retried up to `retries` times if its worker dies.
+    `chunks` may be a generator: locally, a chunk's arguments are only taken from it when a
+    worker is about to be free (one queued per worker), so the caller never holds every
+    chunk's slice of the data at once.
     """
     if scheduler is not None:
         from distributed import Client
@@ -225,14 +233,38 @@ def map_chunks(
             if client is not scheduler:
                 client.close()
     jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
-    if jobs <= 1 or len(chunks) <= 1:
-        return [func(*args, **kwargs) for args, kwargs in chunks]
+    chunks = iter(chunks)
+    first = list(itertools.islice(chunks, 2))
+    if jobs <= 1 or len(first) <= 1:
+        return [func(*args, **kwargs) for args, kwargs in itertools.chain(first, chunks)]
     # fresh ("spawn") workers: they hold their chunk only, not a forked copy of the
     # portfolio's dataset that copy-on-write turns into private memory as it is touched
+    _return_free_memory()
     spawn = multiprocessing.get_context("spawn")
-    with process_pool(min(jobs, len(chunks)), mp_context=spawn) as pool:
-        futures = [pool.submit(func, *args, **kwargs) for args, kwargs in chunks]
-        return [fut.result() for fut in futures]
+    results: list[dict[str, pd.DataFrame]] = []
+    pending: deque = deque()
+    with process_pool(jobs, mp_context=spawn) as pool:
+        for args, kwargs in itertools.chain(first, chunks):
+            pending.append(pool.submit(func, *args, **kwargs))
+            del args, kwargs  # the pool holds them until they are sent
+            if len(pending) > jobs:  # every worker busy and one chunk queued: wait
+                results.append(pending.popleft().result())
+        results.extend(fut.result() for fut in pending)
+    return results
+
+
+def _return_free_memory() -> None:
+    """Hand the heap pages this process has freed back to the OS before workers start.
+
+    glibc keeps freed memory (the earlier steps' temporaries) for reuse, so it still counts
+    as this process's while the workers need theirs; ``malloc_trim`` releases it. Elsewhere
+    (no glibc) nothing happens.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def combine(parts: Sequence[dict[str, pd.DataFrame]], name: str) -> pd.DataFrame | None:

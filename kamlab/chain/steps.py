@@ -205,8 +205,9 @@ def prepare(
         ["customer_id", "currency", "period"], observed=True, as_index=False
     )[["quantity", "net_value"]].sum()
     snapshots = dataset.customer_forecasts
-    if len(snapshots):
-        snapshots = snapshots[snapshots["snapshot_date"] <= as_of]
+    known = snapshots["snapshot_date"] <= as_of
+    if not known.all():  # a past month; otherwise share the dataset's frame, not a copy
+        snapshots = snapshots[known]
     out = PackAnalytics(
         month=period,
         as_of=as_of,
@@ -320,13 +321,15 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         "settings": a.settings,
         "backtests": reusable_origins(),
     }
-    tasks = []
-    for ids in customer_chunks(list(by_customer)):
-        rows = np.concatenate([by_customer[c] for c in ids])
-        mine = [snapshots_by[c] for c in ids if c in snapshots_by]
-        cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
-        tasks.append(((demand.iloc[np.sort(rows)], cf), context))
-    parts = map_chunks(accuracy_chunk, tasks, **placement())
+
+    def tasks():  # a chunk's slices are cut when a worker is about to take it
+        for ids in customer_chunks(list(by_customer)):
+            rows = np.concatenate([by_customer[c] for c in ids])
+            mine = [snapshots_by[c] for c in ids if c in snapshots_by]
+            cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
+            yield (demand.iloc[np.sort(rows)], cf), context
+
+    parts = map_chunks(accuracy_chunk, tasks(), **placement())
     if parts:
         origins = combine(parts, "backtest_origins").sum()
         _log.info(

@@ -25,6 +25,7 @@ and adds seasonal naive, naive and the mean (:func:`simple_forecasts`) on the ra
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from kamlab.forecast import smoothing as sm
 
@@ -69,21 +70,14 @@ def _ari(Z: np.ndarray, stops: list[int], h: int) -> np.ndarray:
     """ARIMA(2,1,0) with drift by least squares on the differences, per stop (see module doc)."""
     rows, T = Z.shape
     D = np.diff(Z, axis=1, prepend=np.nan)  # D[:, t] = Z[:, t] - Z[:, t-1]
-    xtx = np.zeros((rows, 3, 3))
-    xty = np.zeros((rows, 3))
-    nobs = np.zeros(rows)
-    snaps = []
-    for t in range(max(stops)):
-        if t >= 3:
-            x = np.stack([np.ones(rows), D[:, t - 1], D[:, t - 2]], axis=1)
-            ok = ~np.isnan(x).any(axis=1) & ~np.isnan(D[:, t])
-            x = np.where(ok[:, None], x, 0.0)
-            d = np.where(ok, D[:, t], 0.0)
-            xtx += x[:, :, None] * x[:, None, :]
-            xty += x * d[:, None]
-            nobs += ok
-        for _ in range(stops.count(t + 1)):
-            snaps.append((xtx.copy(), xty.copy(), nobs.copy()))
+    stop = np.sort(np.asarray(stops, dtype=np.int64))
+    xtxs, xtys, nobss = (
+        np.zeros((len(stop), rows, 3, 3)),
+        np.zeros((len(stop), rows, 3)),
+        np.zeros((len(stop), rows)),
+    )
+    _ari_sums(np.ascontiguousarray(D), sm._lead(Z, stops), stop, xtxs, xtys, nobss)
+    snaps = list(zip(xtxs, xtys, nobss, strict=True))
     out = np.zeros((len(stops), rows, h))
     for i, (s, (a, b, n)) in enumerate(zip(stops, snaps, strict=True)):
         ridge = 1e-8 * (np.trace(a, axis1=1, axis2=2) + 1.0)
@@ -104,6 +98,40 @@ def _ari(Z: np.ndarray, stops: list[int], h: int) -> np.ndarray:
             out[i, :, j] = level
             d1, d2 = d_next, d1
     return out
+
+
+@njit(cache=True, nogil=True)
+def _ari_sums(D, lead, stops, out_xtx, out_xty, out_n):  # pragma: no cover - compiled
+    """The normal equations of :func:`_ari` (regressors 1, d(t-1), d(t-2); target d(t)) summed
+    over each row's columns up to each stop; a column with a NaN adds exact zeros."""
+    x = np.zeros(3)
+    xtx, xty = np.zeros((3, 3)), np.zeros(3)
+    for i in range(D.shape[0]):
+        for a in range(3):
+            xty[a] = 0.0
+            for b in range(3):
+                xtx[a, b] = 0.0
+        nobs = 0.0
+        s = 0
+        for t in range(lead, stops[-1]):
+            if t >= 3:
+                x[0], x[1], x[2] = 1.0, D[i, t - 1], D[i, t - 2]
+                ok = not (np.isnan(x[1]) or np.isnan(x[2]) or np.isnan(D[i, t]))
+                d = D[i, t] if ok else 0.0
+                if not ok:
+                    x[0], x[1], x[2] = 0.0, 0.0, 0.0
+                for a in range(3):
+                    for b in range(3):
+                        xtx[a, b] += x[a] * x[b]
+                    xty[a] += x[a] * d
+                nobs += 1.0 if ok else 0.0
+            while s < len(stops) and stops[s] == t + 1:
+                for a in range(3):
+                    out_xty[s, i, a] = xty[a]
+                    for b in range(3):
+                        out_xtx[s, i, a, b] = xtx[a, b]
+                out_n[s, i] = nobs
+                s += 1
 
 
 def model_forecasts(

@@ -114,9 +114,14 @@ def _forecast_block(
             ),
         )
         reason[smooth] = [
-            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; {r}"
-            for c, a, v, k, r in zip(
-                code[smooth], adi[smooth], cv2[smooth], kind, fit["reason"], strict=True
+            f"{p} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; {r}"
+            for p, a, v, k, r in zip(
+                _PATTERNS[code[smooth]].tolist(),
+                adi[smooth].tolist(),
+                cv2[smooth].tolist(),
+                kind.tolist(),
+                fit["reason"],
+                strict=True,
             )
         ]
 
@@ -128,7 +133,7 @@ def _forecast_block(
             bounds[key][sparse] = fit[key][:, None]
         method[sparse] = fit["method"]
         reason[sparse] = [
-            f"{_PATTERNS[c]} demand (ADI {a:.2f}, CV² {v:.2f}): {meth} demand rate, "
+            f"{p} demand (ADI {a:.2f}, CV² {v:.2f}): {meth} demand rate, "
             + (
                 f"lowest validation RMSE ({e:.3g} a period) over the last {hv} periods "
                 "(3 origins) among TSB, SBA, IMAPA, ADIDA, recent mean and zero"
@@ -136,13 +141,13 @@ def _forecast_block(
                 else "too short to validate: TSB"
             )
             + "; bounds from demand occurrence × observed sizes"
-            for c, a, v, meth, e, hv in zip(
-                code[sparse],
-                adi[sparse],
-                cv2[sparse],
+            for p, a, v, meth, e, hv in zip(
+                _PATTERNS[code[sparse]].tolist(),
+                adi[sparse].tolist(),
+                cv2[sparse].tolist(),
                 fit["method"],
-                fit["error"],
-                fit["validated"],
+                fit["error"].tolist(),
+                fit["validated"].tolist(),
                 strict=True,
             )
         ]
@@ -305,8 +310,8 @@ def _to_frame(
     for k, v in res.items():
         if v.ndim == 2:
             out[k] = v.ravel()
-        else:
-            out[k] = pd.array(v[idx].astype(str), dtype="string")
+        else:  # one string per series, repeated by taking: no h-fold copy of long reasons
+            out[k] = pd.array(v.astype(str), dtype="string").take(idx)
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kamlab.forecast.smoothing import ses
+from kamlab.forecast.smoothing import _lead, ses
 
 __all__ = [
     "adida",
@@ -57,7 +57,7 @@ def croston(Y: np.ndarray, *, alpha: float = 0.1, debias: bool = False) -> np.nd
         z = np.where(occur, Y, 0.0).sum(axis=1) / occur.sum(axis=1)
         p = valid.sum(axis=1) / occur.sum(axis=1)
     q = np.zeros(len(Y))
-    for t in range(Y.shape[1]):
+    for t in range(_lead(Y), Y.shape[1]):
         q = np.where(valid[:, t], q + 1, q)
         dem = occur[:, t]
         z = np.where(dem, z + alpha * (Y[:, t] - z), z)
@@ -82,7 +82,7 @@ def _tsb_grid(
     prob = np.broadcast_to(p0[:, None], (len(Y), k)).copy()
     size = np.broadcast_to(z0[:, None], (len(Y), k)).copy()
     sse = np.zeros_like(prob)
-    for t in range(Y.shape[1]):
+    for t in range(_lead(Y), Y.shape[1]):
         y = Y[:, t][:, None]
         ok = valid[:, t][:, None]
         e = np.where(ok, y - prob * size, 0.0)
@@ -169,9 +169,22 @@ def imapa(Y: np.ndarray) -> np.ndarray:
     2.0
     """
     top = np.maximum(np.round(np.nan_to_num(mean_interval(Y), nan=1.0)), 1).astype(int)
+    n = (~np.isnan(Y)).sum(axis=1)
     total = np.zeros(len(Y))
-    for kk in range(1, int(top.max()) + 1):
-        total += np.where(top >= kk, adida(Y, np.minimum(kk, top)), 0.0)
+    if not len(Y):
+        return total
+    # ADIDA at level kk for the rows that reach it (top >= kk); a row with fewer than two
+    # buckets of kk falls back to k = 1 (see adida), the plain SES rate, fitted once.
+    # Rows are fitted independently, so this is adida(Y, min(kk, top)) row for row.
+    single = ses(Y, 1)["level"]
+    total += np.where(top >= 1, single, 0.0)
+    for kk in range(2, int(top.max()) + 1):
+        rows = np.flatnonzero(top >= kk)
+        rate = single[rows]
+        long = n[rows] >= 2 * kk
+        if long.any():
+            rate[long] = ses(_aggregate(Y[rows[long]], kk), 1)["level"] / kk
+        total[rows] += rate
     return total / top
 
 

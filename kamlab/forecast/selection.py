@@ -291,6 +291,32 @@ def _describe(w: np.ndarray, err: np.ndarray, horizon: np.ndarray) -> tuple[np.n
     top = np.argmax(w, axis=1)
     scale = ["in logs" if CANDIDATES[t][1] == "log" else "on the original scale" for t in top]
     fixed = CANDIDATES.index(("DOTM+Theta+Damped", "raw"))
+    if RULE == "fixed":  # one candidate per row (see _weights): the sentences in one pass
+        best = np.argmin(np.where(np.isnan(err), np.inf, err), axis=1)
+        rows = np.arange(len(w))
+        short = (
+            "too short to validate (fewer than two validation horizons of history): "
+            "mean of DOTM, Theta and damped trend on the original scale"
+        )
+        method[:] = [labels[t] for t in top]
+        reason[:] = [
+            f"mean of DOTM, Theta and damped trend {sc} (the rule that won on "
+            f"validation data), validation MASE {e_top:.2f} "
+            f"over the last {hz} periods ({min(3, hz)} origins); "
+            f"best single candidate {labels[b]} {e_best:.2f}"
+            if hz
+            else short
+            for sc, e_top, hz, b, e_best in zip(
+                scale,
+                err[rows, top].tolist(),
+                horizon.tolist(),
+                best.tolist(),
+                np.where(np.isnan(err[rows, best]), np.inf, err[rows, best]).tolist(),
+                strict=True,
+            )
+        ]
+        method[horizon == 0] = "DOTM+Theta+Damped"
+        return method, reason
     for r in range(len(w)):
         if horizon[r] == 0:
             method[r] = "DOTM+Theta+Damped"

@@ -6,7 +6,9 @@ Smoothing parameters are chosen per series from a grid by in-sample squared erro
 initial levels in closed form (a prediction is linear in them), so no numerical optimiser
 runs per series. The grid kernels (``_ses_grid``, ``_damped_grid``, ``_dotm_grid``) can record
 their sums at several column counts ("stops") in one pass: the fits that
-:mod:`kamlab.forecast.candidates` validates at rolling origins. :func:`ses`, :func:`theta`,
+:mod:`kamlab.forecast.candidates` validates at rolling origins. Their recursions are compiled
+(numba: one row at a time, the whole parameter grid per column), with exactly the arithmetic,
+in the same order, of the array form they replaced, so the numbers are the same bit for bit. :func:`ses`, :func:`theta`,
 :func:`damped_trend` and :func:`dotm` are the single-origin forms, checked against statsmodels
 and statsforecast in the tests.
 
@@ -21,6 +23,7 @@ combines these: :mod:`kamlab.forecast.selection`.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 __all__ = [
     "damped_trend",
@@ -103,6 +106,29 @@ def _stop_set(T: int, stops: list[int] | None) -> tuple[list[int], bool]:
     return ([T], True) if stops is None else (list(stops), False)
 
 
+def _floats(Y: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(Y, dtype=np.float64)
+
+
+@njit(cache=True, inline="always")
+def _floor0(v):  # pragma: no cover - compiled
+    """np.maximum(v, 0.0) for one number (NaN and -0.0 stay as they are)."""
+    return 0.0 if v < 0.0 else v
+
+
+def _lead(Y: np.ndarray, stops: list[int] | None = None) -> int:
+    """The first column any row has a value in (at most the first stop's last column).
+
+    Rows are right-aligned, so a batch of late starters (a backtest origin's block) begins
+    with columns that are NaN in every row. The recursions leave every state and sum
+    untouched in such a column (a NaN adds exactly 0 and updates nothing), so they start
+    here: the same numbers, without the empty columns' work.
+    """
+    seen = ~np.isnan(Y).all(axis=0)
+    lead = int(np.argmax(seen)) if seen.any() else Y.shape[1]
+    return lead if stops is None else min(lead, min(stops) - 1)
+
+
 def _ses_grid(
     Y: np.ndarray, alpha: np.ndarray, stops: list[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -115,28 +141,48 @@ def _ses_grid(
     same numbers as a separate fit on ``Y[:, :s]``, from one pass.
     """
     stops, squeeze = _stop_set(Y.shape[1], stops)
-    shape = (len(Y), alpha.shape[-1])
-    level = np.zeros(shape)  # the level when l0 = 0
-    gain = np.ones(shape)  # (1 - alpha)^t, the weight of l0 in the prediction
-    srr, srg, sgg = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    out_sse, out_level = [], []
-    for t in range(max(stops)):
-        y = Y[:, t][:, None]
-        ok = ~np.isnan(y)
-        r = np.where(ok, y - level, 0.0)
-        g = np.where(ok, gain, 0.0)
-        srr += r * r
-        srg += r * g
-        sgg += g * g
-        level += alpha * r
-        gain = np.where(ok, gain * (1 - alpha), gain)
-        for _ in range(stops.count(t + 1)):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                l0 = np.where(sgg > 0, srg / sgg, 0.0)
-            out_sse.append(np.maximum(srr - l0 * srg, 0.0))
-            out_level.append(level + gain * l0)
-    sse, lvl = np.stack(out_sse), np.stack(out_level)
+    rows, K = len(Y), alpha.shape[-1]
+    at = np.ascontiguousarray(np.broadcast_to(alpha, (rows, K)), dtype=float)
+    stop = np.sort(np.asarray(stops, dtype=np.int64))
+    sse, lvl = np.zeros((len(stop), rows, K)), np.zeros((len(stop), rows, K))
+    _ses_rows(_floats(Y), at, _lead(Y, stops), stop, sse, lvl)
     return (sse[0], lvl[0]) if squeeze else (sse, lvl)
+
+
+@njit(cache=True, nogil=True)
+def _ses_rows(Y, alpha, lead, stops, out_sse, out_level):  # pragma: no cover - compiled
+    """The loop of :func:`_ses_grid` for one row at a time, over all alphas at once."""
+    rows, K = alpha.shape
+    level, gain = np.zeros(K), np.zeros(K)  # the level when l0 = 0; (1 - alpha)^t
+    srr, srg, sgg = np.zeros(K), np.zeros(K), np.zeros(K)
+    for i in range(rows):
+        a = alpha[i]
+        for j in range(K):
+            level[j], gain[j], srr[j], srg[j], sgg[j] = 0.0, 1.0, 0.0, 0.0, 0.0
+        s = 0
+        for t in range(lead, stops[-1]):
+            y = Y[i, t]
+            if np.isnan(y):
+                for j in range(K):  # adds exact zeros, as the array form does
+                    srr[j] += 0.0 * 0.0
+                    srg[j] += 0.0 * 0.0
+                    sgg[j] += 0.0 * 0.0
+                    level[j] += a[j] * 0.0
+            else:
+                for j in range(K):
+                    r = y - level[j]
+                    g = gain[j]
+                    srr[j] += r * r
+                    srg[j] += r * g
+                    sgg[j] += g * g
+                    level[j] += a[j] * r
+                    gain[j] = g * (1 - a[j])
+            while s < len(stops) and stops[s] == t + 1:
+                for j in range(K):
+                    l0 = srg[j] / sgg[j] if sgg[j] > 0 else 0.0
+                    out_sse[s, i, j] = _floor0(srr[j] - l0 * srg[j])
+                    out_level[s, i, j] = level[j] + gain[j] * l0
+                s += 1
 
 
 def _refine(best: np.ndarray, grid: np.ndarray, lo: float, hi: float, n: int = 7) -> np.ndarray:
@@ -210,28 +256,50 @@ def _damped_grid(
     stops, squeeze = _stop_set(Y.shape[1], stops)
     start = _first_valid(Y)
     rows = np.arange(len(Y))
-    k = alpha.shape[-1]
     y0 = Y[rows, start]
     # initial trend: mean first difference over the first (up to) 12 months
     nxt = np.minimum(start + 12, Y.shape[1] - 1)
     b0 = np.where(nxt > start, (Y[rows, nxt] - y0) / np.maximum(nxt - start, 1), 0.0)
-    level = np.broadcast_to(y0[:, None], (len(Y), k)).copy()
-    trend = np.broadcast_to(b0[:, None], (len(Y), k)).copy()
-    sse = np.zeros_like(level)
-    out = []
-    for t in range(max(stops)):
-        y = Y[:, t][:, None]
-        pred = level + phi * trend
-        e = y - pred
-        ok = ~np.isnan(e) & (t > start)[:, None]
-        e = np.where(ok, e, 0.0)
-        sse += e * e
-        level = np.where(ok, pred + alpha * e, level)
-        trend = np.where(ok, phi * trend + beta * e, trend)
-        for _ in range(stops.count(t + 1)):
-            out.append((sse.copy(), level, trend))
-    sse_s, level_s, trend_s = (np.stack(v) for v in zip(*out, strict=True))
+    stop = np.sort(np.asarray(stops, dtype=np.int64))
+    out = [np.zeros((len(stop), len(Y), alpha.shape[-1])) for _ in range(3)]
+    grid = [np.ascontiguousarray(v, dtype=float) for v in (alpha, beta, phi)]
+    _damped_rows(_floats(Y), start, y0, b0, *grid, _lead(Y, stops), stop, *out)
+    sse_s, level_s, trend_s = out
     return (sse_s[0], level_s[0], trend_s[0]) if squeeze else (sse_s, level_s, trend_s)
+
+
+@njit(cache=True, nogil=True)
+def _damped_rows(
+    Y, start, y0, b0, alpha, beta, phi, lead, stops, out_sse, out_level, out_trend
+):  # pragma: no cover - compiled
+    """The loop of :func:`_damped_grid` for one row at a time, over all parameters at once."""
+    K = alpha.shape[0]
+    level, trend, sse = np.zeros(K), np.zeros(K), np.zeros(K)
+    for i in range(Y.shape[0]):
+        for j in range(K):
+            level[j], trend[j], sse[j] = y0[i], b0[i], 0.0
+        s = 0
+        for t in range(lead, stops[-1]):
+            y = Y[i, t]
+            if t > start[i] and not np.isnan(y):
+                for j in range(K):
+                    lv, tr = level[j], trend[j]
+                    pred = lv + phi[j] * tr
+                    e = y - pred
+                    ok = not np.isnan(e)
+                    e0 = e if ok else 0.0
+                    sse[j] += e0 * e0
+                    level[j] = pred + alpha[j] * e if ok else lv
+                    trend[j] = phi[j] * tr + beta[j] * e if ok else tr
+            else:
+                for j in range(K):
+                    sse[j] += 0.0 * 0.0
+            while s < len(stops) and stops[s] == t + 1:
+                for j in range(K):
+                    out_sse[s, i, j] = sse[j]
+                    out_level[s, i, j] = level[j]
+                    out_trend[s, i, j] = trend[j]
+                s += 1
 
 
 def damped_trend(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
@@ -261,6 +329,8 @@ def damped_trend(Y: np.ndarray, h: int) -> dict[str, np.ndarray]:
 
 
 _THETA = np.array([1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0])
+
+
 _DOTM_ALPHA = np.array([0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99])
 
 
@@ -285,48 +355,81 @@ def _dotm_grid(
     """
     stops, squeeze = _stop_set(Y.shape[1], stops)
     rows, K = len(Y), alpha.shape[-1]
-    level = np.zeros((rows, K))  # with l0 = 0
-    gain = np.ones((rows, K))  # (1 - alpha)^t
-    ybar, A, B, t = np.zeros(rows), np.zeros(rows), np.zeros(rows), np.zeros(rows)
-    srr, srg, sgg = np.zeros((rows, K)), np.zeros((rows, K)), np.zeros((rows, K))
-    w = 1 - 1 / theta
-    steps = np.arange(nmse)[:, None, None]
-    hist: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    out = []
-    for c in range(max(stops)):
-        y = Y[:, c]
-        ok = ~np.isnan(y)
-        for k in range(1, min(nmse, len(hist)) + 1):
-            pred, g, seen = hist[-k]
-            use = (ok & seen)[:, None]
-            r = np.where(use, y[:, None] - pred[k - 1], 0.0)
-            g = np.where(use, g, 0.0)
-            srr += r * r
-            srg += r * g
-            sgg += g * g
-        yv = np.where(ok, y, 0.0)
-        tn = t + ok
-        level = np.where(ok[:, None], alpha * yv[:, None] + (1 - alpha) * level, level)
-        gain = np.where(ok[:, None], gain * (1 - alpha), gain)
-        new_bar = np.where(ok, (t * ybar + yv) / np.maximum(tn, 1), ybar)
-        B = np.where(
-            ok & (t >= 1),
-            ((tn - 2) * B + 6 * (yv - ybar) / np.maximum(tn, 1)) / (tn + 1),
-            np.where(ok, 0.0, B),
-        )
-        ybar, t = new_bar, tn
-        A = np.where(ok, ybar - (tn + 1) * B / 2, A)
-        base = (1 - gain * (1 - alpha)) / alpha
-        pred = level[None] + w * (gain * A[:, None] + (steps + base[None]) * B[:, None])
-        hist.append((pred, gain, t >= 1))
-        if len(hist) > nmse:
-            hist.pop(0)
-        for _ in range(stops.count(c + 1)):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                l0 = np.where(sgg > 0, srg / sgg, 0.0)
-            out.append((np.maximum(srr - l0 * srg, 0.0), level + gain * l0, gain, A, B))
-    res = tuple(np.stack(v) for v in zip(*out, strict=True))
-    return tuple(v[0] for v in res) if squeeze else res
+    stop = np.sort(np.asarray(stops, dtype=np.int64))
+    out = [np.zeros((len(stop), rows, K)) for _ in range(3)] + [
+        np.zeros((len(stop), rows)) for _ in range(2)
+    ]
+    alpha = np.ascontiguousarray(alpha, dtype=float)
+    w = np.ascontiguousarray(1 - 1 / theta, dtype=float)
+    _dotm_rows(_floats(Y), alpha, w, nmse, _lead(Y, stops), stop, *out)
+    return tuple(v[0] for v in out) if squeeze else tuple(out)
+
+
+@njit(cache=True, nogil=True)
+def _dotm_rows(
+    Y, alpha, w, nmse, lead, stops, out_crit, out_level, out_gain, out_A, out_B
+):  # pragma: no cover - compiled
+    """The loop of :func:`_dotm_grid` for one row at a time, over all (alpha, theta) at once;
+    the k-step predictions of the last `nmse` columns are kept in a ring."""
+    K = alpha.shape[0]
+    level, gain = np.zeros(K), np.zeros(K)
+    srr, srg, sgg = np.zeros(K), np.zeros(K), np.zeros(K)
+    pred = np.zeros((nmse, nmse, K))  # ring slot (column % nmse) x step x grid point
+    gains = np.zeros((nmse, K))
+    seen = np.zeros(nmse, dtype=np.bool_)
+    base = np.zeros(K)
+    for i in range(Y.shape[0]):
+        for j in range(K):
+            level[j], gain[j], srr[j], srg[j], sgg[j] = 0.0, 1.0, 0.0, 0.0, 0.0
+        ybar, A, B, t = 0.0, 0.0, 0.0, 0.0
+        s = 0
+        for c in range(lead, stops[-1]):
+            y = Y[i, c]
+            ok = not np.isnan(y)
+            for k in range(1, min(nmse, c - lead) + 1):
+                slot = (c - k) % nmse
+                if ok and seen[slot]:
+                    for j in range(K):
+                        r = y - pred[slot, k - 1, j]
+                        g = gains[slot, j]
+                        srr[j] += r * r
+                        srg[j] += r * g
+                        sgg[j] += g * g
+                else:
+                    for j in range(K):  # exact zeros, as the array form adds
+                        srr[j] += 0.0 * 0.0
+                        srg[j] += 0.0 * 0.0
+                        sgg[j] += 0.0 * 0.0
+            yv = y if ok else 0.0
+            tn = t + (1.0 if ok else 0.0)
+            if ok:
+                for j in range(K):
+                    level[j] = alpha[j] * yv + (1 - alpha[j]) * level[j]
+                    gain[j] = gain[j] * (1 - alpha[j])
+                new_bar = (t * ybar + yv) / max(tn, 1.0)
+                if t >= 1:
+                    B = ((tn - 2) * B + 6 * (yv - ybar) / max(tn, 1.0)) / (tn + 1)
+                else:
+                    B = 0.0
+                ybar = new_bar
+                A = ybar - (tn + 1) * B / 2
+            t = tn
+            slot = c % nmse
+            seen[slot] = t >= 1
+            for j in range(K):
+                base[j] = (1 - gain[j] * (1 - alpha[j])) / alpha[j]
+                gains[slot, j] = gain[j]
+            for k in range(nmse):
+                for j in range(K):
+                    pred[slot, k, j] = level[j] + w[j] * (gain[j] * A + (k + base[j]) * B)
+            while s < len(stops) and stops[s] == c + 1:
+                for j in range(K):
+                    l0 = srg[j] / sgg[j] if sgg[j] > 0 else 0.0
+                    out_crit[s, i, j] = _floor0(srr[j] - l0 * srg[j])
+                    out_level[s, i, j] = level[j] + gain[j] * l0
+                    out_gain[s, i, j] = gain[j]
+                out_A[s, i], out_B[s, i] = A, B
+                s += 1
 
 
 def dotm(Y: np.ndarray, h: int, *, nmse: int = 3) -> dict[str, np.ndarray]:

@@ -136,9 +136,10 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     ipynb = Path(job.ipynb)
     tmp = _temporary_notebook(ipynb)
     status, error, cell, restart, html_kb = "ok", "", None, False, 0.0
+    nb = None  # the executed notebook as papermill returns it; else read back from `tmp`
     try:
         ipynb.parent.mkdir(parents=True, exist_ok=True)
-        pm.execute_notebook(
+        nb = pm.execute_notebook(
             job.notebook,
             str(tmp),
             parameters=job.parameters,
@@ -163,7 +164,8 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     except Exception as err:  # a dead kernel, a broken notebook file, ...
         status, error, restart = "failed", f"{type(err).__name__}: {err}", True
     try:
-        nb = nbformat.read(tmp, as_version=4) if tmp.exists() else None
+        if nb is None and tmp.exists():  # stopped early: what papermill or the engine saved
+            nb = nbformat.read(tmp, as_version=4)
         if nb is not None:
             unfinished = _unfinished_cell(nb)
             if unfinished is not None:

@@ -157,3 +157,19 @@ def test_a_kpi_without_a_target_is_grey_never_green(analytics):
     assert otif.label.startswith("OTIF") and accuracy.label.startswith("Forecast accuracy")
     assert otif.value != "–" and otif.status == "grey"
     assert accuracy.status == "grey"
+
+
+def test_a_customers_slice_is_its_rows_of_the_portfolio_frame_in_order(analytics):
+    """The slice found through the per-frame row index equals the plain comparison."""
+    ids = analytics.customer_ids()
+    for frame in (analytics.customer_demand, analytics.service, analytics.receivables):
+        for cid in [*ids[:3], "NOPE"]:
+            card = sc.Scorecard.__new__(sc.Scorecard)
+            card.customer_id = cid
+            expected = frame[frame["customer_id"] == cid].reset_index(drop=True)
+            pd.testing.assert_frame_equal(card._slice(frame), expected)
+    # a new frame (same id reused or not) gets its own index
+    shuffled = analytics.customer_demand.iloc[::-1].reset_index(drop=True)
+    card.customer_id = ids[0]
+    expected = shuffled[shuffled["customer_id"] == ids[0]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(card._slice(shuffled), expected)

@@ -12,7 +12,9 @@ import dataclasses
 import html
 import os
 import re
+import weakref
 
+import numpy as np
 import pandas as pd
 
 from kamlab.chain import ChainError, PackAnalytics, load_analytics, parse_month
@@ -101,6 +103,27 @@ def open_analytics(
     )
 
 
+_NO_ROWS = np.array([], dtype=np.intp)
+# id(frame) -> (weak reference to frame, customer_id -> row positions); an entry goes with its frame
+_ROWS: dict[int, tuple[weakref.ref, dict[str, np.ndarray]]] = {}
+
+
+def customer_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """customer_id (as text) -> positions of its rows in `frame`, found once per frame.
+
+    A warm kernel keeps the month's analytics for every notebook it runs: each customer's
+    slice is then a ``take`` instead of a comparison over the whole portfolio's rows, a cost
+    that would grow with the portfolio. The shared frames are never changed in place.
+    """
+    key = id(frame)
+    hit = _ROWS.get(key)
+    if hit is not None and hit[0]() is frame:
+        return hit[1]
+    groups = frame.groupby(frame["customer_id"].astype(str), sort=False).indices
+    _ROWS[key] = (weakref.ref(frame, lambda _, key=key: _ROWS.pop(key, None)), groups)
+    return groups
+
+
 def _unavailable(title: str, analytics: PackAnalytics, *names: str) -> Section | None:
     missing = [analytics.unavailable[n] for n in names if n in analytics.unavailable]
     if not missing:
@@ -144,9 +167,11 @@ class Scorecard:
         return self.analytics.settings
 
     def _slice(self, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        """This customer's rows of the portfolio-wide `frame`, in frame order."""
         if frame is None:
             return None
-        return frame[frame["customer_id"] == self.customer_id].reset_index(drop=True)
+        rows = customer_rows(frame).get(self.customer_id, _NO_ROWS)
+        return frame.take(rows).reset_index(drop=True)
 
     @property
     def currency(self) -> str:

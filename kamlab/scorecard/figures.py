@@ -12,9 +12,12 @@ from contextlib import contextmanager
 
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 __all__ = [
     "QUADRANT_COLOURS",
@@ -145,6 +148,113 @@ def _finish(
     return fig
 
 
+# -- seaborn's lineplot and barplot, drawn with matplotlib ------------------------------------
+# seaborn spends more on its semantic bookkeeping than matplotlib spends drawing these small
+# figures (a sixth of a scorecard's rendering). These draw the same artists seaborn 0.13 draws
+# for the calls the scorecard makes (errorbar=None, one row or a mean per point), so every
+# figure stays pixel for pixel what seaborn made; tests/test_scorecard.py compares them.
+def _levels(values: pd.Series) -> list:
+    """seaborn's categorical order: the categories of a categorical, else the values in
+    order of appearance (sorted when numeric), missing values left out."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [v for v in values.cat.categories if pd.notna(v)]
+    order = [v for v in values.unique() if pd.notna(v)]
+    return sorted(order) if pd.api.types.is_numeric_dtype(values.dtype) else order
+
+
+def _lineplot(
+    ax,
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    palette: str | None = None,
+    color: str | None = None,
+    label: str | None = None,
+    **line,
+) -> None:
+    """``sns.lineplot(data, x=x, y=y, hue=hue, errorbar=None, ...)``: one line per `hue`
+    level, points sorted by x and averaged where an x repeats, white-edged markers."""
+    line = {"markeredgewidth": 0.75, "markeredgecolor": "w", **line}
+    if "linestyle" not in line:
+        line["dashes"] = ""
+    levels = _levels(data[hue]) if hue is not None else []  # before rows without y go
+    data = data.dropna(subset=[c for c in (x, y, hue) if c is not None])
+
+    def points(part: pd.DataFrame) -> tuple:
+        if part.empty:  # no units for the axis either: seaborn plots no dates
+            return [], []
+        part = part.sort_values([x, y])
+        if part[x].duplicated().any():
+            part = part.groupby(x, sort=True)[y].mean().reset_index()
+        return part[x], part[y]
+
+    if hue is None:
+        if color is None:  # the next colour of the cycle, as seaborn takes it
+            (scout,) = ax.plot([], [], scalex=False, scaley=False)
+            color = scout.get_color()
+            scout.remove()
+        ax.plot(*points(data), color=color, label=label, **line)
+    else:
+        colours = sns.color_palette(palette, len(levels))
+        for level, colour in zip(levels, colours, strict=True):
+            if not (data[hue] == level).any():
+                continue
+            (drawn,) = ax.plot(*points(data[data[hue] == level]), color=None, **line)
+            drawn.set_color(colour)
+        for level, colour in zip(levels, colours, strict=True):  # seaborn's legend entries
+            ax.add_artist(Line2D([], [], label=level, color=colour, **line))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title=hue or "")
+
+
+def _barplot(
+    ax,
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    palette: str | None = None,
+    color: str | None = None,
+) -> None:
+    """``sns.barplot(data, x=x, y=y, hue=hue, errorbar=None, ...)``: the mean of `y` per
+    category of `x` (in order of appearance) as bars 0.8 wide, side by side per `hue` level
+    where a category has several, colours at seaborn's saturation 0.75, no category grid."""
+    if data.empty:
+        return
+    # categories, levels and side by side or not: from every row, with a y or not
+    keys = data[[x, hue]].dropna() if hue is not None else None
+    dodge = hue is not None and len(keys.drop_duplicates()) != keys[x].nunique()
+    order = [str(v) for v in _levels(data[x])]
+    levels = _levels(data[hue]) if hue is not None else []
+    data = data.dropna(subset=[c for c in (x, y, hue) if c is not None])
+    ax.xaxis.update_units(np.array(order, dtype=object))  # a category axis, as seaborn's
+    position = {v: float(i) for i, v in enumerate(order)}
+    if hue is None:
+        groups = [(None, data, sns.desaturate(color, 0.75))]
+    else:
+        colours = sns.color_palette(palette, len(levels), desat=0.75)
+        groups = [(v, data[data[hue] == v], c) for v, c in zip(levels, colours, strict=True)]
+    width = 0.8 / len(groups) if dodge else 0.8
+    for i, (_, part, colour) in enumerate(groups):
+        means = part.groupby(part[x].astype(str), sort=False)[y].mean()
+        at = means.index.map(position).to_numpy(dtype=float)
+        step = np.argsort(at, kind="stable")
+        edges = at[step] - 0.4 + (width * i if dodge else 0.0)
+        ax.bar(
+            x=edges, height=means.to_numpy()[step], width=width, align="edge",
+            color=colour, facecolor=colour,
+        )  # fmt: skip
+    if hue is not None and hue != x:  # seaborn's legend entries
+        for level, _, colour in groups:
+            ax.add_artist(Rectangle((0, 0), 0, 0, facecolor=colour, label=level))
+        ax.legend(title=hue)
+    ax.xaxis.grid(False)
+    ax.set_xlim(-0.5, len(order) - 0.5, auto=None)
+
+
 def _months(periods: pd.Series) -> pd.Series:
     return periods.dt.to_timestamp() if hasattr(periods, "dt") else periods
 
@@ -164,12 +274,11 @@ def demand_figure(
         fig = Figure(figsize=(A4_WIDTH, 3.4))
         ax = _axes(fig, xlabel="Month", ylabel=f"Quantity ({unit})")
         h = history.assign(month=_months(history["period"]))
-        sns.lineplot(
-            data=h,
+        _lineplot(
+            ax,
+            h,
             x="month",
             y="quantity",
-            ax=ax,
-            errorbar=None,
             label="Actual demand",
             color="#333333",
             marker="o",
@@ -185,23 +294,21 @@ def demand_figure(
                 alpha=0.2,
                 label=f"{level} % prediction interval",
             )
-            sns.lineplot(
-                data=f,
+            _lineplot(
+                ax,
+                f,
                 x="month",
                 y="forecast",
-                ax=ax,
-                errorbar=None,
                 label="Statistical forecast",
                 color="#4c72b0",
             )
         if customer_forecast is not None and len(customer_forecast):
             c = customer_forecast.assign(month=_months(customer_forecast["period"]))
-            sns.lineplot(
-                data=c,
+            _lineplot(
+                ax,
+                c,
                 x="month",
                 y="quantity",
-                ax=ax,
-                errorbar=None,
                 label="Customer forecast",
                 color="#dd8452",
                 linestyle="--",
@@ -230,13 +337,12 @@ def trend_figure(
         fig = Figure(figsize=(A4_WIDTH, 3.1))
         ax = _axes(fig, xlabel=xlabel, ylabel=ylabel)
         data = frame.assign(**{x: _months(frame[x])})
-        sns.lineplot(
-            data=data,
+        _lineplot(
+            ax,
+            data,
             x=x,
             y=y,
             hue=hue,
-            ax=ax,
-            errorbar=None,
             marker="o",
             markersize=3,
             palette=PALETTE if hue else None,
@@ -272,13 +378,12 @@ def bar_figure(
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 2.8))
         ax = _axes(fig, xlabel=xlabel, ylabel=ylabel)
-        sns.barplot(
-            data=frame,
+        _barplot(
+            ax,
+            frame,
             x=x,
             y=y,
             hue=hue,
-            ax=ax,
-            errorbar=None,
             palette=PALETTE if hue else None,
             color=None if hue else "#4c72b0",
         )
@@ -300,14 +405,13 @@ def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None)
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 2.8))
         ax = _axes(fig, xlabel="Forecast lag (months ahead)", ylabel="Accuracy (%)")
-        sns.lineplot(
-            data=scores,
+        _lineplot(
+            ax,
+            scores,
             x="lag",
             y="value",
             hue="source",
             marker="o",
-            ax=ax,
-            errorbar=None,
             palette=PALETTE,
         )
         if target is not None:

@@ -304,9 +304,15 @@ def run_jobs(
     scheduler: str | None = None,
     on_done: Callable[[JobResult], None] = lambda r: None,
 ) -> list[JobResult]:
-    """Run `jobs` on `workers` warm kernels (processes) or on the Dask cluster at `scheduler`."""
+    """Run `jobs` on `workers` warm kernels (processes) or on the Dask cluster at `scheduler`.
+
+    The portfolio page, the one notebook that goes through every customer, starts first: run
+    last, it would keep one worker busy while the others have nothing left to do. Results
+    come back in the order of `jobs`.
+    """
     if not jobs:
         return []
+    queued = sorted(jobs, key=lambda job: job.kind != "portfolio")  # stable: customers in order
     if scheduler is not None:
         finished: dict[str, JobResult] = {}
 
@@ -316,8 +322,8 @@ def run_jobs(
 
         with _signals_raise_interrupted():
             try:
-                return _run_dask(
-                    jobs,
+                results = _run_dask(
+                    queued,
                     scheduler=scheduler,
                     preload=preload,
                     timeout=timeout,
@@ -326,10 +332,12 @@ def run_jobs(
                 )
             except (KeyboardInterrupt, PackInterrupted) as err:  # the client cancels the rest
                 raise _interrupted(err, jobs, finished) from None
+        by_key = {r.key: r for r in results}
+        return [by_key[j.key] for j in jobs]
     ctx = mp.get_context("spawn")
     tasks, results = ctx.Queue(), ctx.Queue()
     n = max(1, min(workers, len(jobs)))
-    for job in jobs:
+    for job in queued:
         tasks.put(job)
     for _ in range(n):
         tasks.put(None)

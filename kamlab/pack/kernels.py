@@ -83,12 +83,14 @@ class WarmKernel:
         """Start the kernel, import the warm-up modules and run `preload` (not in history);
         what they leave in memory is exempt from garbage collection from then on."""
         # the kernel talks to us over loopback only; its log level keeps the per-start
-        # "running over TCP without encryption" warning out of the pack's progress display
+        # "running over TCP without encryption" warning out of the pack's progress display.
+        # No input history on disk: IPython would write every cell of every notebook to the
+        # user's history.sqlite, from every worker's kernel at once.
         client = NotebookClient(
             v4.new_notebook(),
             kernel_name=self.kernel_name,
             startup_timeout=self.startup_timeout,
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
         )
         client.km = client.create_kernel_manager()
         client.start_new_kernel(**({"cwd": self.cwd} if self.cwd else {}))

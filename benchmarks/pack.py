@@ -98,6 +98,24 @@ def main() -> None:
 
     rows = []  # (method, workers, customers, wall s, s/customer, notebook s, CPU s/customer, load)
 
+    def add(row: tuple) -> None:
+        rows.append(row)
+        show(row)
+
+    def show(row: tuple) -> None:
+        name, workers, n, wall, per, notebook, cpu, load_1m = row
+        print(
+            f"{name:46} {workers:>7} {n:>9} {wall:8.1f} {per:10.2f} "
+            f"{notebook:10.2f} {cpu:10.2f} {load_1m:7.2f}",
+            flush=True,
+        )
+
+    print(
+        f"\n{'method':46} {'workers':>7} {'customers':>9} {'wall s':>8} {'s/customer':>10} "
+        f"{'notebook s':>10} {'CPU s/cust':>10} {'load 1m':>7}",
+        flush=True,
+    )
+
     # the floor: same sections, one plain process
     sections = Scorecard.SECTIONS
     more = [getattr(commercial, s) for s in commercial.SECTIONS]  # as the notebook shows them
@@ -115,7 +133,7 @@ def main() -> None:
         atomic_write(root / "floor" / f"{cid}.html", f"<html><body>{page}</body></html>")
     wall, n = time.perf_counter() - t, len(customers)
     floor = wall / n
-    rows.append(("floor: same analytics + plots, one process", 1, n, wall, floor, floor,
+    add(("floor: same analytics + plots, one process", 1, n, wall, floor, floor,
                  (cpu_seconds() - cpu) / n, load()))  # fmt: skip
 
     # plain papermill loop: fresh kernel per customer
@@ -138,7 +156,7 @@ def main() -> None:
         )
     wall, n = time.perf_counter() - t, len(loop_ids)
     loop = wall / n
-    rows.append(("papermill loop, fresh kernel each", 1, n, wall, loop, loop,
+    add(("papermill loop, fresh kernel each", 1, n, wall, loop, loop,
                  (cpu_seconds() - cpu) / n, load()))  # fmt: skip
 
     def pack_row(name: str, workers: int, result, wall: float, cpu: float) -> tuple:
@@ -163,7 +181,7 @@ def main() -> None:
         wall, cpu = time.perf_counter() - t, cpu_seconds() - cpu
         packs[workers] = result
         name = f"kamlab pack, warm kernels ({workers} worker{'s' * (workers > 1)})"
-        rows.append(pack_row(name, workers, result, wall, cpu))
+        add(pack_row(name, workers, result, wall, cpu))
 
     if args.cluster_workers:
         from distributed import LocalCluster
@@ -189,20 +207,11 @@ def main() -> None:
             )
             wall = time.perf_counter() - t
         cpu = cpu_seconds() - cpu
-        rows.append(
-            pack_row(f"kamlab pack, local Dask cluster ({n} workers)", n, result, wall, cpu)
-        )
+        add(pack_row(f"kamlab pack, local Dask cluster ({n} workers)", n, result, wall, cpu))
 
-    print()
-    print(
-        f"{'method':46} {'workers':>7} {'customers':>9} {'wall s':>8} {'s/customer':>10} "
-        f"{'notebook s':>10} {'CPU s/cust':>10} {'load 1m':>7}"
-    )
-    for name, workers, n, wall, per, notebook, cpu, load_1m in rows:
-        print(
-            f"{name:46} {workers:>7} {n:>9} {wall:8.1f} {per:10.2f} "
-            f"{notebook:10.2f} {cpu:10.2f} {load_1m:7.2f}"
-        )
+    print("\nall rows again, for the record:")
+    for row in rows:
+        show(row)
     sizes = [
         p.stat().st_size / 1024
         for p in (packs[args.workers[0]].directory / "customers").glob("*.html")

@@ -89,6 +89,16 @@ def test_pages_are_offline_small_and_show_no_code_or_prompts(pack):
         assert "Text(" not in text and "<Figure" not in text
 
 
+def test_external_urls_are_found_around_embedded_figures_never_inside_them():
+    png = "data:image/png;base64,iVBORw0KGgo//AAAA+srcx//x+org/aw=="
+    page = (
+        f'<img alt="f" src="{png}"><a href="https://example.com/x">x</a>'
+        f"<style>@import '//cdn.example.org/s.css';</style><img src=\"{png}\">"
+    )
+    assert external_urls(page) == ["https://example.com/x", "//cdn.example.org/s.css"]
+    assert external_urls(f'<img src="{png}">') == []
+
+
 def test_notebooks_are_valid_and_pages_are_what_nbconvert_would_write(pack, customers):
     """The pack writes each notebook without a second validation and skips nbconvert's
     closing BeautifulSoup pass: the notebook still validates, and the page parses to the

@@ -1,14 +1,14 @@
 """Seconds per customer of the monthly pack against two references, measured in one run.
 
     PYTHONPATH=. python benchmarks/pack.py [--customers 40] [--loop-customers 8]
-        [--workers 1 2] [--cluster-workers 2]
+        [--floor-customers N] [--workers 1 2] [--cluster-workers 2]
 
 Builds the 40-customer demo (history to 2025-06) into a temporary folder, prepares the
 month's shared analytics once (cached on disk; every method below reads the same cache,
 so the table compares per-customer work only), then times:
 
-* floor          the same 20 sections (tables + seaborn figures) for every customer in one
-                 plain Python process, written as one HTML page per customer;
+* floor          the same 20 sections (tables + figures) for every customer (or the first
+                 ``--floor-customers``) in one plain Python process, one HTML page each;
 * papermill loop the scorecard notebook per customer with plain ``papermill`` (a fresh
                  kernel each time) plus the same nbconvert HTML export, on the first
                  ``--loop-customers`` customers (it is slow; per-customer time is what counts);
@@ -58,6 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=40)
     parser.add_argument("--loop-customers", type=int, default=8)
+    parser.add_argument(
+        "--floor-customers", type=int, default=None, help="time the floor on the first N only"
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument(
         "--cluster-workers",
@@ -126,12 +129,13 @@ def main() -> None:
         supply.capacity_allocation,
     ]
     t, cpu = time.perf_counter(), cpu_seconds()
-    for cid in customers:
+    floor_ids = customers[: args.floor_customers]
+    for cid in floor_ids:
         card = Scorecard(analytics, cid)
         page = "".join(getattr(card, s)()._repr_html_() for s in sections)
         page += "".join(section(card)._repr_html_() for section in more)
         atomic_write(root / "floor" / f"{cid}.html", f"<html><body>{page}</body></html>")
-    wall, n = time.perf_counter() - t, len(customers)
+    wall, n = time.perf_counter() - t, len(floor_ids)
     floor = wall / n
     add(("floor: same analytics + plots, one process", 1, n, wall, floor, floor,
                  (cpu_seconds() - cpu) / n, load()))  # fmt: skip

@@ -108,7 +108,7 @@ _NO_ROWS = np.array([], dtype=np.intp)
 _ROWS: dict[int, tuple[weakref.ref, dict[str, np.ndarray]]] = {}
 
 
-def customer_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def _customer_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """customer_id (as text) -> positions of its rows in `frame`, found once per frame.
 
     A warm kernel keeps the month's analytics for every notebook it runs: each customer's
@@ -170,7 +170,7 @@ class Scorecard:
         """This customer's rows of the portfolio-wide `frame`, in frame order."""
         if frame is None:
             return None
-        rows = customer_rows(frame).get(self.customer_id, _NO_ROWS)
+        rows = _customer_rows(frame).get(self.customer_id, _NO_ROWS)
         return frame.take(rows).reset_index(drop=True)
 
     @property

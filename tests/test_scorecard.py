@@ -245,3 +245,25 @@ def test_figures_draw_what_seaborn_draws_pixel_for_pixel():
             lambda ax, f=seaborns, kw=kw, d=case["data"]: f(data=d, ax=ax, errorbar=None, **kw)
         )
         assert np.array_equal(mine, theirs), kw
+
+
+def test_a_customers_focused_challenges_are_its_lines_of_the_portfolios_list(analytics):
+    """The card takes its challenge lines from the portfolio's list (worked out once): the
+    same frame, dtypes and hidden counts as focus_challenges on the customer's figures."""
+    from kamlab.accuracy.challenge import focus_challenges
+
+    s = analytics.settings.accuracy
+    checked = 0
+    for cid in analytics.customer_ids():
+        card = sc.Scorecard(analytics, cid)
+        expected = focus_challenges(
+            card._slice(analytics.challenges),
+            materials=analytics.materials,
+            max_lines=s.challenge_max_lines,
+            min_value=s.challenge_min_value,
+        )
+        got = card.focused_challenges()
+        pd.testing.assert_frame_equal(got, expected)
+        assert got.attrs == expected.attrs
+        checked += len(got) > 0
+    assert checked  # some customers have lines to challenge

@@ -124,6 +124,26 @@ def _customer_rows(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     return groups
 
 
+# id(analytics) -> (weak reference to the analytics, options, the portfolio's challenge list)
+_FOCUS: dict[int, tuple[weakref.ref, dict, pd.DataFrame]] = {}
+
+
+def _portfolio_focus(analytics: PackAnalytics, **options) -> pd.DataFrame:
+    """:func:`~kamlab.accuracy.challenge.focus_challenges` of the whole portfolio, once per
+    analytics: it works per customer, so a customer's lines are its rows of this (the same
+    frame as a call on the customer's figures, tested). Once is 0.3 s at 200 customers; a
+    call per customer is 35 ms, in every scorecard and twice more for the priorities."""
+    from kamlab.accuracy.challenge import focus_challenges
+
+    key = id(analytics)
+    hit = _FOCUS.get(key)
+    if hit is not None and hit[0]() is analytics and hit[1] == options:
+        return hit[2]
+    whole = focus_challenges(analytics.challenges, materials=analytics.materials, **options)
+    _FOCUS[key] = (weakref.ref(analytics, lambda _, key=key: _FOCUS.pop(key, None)), options, whole)
+    return whole
+
+
 def _unavailable(title: str, analytics: PackAnalytics, *names: str) -> Section | None:
     missing = [analytics.unavailable[n] for n in names if n in analytics.unavailable]
     if not missing:
@@ -654,13 +674,17 @@ class Scorecard:
         if "focus" in self._memo:
             return self._memo["focus"]
         s = self.settings.accuracy
-        self._memo["focus"] = focus_challenges(
-            self._slice(self.analytics.challenges),
-            materials=self.analytics.materials,
-            max_lines=s.challenge_max_lines,
-            min_value=s.challenge_min_value,
-        )
-        return self._memo["focus"]
+        options = {"max_lines": s.challenge_max_lines, "min_value": s.challenge_min_value}
+        mine = self._slice(self.analytics.challenges)
+        if mine is None or mine.empty:  # the empty list, as focus_challenges shapes it
+            focus = focus_challenges(mine, materials=self.analytics.materials, **options)
+        else:  # this customer's lines of the portfolio's list (per customer by definition)
+            whole = _portfolio_focus(self.analytics, **options)
+            focus = self._slice(whole)
+            hidden = whole.attrs["hidden"]
+            focus.attrs = {"hidden": {k: v for k, v in hidden.items() if k == self.customer_id}}
+        self._memo["focus"] = focus
+        return focus
 
     def stake_parts(self) -> list[pd.DataFrame]:
         """This customer's money at stake, one frame per kind (customer_id, currency, amount,

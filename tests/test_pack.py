@@ -5,6 +5,7 @@ Jupyter dependency) with the network emulated offline and records every request 
 make; it is skipped only when no Chromium is installed.
 """
 
+import html
 import json
 import re
 import shutil
@@ -86,6 +87,44 @@ def test_pages_are_offline_small_and_show_no_code_or_prompts(pack):
         assert len(text.encode()) <= 400 * 1024, page
         assert "Out[" not in text and "In [" not in text and "open_scorecard(" not in text
         assert "Text(" not in text and "<Figure" not in text
+
+
+def test_external_urls_are_found_around_embedded_figures_never_inside_them():
+    png = "data:image/png;base64,iVBORw0KGgo//AAAA+srcx//x+org/aw=="
+    page = (
+        f'<img alt="f" src="{png}"><a href="https://example.com/x">x</a>'
+        f"<style>@import '//cdn.example.org/s.css';</style><img src=\"{png}\">"
+    )
+    assert external_urls(page) == ["https://example.com/x", "//cdn.example.org/s.css"]
+    assert external_urls(f'<img src="{png}">') == []
+
+
+def test_notebooks_are_valid_and_pages_are_what_nbconvert_would_write(pack, customers):
+    """The pack writes each notebook without a second validation and skips nbconvert's
+    closing BeautifulSoup pass: the notebook still validates, and the page parses to the
+    very document nbconvert's own HTMLExporter makes of it."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from kamlab.pack.html import TEMPLATES
+
+    stock = HTMLExporter(
+        template_name=TEMPLATES.name,
+        extra_template_basedirs=[str(TEMPLATES.parent)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    for c in customers:
+        nb = nbformat.read(pack.directory / "customers" / f"{slug(c)}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        page = (pack.directory / "customers" / f"{slug(c)}.html").read_text(encoding="utf-8")
+        title = BeautifulSoup(page, features="html.parser").title.string
+        nb.metadata["title"] = title
+        footer = re.search(r'<footer class="kam-footer">(.*?)</footer>', page).group(1)
+        resources = {"metadata": {"name": title}, "kamlab_footer": html.unescape(footer)}
+        expected, _ = stock.from_notebook_node(nb, resources={**resources, "kamlab_paper": "A4"})
+        assert str(BeautifulSoup(page, features="html.parser")) == expected
 
 
 def test_a_rerun_from_the_command_line_is_idempotent(pack, database, customers, cache, monkeypatch):

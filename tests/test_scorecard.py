@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from pack_support import MONTH, build_demo_database
@@ -157,3 +158,112 @@ def test_a_kpi_without_a_target_is_grey_never_green(analytics):
     assert otif.label.startswith("OTIF") and accuracy.label.startswith("Forecast accuracy")
     assert otif.value != "–" and otif.status == "grey"
     assert accuracy.status == "grey"
+
+
+def test_a_customers_slice_is_its_rows_of_the_portfolio_frame_in_order(analytics):
+    """The slice found through the per-frame row index equals the plain comparison."""
+    ids = analytics.customer_ids()
+    for frame in (analytics.customer_demand, analytics.service, analytics.receivables):
+        for cid in [*ids[:3], "NOPE"]:
+            card = sc.Scorecard.__new__(sc.Scorecard)
+            card.customer_id = cid
+            expected = frame[frame["customer_id"] == cid].reset_index(drop=True)
+            pd.testing.assert_frame_equal(card._slice(frame), expected)
+    # a new frame (same id reused or not) gets its own index
+    shuffled = analytics.customer_demand.iloc[::-1].reset_index(drop=True)
+    card.customer_id = ids[0]
+    expected = shuffled[shuffled["customer_id"] == ids[0]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(card._slice(shuffled), expected)
+
+
+def _pixels(draw) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from kamlab.scorecard import figures
+
+    with figures._style():
+        fig = Figure(figsize=(6, 3))
+        ax = figures._axes(fig, xlabel="x", ylabel="y")
+        draw(ax)
+        figures._finish(fig, ax, title="t")
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def test_figures_draw_what_seaborn_draws_pixel_for_pixel():
+    """The scorecard draws lines and bars with matplotlib in place of seaborn's lineplot and
+    barplot (for speed): same pixels, also for missing values, repeated x (a mean), one hue
+    level, hue levels that never share a category (no dodge), and no data at all."""
+    import seaborn as sns
+
+    from kamlab.scorecard import figures
+
+    months = pd.period_range("2024-01", periods=8, freq="M").to_timestamp()
+    lines = pd.DataFrame(
+        {
+            "month": [*months, *months, months[2]],
+            "value": [3, 1, None, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 2.5],
+            "kind": ["b"] * 8 + ["a"] * 8 + ["b"],
+        }
+    )
+    bars = pd.DataFrame(
+        {
+            "month": ["Jan", "Feb", "Mar", "Jan", "Feb", "Apr", "Feb"],
+            "amount": [5.0, 3.0, 4.0, 6.0, None, 2.0, 4.0],
+            "year": ["2024", "2024", "2024", "2025", "2025", "2025", "2025"],
+        }
+    )
+    disjoint = bars.assign(year=["2024", "2024", "2024", "2025", "2025", "2025", "2024"])
+    disjoint = disjoint[disjoint["month"] != "Jan"]
+    line_cases = [
+        dict(data=lines, x="month", y="value", hue="kind", palette="colorblind", marker="o"),
+        dict(data=lines, x="month", y="value", color="#333333", label="Actual", marker="o"),
+        dict(data=lines[lines["kind"] == "a"], x="month", y="value", hue="kind", palette="colorblind"),
+        dict(data=lines, x="month", y="value", label="Forecast", color="#dd8452", linestyle="--"),
+        dict(data=lines.iloc[:0], x="month", y="value", label="none", color="#333333"),
+        dict(data=lines, x="month", y="value", markersize=3, marker="s"),
+    ]  # fmt: skip
+    no_march = bars.assign(amount=bars["amount"].where(bars["month"] != "Mar"))
+    no_a = lines.assign(value=lines["value"].where(lines["kind"] != "a"))
+    line_cases.append(dict(data=no_a, x="month", y="value", hue="kind", palette="colorblind"))
+    bar_cases = [
+        dict(data=no_march, x="month", y="amount", hue="year", palette="colorblind"),
+        dict(data=no_march, x="month", y="amount", color="#4c72b0"),
+        dict(data=bars, x="month", y="amount", hue="year", palette="colorblind"),
+        dict(data=bars, x="month", y="amount", color="#4c72b0"),
+        dict(data=disjoint, x="month", y="amount", hue="year", palette="colorblind"),
+        dict(data=bars.iloc[:0], x="month", y="amount", color="#4c72b0"),
+    ]
+    pairs = [(figures._lineplot, sns.lineplot, case) for case in line_cases]
+    pairs += [(figures._barplot, sns.barplot, case) for case in bar_cases]
+    for ours, seaborns, case in pairs:
+        kw = {k: v for k, v in case.items() if k != "data"}
+        mine = _pixels(lambda ax, f=ours, kw=kw, d=case["data"]: f(ax, d, **kw))
+        theirs = _pixels(
+            lambda ax, f=seaborns, kw=kw, d=case["data"]: f(data=d, ax=ax, errorbar=None, **kw)
+        )
+        assert np.array_equal(mine, theirs), kw
+
+
+def test_a_customers_focused_challenges_are_its_lines_of_the_portfolios_list(analytics):
+    """The card takes its challenge lines from the portfolio's list (worked out once): the
+    same frame, dtypes and hidden counts as focus_challenges on the customer's figures."""
+    from kamlab.accuracy.challenge import focus_challenges
+
+    s = analytics.settings.accuracy
+    checked = 0
+    for cid in analytics.customer_ids():
+        card = sc.Scorecard(analytics, cid)
+        expected = focus_challenges(
+            card._slice(analytics.challenges),
+            materials=analytics.materials,
+            max_lines=s.challenge_max_lines,
+            min_value=s.challenge_min_value,
+        )
+        got = card.focused_challenges()
+        pd.testing.assert_frame_equal(got, expected)
+        assert got.attrs == expected.attrs
+        checked += len(got) > 0
+    assert checked  # some customers have lines to challenge

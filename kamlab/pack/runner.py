@@ -136,9 +136,10 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     ipynb = Path(job.ipynb)
     tmp = _temporary_notebook(ipynb)
     status, error, cell, restart, html_kb = "ok", "", None, False, 0.0
+    nb = None  # the executed notebook as papermill returns it; else read back from `tmp`
     try:
         ipynb.parent.mkdir(parents=True, exist_ok=True)
-        pm.execute_notebook(
+        nb = pm.execute_notebook(
             job.notebook,
             str(tmp),
             parameters=job.parameters,
@@ -163,7 +164,8 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     except Exception as err:  # a dead kernel, a broken notebook file, ...
         status, error, restart = "failed", f"{type(err).__name__}: {err}", True
     try:
-        nb = nbformat.read(tmp, as_version=4) if tmp.exists() else None
+        if nb is None and tmp.exists():  # stopped early: what papermill or the engine saved
+            nb = nbformat.read(tmp, as_version=4)
         if nb is not None:
             unfinished = _unfinished_cell(nb)
             if unfinished is not None:
@@ -302,9 +304,15 @@ def run_jobs(
     scheduler: str | None = None,
     on_done: Callable[[JobResult], None] = lambda r: None,
 ) -> list[JobResult]:
-    """Run `jobs` on `workers` warm kernels (processes) or on the Dask cluster at `scheduler`."""
+    """Run `jobs` on `workers` warm kernels (processes) or on the Dask cluster at `scheduler`.
+
+    The portfolio page, the one notebook that goes through every customer, starts first: run
+    last, it would keep one worker busy while the others have nothing left to do. Results
+    come back in the order of `jobs`.
+    """
     if not jobs:
         return []
+    queued = sorted(jobs, key=lambda job: job.kind != "portfolio")  # stable: customers in order
     if scheduler is not None:
         finished: dict[str, JobResult] = {}
 
@@ -314,8 +322,8 @@ def run_jobs(
 
         with _signals_raise_interrupted():
             try:
-                return _run_dask(
-                    jobs,
+                results = _run_dask(
+                    queued,
                     scheduler=scheduler,
                     preload=preload,
                     timeout=timeout,
@@ -324,10 +332,12 @@ def run_jobs(
                 )
             except (KeyboardInterrupt, PackInterrupted) as err:  # the client cancels the rest
                 raise _interrupted(err, jobs, finished) from None
+        by_key = {r.key: r for r in results}
+        return [by_key[j.key] for j in jobs]
     ctx = mp.get_context("spawn")
     tasks, results = ctx.Queue(), ctx.Queue()
     n = max(1, min(workers, len(jobs)))
-    for job in jobs:
+    for job in queued:
         tasks.put(job)
     for _ in range(n):
         tasks.put(None)

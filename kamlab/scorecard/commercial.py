@@ -36,7 +36,7 @@ def _slice(card: Scorecard, name: str) -> pd.DataFrame | None:
     frame = getattr(card.analytics, name, None)
     if frame is None:
         return None
-    return frame[frame["customer_id"].astype(str) == card.customer_id].reset_index(drop=True)
+    return card._slice(frame)
 
 
 def _no_data(title: str, card: Scorecard, names: tuple[str, ...], what: str) -> Section | None:

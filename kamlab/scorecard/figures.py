@@ -12,9 +12,12 @@ from contextlib import contextmanager
 
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
 __all__ = [
     "QUADRANT_COLOURS",
@@ -93,22 +96,30 @@ def _style() -> Iterator[None]:
         yield
 
 
+def _axes(fig: Figure, *, xlabel: str, ylabel: str):
+    """The figure's axes, labelled before seaborn draws: seaborn labels an unlabelled axis
+    with the column name, and to decide whether it shows it lays out every tick label once
+    more than the drawing does (a tenth of a scorecard's rendering time)."""
+    ax = fig.add_subplot()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
 def _finish(
     fig: Figure,
     ax,
     *,
     title: str,
-    xlabel: str,
-    ylabel: str,
     dates: bool = False,
     percent: bool = False,
     decimals: int = 0,
 ) -> Figure:
-    """Title, labels, tick formats (`percent`: y holds fractions; else numbers with
+    """Title, tick formats (`percent`: y holds fractions; else numbers with
     `decimals`), the legend in a row under the plot, fixed margins."""
-    ax.set_title(title, loc="left", fontweight="bold")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    # y pinned at the top of the axes, where matplotlib would place it anyway (no ticks or
+    # offset text above the plot): it then skips measuring the y axis's labels a second time
+    ax.set_title(title, loc="left", fontweight="bold", y=1.0)
     thousands = mticker.FuncFormatter(lambda v, _: compact_number(v, decimals))
     share = mticker.PercentFormatter(1.0, decimals=0)
     ax.yaxis.set_major_formatter(share if percent else thousands)
@@ -137,6 +148,113 @@ def _finish(
     return fig
 
 
+# -- seaborn's lineplot and barplot, drawn with matplotlib ------------------------------------
+# seaborn spends more on its semantic bookkeeping than matplotlib spends drawing these small
+# figures (a sixth of a scorecard's rendering). These draw the same artists seaborn 0.13 draws
+# for the calls the scorecard makes (errorbar=None, one row or a mean per point), so every
+# figure stays pixel for pixel what seaborn made; tests/test_scorecard.py compares them.
+def _levels(values: pd.Series) -> list:
+    """seaborn's categorical order: the categories of a categorical, else the values in
+    order of appearance (sorted when numeric), missing values left out."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [v for v in values.cat.categories if pd.notna(v)]
+    order = [v for v in values.unique() if pd.notna(v)]
+    return sorted(order) if pd.api.types.is_numeric_dtype(values.dtype) else order
+
+
+def _lineplot(
+    ax,
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    palette: str | None = None,
+    color: str | None = None,
+    label: str | None = None,
+    **line,
+) -> None:
+    """``sns.lineplot(data, x=x, y=y, hue=hue, errorbar=None, ...)``: one line per `hue`
+    level, points sorted by x and averaged where an x repeats, white-edged markers."""
+    line = {"markeredgewidth": 0.75, "markeredgecolor": "w", **line}
+    if "linestyle" not in line:
+        line["dashes"] = ""
+    levels = _levels(data[hue]) if hue is not None else []  # before rows without y go
+    data = data.dropna(subset=[c for c in (x, y, hue) if c is not None])
+
+    def points(part: pd.DataFrame) -> tuple:
+        if part.empty:  # no units for the axis either: seaborn plots no dates
+            return [], []
+        part = part.sort_values([x, y])
+        if part[x].duplicated().any():
+            part = part.groupby(x, sort=True)[y].mean().reset_index()
+        return part[x], part[y]
+
+    if hue is None:
+        if color is None:  # the next colour of the cycle, as seaborn takes it
+            (scout,) = ax.plot([], [], scalex=False, scaley=False)
+            color = scout.get_color()
+            scout.remove()
+        ax.plot(*points(data), color=color, label=label, **line)
+    else:
+        colours = sns.color_palette(palette, len(levels))
+        for level, colour in zip(levels, colours, strict=True):
+            if not (data[hue] == level).any():
+                continue
+            (drawn,) = ax.plot(*points(data[data[hue] == level]), color=None, **line)
+            drawn.set_color(colour)
+        for level, colour in zip(levels, colours, strict=True):  # seaborn's legend entries
+            ax.add_artist(Line2D([], [], label=level, color=colour, **line))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title=hue or "")
+
+
+def _barplot(
+    ax,
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    palette: str | None = None,
+    color: str | None = None,
+) -> None:
+    """``sns.barplot(data, x=x, y=y, hue=hue, errorbar=None, ...)``: the mean of `y` per
+    category of `x` (in order of appearance) as bars 0.8 wide, side by side per `hue` level
+    where a category has several, colours at seaborn's saturation 0.75, no category grid."""
+    if data.empty:
+        return
+    # categories, levels and side by side or not: from every row, with a y or not
+    keys = data[[x, hue]].dropna() if hue is not None else None
+    dodge = hue is not None and len(keys.drop_duplicates()) != keys[x].nunique()
+    order = [str(v) for v in _levels(data[x])]
+    levels = _levels(data[hue]) if hue is not None else []
+    data = data.dropna(subset=[c for c in (x, y, hue) if c is not None])
+    ax.xaxis.update_units(np.array(order, dtype=object))  # a category axis, as seaborn's
+    position = {v: float(i) for i, v in enumerate(order)}
+    if hue is None:
+        groups = [(None, data, sns.desaturate(color, 0.75))]
+    else:
+        colours = sns.color_palette(palette, len(levels), desat=0.75)
+        groups = [(v, data[data[hue] == v], c) for v, c in zip(levels, colours, strict=True)]
+    width = 0.8 / len(groups) if dodge else 0.8
+    for i, (_, part, colour) in enumerate(groups):
+        means = part.groupby(part[x].astype(str), sort=False)[y].mean()
+        at = means.index.map(position).to_numpy(dtype=float)
+        step = np.argsort(at, kind="stable")
+        edges = at[step] - 0.4 + (width * i if dodge else 0.0)
+        ax.bar(
+            x=edges, height=means.to_numpy()[step], width=width, align="edge",
+            color=colour, facecolor=colour,
+        )  # fmt: skip
+    if hue is not None and hue != x:  # seaborn's legend entries
+        for level, _, colour in groups:
+            ax.add_artist(Rectangle((0, 0), 0, 0, facecolor=colour, label=level))
+        ax.legend(title=hue)
+    ax.xaxis.grid(False)
+    ax.set_xlim(-0.5, len(order) - 0.5, auto=None)
+
+
 def _months(periods: pd.Series) -> pd.Series:
     return periods.dt.to_timestamp() if hasattr(periods, "dt") else periods
 
@@ -154,14 +272,13 @@ def demand_figure(
     (period, forecast, lo_<level>, hi_<level>) and the customer's latest forecast (period, quantity)."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 3.4))
-        ax = fig.add_subplot()
+        ax = _axes(fig, xlabel="Month", ylabel=f"Quantity ({unit})")
         h = history.assign(month=_months(history["period"]))
-        sns.lineplot(
-            data=h,
+        _lineplot(
+            ax,
+            h,
             x="month",
             y="quantity",
-            ax=ax,
-            errorbar=None,
             label="Actual demand",
             color="#333333",
             marker="o",
@@ -177,23 +294,21 @@ def demand_figure(
                 alpha=0.2,
                 label=f"{level} % prediction interval",
             )
-            sns.lineplot(
-                data=f,
+            _lineplot(
+                ax,
+                f,
                 x="month",
                 y="forecast",
-                ax=ax,
-                errorbar=None,
                 label="Statistical forecast",
                 color="#4c72b0",
             )
         if customer_forecast is not None and len(customer_forecast):
             c = customer_forecast.assign(month=_months(customer_forecast["period"]))
-            sns.lineplot(
-                data=c,
+            _lineplot(
+                ax,
+                c,
                 x="month",
                 y="quantity",
-                ax=ax,
-                errorbar=None,
                 label="Customer forecast",
                 color="#dd8452",
                 linestyle="--",
@@ -201,9 +316,7 @@ def demand_figure(
                 markersize=3,
             )
         ax.set_ylim(bottom=0)
-        return _finish(
-            fig, ax, title=title, xlabel="Month", ylabel=f"Quantity ({unit})", dates=True
-        )
+        return _finish(fig, ax, title=title, dates=True)
 
 
 def trend_figure(
@@ -222,15 +335,14 @@ def trend_figure(
     """A line per `hue` over months (`x` a Period column), with an optional target line."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 3.1))
-        ax = fig.add_subplot()
+        ax = _axes(fig, xlabel=xlabel, ylabel=ylabel)
         data = frame.assign(**{x: _months(frame[x])})
-        sns.lineplot(
-            data=data,
+        _lineplot(
+            ax,
+            data,
             x=x,
             y=y,
             hue=hue,
-            ax=ax,
-            errorbar=None,
             marker="o",
             markersize=3,
             palette=PALETTE if hue else None,
@@ -242,8 +354,6 @@ def trend_figure(
             fig,
             ax,
             title=title,
-            xlabel=xlabel,
-            ylabel=ylabel,
             dates=True,
             percent=percent,
         )
@@ -267,14 +377,13 @@ def bar_figure(
     budget of each month)."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 2.8))
-        ax = fig.add_subplot()
-        sns.barplot(
-            data=frame,
+        ax = _axes(fig, xlabel=xlabel, ylabel=ylabel)
+        _barplot(
+            ax,
+            frame,
             x=x,
             y=y,
             hue=hue,
-            ax=ax,
-            errorbar=None,
             palette=PALETTE if hue else None,
             color=None if hue else "#4c72b0",
         )
@@ -288,22 +397,21 @@ def bar_figure(
                     linewidth=1.2, label=line_label,
                 )  # fmt: skip
                 ax.legend()
-        return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, percent=percent)
+        return _finish(fig, ax, title=title, percent=percent)
 
 
 def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None) -> Figure:
     """Forecast accuracy (fraction) by lag (months) per source (customer / statistical / naive)."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 2.8))
-        ax = fig.add_subplot()
-        sns.lineplot(
-            data=scores,
+        ax = _axes(fig, xlabel="Forecast lag (months ahead)", ylabel="Accuracy (%)")
+        _lineplot(
+            ax,
+            scores,
             x="lag",
             y="value",
             hue="source",
             marker="o",
-            ax=ax,
-            errorbar=None,
             palette=PALETTE,
         )
         if target is not None:
@@ -314,8 +422,6 @@ def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None)
             fig,
             ax,
             title=title,
-            xlabel="Forecast lag (months ahead)",
-            ylabel="Accuracy (%)",
             percent=True,
         )
 
@@ -339,7 +445,7 @@ def scatter_figure(
     away from the nearer edge so no name is cut. `colours` maps `hue` values to colours."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 5.0))
-        ax = fig.add_subplot()
+        ax = _axes(fig, xlabel=xlabel, ylabel=ylabel)
         palette = colours if colours and hue else (PALETTE if hue else None)
         sns.scatterplot(data=frame, x=x, y=y, hue=hue, ax=ax, palette=palette, s=45)
         ax.axvline(split[0], color="#999999", linewidth=0.8)
@@ -347,7 +453,7 @@ def scatter_figure(
         ax.set_xlim(-0.05, 1.05)
         ax.set_ylim(-0.05, 1.05)
         ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:.1f}"))
-        _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, decimals=1)
+        _finish(fig, ax, title=title, decimals=1)
         if label is not None:  # after the layout: the labels are placed where they fit
             distance = (frame[x] - split[0]) ** 2 + (frame[y] - split[1]) ** 2
             chosen = frame.loc[distance.nlargest(labelled).index]

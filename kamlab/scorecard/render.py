@@ -20,6 +20,9 @@ from matplotlib.figure import Figure
 __all__ = ["Section", "figure_html", "note_html", "table_html"]
 
 FIGURE_DPI = 90  # readable at A4 width, keeps a scorecard well under 300 KB
+# zlib level of the PNGs: for these flat-colour figures level 3 makes files as small as the
+# default 6 (within 1 %) in two thirds of the time; the pixels are the same
+PNG_COMPRESSION = 3
 PRINT_ROWS = 3  # rows of a ranked list printed on paper; the screen shows up to `max_rows`
 
 
@@ -48,7 +51,9 @@ def figure_html(fig: Figure, *, alt: str) -> str:
     """Embed `fig` as a base64 PNG ``<img>`` (dpi :data:`FIGURE_DPI`), then release it."""
     buf = io.BytesIO()
     FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI)  # the figures lay themselves out
+    fig.savefig(  # the figures lay themselves out
+        buf, format="png", dpi=FIGURE_DPI, pil_kwargs={"compress_level": PNG_COMPRESSION}
+    )
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img class="kam-figure" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 

@@ -50,7 +50,7 @@ def _no_data(title: str, analytics: PackAnalytics, *names: str) -> Section | Non
 
 
 def _mine(card, frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["customer_id"] == card.customer_id].reset_index(drop=True)
+    return card._slice(frame)
 
 
 def _names(card) -> pd.Series:

@@ -29,6 +29,7 @@ _DISTRIBUTION = {
     "jupyter_core": "jupyter-core",
     "yaml": "pyyaml",
     "websocket": "websocket-client",
+    "bs4": "beautifulsoup4",
 }
 
 

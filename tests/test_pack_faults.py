@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):
-    return build_demo_database(tmp_path_factory.mktemp("faults"))
+    return build_demo_database(tmp_path_factory.mktemp("faults"), customers=8)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,8 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def customers(database, cache):
-    return chain.load_analytics(database, MONTH, cache_dir=cache).customer_ids()[:3]
+    # enough that a pack stopped after its second page still has several to go (~0.5 s each)
+    return chain.load_analytics(database, MONTH, cache_dir=cache).customer_ids()[:8]
 
 
 def _start_pack(database, cache, reports: Path, customers) -> subprocess.Popen:

@@ -52,6 +52,9 @@ def _start_pack(database, cache, reports: Path, customers) -> subprocess.Popen:
         cwd=reports.parent,
         env=env,
         start_new_session=True,  # its own process group, like a job in a terminal
+        # Ctrl-C handled as in a terminal, even when these tests run as a background job
+        # (a shell starts those with SIGINT ignored, and the pack would inherit that)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

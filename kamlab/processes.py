@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
 
-__all__ = ["process_pool"]
+__all__ = ["process_pool", "stop_with_parent"]
 
 _POLL_SECONDS = 0.5
 
@@ -30,12 +31,22 @@ def process_pool(max_workers: int, *, mp_context: BaseContext | None = None) -> 
     )
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In a worker: end this process as soon as `parent` is no longer its parent."""
+def stop_with_parent(stop: Callable[[], object], *, parent: int | None = None) -> None:
+    """In a worker: call `stop` as soon as `parent` (default: the current parent) is gone.
+
+    `stop` runs on a daemon thread and should end the process (``os._exit``).
+    """
+    parent = os.getppid() if parent is None else parent
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(_POLL_SECONDS)
-        os._exit(1)  # no cleanup: the results have nowhere to go
+        stop()
 
     threading.Thread(target=watch, daemon=True, name="kamlab-parent-watch").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A pool worker's initializer: exit at once, without cleanup, when `parent` is gone
+    (the results have nowhere to go)."""
+    stop_with_parent(lambda: os._exit(1), parent=parent)

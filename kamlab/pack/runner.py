@@ -24,7 +24,6 @@ import multiprocessing as mp
 import os
 import queue
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -248,6 +247,7 @@ def _unfinished_cell(nb: nbformat.NotebookNode) -> int | None:
 # -- process pool of warm kernels -------------------------------------------------------------
 def _worker(tasks, results, preload: str, timeout: float | None, cwd: str) -> None:
     from kamlab.pack.kernels import WarmKernel
+    from kamlab.processes import stop_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the pack process: it decides
     kernel = WarmKernel(cwd=cwd)
@@ -260,14 +260,7 @@ def _worker(tasks, results, preload: str, timeout: float | None, cwd: str) -> No
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
-    parent = os.getppid()
-
-    def watch_parent() -> None:  # the pack process was killed outright: stop too
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        stop()
-
-    threading.Thread(target=watch_parent, daemon=True, name="kamlab-parent-watch").start()
+    stop_with_parent(stop)  # the pack process was killed outright: stop too
     try:
         kernel.start(preload)
     except Exception as err:  # report and let the other workers carry on

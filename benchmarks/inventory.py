@@ -238,6 +238,7 @@ def step(folder: Path) -> dict:
             d["forecast"],
             as_of=AS_OF,
             customer_forecast=d["customer_forecast"],
+            errors=errors,
         ),
     )
     timed(

@@ -137,8 +137,8 @@ def phase_out_exposure(
     )
     grid = {"keys": keys, "first": month + 1, "months": horizon}
     if forecast is not None:
-        fc = month_matrix(forecast, series, value=forecast_value, **grid)
-        has_fc = month_matrix(forecast.assign(_n=1.0), series, value="_n", **grid) > 0
+        fc, rows_fc = month_matrix(forecast, series, value=forecast_value, with_rows=True, **grid)
+        has_fc = rows_fc > 0
     else:
         fc, has_fc = np.zeros((n, horizon)), np.zeros((n, horizon), bool)
     orders = month_matrix(open_orders, series, **grid)

@@ -24,17 +24,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtr
 
 from kamlab.classify import demand_pattern
 from kamlab.config import DEFAULTS
 from kamlab.inventory._series import DAYS_PER_MONTH, bare, key_index, month_matrix
 from kamlab.inventory.policy import (
     discrete_reorder_point,
-    inverse_normal_loss,
     lead_time_sigma,
     poisson_loss,
     poisson_reorder_point,
+    safety_factor,
     standard_normal_loss,
     whole_units,
 )
@@ -63,20 +63,19 @@ def safety_stock_cycle(
 
     .. math:: SS = z_{CSL}\\,\\sigma_{LT}, \\quad z_{CSL} = \\Phi^{-1}(CSL)
 
-    with σ_LT from :func:`lead_time_sigma` (Silver, Pyke & Thomas 2017, ch. 6). Units: those
-    of demand; with σ_d = 100 a month and L = 1 month at 95 %, SS = 1.6449 × 100 = 164.5.
+    with σ_LT from :func:`lead_time_sigma` (Silver, Pyke & Thomas 2017, ch. 6): σ_d is the σ
+    of one period's forecast error (or of demand, where the plan is its mean), the lead time
+    in the same periods. Unrounded; units: those of demand; with σ_d = 100 a month and
+    L = 1 month at 95 %, SS = 1.6449 × 100 = 164.5. The same k and SS, with the policy's
+    evaluation, from :func:`~kamlab.inventory.continuous_review`.
 
     >>> round(float(safety_stock_cycle(100.0, 1.0, service_level=0.95)), 1)
     164.5
     """
-    if not 0.0 < service_level < 1.0:
-        raise ValueError(
-            f"safety_stock_cycle: service_level must be in (0, 1), got {service_level}"
-        )
     sigma = lead_time_sigma(
         sigma_demand, lead_time, mean_demand=mean_demand, sigma_lead_time=sigma_lead_time
     )
-    return ndtri(service_level) * sigma
+    return safety_factor(cycle_service_level=service_level) * sigma
 
 
 def safety_stock_fill_rate(
@@ -97,19 +96,17 @@ def safety_stock_fill_rate(
     The expected shortage per replenishment cycle may be (1 − β) of the order quantity *Q*
     (Silver, Pyke & Thomas 2017, ch. 6; Axsäter 2015, ch. 5); G is the
     :func:`standard_normal_loss`. A negative *k* (the cycle stock alone meets the target)
-    gives no safety stock. Example: σ_LT = 100, Q = 500, β = 0.98: G(k) = 0.1, k = 0.9023,
-    SS = 90.2.
+    gives no safety stock (:func:`~kamlab.inventory.continuous_review` keeps the negative
+    k). σ and periods as in :func:`safety_stock_cycle`; unrounded. Example: σ_LT = 100,
+    Q = 500, β = 0.98: G(k) = 0.1, k = 0.9023, SS = 90.2.
 
     >>> round(float(safety_stock_fill_rate(100.0, 1.0, fill_rate=0.98, order_quantity=500.0)), 1)
     90.2
     """
-    if not 0.0 < fill_rate < 1.0:
-        raise ValueError(f"safety_stock_fill_rate: fill_rate must be in (0, 1), got {fill_rate}")
     sigma = lead_time_sigma(
         sigma_demand, lead_time, mean_demand=mean_demand, sigma_lead_time=sigma_lead_time
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = inverse_normal_loss((1.0 - fill_rate) * np.asarray(order_quantity, "float64") / sigma)
+    k = safety_factor(fill_rate=fill_rate, demand_per_cycle=order_quantity, sigma=sigma)
     return np.where(sigma > 0, np.maximum(0.0, k * sigma), 0.0)
 
 

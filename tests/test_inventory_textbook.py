@@ -407,21 +407,23 @@ def test_last_time_buy_at_95_percent_normal_and_poisson():
     assert lots["buy"] == 800.0
 
 
+def _ending_in(plan: pd.DataFrame, *, forecast, **options) -> pd.Series:
+    """The phase-out check of `plan` with 100 in stock, no open customer orders and a
+    statistical forecast from July (None: no statistical forecast)."""
+    if forecast is not None:
+        forecast = _monthly(forecast, first=pd.Period("2025-07", "M"), column="forecast")
+    orders = _monthly([], first=AS_OF.to_period("M"))
+    return _one(
+        phase_out_exposure(plan, _position(on_hand=100.0), orders, forecast, as_of=AS_OF, **options)
+    )
+
+
 def test_phase_out_check_buys_at_the_service_level_with_the_forecast_error():
     """Remaining demand 6 × 30 = 180 with σ_e = 10 a month: σ = 10√6 = 24.49; 100 in stock:
     point buy 80 (service 50 %), at 95 %: ⌈180 + 1.6449 × 24.49 − 100⌉ = ⌈120.29⌉ = 121."""
     plan = _plan(end_of_life=pd.to_datetime(["2025-12-31"]), lot_size=[np.nan])
     errors = pd.DataFrame({"material_id": ["M1"], "error_sigma": [10.0], "error_points": [12]})
-    got = _one(
-        phase_out_exposure(
-            plan,
-            _position(on_hand=100.0),
-            _monthly([], first=AS_OF.to_period("M")),
-            _monthly([30.0] * 6, first=pd.Period("2025-07", "M"), column="forecast"),
-            as_of=AS_OF,
-            errors=errors,
-        )
-    )
+    got = _ending_in(plan, forecast=[30.0] * 6, errors=errors)
     assert got["last_time_buy"] == 80.0 and got["service_level_point"] == pytest.approx(0.5)
     assert got["remaining_sigma"] == pytest.approx(10 * np.sqrt(6))
     assert got["last_time_buy_service"] == np.ceil(180 + 1.644854 * 10 * np.sqrt(6) - 100)
@@ -441,16 +443,7 @@ def test_open_supply_is_its_own_input_and_is_cut_before_sell_off():
             _monthly([30.0], first=pd.Period("2026-01", "M")),
         ]
     )
-    got = _one(
-        phase_out_exposure(
-            plan,
-            _position(on_hand=100.0),
-            _monthly([], first=AS_OF.to_period("M")),
-            _monthly([10.0] * 6, first=pd.Period("2025-07", "M"), column="forecast"),
-            as_of=AS_OF,
-            open_supply=supply,
-        )
-    )
+    got = _ending_in(plan, forecast=[10.0] * 6, open_supply=supply)
     assert got["on_order"] == 80.0 and got["supply_after_end_of_life"] == 30.0
     assert got["surplus"] == 120.0
     assert got["cancel_supply"] == 80.0 and got["sell_off"] == 40.0
@@ -460,15 +453,6 @@ def test_open_supply_is_its_own_input_and_is_cut_before_sell_off():
 def test_phase_out_works_from_the_customer_forecast_when_it_is_the_only_one():
     plan = _plan(end_of_life=pd.to_datetime(["2025-09-30"]))
     theirs = _monthly([20.0] * 6, first=pd.Period("2025-07", "M"))
-    got = _one(
-        phase_out_exposure(
-            plan,
-            _position(on_hand=100.0),
-            _monthly([], first=AS_OF.to_period("M")),
-            None,
-            as_of=AS_OF,
-            customer_forecast=theirs,
-        )
-    )
+    got = _ending_in(plan, forecast=None, customer_forecast=theirs)
     assert got["forecast_source"] == "customer"
     assert got["remaining_demand"] == 60.0 and got["surplus"] == 40.0

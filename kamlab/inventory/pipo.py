@@ -32,6 +32,12 @@ def _values(
     return np.where(at >= 0, values[np.maximum(at, 0)], missing)
 
 
+def _last_month(frames, month: pd.Period) -> int:
+    """The latest ``period`` (ordinal) in `frames` (None or empty ones skipped), else `month`."""
+    found = [int(f["period"].array.asi8.max()) for f in frames if f is not None and len(f)]
+    return max(found, default=month.ordinal)
+
+
 def _currency(position: pd.DataFrame, series: pd.DataFrame, keys: list[str]) -> np.ndarray:
     if position is None or position.empty:
         return np.full(len(series), None, dtype=object)
@@ -119,19 +125,12 @@ def phase_out_exposure(
     n = len(rows)
     eol = rows["end_of_life"]
     unknown = eol.isna().to_numpy()
-    forecasts = [f for f in (forecast, customer_forecast) if f is not None and len(f)]
-    last_forecast = max(
-        (int(f["period"].array.asi8.max()) for f in forecasts), default=month.ordinal
-    )
     # no date: the whole forecast given; a row's window ends at its own end of life
+    last_forecast = _last_month((forecast, customer_forecast), month)
     eol_month = np.where(unknown, last_forecast, eol.dt.to_period("M").array.asi8)
     months_left = np.maximum(eol_month - month.ordinal, 0)
-    last_order = int(open_orders["period"].array.asi8.max(initial=month.ordinal))
-    last_supply = (
-        int(open_supply["period"].array.asi8.max(initial=month.ordinal))
-        if open_supply is not None
-        else month.ordinal
-    )
+    last_order = _last_month((open_orders,), month)
+    last_supply = _last_month((open_supply,), month)
     horizon = max(
         1, int(months_left.max(initial=0)), last_order - month.ordinal, last_supply - month.ordinal
     )

@@ -314,3 +314,22 @@ def test_kamlab_budget_drafts_and_ingest_reads_the_edited_workbook_back(demo_db,
 def test_kamlab_budget_for_a_past_year_exits_2(demo_db, capsys):
     assert main(["budget", "--year", "2025", "--database", str(demo_db / "kam.duckdb")]) == 2
     assert "nothing to draft" in capsys.readouterr().err
+
+
+def test_the_scorecard_says_what_the_mid_year_revision_changed(demo_db, tmp_path):
+    from kamlab.scorecard import open_scorecard
+
+    db = demo_db / "kam.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        revised = con.execute(
+            "select distinct customer_id from budget where version_date = DATE '2026-07-01'"
+        ).fetchall()
+    assert revised, "the demo plants a mid-year revision"
+    card = open_scorecard(revised[0][0], "2026-11", source=db,
+                          options={"cache_dir": str(tmp_path / "cache")})  # fmt: skip
+    html = card.sales().body
+    assert "Budget revised on 01 Jul 2026: full-year plan" in html
+    plan = card._slice(card.analytics.plan)
+    revision = card._slice(card.analytics.budget_revisions).iloc[0]
+    revenue = plan[(plan["measure"] == "revenue") & (plan["currency"] == revision["currency"])]
+    assert revenue["fy_plan"].iloc[0] == pytest.approx(revision["revenue_after"])

@@ -805,9 +805,13 @@ def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
     )
     out = {"margin_monthly": margin}
     if len(ds.budget):
-        out["budget_monthly"] = budget_in_force(ds.budget, as_of=a.as_of).groupby(
-            ["customer_id", "currency", "period"], observed=True, as_index=False
-        )[["planned_quantity", "planned_revenue"]].sum()
+        out["budget_monthly"] = (
+            budget_in_force(ds.budget, as_of=a.as_of)
+            .groupby(["customer_id", "currency", "period"], observed=True, as_index=False)[
+                ["planned_quantity", "planned_revenue"]
+            ]
+            .sum()
+        )
     if len(ds.orders):
         out["bridge"] = price_volume_mix(ds.orders, ds.materials, month=a.month, window="ytd")
     return out

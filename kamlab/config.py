@@ -47,6 +47,7 @@ from typing import Any
 __all__ = [
     "DEFAULTS",
     "AccuracySettings",
+    "BudgetSettings",
     "CacheSettings",
     "ClassifySettings",
     "CommercialSettings",
@@ -321,6 +322,15 @@ class InventorySettings:
 
 
 @dataclass(frozen=True)
+class BudgetSettings:
+    """The annual budget draft (kamlab.budget, ``kamlab budget``)."""
+
+    npi_ramp_months: int = 6  # an NPI project reaches its run rate this many months after SOP
+    price_months: int = 12  # unpriced by an agreement: the realised price of the last 12 months
+    price_increase: dict[str, float] = field(default_factory=dict)  # family -> assumed rise, 0.03
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of kamlab's settings; ``mapping`` maps table -> {extract column: contract column}."""
 
@@ -335,6 +345,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     commercial: CommercialSettings = field(default_factory=CommercialSettings)
     inventory: InventorySettings = field(default_factory=InventorySettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -386,6 +397,12 @@ _ALLOWED: dict[tuple[str, str], tuple[str, Callable[[Any], bool]]] = {
     ("pack", "timeout_seconds"): ("more than 0", lambda v: v > 0),
     ("cache", "max_megabytes"): ("0 or more", lambda v: v >= 0),
     ("cache", "max_age_days"): ("0 or more", lambda v: v >= 0),
+    ("budget", "npi_ramp_months"): ("at least 1", lambda v: v >= 1),
+    ("budget", "price_months"): ("at least 1", lambda v: v >= 1),
+    ("budget", "price_increase"): (
+        "a fraction per product family above -1, e.g. {Valves = 0.03}",
+        lambda v: all(x > -1 for x in v.values()),
+    ),
 }
 
 

@@ -77,6 +77,7 @@ class PackAnalytics:
     air_freight: pd.DataFrame | None = None  # air_freight() by customer, last 12 months
     quality: pd.DataFrame | None = None  # quality() by customer, last 12 months
     plan: pd.DataFrame | None = None  # plan_vs_actual() by customer x currency x measure
+    budget_revisions: pd.DataFrame | None = None  # what the budget revision in force changed
     receivables: pd.DataFrame | None = None  # ageing() of the open items at as_of
     ageing_history: pd.DataFrame | None = None  # ageing_history() at the last month-ends
     dso: pd.DataFrame | None = None  # dso() at each of those month-ends
@@ -382,8 +383,18 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     return out
 
 
-@step("kamlab.service:otif", "service", "service_year", "sla", "air_freight", "quality", "plan")
+@step(
+    "kamlab.service:otif",
+    "service",
+    "service_year",
+    "sla",
+    "air_freight",
+    "quality",
+    "plan",
+    "budget_revisions",
+)
 def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
+    from kamlab.budget import budget_in_force, budget_revisions
     from kamlab.service import (
         air_freight,
         delivery_performance,
@@ -415,7 +426,10 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
         "service_year": otif(recent, by=["customer_id"]),
         "air_freight": air_freight(ds.deliveries, ds.orders, as_of=a.as_of, start=start),
         "quality": quality(ds.complaints, ds.deliveries, ds.orders, as_of=a.as_of, start=start),
-        "plan": plan_vs_actual(ds.orders, ds.budget, ds.materials, month=a.month),
+        "plan": plan_vs_actual(
+            ds.orders, budget_in_force(ds.budget, as_of=a.as_of), ds.materials, month=a.month
+        ),
+        "budget_revisions": budget_revisions(ds.budget, as_of=a.as_of),
     }
 
 
@@ -780,6 +794,7 @@ def _receivables_risk_step(ds: Dataset, a: PackAnalytics) -> dict:
 def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Budget by month (for the revenue chart), gross margin by month, and the YTD
     price/volume/mix bridge against last year."""
+    from kamlab.budget import budget_in_force
     from kamlab.pricing import gross_margin
     from kamlab.service.plan import price_volume_mix
 
@@ -790,9 +805,13 @@ def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
     )
     out = {"margin_monthly": margin}
     if len(ds.budget):
-        out["budget_monthly"] = ds.budget.groupby(
-            ["customer_id", "currency", "period"], observed=True, as_index=False
-        )[["planned_quantity", "planned_revenue"]].sum()
+        out["budget_monthly"] = (
+            budget_in_force(ds.budget, as_of=a.as_of)
+            .groupby(["customer_id", "currency", "period"], observed=True, as_index=False)[
+                ["planned_quantity", "planned_revenue"]
+            ]
+            .sum()
+        )
     if len(ds.orders):
         out["bridge"] = price_volume_mix(ds.orders, ds.materials, month=a.month, window="ytd")
     return out

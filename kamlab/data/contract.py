@@ -427,8 +427,16 @@ TABLES: dict[str, Table] = {
                 Column("planned_quantity", "float", "Planned quantity", ge=0),
                 Column("planned_revenue", "float", "Planned net revenue", ge=0),
                 _currency(),
+                Column(
+                    "version_date",
+                    "date",
+                    "Day this version of the budget was approved (the original and each "
+                    "revision); empty = the only version",
+                    required=False,
+                    nullable=True,
+                ),
             ),
-            key=("customer_id", "period", "product_family"),
+            key=("customer_id", "period", "product_family", "version_date"),
             foreign_keys=(ForeignKey(("customer_id",), "customers", ("customer_id",)),),
             optional=True,
         ),

@@ -183,7 +183,39 @@ def _budget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = [_add_demo, _add_ingest, _add_summary, _add_pack, _add_budget]
+def _add_meeting(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "meeting", help="the customer meeting pack: one page per customer, in its language"
+    )
+    p.add_argument("--month", required=True, type=_month, help="review month, YYYY-MM")
+    p.add_argument("--customers", nargs="+", default=None, help="customer ids (default: all)")
+    p.add_argument("--language", default=None, help="en, de or it (default: per customer)")
+    p.add_argument("--database", default=None, help="default: [pack] database, data/kam.duckdb")
+    p.add_argument("--reports", default=None, help="reports folder ([pack] reports_dir)")
+    p.add_argument("--config", default=None, help="kamlab.toml (default: ./kamlab.toml if any)")
+    p.add_argument("--no-pdf", action="store_true", help="HTML only, no PDF")
+    p.set_defaults(run=_meeting)
+
+
+def _meeting(args: argparse.Namespace) -> int:
+    from kamlab.pack.meeting import build_meeting_pack
+
+    pages = build_meeting_pack(
+        args.month,
+        customers=args.customers,
+        language_code=args.language,
+        source=args.database,
+        reports_dir=args.reports,
+        settings_path=args.config,
+        pdf=not args.no_pdf,
+    )
+    pdfs = sum(p.pdf is not None for p in pages)
+    where = pages[0].html.parent if pages else "-"
+    print(f"meeting pack {args.month}: {len(pages)} pages ({pdfs} as PDF) in {where}")
+    return EXIT_OK
+
+
+COMMANDS = [_add_demo, _add_ingest, _add_summary, _add_pack, _add_budget, _add_meeting]
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:

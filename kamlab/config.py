@@ -286,6 +286,8 @@ class PackSettings:
     timeout_seconds: int = 600  # per customer notebook
     max_scorecard_kb: int = 300
     paper: str = "A4"  # printed page size: A4, A3, A5, letter or legal (the index prints landscape)
+    language: str = "en"  # en, de or it: the customer meeting pack (a customer's own first)
+    glossary_dir: str = ""  # folder with <language>.po files overriding kamlab's wording
 
 
 @dataclass(frozen=True)
@@ -394,6 +396,7 @@ _ALLOWED: dict[tuple[str, str], tuple[str, Callable[[Any], bool]]] = {
     ("accuracy", "challenge_level"): ("a coverage in %, 1 to 99", lambda v: 0 < v < 100),
     ("forecast", "levels"): ("coverages in %, each 1 to 99", lambda v: all(0 < x < 100 for x in v)),
     ("pack", "workers"): ("at least 1", lambda v: v >= 1),
+    ("pack", "language"): ("'en', 'de' or 'it'", lambda v: v in ("en", "de", "it")),
     ("pack", "timeout_seconds"): ("more than 0", lambda v: v > 0),
     ("cache", "max_megabytes"): ("0 or more", lambda v: v >= 0),
     ("cache", "max_age_days"): ("0 or more", lambda v: v >= 0),

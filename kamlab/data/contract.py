@@ -141,6 +141,15 @@ TABLES: dict[str, Table] = {
                     le=1,
                 ),
                 Column(
+                    "language",
+                    "string",
+                    "Language the customer is addressed in: en, de or it (the meeting pack); "
+                    "empty = [pack] language",
+                    required=False,
+                    nullable=True,
+                    isin=("en", "de", "it"),
+                ),
+                Column(
                     "wallet_share",
                     "float",
                     "Our estimated share of the customer's spend in our categories, fraction 0-1 (CRM)",

@@ -1,4 +1,5 @@
-"""Forecast accuracy: error metrics, lag, scoring tables, value added, bias and the challenge list.
+"""Forecast accuracy: error metrics, lag, scoring tables, value added, bias, track record
+and the challenge list.
 
 One concept per module: :mod:`~kamlab.accuracy.metrics` (array kernels),
 :mod:`~kamlab.accuracy.lag` (THE lag definition), :mod:`~kamlab.accuracy.scoring` (pair
@@ -27,6 +28,12 @@ from kamlab.accuracy.metrics import (
 )
 from kamlab.accuracy.naive import naive_snapshots
 from kamlab.accuracy.scoring import naive_scales, pair_forecasts, score, score_pairs
+from kamlab.accuracy.track_record import (
+    combination_weight,
+    combined_forecast,
+    record_for,
+    track_record,
+)
 from kamlab.accuracy.trend import accuracy_trend
 from kamlab.accuracy.value_added import fva_league, value_added
 
@@ -36,6 +43,8 @@ __all__ = [
     "bias",
     "bias_alerts",
     "challenge_list",
+    "combination_weight",
+    "combined_forecast",
     "coverage",
     "forecast_lag",
     "fva_league",
@@ -46,11 +55,13 @@ __all__ = [
     "naive_snapshots",
     "pair_forecasts",
     "pinball_loss",
+    "record_for",
     "rmse",
     "rmsse",
     "score",
     "score_pairs",
     "smape",
+    "track_record",
     "tracking_signal",
     "value_added",
     "wape",

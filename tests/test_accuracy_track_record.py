@@ -238,3 +238,70 @@ def test_combined_forecast_is_never_negative_and_uses_one_source_where_alone():
     assert out.loc["M2", "combined"] == 80.0 and out.loc["M2", "weight_statistical"] == 0.0
     assert out.loc["M3", "combined"] == 40.0 and out.loc["M3", "weight_statistical"] == 1.0
     assert (out["combined"] >= 0).all()
+
+
+def test_challenge_list_challenges_only_where_our_record_is_better():
+    from kamlab.accuracy import challenge_list, customer_better
+    from kamlab.accuracy.challenge import focus_challenges
+
+    # latest snapshot: both materials +50 % above our forecast in Dec (lag 1)
+    cf = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "material_id": ["M1", "M2"],
+            "snapshot_date": pd.Timestamp("2026-11-05"),
+            "period": P("2026-12", "M"),
+            "quantity": [150.0, 150.0],
+        }
+    )
+    stat = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "material_id": ["M1", "M2"],
+            "period": P("2026-12", "M"),
+            "forecast": 100.0,
+            "lo_80": 90.0,
+            "hi_80": 110.0,
+        }
+    )
+    act = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "material_id": ["M1", "M2"],
+            "period": P("2025-12", "M"),
+            "quantity": 100.0,
+            "net_value": 1000.0,
+            "currency": "EUR",
+        }
+    )
+    record = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "material_id": ["M1", "M2"],
+            "level": "material",
+            "lag": 1,
+            "months": 12,
+            "closer_customer": [3, 10],
+            "closer_statistical": [9, 2],
+            "mae_customer": [20.0, 5.0],
+            "mae_statistical": [10.0, 15.0],
+            "weight_statistical": [0.8, 0.1],
+            "verdict": ["statistical", "customer"],
+        }
+    )
+    ch = challenge_list(cf, stat, act, as_of="2026-11-30", track_record=record)
+    got = ch.set_index("material_id")
+    assert got.loc["M1", "verdict"] == "challenge" and got.loc["M2", "verdict"] == "customer_better"
+    assert got.loc["M1", "closer_statistical"] == 9 and got.loc["M1", "record_months"] == 12
+    assert got.loc["M1", "combined_forecast"] == pytest.approx(0.8 * 100 + 0.2 * 150)
+    assert got.loc["M2", "combined_forecast"] == pytest.approx(0.1 * 100 + 0.9 * 150)
+    focus = focus_challenges(ch, min_value=0.0)
+    assert focus["material_id"].tolist() == ["M1"]
+    assert focus["closer_statistical"].tolist() == [9]
+    better = customer_better(ch)
+    assert better["material_id"].tolist() == ["M2"]
+    assert better["closer_customer"].tolist() == [10]
+    # without a record nothing is checked, and every flagged figure stays a challenge
+    plain = challenge_list(cf, stat, act, as_of="2026-11-30")
+    assert set(plain["verdict"]) == {"not_checked"}
+    assert len(focus_challenges(plain, min_value=0.0)) == 2

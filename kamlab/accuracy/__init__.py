@@ -9,7 +9,7 @@ frames shaped like customer forecasts.
 """
 
 from kamlab.accuracy.bias import bias_alerts
-from kamlab.accuracy.challenge import challenge_list
+from kamlab.accuracy.challenge import challenge_list, customer_better
 from kamlab.accuracy.lag import forecast_lag
 from kamlab.accuracy.metrics import (
     accuracy,
@@ -46,6 +46,7 @@ __all__ = [
     "combination_weight",
     "combined_forecast",
     "coverage",
+    "customer_better",
     "forecast_lag",
     "fva_league",
     "mae",

@@ -200,7 +200,7 @@ def track_record(
 
     With `materials` (material_id, product_family) the same is computed per customer ×
     product family on the family's totals (A, B and actual summed over its materials' common
-    points per month): rows with ``level`` "family" and material_id ``<NA>``, the fallback
+    points per month): rows with ``level`` "family" and no material_id, the fallback
     of :func:`record_for` where a material's own record is short.
 
     Pass `actuals` and `forecasts` (long: *keys, snapshot_date, period, quantity, source) or
@@ -258,8 +258,10 @@ def track_record(
             min_months,
             prior_months,
             margin,
-        ).assign(level="family", material_id=pd.NA)
+        ).assign(level="family", material_id=None)
+        dtype = out["material_id"].dtype
         out = pd.concat([out, fam[out.columns]], ignore_index=True)
+        out["material_id"] = out["material_id"].astype(dtype)  # missing as the dtype spells it
     out["level"] = out["level"].astype("string")
     front = [*keys, *([_FAMILY] if family else []), "level", "lag"]
     rest = [c for c in out.columns if c not in front]

@@ -91,8 +91,10 @@ def accuracy_chunk(
 
     `demand` and `customer_forecasts` hold only the chunk's customers. Returns ``accuracy``
     (:func:`~kamlab.accuracy.score_pairs` by customer × source × lag, volume-pooled),
-    ``value_added`` (by customer × lag) and ``bias`` (:func:`~kamlab.accuracy.bias_alerts`
-    of the customer's forecast by customer × material), each with its exclusions in
+    ``value_added`` (by customer × lag), ``bias`` (:func:`~kamlab.accuracy.bias_alerts`
+    of the customer's forecast by customer × material) and ``track_record``
+    (:func:`~kamlab.accuracy.track_record` of the customer's vs the statistical forecast per
+    customer × material and customer × family), each with its exclusions in
     ``attrs["excluded"]`` (the accuracy's also holds the backtest's: series without a
     snapshot), and ``backtest_origins`` (origins reused from `backtests`, origins computed).
     """
@@ -102,6 +104,7 @@ def accuracy_chunk(
         naive_snapshots,
         pair_forecasts,
         score_pairs,
+        track_record,
         value_added,
     )
     from kamlab.forecast import backtest
@@ -188,6 +191,17 @@ def accuracy_chunk(
         as_of=month,
         **context,
     )
+    # which of the customer's and our forecast has been closer, per material and lag
+    record = track_record(
+        pairs=pairs,
+        lags=s.lags,
+        months=s.track_record_months,
+        min_months=s.track_record_min_months,
+        prior_months=s.combination_prior_months,
+        margin=s.challenge_margin,
+        materials=materials,
+        as_of=month,
+    )
     if backtest_excluded is not None and len(backtest_excluded):
         scored.attrs["excluded"] = pd.concat(
             [pd.DataFrame(backtest_excluded), scored.attrs["excluded"]], ignore_index=True
@@ -196,6 +210,7 @@ def accuracy_chunk(
         "accuracy": scored,
         "value_added": fva,
         "bias": bias,
+        "track_record": record,
         "backtest_totals": backtest_totals.reset_index(),
         "backtest_origins": origins,
     }

@@ -71,6 +71,9 @@ class PackAnalytics:
     # statistical backtest summed per material x month at the inventory error lag
     backtest_totals: pd.DataFrame | None = None
     challenges: pd.DataFrame | None = None  # challenge_list() of the latest snapshots
+    # track_record() of the customer's vs our forecast per customer x material (and family)
+    track_record: pd.DataFrame | None = None
+    combined_forecast: pd.DataFrame | None = None  # combined_forecast() of the latest snapshots
     service: pd.DataFrame | None = None  # otif() by customer x month, last 12 months
     service_year: pd.DataFrame | None = None  # otif() by customer over those 12 months
     sla: pd.DataFrame | None = None  # sla_adherence() of OTIF over [scorecard] otif_months
@@ -300,14 +303,25 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     "bias",
     "challenges",
     "backtest_totals",
+    "track_record",
+    "combined_forecast",
 )
 def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Backtests, naive benchmark and scores by customer chunk (:mod:`kamlab.chain.chunks`):
     the statistical backtest is scored where it is made and never held for the portfolio."""
-    from kamlab.accuracy import challenge_list, fva_league
+    from kamlab.accuracy import challenge_list, combined_forecast, fva_league
 
     s = a.settings.accuracy
-    fields = ("accuracy", "value_added", "league", "bias", "challenges", "backtest_totals")
+    fields = (
+        "accuracy",
+        "value_added",
+        "league",
+        "bias",
+        "challenges",
+        "backtest_totals",
+        "track_record",
+        "combined_forecast",
+    )
     if "orders" in a.missing_tables:  # an AR ledger alone: nothing to forecast or score
         return {"unavailable": dict.fromkeys(fields, "no orders in the data")}
     demand = a.demand[["customer_id", "material_id", "period", "quantity"]]
@@ -353,6 +367,7 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         .groupby(["material_id", "period", "lag"], observed=True, as_index=False)["quantity"]
         .sum(),
         "bias": bias,
+        "track_record": combine(parts, "track_record"),
     }
     unavailable = {}
     customer = a.customer_forecasts
@@ -365,8 +380,11 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         )
     if "customer_forecasts" in a.missing_tables:
         unavailable["bias"] = unavailable["challenges"] = "no customer_forecasts in the data"
+        unavailable["combined_forecast"] = unavailable["track_record"] = unavailable["bias"]
+        del out["track_record"]
     elif customer.empty:
         unavailable["challenges"] = f"no customer forecast up to {a.month}"
+        unavailable["combined_forecast"] = unavailable["challenges"]
     elif a.forecast is not None:
         out["challenges"] = challenge_list(
             a.customer_forecasts,
@@ -376,6 +394,17 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             level=s.challenge_level,
             deviation=s.challenge_deviation,
             last_year_deviation=s.challenge_last_year_deviation,
+            track_record=out["track_record"],
+            materials=a.materials,
+            min_months=s.track_record_min_months,
+        )
+        out["combined_forecast"] = combined_forecast(
+            a.customer_forecasts,
+            a.forecast,
+            out["track_record"],
+            materials=a.materials,
+            min_months=s.track_record_min_months,
+            as_of=a.as_of,
         )
     if unavailable:
         out["unavailable"] = unavailable

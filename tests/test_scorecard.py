@@ -267,3 +267,28 @@ def test_a_customers_focused_challenges_are_its_lines_of_the_portfolios_list(ana
         assert got.attrs == expected.attrs
         checked += len(got) > 0
     assert checked  # some customers have lines to challenge
+
+
+def test_challenge_lines_say_our_record_and_name_what_is_not_challenged(analytics):
+    """Every challenge line carries our track record; customers whose own forecast is better
+    somewhere get the note naming those materials (#20 Deliver 4)."""
+    import html
+
+    lines = notes = 0
+    for cid in analytics.customer_ids():
+        card = sc.Scorecard(analytics, cid)
+        body = html.unescape(card.challenges().body)
+        focus = card.focused_challenges()
+        if len(focus):
+            assert set(
+                analytics.challenges.set_index("material_id").loc[focus["material_id"], "verdict"]
+            ) <= {"challenge", "no_edge", "customer_better", "short_record", "no_record"}
+            found = re.findall(r"our forecast has been closer (\d+) of the last (\d+) months", body)
+            assert len(found) == len(focus)
+            assert all(int(w) <= int(m) for w, m in found)
+            lines += len(found)
+        mine = card._slice(analytics.challenges)
+        if (mine["verdict"] == "customer_better").any():
+            assert "the customer's own forecast has the better record" in body
+            notes += 1
+    assert lines and notes

@@ -301,8 +301,8 @@ def focus_challenges(
     """The challenge list a KAM takes to the customer: one line per material, the material ones.
 
     From :func:`challenge_list` (all flagged figures), per customer × material × currency:
-    the flagged months (``months``, e.g. "Nov 2026, Dec 2026"), their count, the customer's
-    and the statistical forecast summed over them, and the value at stake summed (money in
+    the flagged months (``months``, e.g. "Nov 2026, Dec 2026"), their count, the customer's,
+    the statistical and the combined forecast summed over them, and the value at stake summed (money in
     ``currency``). Kept: materials whose value at stake is at least `min_value`, at most
     `max_lines` per customer, largest first; ``rank`` numbers them per customer. ``reason``
     is the reason of the material's largest month; ``lifecycle`` and ``context`` state a
@@ -331,6 +331,7 @@ def focus_challenges(
         "n_months",
         "customer_forecast",
         "statistical_forecast",
+        "combined_forecast",
         "value_at_stake",
         "reason",
         "lifecycle",
@@ -358,6 +359,8 @@ def focus_challenges(
     for col in _RECORD[:5]:
         if col not in c:
             c[col] = pd.NA
+    if "combined_forecast" not in c:
+        c["combined_forecast"] = np.nan
     largest = c.loc[g["_v"].idxmax(), [*keys, "reason", *_RECORD[:5]]]
     out = (
         g.agg(
@@ -365,6 +368,7 @@ def focus_challenges(
             n_months=("period", "size"),
             customer_forecast=("customer_forecast", "sum"),
             statistical_forecast=("statistical_forecast", "sum"),
+            combined_forecast=("combined_forecast", "sum"),
             value_at_stake=("_v", "sum"),
         )
         .reset_index()

@@ -8,6 +8,7 @@ it. This package never imports :mod:`kamlab.forecast`: statistical backtests arr
 frames shaped like customer forecasts.
 """
 
+from kamlab.accuracy.agreed import agreed_snapshots, judgement_value_added, sop_export
 from kamlab.accuracy.bias import bias_alerts
 from kamlab.accuracy.challenge import challenge_list, customer_better
 from kamlab.accuracy.lag import forecast_lag
@@ -40,6 +41,7 @@ from kamlab.accuracy.value_added import fva_league, value_added
 __all__ = [
     "accuracy",
     "accuracy_trend",
+    "agreed_snapshots",
     "bias",
     "bias_alerts",
     "challenge_list",
@@ -49,6 +51,7 @@ __all__ = [
     "customer_better",
     "forecast_lag",
     "fva_league",
+    "judgement_value_added",
     "mae",
     "mape",
     "mase",
@@ -62,6 +65,7 @@ __all__ = [
     "score",
     "score_pairs",
     "smape",
+    "sop_export",
     "track_record",
     "tracking_signal",
     "value_added",

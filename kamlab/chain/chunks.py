@@ -80,6 +80,7 @@ def customer_chunks(customer_ids: Sequence[str], size: int | None = None) -> lis
 def accuracy_chunk(
     demand: pd.DataFrame,
     customer_forecasts: pd.DataFrame,
+    agreed: pd.DataFrame | None = None,
     *,
     materials: pd.DataFrame,
     customers: pd.DataFrame,
@@ -97,6 +98,9 @@ def accuracy_chunk(
     customer × material and customer × family), each with its exclusions in
     ``attrs["excluded"]`` (the accuracy's also holds the backtest's: series without a
     snapshot), and ``backtest_origins`` (origins reused from `backtests`, origins computed).
+    `agreed` (:func:`~kamlab.accuracy.agreed_snapshots` of the chunk's agreed forecasts)
+    is scored as a third source, and ``agreed_pairs`` returns the points it shares with
+    the customer's and the statistical forecast (for the judgement's value added).
     """
     from kamlab.accuracy import (
         bias_alerts,
@@ -134,6 +138,7 @@ def accuracy_chunk(
             customer_forecasts.assign(source="customer")[_COLUMNS],
             naive[_COLUMNS],
             statistical[_COLUMNS],
+            *([agreed[_COLUMNS]] if agreed is not None and len(agreed) else []),
         ],
         ignore_index=True,
     )
@@ -206,7 +211,7 @@ def accuracy_chunk(
         scored.attrs["excluded"] = pd.concat(
             [pd.DataFrame(backtest_excluded), scored.attrs["excluded"]], ignore_index=True
         )
-    return {
+    out = {
         "accuracy": scored,
         "value_added": fva,
         "bias": bias,
@@ -214,6 +219,20 @@ def accuracy_chunk(
         "backtest_totals": backtest_totals.reset_index(),
         "backtest_origins": origins,
     }
+    if agreed is not None and len(agreed):
+        out["agreed_pairs"] = _agreed_points(pairs)
+    return out
+
+
+def _agreed_points(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs of the customer's, statistical and agreed forecast at the points (series ×
+    target month × lag) the agreed forecast covers."""
+    sources = ["customer", "statistical", "agreed"]
+    keys = ["customer_id", "material_id", "period", "lag"]
+    pairs = _plain(pairs)
+    at = pairs.loc[pairs["source"] == "agreed", keys].drop_duplicates()
+    mine = pairs[pairs["source"].isin(sources)].merge(at, on=keys, how="inner")
+    return _plain(mine.assign(source=mine["source"].astype("string")))
 
 
 def map_chunks(

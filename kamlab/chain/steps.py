@@ -74,6 +74,10 @@ class PackAnalytics:
     # track_record() of the customer's vs our forecast per customer x material (and family)
     track_record: pd.DataFrame | None = None
     combined_forecast: pd.DataFrame | None = None  # combined_forecast() of the latest snapshots
+    # the agreed forecast (optional table agreed_forecasts) and the KAM's judgement
+    agreed_forecasts: pd.DataFrame | None = None  # agreed up to as_of, as given
+    judgement: pd.DataFrame | None = None  # judgement_value_added() by customer x lag
+    judgement_kam: pd.DataFrame | None = None  # ... by account_manager x lag
     service: pd.DataFrame | None = None  # otif() by customer x month, last 12 months
     service_year: pd.DataFrame | None = None  # otif() by customer over those 12 months
     sla: pd.DataFrame | None = None  # sla_adherence() of OTIF over [scorecard] otif_months
@@ -305,11 +309,20 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     "backtest_totals",
     "track_record",
     "combined_forecast",
+    "agreed_forecasts",
+    "judgement",
+    "judgement_kam",
 )
 def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Backtests, naive benchmark and scores by customer chunk (:mod:`kamlab.chain.chunks`):
     the statistical backtest is scored where it is made and never held for the portfolio."""
-    from kamlab.accuracy import challenge_list, combined_forecast, fva_league
+    from kamlab.accuracy import (
+        agreed_snapshots,
+        challenge_list,
+        combined_forecast,
+        fva_league,
+        judgement_value_added,
+    )
 
     s = a.settings.accuracy
     fields = (
@@ -321,6 +334,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         "backtest_totals",
         "track_record",
         "combined_forecast",
+        "agreed_forecasts",
+        "judgement",
+        "judgement_kam",
     )
     if "orders" in a.missing_tables:  # an AR ledger alone: nothing to forecast or score
         return {"unavailable": dict.fromkeys(fields, "no orders in the data")}
@@ -328,6 +344,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     by_customer = demand.groupby("customer_id", sort=False).indices
     snapshots = a.customer_forecasts
     snapshots_by = snapshots.groupby("customer_id", sort=False).indices
+    agreed = ds.agreed_forecasts[ds.agreed_forecasts["agreed_on"] <= a.as_of]
+    agreed_snaps = agreed_snapshots(agreed).reset_index(drop=True)
+    agreed_by = agreed_snaps.groupby("customer_id", sort=False).indices
     context = {
         "materials": a.materials,
         "customers": a.customers,
@@ -341,7 +360,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             rows = np.concatenate([by_customer[c] for c in ids])
             mine = [snapshots_by[c] for c in ids if c in snapshots_by]
             cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
-            yield (demand.iloc[np.sort(rows)], cf), context
+            ours = [agreed_by[c] for c in ids if c in agreed_by]
+            ag = agreed_snaps.iloc[np.concatenate(ours)] if ours else None
+            yield (demand.iloc[np.sort(rows)], cf, ag), context
 
     parts = map_chunks(accuracy_chunk, tasks(), **placement())
     if parts:
@@ -370,6 +391,30 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         "track_record": combine(parts, "track_record"),
     }
     unavailable = {}
+    agreed_pairs = combine(parts, "agreed_pairs")
+    if "agreed_forecasts" in a.missing_tables or agreed.empty:
+        why = (
+            "no agreed_forecasts in the data"
+            if "agreed_forecasts" in a.missing_tables
+            else f"no agreed forecast up to {a.month}"
+        )
+        unavailable.update(dict.fromkeys(("agreed_forecasts", "judgement", "judgement_kam"), why))
+    else:
+        out["agreed_forecasts"] = agreed.reset_index(drop=True)
+        if agreed_pairs is None or agreed_pairs.empty:
+            why = f"no agreed figure up to {a.month} has an actual yet"
+            unavailable.update(dict.fromkeys(("judgement", "judgement_kam"), why))
+        else:
+            for name, by in (("judgement", "customer_id"), ("judgement_kam", "account_manager")):
+                out[name] = judgement_value_added(
+                    a.demand,
+                    pairs=agreed_pairs,
+                    by=(by,),
+                    lags=s.lags,
+                    metric=s.fva_metric,
+                    customers=a.customers,
+                    as_of=a.month,
+                )
     customer = a.customer_forecasts
     window_start = a.month - (s.tracking_signal_window - 1)
     if not customer["period"].between(window_start, a.month).any():

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamlab.data.contract import TABLES
+from kamlab.data.demo_agreed import agreed_forecasts
 from kamlab.data.demo_commercial import generate_commercial
 from kamlab.data.demo_supply import supply_tables
 
@@ -343,6 +344,17 @@ def generate(
     frames = sim.run()
     frames.update(generate_commercial(frames, end=end, seed=seed))
     frames.update(supply_tables(frames, end=end, seed=seed))  # kamlab.data.demo_supply
+    agreed = agreed_forecasts(frames, end=end, seed=seed)  # kamlab.data.demo_agreed
+    frames["agreed_forecasts"] = _frame(
+        "agreed_forecasts",
+        {
+            **{c: agreed[c].astype(str).tolist() for c in ("customer_id", "material_id")},
+            **{c: agreed[c].astype(str).tolist() for c in ("basis", "agreed_by")},
+            "period": agreed["period"].array.asi8 if len(agreed) else [],
+            "quantity": agreed["quantity"].to_numpy("float64"),
+            "agreed_on": agreed["agreed_on"].to_numpy("datetime64[us]"),
+        },
+    )
     return {name: frames[name] for name in TABLES if name in frames}  # in contract order
 
 

@@ -8,7 +8,12 @@ it. This package never imports :mod:`kamlab.forecast`: statistical backtests arr
 frames shaped like customer forecasts.
 """
 
-from kamlab.accuracy.agreed import agreed_snapshots, judgement_value_added, sop_export
+from kamlab.accuracy.agreed import (
+    agreed_snapshots,
+    judgement_value_added,
+    sop_export,
+    with_agreed,
+)
 from kamlab.accuracy.bias import bias_alerts
 from kamlab.accuracy.challenge import challenge_list, customer_better
 from kamlab.accuracy.lag import forecast_lag
@@ -71,4 +76,5 @@ __all__ = [
     "value_added",
     "wape",
     "winkler_score",
+    "with_agreed",
 ]

@@ -18,7 +18,13 @@ from kamlab.accuracy.scoring import _SERIES, _plain
 from kamlab.accuracy.value_added import value_added
 from kamlab.config import DEFAULTS
 
-__all__ = ["JUDGEMENT_STEPS", "agreed_snapshots", "judgement_value_added", "sop_export"]
+__all__ = [
+    "JUDGEMENT_STEPS",
+    "agreed_snapshots",
+    "judgement_value_added",
+    "sop_export",
+    "with_agreed",
+]
 
 _A = DEFAULTS.accuracy
 #: the forecast process the KAM's judgement ends: customer → statistical → agreed
@@ -138,3 +144,39 @@ def sop_export(agreed: pd.DataFrame, *, customers: pd.DataFrame | None = None) -
         }
     )
     return out.sort_values(["customer_id", "material_id", "month"], ignore_index=True)
+
+
+def with_agreed(challenges: pd.DataFrame, agreed: pd.DataFrame | None) -> pd.DataFrame:
+    """The challenge list with the KAM's ``agreed_quantity`` and its ``basis`` per figure.
+
+    Each flagged figure (customer × material × target month of
+    :func:`kamlab.accuracy.challenge_list`) gets the latest agreement for that month made on
+    or after the challenged snapshot (`agreed`: table agreed_forecasts); none yet: both
+    empty, for the KAM to fill in the workbook (basis: customer / kamlab / own).
+
+    >>> ch = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M2"],
+    ...     "snapshot_date": pd.Timestamp("2026-11-05"), "period": pd.Period("2026-12", "M")})
+    >>> a = pd.DataFrame({"customer_id": "C1", "material_id": ["M1"],
+    ...     "period": pd.Period("2026-12", "M"), "quantity": [90.0], "basis": "kamlab",
+    ...     "agreed_by": "A. Schäfer", "agreed_on": pd.Timestamp("2026-11-12")})
+    >>> with_agreed(ch, a)[["material_id", "agreed_quantity", "basis"]].to_dict("records")
+    [{'material_id': 'M1', 'agreed_quantity': 90.0, 'basis': 'kamlab'}, \
+{'material_id': 'M2', 'agreed_quantity': nan, 'basis': nan}]
+    """
+    out = _plain(challenges).reset_index(drop=True)
+    empty = out.assign(
+        agreed_quantity=pd.Series(float("nan"), index=out.index, dtype="float64"),
+        basis=pd.Series(pd.NA, index=out.index, dtype="str"),
+    )
+    if agreed is None or agreed.empty or out.empty:
+        return empty
+    keys = ["customer_id", "material_id", "period"]
+    a = _plain(agreed)[[*keys, "quantity", "basis", "agreed_on"]]
+    m = out[[*keys, "snapshot_date"]].reset_index().merge(a, on=keys, how="inner")
+    m = m[m["agreed_on"] >= m["snapshot_date"].dt.normalize()]
+    m = m.sort_values("agreed_on", kind="stable").drop_duplicates("index", keep="last")
+    m = m.set_index("index")
+    return empty.assign(
+        agreed_quantity=m["quantity"].reindex(out.index).astype("float64"),
+        basis=m["basis"].reindex(out.index).astype("str"),
+    )

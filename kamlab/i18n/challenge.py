@@ -37,6 +37,16 @@ TEMPLATES: dict[str, str] = {
         "Nothing material to challenge: {flagged} forecast figures deviate and our record is "
         "better for {ours}, none by {min_value} or more in value."
     ),
+    "judgement_intro": (
+        "Agreed forecast: the figure agreed with the customer after the challenge, scored "
+        "beside the customer's and our forecast on the same {points} figures. Value added: "
+        "points of error the agreement saved (positive: the judgement helped)."
+    ),
+    "judgement_kam_intro": (
+        "The agreed forecasts per key account manager: how many points of error the agreed "
+        "figure saved over the customer's and over our forecast (positive: the judgement "
+        "helped), on the figures all three forecast."
+    ),
     "gate_note": (
         "A figure is challenged only where, over the last {months} months, our forecast's "
         "error at that many months ahead was at least {margin} lower than the customer's and "

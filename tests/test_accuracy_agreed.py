@@ -191,3 +191,43 @@ def test_agreed_forecasts_validate_and_load_typed():
 def test_bad_agreed_forecasts_are_refused_naming_table_column_and_rule(basis, period, rule):
     with pytest.raises(ContractError, match=rf"agreed_forecasts[^\n]*{rule}"):
         validate(_with_agreed_table(basis, period))
+
+
+def test_agreed_figures_typed_into_the_workbook_read_back_as_the_table(tmp_path):
+    from openpyxl import load_workbook
+
+    from kamlab.data.agreed import AgreedSheetError, agreed_from_workbook
+    from kamlab.pack.workbook import excel_workbook
+
+    ch = pd.DataFrame(
+        {
+            "customer_id": ["0000100001", "0000100001"],
+            "material_id": ["M1", "M2"],
+            "snapshot_date": pd.Timestamp("2026-11-05"),
+            "period": P("2026-12", "M"),
+            "customer_forecast": [150.0, 80.0],
+            "statistical_forecast": [100.0, 60.0],
+            "currency": "EUR",
+        }
+    )
+    path = tmp_path / "pack.xlsx"
+    path.write_bytes(excel_workbook({"Challenge list": with_agreed(ch, None)}, names={}))
+    book = load_workbook(path)
+    sheet = book["Challenge list"]
+    head = [c.value for c in sheet[1]]
+    sheet.cell(2, head.index("Agreed quantity") + 1, 120)
+    sheet.cell(2, head.index("Basis") + 1, "own")
+    book.save(path)
+    customers = pd.DataFrame({"customer_id": ["0000100001"], "account_manager": ["Ann"]})
+    got = agreed_from_workbook(path, agreed_on="2026-11-12", customers=customers)
+    assert got.to_dict("records") == [
+        {"customer_id": "0000100001", "material_id": "M1", "period": P("2026-12", "M"),
+         "quantity": 120.0, "basis": "own", "agreed_by": "Ann",
+         "agreed_on": pd.Timestamp("2026-11-12")},
+    ]  # fmt: skip
+    validate({**small_extracts(), "agreed_forecasts": got.assign(customer_id="C1")})
+    sheet.cell(3, head.index("Agreed quantity") + 1, 50)
+    sheet.cell(3, head.index("Basis") + 1, "hunch")
+    book.save(path)
+    with pytest.raises(AgreedSheetError, match=r"'Challenge list': basis not one of .* rows \[3\]"):
+        agreed_from_workbook(path, agreed_on="2026-11-12", customers=customers)

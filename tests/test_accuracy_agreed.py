@@ -216,7 +216,7 @@ def test_agreed_figures_typed_into_the_workbook_read_back_as_the_table(tmp_path)
     sheet = book["Challenge list"]
     head = [c.value for c in sheet[1]]
     sheet.cell(2, head.index("Agreed quantity") + 1, 120)
-    sheet.cell(2, head.index("Basis") + 1, "own")
+    sheet.cell(2, head.index("Basis (customer / kamlab / own)") + 1, "own")
     book.save(path)
     customers = pd.DataFrame({"customer_id": ["0000100001"], "account_manager": ["Ann"]})
     got = agreed_from_workbook(path, agreed_on="2026-11-12", customers=customers)
@@ -227,7 +227,7 @@ def test_agreed_figures_typed_into_the_workbook_read_back_as_the_table(tmp_path)
     ]  # fmt: skip
     validate({**small_extracts(), "agreed_forecasts": got.assign(customer_id="C1")})
     sheet.cell(3, head.index("Agreed quantity") + 1, 50)
-    sheet.cell(3, head.index("Basis") + 1, "hunch")
+    sheet.cell(3, head.index("Basis (customer / kamlab / own)") + 1, "hunch")
     book.save(path)
     with pytest.raises(AgreedSheetError, match=r"'Challenge list': basis not one of .* rows \[3\]"):
         agreed_from_workbook(path, agreed_on="2026-11-12", customers=customers)

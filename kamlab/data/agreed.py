@@ -27,8 +27,9 @@ class AgreedSheetError(ValueError):
 
 
 def _column(header: object) -> str:
-    """ "Agreed quantity" -> "agreed_quantity", "Customer ID" -> "customer_id"."""
-    return re.sub(r"[^a-z0-9]+", "_", str(header).strip().lower()).strip("_")
+    """ "Agreed quantity" -> "agreed_quantity", "Basis (customer / kamlab / own)" -> "basis"."""
+    plain = re.sub(r"\(.*?\)", "", str(header))
+    return re.sub(r"[^a-z0-9]+", "_", plain.strip().lower()).strip("_")
 
 
 def agreed_from_workbook(

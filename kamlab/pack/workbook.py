@@ -75,6 +75,16 @@ _HEADERS = {
     "html_kb": "Page size (KB)",
     "seconds": "Seconds",
     "cell": "Failed cell",
+    "verdict": "Verdict (challenge only where ours is better)",
+    "record_level": "Track record of",
+    "record_lag": "Track record, months ahead",
+    "record_months": "Track record, months compared",
+    "closer_customer": "Months the customer's forecast was closer",
+    "closer_statistical": "Months our forecast was closer",
+    "mae_customer": "MAE of the customer's forecast",
+    "mae_statistical": "MAE of our forecast",
+    "weight_statistical": "Weight of our forecast in the combination",
+    "basis": "Basis (customer / kamlab / own)",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

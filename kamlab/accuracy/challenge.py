@@ -418,13 +418,7 @@ def customer_better(challenges: pd.DataFrame) -> pd.DataFrame:
         "months",
         "customer_forecast",
         "statistical_forecast",
-        "record_level",
-        "record_lag",
-        "record_months",
-        "closer_customer",
-        "closer_statistical",
-        "mae_customer",
-        "mae_statistical",
+        *_RECORD[:-1],
     ]
     if challenges is None or "verdict" not in challenges.columns:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})

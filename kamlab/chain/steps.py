@@ -305,8 +305,7 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     return {"forecast": fc, "forecast_total": aggregate_forecast(fc, a.materials, level="customer")}
 
 
-@step(
-    "kamlab.accuracy:score",
+_ACCURACY = (
     "accuracy",
     "value_added",
     "league",
@@ -319,6 +318,9 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     "judgement",
     "judgement_kam",
 )
+
+
+@step("kamlab.accuracy:score", *_ACCURACY)
 def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Backtests, naive benchmark and scores by customer chunk (:mod:`kamlab.chain.chunks`):
     the statistical backtest is scored where it is made and never held for the portfolio."""
@@ -331,19 +333,7 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     )
 
     s = a.settings.accuracy
-    fields = (
-        "accuracy",
-        "value_added",
-        "league",
-        "bias",
-        "challenges",
-        "backtest_totals",
-        "track_record",
-        "combined_forecast",
-        "agreed_forecasts",
-        "judgement",
-        "judgement_kam",
-    )
+    fields = _ACCURACY
     if "orders" in a.missing_tables:  # an AR ledger alone: nothing to forecast or score
         return {"unavailable": dict.fromkeys(fields, "no orders in the data")}
     demand = a.demand[["customer_id", "material_id", "period", "quantity"]]

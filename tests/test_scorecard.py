@@ -292,3 +292,22 @@ def test_challenge_lines_say_our_record_and_name_what_is_not_challenged(analytic
             assert "the customer's own forecast has the better record" in body
             notes += 1
     assert lines and notes
+
+
+def test_the_judgement_of_each_manager_shows_on_the_portfolio_page_and_the_card(analytics):
+    """#25 Deliver 4: the agreed forecast's value added per KAM (portfolio) and per customer
+    (the accuracy section), from the chain's judgement frames."""
+    from kamlab.scorecard.portfolio import Portfolio
+
+    kam = analytics.judgement_kam
+    assert kam is not None and set(kam["account_manager"]) <= set(
+        analytics.customers["account_manager"]
+    )
+    body = Portfolio(analytics).judgement().body
+    for manager in kam["account_manager"].unique():
+        assert manager.replace("'", "&#x27;") in body or manager in body
+    cid = analytics.judgement["customer_id"].iloc[0]
+    assert (
+        "Agreed forecast vs our forecast (points saved)"
+        in sc.Scorecard(analytics, cid).accuracy().body
+    )

@@ -44,6 +44,7 @@ from kamlab.pack.runner import (
 from kamlab.pack.slug import slug
 from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, commercial, supply
+from kamlab.scorecard.reasons import ranking_text
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
 __all__ = ["build_pack"]
@@ -174,7 +175,7 @@ def build_pack(
 
     # the index ranks every customer, a pass over the whole portfolio (~0.06 s a customer):
     # worked out in this process while the workers run the notebooks, not after them
-    portfolio = Portfolio(analytics)
+    portfolio = Portfolio(analytics, previous=previous_findings(directory.parent / str(period - 1)))
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kamlab-priorities")
     ranked = ahead.submit(portfolio.priorities)
     ahead.shutdown(wait=False)
@@ -189,7 +190,16 @@ def build_pack(
         ranked.result()  # raises what the ranking raised
         summary = portfolio.summary()
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-        _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
+        _write_index(
+            directory,
+            summary,
+            merged,
+            period,
+            footer,
+            paper=settings.pack.paper,
+            ranking=ranking_text(settings),
+            previous_pack=portfolio.previous is not None,
+        )
         _write_workbook(directory, summary, merged, analytics)
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
         atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
@@ -212,6 +222,39 @@ def build_pack(
     finally:
         bar.close()
     return finish(results)
+
+
+def previous_findings(directory: Path) -> pd.DataFrame | None:
+    """Last month's findings, from the previous pack's ``pack.json`` (layout 2.0 or later), or
+    None when that pack is absent, older or unreadable (then every finding shows as new)."""
+    from kamlab.findings import COLUMNS
+
+    path = directory / "pack.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rows = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        return None
+    given = pd.DataFrame(rows)
+    if "status" in given:  # resolved last month: no longer a finding
+        given = given[given["status"] != "resolved"]
+    frame = given.reindex(columns=COLUMNS)
+    for c in ("amount", "value", "reference", "months"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    for c in (
+        "customer_id",
+        "kind",
+        "group",
+        "severity",
+        "currency",
+        "since",
+        "evidence",
+        "detail",
+    ):
+        frame[c] = frame[c].astype("string")
+    return frame.reset_index(drop=True)
 
 
 def _check_writable(directory: Path) -> None:
@@ -241,6 +284,8 @@ def _write_index(
     footer: str,
     *,
     paper: str = "A4",
+    ranking: str = "",
+    previous_pack: bool = False,
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     fixed = {
@@ -250,7 +295,9 @@ def _write_index(
         "status",
         "priority",
         "money_at_stake",
+        "score",
         "why",
+        "new",
     }
     labels = [
         c for c in summary.columns if c not in fixed and not c.endswith((" status", " number"))
@@ -270,6 +317,8 @@ def _write_index(
                 "priority": rec.get("priority", ""),
                 "money_at_stake": rec.get("money_at_stake", ""),
                 "why": rec.get("why", ""),
+                "new": rec.get("new", ""),
+                "score": rec.get("score", ""),
                 "figures": {k: rec[k] for k in labels},
                 "colours": {k: rec[f"{k} status"] for k in labels},
                 "icons": {k: STATUS_ICONS[rec[f"{k} status"]] for k in labels},
@@ -291,6 +340,9 @@ def _write_index(
         portfolio_href=f"{PORTFOLIO}.html",
         portfolio_failed=portfolio is not None and not portfolio.ok,
         workbook_href="pack.xlsx",
+        ranking=ranking,
+        has_previous=any(r["new"] for r in rows) or previous_pack,
+        new_rows=[r for r in rows if r["new"]],
         # the index is a wide table: it prints landscape
         css=(TEMPLATES / "kamlab.css").read_text() + f"@page {{ size: {paper} landscape; }}\n",
         footer=footer,

@@ -15,7 +15,26 @@ import pandas as pd
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
 
-__all__ = ["commentary"]
+__all__ = ["ACTIONS", "commentary", "finding_lines"]
+
+#: findings the tiles do not already speak for: commercial, supply and the month-after-month
+#: trends (kamlab.findings kinds); red and amber ones, and notes of these kinds
+_OWN_LINES = {"dso_worsening", "paying_later", "otif_falling", "price_realisation_falling",
+              "forecast_bias", "open_complaints"}  # fmt: skip
+_NOTE_KINDS = {"lost_deals", "npi_stalled", "phase_out_exposure", "deadstock"}
+
+#: what to do about a finding (the commentary's actions), one per kind
+ACTIONS = {
+    "expired_special_price": "stop billing the expired special price and recover the difference",
+    "billed_below_agreement": "correct the prices billed below the agreement with billing",
+    "price_record_error": "have the price condition record corrected (price unit)",
+    "npi_stalled": "agree the next NPI step and a realistic SOP date with the customer",
+    "lost_deals": "debrief the lost deals: what did the competitor offer?",
+    "paying_later": "ask why payments come later each month before it becomes overdue",
+    "phase_out_exposure": "agree a last-time buy or sell-off for the phase-out stock",
+    "margin_erosion": "review the mix and prices behind the falling margin",
+    "share_falling": "find out where the lost share of business went",
+}
 
 
 def commentary(card: Scorecard) -> list[str]:
@@ -131,6 +150,9 @@ def commentary(card: Scorecard) -> list[str]:
                 f"The account moved from class {before} to {now} by revenue since last year."
             )
 
+    lines += finding_lines(card)
+    actions += [ACTIONS[k] for k in _kinds(card) if k in ACTIONS]
+
     missing = [t for t in tiles if t.status == "grey" and t.note.startswith("not available")]
     for t in missing:
         lines.append(f"{t.label}: {t.note}.")
@@ -141,3 +163,24 @@ def commentary(card: Scorecard) -> list[str]:
     else:
         lines.append("Actions: none beyond the regular review.")
     return lines
+
+
+def _mine(card: Scorecard) -> pd.DataFrame:
+    f = card._slice(getattr(card.analytics, "findings", None))
+    if f is None or f.empty:
+        return pd.DataFrame(columns=["kind", "group", "severity"])
+    listed = f["group"].isin(["commercial", "supply"]) | f["kind"].isin(_OWN_LINES)
+    shown = f["severity"].isin(["red", "amber"]) | f["kind"].isin(_NOTE_KINDS)
+    return f[listed & shown]
+
+
+def _kinds(card: Scorecard) -> list[str]:
+    return list(dict.fromkeys(_mine(card)["kind"].astype(str)))
+
+
+def finding_lines(card: Scorecard) -> list[str]:
+    """The customer's commercial, supply and trend findings as sentences (same table as the
+    index, :mod:`kamlab.findings`)."""
+    from kamlab.scorecard.reasons import sentence
+
+    return [sentence(r, card.currency) for r in _mine(card).to_dict("records")]

@@ -143,6 +143,7 @@ class FindingRules:
     bias_min_share: float = 0.2  # ... and this share of those scored (amber from half of them)
     lost_recent_months: int = 3  # a deal lost this recently, worth lost_amber_share: amber
     max_evidence: int = 5
+    red_z: float = 2.0  # red needs the shortfall beyond this many standard errors of noise
 
 
 def _row(cid, kind, severity, *, currency=None, amount=np.nan, value=np.nan, reference=np.nan,
@@ -317,13 +318,17 @@ def findings(
     stock_short: pd.DataFrame | None = None,
     allocation: pd.DataFrame | None = None,
     capacity_load: pd.DataFrame | None = None,
+    monthly_revenue: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The month's findings (:data:`COLUMNS`), red first, then by money at stake.
 
     Inputs are the chain's frames for `month` (``None`` or empty: that source is absent and
     gives no finding — absent is never "0, on target"). `customers` needs customer_id,
     currency, payment_terms_days, credit_limit, otif_target, forecast_accuracy_target;
-    `revenue`: customer_id, currency, revenue (the last 12 months), for materiality.
+    `revenue`: customer_id, currency, revenue (the last 12 months), for materiality;
+    `monthly_revenue`: customer_id, currency, period, net_value (the noise of a YTD figure).
+    Red needs both the threshold and a distance beyond ``red_z`` standard errors of the
+    figure's own noise (few order lines, lumpy monthly revenue): otherwise amber.
     """
     r = rules
     rows: list[dict] = []
@@ -347,8 +352,14 @@ def findings(
             due = float(s.lines_due) if s.lines_due == s.lines_due else 0.0
             if not due > 0:
                 continue
-            short = float(s.otif_target) - float(s.otif)
+            target = float(s.otif_target)
+            short = target - float(s.otif)
             sev = _grade(short, r.otif_amber_points, r.otif_red_points)
+            # red only beyond what chance gives on so few lines: z standard errors of a
+            # binomial share at the target (4 lines, 3 on time, is not a red 75 %)
+            noise = r.red_z * np.sqrt(target * (1.0 - target) / due)
+            if sev == "red" and short <= noise:
+                sev = "amber"
             if sev:
                 add(s.customer_id, "otif_below_target", sev, value=s.otif, reference=s.otif_target)
     if service is not None and len(service):
@@ -514,6 +525,9 @@ def findings(
         for s in p.itertuples(index=False):
             variance = float(s.ytd_variance_pct)
             sev = _grade(-variance, -r.budget_green, -r.budget_amber)
+            noise = _ytd_noise(monthly_revenue, str(s.customer_id), str(s.currency), month)
+            if sev == "red" and -float(s.ytd_variance) <= r.red_z * noise:
+                sev = "amber"  # a lumpy small account: within its month-to-month noise
             gap = float(s.fy_plan) - float(s.fy_outlook)
             if sev or gap > 0:
                 add(s.customer_id, "revenue_gap", sev or "note", currency=s.currency,
@@ -659,6 +673,18 @@ def findings(
     out = out.assign(_sev=out["severity"].map(_SEVERITY_ORDER), _amt=out["amount"].fillna(-1))
     out = out.sort_values(["customer_id", "_sev", "_amt"], ascending=[True, True, False])
     return out.drop(columns=["_sev", "_amt"]).reset_index(drop=True)
+
+
+def _ytd_noise(monthly: pd.DataFrame | None, cid: str, currency: str, month: pd.Period) -> float:
+    """Standard error of a year-to-date revenue sum: sd of the monthly revenue over the last
+    12 calendar months (months without orders count 0: revenue, not a rate) × √(months YTD).
+    0 without the monthly figures (then the threshold alone decides)."""
+    if monthly is None or len(monthly) == 0:
+        return 0.0
+    m = monthly[(monthly["customer_id"].astype(str) == cid) & (monthly["currency"] == currency)]
+    months = pd.period_range(month - 11, month, freq="M")
+    series = m.groupby("period")["net_value"].sum().reindex(months, fill_value=0.0)
+    return float(series.std(ddof=1) * np.sqrt(month.month))
 
 
 def _stock_severity(amount: float, cid, r: FindingRules, revenue_of) -> str:

@@ -862,6 +862,7 @@ def _findings_step(ds: Dataset, a: PackAnalytics) -> dict:
         stock_short=short,
         allocation=a.allocation,
         capacity_load=a.capacity_load,
+        monthly_revenue=a.customer_demand,
     )
     return {"findings": table, "money_at_stake": money_at_stake(table)}
 

@@ -649,6 +649,19 @@ class Scorecard:
         for i, (kpi, fmt) in trends.items():
             if tiles[i].value != "–":
                 tiles[i] = dataclasses.replace(tiles[i], trend=self._trend_text(kpi, fmt))
+        return self._with_finding_severity(tiles)
+
+    def _with_finding_severity(self, tiles: list[Tile]) -> list[Tile]:
+        """A red tile whose finding (kamlab.findings) is amber turns amber: a shortfall
+        within its own noise (few lines, lumpy revenue) — the index and the tile agree."""
+        mine = self._slice(getattr(self.analytics, "findings", None))
+        if mine is None or mine.empty:
+            return tiles
+        severity = dict(zip(mine["kind"].astype(str), mine["severity"].astype(str), strict=False))
+        kinds = {0: "otif_below_target", 2: "revenue_gap"}
+        for i, kind in kinds.items():
+            if tiles[i].status == "red" and severity.get(kind) == "amber":
+                tiles[i] = dataclasses.replace(tiles[i], status="amber")
         return tiles
 
     # -- actions agreed earlier -------------------------------------------------------------

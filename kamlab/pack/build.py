@@ -44,7 +44,7 @@ from kamlab.pack.runner import (
 from kamlab.pack.slug import slug
 from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, commercial, supply
-from kamlab.scorecard.reasons import ranking_text
+from kamlab.scorecard.reasons import UNITS, ranking_text, sentence
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
 __all__ = ["build_pack"]
@@ -200,7 +200,7 @@ def build_pack(
             ranking=ranking_text(settings),
             previous_pack=portfolio.previous is not None,
         )
-        _write_workbook(directory, summary, merged, analytics)
+        _write_workbook(directory, summary, merged, analytics, findings=portfolio.findings())
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
         atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
         return PackResult(directory=directory, results=ordered, seconds=seconds)
@@ -360,9 +360,15 @@ def _tile_counts(statuses: list[str]) -> str:
 
 
 def _write_workbook(
-    directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], analytics
+    directory: Path,
+    summary: pd.DataFrame,
+    results: dict[str, JobResult],
+    analytics,
+    *,
+    findings: pd.DataFrame | None = None,
 ) -> None:
-    """``pack.xlsx``: Summary (KPI figures as numbers), Run log, then the headline tables."""
+    """``pack.xlsx``: Summary (KPI figures as numbers, status and reason as on the index),
+    Findings (the month's findings table, the index's source), Run log, headline tables."""
     units = summary.attrs.get("units", {})
     labels = list(units)
     kpis = pd.DataFrame(
@@ -373,7 +379,11 @@ def _write_workbook(
             "status": summary["status"].map(STATUS_WORDS),
             "priority": summary["priority"],
             "money_at_stake": summary["money_at_stake"],
+            f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}": summary[
+                "score"
+            ].astype("float64"),
             "why": summary["why"],
+            "new_since_last_pack": summary["new"],
             **{label: summary[f"{label} number"].astype("float64") for label in labels},
             **{
                 f"{label}, status": summary[f"{label} status"].map(STATUS_WORDS) for label in labels
@@ -398,7 +408,14 @@ def _write_workbook(
         ],
         columns=["customer_id", "name", "page", "status", "seconds", "error", "cell", "html_kb"],
     ).astype({"cell": "Int64", "seconds": "float64", "html_kb": "float64"})
-    sheets = {"Summary": kpis, "Run log": runs, **_headline_tables(analytics)}
+    sheets = {"Summary": kpis}
+    if findings is not None and len(findings):
+        currency = analytics.customers.set_index("customer_id")["currency"].astype(str)
+        sheets["Findings"] = findings.assign(
+            unit=findings["kind"].map(UNITS),  # of value and reference
+            text=[sentence(f, currency.get(f["customer_id"])) for f in findings.to_dict("records")],
+        )
+    sheets.update({"Run log": runs, **_headline_tables(analytics)})
     sheets.update(commercial.workbook_sheets(analytics))
     proposals = supply.safety_stock_proposals(analytics)
     if len(proposals):

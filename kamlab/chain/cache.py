@@ -156,9 +156,13 @@ def load_analytics(
     :func:`resolve_cache_dir`; with ``cache_dir=None`` nothing is written to disk.
     `scheduler` (a Dask address or ``Client``): prepare on that cluster (same results).
     """
-    settings = resolve_settings(settings)
+    if settings is None:  # no file given: ./kamlab.toml, else those recorded at ingest
+        path = resolve_source(source, settings=resolve_settings(None))
+        settings = resolve_settings(None, database=path)
+    else:
+        settings = resolve_settings(settings)
+        path = resolve_source(source, settings=settings)
     cache_dir = resolve_cache_dir(cache_dir, settings=settings)
-    path = resolve_source(source, settings=settings)
     stat = path.stat()
     dataset = None
     if month is None:

@@ -140,7 +140,7 @@ class FindingRules:
     share_drop_points: float = 0.10  # share of business down this much on a year ago
     stock_amber_share: float = 0.02  # stock at risk ≥ 2 % of the customer's revenue: amber
     bias_min_materials: int = 2  # a bias pattern: at least this many materials ...
-    bias_min_share: float = 0.2  # ... and this share of those scored (amber from half of them)
+    bias_min_share: float = 0.2  # ... and this share of those scored
     lost_recent_months: int = 3  # a deal lost this recently, worth lost_amber_share: amber
     max_evidence: int = 5
     red_z: float = 2.0  # red needs the shortfall beyond this many standard errors of noise
@@ -508,7 +508,7 @@ def findings(
             under = alerts[alerts["direction"] != "over-forecast"]
             side, pick = ("over", over) if len(over) >= len(under) else ("under", under)
             if len(pick) >= max(r.bias_min_materials, r.bias_min_share * len(g)):
-                sev = "amber" if len(pick) >= 0.5 * len(g) else "note"
+                sev = "note"  # the customer's forecast: said, never a colour of its own
                 add(cid, "forecast_bias", sev, value=len(pick), reference=len(g),
                     detail=side, evidence=list(pick["material_id"]))  # fmt: skip
     if challenges is not None and len(challenges):

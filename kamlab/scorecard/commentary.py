@@ -20,7 +20,7 @@ __all__ = ["ACTIONS", "commentary", "finding_lines"]
 #: findings the tiles do not already speak for: commercial, supply and the month-after-month
 #: trends (kamlab.findings kinds); red and amber ones, and notes of these kinds
 _OWN_LINES = {"dso_worsening", "paying_later", "otif_falling", "price_realisation_falling",
-              "forecast_bias", "open_complaints"}  # fmt: skip
+              "open_complaints"}  # fmt: skip
 _NOTE_KINDS = {"lost_deals", "npi_stalled", "phase_out_exposure", "deadstock"}
 
 #: what to do about a finding (the commentary's actions), one per kind

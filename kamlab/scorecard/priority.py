@@ -19,30 +19,12 @@ import pandas as pd
 
 from kamlab.currency import rate_factors
 
-__all__ = ["STAKE_COLUMNS", "STATUS_FACTOR", "priority", "stake_frame"]
+__all__ = ["STAKE_COLUMNS", "STATUS_FACTOR", "priority"]
 
 STAKE_COLUMNS = ["customer_id", "currency", "amount", "kind"]
 
 #: how much the worst status weighs revenue in the order when nothing is at stake
 STATUS_FACTOR = {"red": 1.0, "amber": 0.5, "green": 0.1, "grey": 0.0}
-
-
-def stake_frame(
-    frame: pd.DataFrame, *, kind: str, amount: str, currency: str = "currency"
-) -> pd.DataFrame:
-    """`frame` as a money-at-stake part: customer_id, currency, amount (`amount` column), kind.
-
-    Rows with a missing or non-positive amount are not at stake and are left out.
-    """
-    out = pd.DataFrame(
-        {
-            "customer_id": frame["customer_id"].astype("string"),
-            "currency": frame[currency].astype("string"),
-            "amount": pd.to_numeric(frame[amount], errors="coerce").astype("float64"),
-            "kind": kind,
-        }
-    )
-    return out[out["amount"] > 0].reset_index(drop=True)
 
 
 def priority(
@@ -59,7 +41,7 @@ def priority(
 ) -> pd.DataFrame:
     """Priority score of each of `customers` from the money-at-stake `parts`, highest first.
 
-    `parts`: frames with columns customer_id, currency, amount, kind (see :func:`stake_frame`).
+    `parts`: frames with columns customer_id, currency, amount, kind (e.g. :func:`kamlab.at_stake.money_at_stake`).
     Per customer and currency the parts are summed (``stake``, money in that currency).
 
     The score compares customers:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from kamlab.i18n import formats as fmt
+
 __all__ = ["PHRASES", "SENTENCES", "UNITS", "phrase", "sentence", "why"]
 
 #: unit of value / reference per kind: share (fraction shown as %), days, count, ratio
@@ -119,8 +121,6 @@ PHRASES = {
 
 
 def _fill(template: str, f, currency: str | None) -> str:
-    from kamlab.scorecard.card import _days, _pct, _short
-
     unit = UNITS.get(str(f["kind"]), "count")
     cur = f["currency"] if isinstance(f["currency"], str) else (currency or "")
 
@@ -129,18 +129,18 @@ def _fill(template: str, f, currency: str | None) -> str:
             return "–"
         v = float(v)
         if unit == "share":
-            return _pct(v)
+            return fmt.percent(v)
         if unit == "signed share":
-            return _pct(v, signed=True)
+            return fmt.percent(v, signed=True)
         if unit == "days":
-            return _days(v)
-        return f"{v:,.0f}"
+            return fmt.days(v)
+        return fmt.number(v)
 
     amount = f["amount"]
     has_amount = amount == amount and amount is not None
     reference = f["reference"]
     if str(f["kind"]) in ("lost_deals", "npi_stalled") and reference == reference:
-        ref_text = f"{_short(reference)} {cur}".strip()
+        ref_text = f"{fmt.short_amount(reference)} {cur}".strip()
     else:
         ref_text = show(reference)
     detail = f["detail"] if isinstance(f["detail"], str) else ""
@@ -148,8 +148,8 @@ def _fill(template: str, f, currency: str | None) -> str:
         detail = "a competitor not recorded"
     since = f["since"] if isinstance(f["since"], str) else ""
     values = {
-        "amount": f"{_short(amount)} {cur}" if has_amount else "–",
-        "amount_text": f", {_short(amount)} {cur} above it not already overdue"
+        "amount": f"{fmt.short_amount(amount)} {cur}" if has_amount else "–",
+        "amount_text": f", {fmt.short_amount(amount)} {cur} above it not already overdue"
         if has_amount
         else "",
         "value": show(f["value"]),
@@ -167,7 +167,7 @@ def _month_text(period: str) -> str:
     if not period:
         return ""
     try:
-        return pd.Period(period, freq="M").strftime("%b %Y")
+        return fmt.month_year(pd.Period(period, freq="M"))
     except ValueError:
         return period
 
@@ -188,9 +188,7 @@ def why(mine: pd.DataFrame, *, rank: int, stake: dict, currency: str, max_items:
     `mine`: the customer's findings, in priority order (red, then weighted money, amber,
     notes); `stake`: money at stake per currency (counted once).
     """
-    from kamlab.scorecard.card import _short
-
-    money = ", ".join(f"{_short(v)} {c}" for c, v in sorted(stake.items()))
+    money = ", ".join(f"{fmt.short_amount(v)} {c}" for c, v in sorted(stake.items()))
     head = f"#{rank}: {money} at stake" if money else f"#{rank}: nothing at stake"
     shown = mine[mine["severity"].isin(["red", "amber"])].head(max_items)
     if len(shown) < max_items:

@@ -298,6 +298,7 @@ def _write_index(
         "score",
         "why",
         "new",
+        "findings",
     }
     labels = [
         c for c in summary.columns if c not in fixed and not c.endswith((" status", " number"))
@@ -322,7 +323,9 @@ def _write_index(
                 "figures": {k: rec[k] for k in labels},
                 "colours": {k: rec[f"{k} status"] for k in labels},
                 "icons": {k: STATUS_ICONS[rec[f"{k} status"]] for k in labels},
-                "counts": _tile_counts([rec[f"{k} status"] for k in labels]),
+                "counts": "figures: "
+                + _tile_counts([rec[f"{k} status"] for k in labels])
+                + (f"; {rec['findings']}" if rec.get("findings") else ""),
                 "run_status": r.status if r is not None else "not run",
                 "error": r.error if r is not None else "",
                 "href": f"customers/{r.slug}.html" if html_exists else "",

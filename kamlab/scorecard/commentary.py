@@ -23,7 +23,7 @@ __all__ = ["ACTIONS", "commentary", "finding_lines"]
 #: trends (kamlab.findings kinds); red and amber ones, and notes of these kinds
 _OWN_LINES = {"dso_worsening", "paying_later", "otif_falling", "price_realisation_falling",
               "open_complaints"}  # fmt: skip
-_NOTE_KINDS = {"lost_deals", "npi_stalled", "phase_out_exposure", "deadstock"}
+_NOTE_KINDS = {"lost_deals"}  # said even without a colour: who won the business
 
 #: what to do about a finding (the commentary's actions), one per kind
 ACTIONS = {
@@ -78,6 +78,8 @@ def commentary(card: Scorecard) -> list[str]:
         if t.status == "red" and not any(t.label.startswith(m) for m in moved):
             lines.append(f"Off target: {t.label} {t.value} ({t.target}).")
 
+    lines += finding_lines(card)  # commercial, supply and month-after-month findings
+
     by = {t.label: t for t in tiles}
     otif = next((t for label, t in by.items() if label.startswith("OTIF")), None)
     if otif is not None and otif.status == "red":
@@ -110,6 +112,7 @@ def commentary(card: Scorecard) -> list[str]:
             "(open actions section)"
         )
 
+    actions += [ACTIONS[k] for k in _kinds(card) if k in ACTIONS]
     focus = card.focused_challenges()
     if len(focus):
         top = focus.iloc[0]
@@ -149,9 +152,6 @@ def commentary(card: Scorecard) -> list[str]:
             lines.append(
                 f"The account moved from class {before} to {now} by revenue since last year."
             )
-
-    lines += finding_lines(card)
-    actions += [ACTIONS[k] for k in _kinds(card) if k in ACTIONS]
 
     missing = [t for t in tiles if t.status == "grey" and t.note.startswith("not available")]
     for t in missing:

@@ -198,6 +198,7 @@ class Portfolio:
                 "score": round(float(p["score"]), 2),
                 "why": str(p["why"]),
                 "new": self._new_text(cid),
+                "findings": self._finding_counts(cid),
             }
             row.update({t.label: t.value for t in tiles})
             row.update({f"{t.label} status": t.status for t in tiles})
@@ -208,6 +209,16 @@ class Portfolio:
         out = pd.DataFrame(rows)
         out.attrs["units"] = units
         return out
+
+    def _finding_counts(self, customer_id: str) -> str:
+        """ "1 red, 2 amber findings" ("" when none is red or amber)."""
+        sev = self.customer_findings(customer_id)["severity"]
+        parts = [f"{int((sev == s).sum())} {s}" for s in ("red", "amber") if (sev == s).any()]
+        return (
+            f"{', '.join(parts)} finding{'s' if len(sev[sev != 'note']) > 1 else ''}"
+            if parts
+            else ""
+        )
 
     def _new_text(self, customer_id: str) -> str:
         """The findings new since last pack, as short phrases ("" when none or no last pack)."""

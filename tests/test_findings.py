@@ -1,5 +1,7 @@
 """kamlab.findings: one table of what to act on, money counted once, severity by distance."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -221,3 +223,22 @@ def test_the_reason_names_the_top_findings_in_at_most_25_words():
     assert text.startswith("#1: 330k EUR at stake;")
     assert "billed 9 % below the agreed price (90k EUR)" in text and "NPI stalled" in text
     assert len(text.split()) <= 25
+
+
+def test_last_months_findings_are_read_back_from_the_previous_pack_json(tmp_path):
+    from kamlab.pack.build import previous_findings
+
+    assert previous_findings(tmp_path) is None  # no previous pack: every finding is new
+    rows = [
+        {"customer_id": "C1", "kind": "overdue", "currency": "EUR", "severity": "red",
+         "amount": 10.0, "status": "new"},
+        {"customer_id": "C1", "kind": "npi_stalled", "currency": "EUR", "severity": "amber",
+         "amount": None, "status": "resolved"},
+    ]  # fmt: skip
+    (tmp_path / "pack.json").write_text(json.dumps({"schema_version": "2.0", "findings": rows}))
+    before = previous_findings(tmp_path)
+    assert before["kind"].tolist() == ["overdue"]  # resolved last month: not a finding any more
+    now = compare(before.assign(amount=20.0), before)
+    assert now["status"].tolist() == ["persisting"]
+    (tmp_path / "pack.json").write_text('{"schema_version": "1.0", "customers": []}')
+    assert previous_findings(tmp_path) is None  # an older layout: no findings to compare

@@ -206,7 +206,9 @@ class ScorecardSettings:
     target in 43 %, more than 5 points below in 17 %, more than 10 points below in 5.6 %
     (the 95th percentile of the shortfall is 10.2 points): red starts beyond 10 points, so
     86 % against 95 % is amber and 53 % red. DSO more than 30 days over terms 8 %; more than
-    15 % of receivables over 30 days overdue 6 %. The customer's own forecast accuracy is
+    15 % of receivables over 30 days overdue 6 %. Revenue
+    vs budget year to date (month-ends Mar–Oct 2026, 256 customer-months): below −15 % in
+    9.4 %, below −20 % in 2.7 % (5th percentile −16.8 %): red starts below −20 %. The customer's own forecast accuracy is
     amber at most (a discussion point; what it costs shows in stock and service findings).
     ``tests/test_findings.py`` checks ≤ 30 % red on the demo. A KPI with no target or no data
     is grey.
@@ -224,8 +226,8 @@ class ScorecardSettings:
     dso_green_days: int = 10  # DSO tile: green up to terms + 10 days
     otif_months: int = 3  # OTIF tile pooled over the last 3 months (one month is too noisy)
     accuracy_amber_margin: float = 0.10  # forecast accuracy: amber down to target - 10 points
-    budget_green: float = -0.03  # revenue YTD vs plan: green from -3 %, amber from -15 %
-    budget_amber: float = -0.15
+    budget_green: float = -0.03  # revenue YTD vs plan: green from -3 %, amber down to -20 %
+    budget_amber: float = -0.20
     overdue_grace_days: int = 30  # a few days overdue is not a problem: count > 30 days only
     # red only when the long-overdue amount is material: at least this share of 12 months' revenue
     overdue_materiality: float = 0.01

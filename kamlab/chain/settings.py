@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from kamlab.config import Settings, load_settings, settings_from_mapping
+from kamlab.config import Settings, check_settings, load_settings, settings_from_mapping
 
 __all__ = ["resolve_settings", "settings_digest", "settings_mapping", "write_settings"]
 
@@ -27,10 +27,11 @@ def resolve_settings(config: Settings | str | os.PathLike | None = None) -> Sett
     """The settings of this run: `config` as given, else ``./kamlab.toml``, else the defaults.
 
     `config` is a :class:`Settings`, a path to a ``kamlab.toml``, or a path to a ``.json``
-    file written by :func:`write_settings` (complete, already resolved settings).
+    file written by :func:`write_settings` (complete, already resolved settings). Settings
+    built in code are checked by the same rules as a file's (:func:`check_settings`).
     """
     if isinstance(config, Settings):
-        return config
+        return check_settings(config)
     if config is not None and Path(config).suffix == RESOLVED_SUFFIX:
         path = Path(config)
         return settings_from_mapping(json.loads(path.read_text(encoding="utf-8")), where=path.name)

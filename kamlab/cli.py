@@ -23,6 +23,7 @@ import re
 import signal
 import sys
 import tomllib
+import warnings
 from collections.abc import Sequence
 
 import kamlab
@@ -181,11 +182,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as the user reads it: one line, no source location."""
+    return f"kamlab: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kamlab`` with `argv` (default: the process arguments); return the exit code."""
     from kamlab.pack.runner import PackInterrupted, io_error
 
     args = _parser().parse_args(argv)
+    warnings.formatwarning = _one_line_warning
     try:
         return args.run(args)
     except _expected_errors() as exc:

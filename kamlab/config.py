@@ -111,6 +111,9 @@ def _increasing(values: tuple[float, ...]) -> bool:
     return all(a < b for a, b in itertools.pairwise(values))
 
 
+# CSS @page sizes a printed page may take ([pack] paper)
+PAPER_SIZES = ("A3", "A4", "A5", "letter", "legal")
+
 # the kinds of setting, each with its rule (a section's fields use these in their annotations)
 AtLeast0 = Annotated[int, at_least(0)]  # counts and days that may be zero
 AtLeast1 = Annotated[int, at_least(1)]  # months, windows, horizons, lags, counts
@@ -400,7 +403,7 @@ class PackSettings:
     workers: AtLeast1 = 2
     timeout_seconds: AtLeast1 = 600  # per customer notebook
     max_scorecard_kb: AtLeast1 = 300
-    paper: Annotated[str, one_of("A3", "A4", "A5", "letter", "legal")] = (
+    paper: Annotated[str, one_of(*PAPER_SIZES)] = (
         "A4"  # printed page size: A4, A3, A5, letter or legal (the index prints landscape)
     )
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -28,8 +29,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import kamlab
-from kamlab.chain import ChainError, open_chain
-from kamlab.pack.html import PAPER_SIZES, TEMPLATES, atomic_write, external_urls
+from kamlab.chain import (
+    ChainError,
+    open_chain,
+    parse_month,
+    resolve_cache_dir,
+    resolve_settings,
+    resolve_source,
+)
+from kamlab.chain.snapshot import PinnedDatabase, pin_database
+from kamlab.pack.html import TEMPLATES, atomic_write, external_urls
 from kamlab.pack.runner import (
     NOTEBOOKS,
     Job,
@@ -37,6 +46,7 @@ from kamlab.pack.runner import (
     PackError,
     PackInterrupted,
     PackResult,
+    check_scheduler,
     io_error,
     run_jobs,
     write_run_log,
@@ -46,7 +56,12 @@ from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, commercial, supply
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
-__all__ = ["build_pack"]
+__all__ = ["RunLogWarning", "build_pack"]
+
+
+class RunLogWarning(UserWarning):
+    """The last run's ``run-log.json`` cannot be read; the pack runs as if there were none."""
+
 
 PORTFOLIO = "portfolio"
 
@@ -76,46 +91,116 @@ def build_pack(
     Settings, database and the shared analytics come from :func:`kamlab.chain.open_chain`
     (`settings_path`, else ``./kamlab.toml``, else defaults; cached in `cache_dir`, default
     ``$KAMLAB_CACHE``, else ``.kamlab-cache``); every kernel gets the resolved settings.
-    Raises :class:`PackError` before any work when a parameter is wrong.
+    The database is pinned for the whole pack (:func:`kamlab.chain.snapshot.pin_database`):
+    an ingest while it runs changes the next pack, never this one; its fingerprint is in
+    every page's footer, the run log and pack.json.
+    Raises :class:`PackError` before any work when a parameter is wrong (workers, timeout,
+    scheduler address, settings, month, database, customers, reports folder).
     """
     started = time.perf_counter()
-    try:
-        chain = open_chain(
-            month, source=source, config=settings_path, cache_dir=cache_dir, scheduler=scheduler
+    # everything a user can get wrong is checked before the analytics run (minutes at scale)
+    scheduler = check_scheduler(scheduler)
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise PackError(f"--workers: expected a whole number 1 or more, got {workers!r}")
+    if timeout is not None and not (float(timeout).is_integer() and timeout > 0):
+        raise PackError(
+            f"--timeout: expected whole seconds more than 0 (e.g. 120), got {timeout!r}"
         )
+    try:
+        settings = resolve_settings(settings_path)
+        period = parse_month(month)
+        database = resolve_source(source, settings=settings)
+        cache_folder = resolve_cache_dir(cache_dir or "", settings=settings)
     except ChainError as err:
         raise PackError(str(err)) from None
-    settings, period, source, analytics = chain.settings, chain.month, chain.source, chain.analytics
-    workers = workers or settings.pack.workers
-    timeout = timeout if timeout is not None else settings.pack.timeout_seconds
-    if settings.pack.paper not in PAPER_SIZES:
-        raise PackError(
-            f"[pack] paper must be one of {list(PAPER_SIZES)}, got {settings.pack.paper!r}"
-        )
     directory = Path(reports_dir or settings.pack.reports_dir).resolve() / str(period)
+    _check_writable(directory)
+    previous = _previous_results(directory)
+    if retry_failed and not previous:
+        raise PackError(f"nothing to retry: no readable run log in {str(directory)!r}")
+    # one snapshot of the database for the whole pack: an ingest meanwhile cannot mix data
+    try:
+        pinned = pin_database(database, cache_folder)
+    except ChainError as err:
+        raise PackError(str(err)) from None
+    with pinned:
+        known = _stored_customers(pinned)  # also: a damaged database is named now, not later
+        wanted = list(dict.fromkeys(customers)) if customers else None
+        unknown = [c for c in wanted or () if c not in known]
+        if unknown:
+            raise PackError(f"unknown customer(s) {unknown}: not in {str(database)!r}")
+        return _build(
+            period,
+            wanted=wanted,
+            workers=workers,
+            pinned=pinned,
+            settings=settings,
+            cache_dir=cache_folder,
+            directory=directory,
+            previous=previous,
+            retry_failed=retry_failed,
+            scheduler=scheduler,
+            timeout=timeout,
+            notebook=notebook,
+            progress=progress,
+            started=started,
+        )
+
+
+def _build(
+    period: pd.Period,
+    *,
+    wanted: list[str] | None,
+    workers: int | None,
+    pinned: PinnedDatabase,
+    settings,
+    cache_dir: Path,
+    directory: Path,
+    previous: dict[str, JobResult],
+    retry_failed: bool,
+    scheduler: str | None,
+    timeout: float | None,
+    notebook: str | Path | None,
+    progress: bool,
+    started: float,
+) -> PackResult:
+    """:func:`build_pack` once its parameters are checked, on the pinned database."""
+    from kamlab.data.store import StoreError
+
+    try:
+        chain = open_chain(
+            period, source=pinned.path, config=settings, cache_dir=cache_dir, scheduler=scheduler
+        )
+    except (ChainError, StoreError) as err:  # named by the path the user gave
+        raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
+    source, analytics = chain.source, chain.analytics
+    workers = workers or settings.pack.workers
+    timeout = int(timeout if timeout is not None else settings.pack.timeout_seconds)
     notebook = Path(notebook or NOTEBOOKS / "scorecard.ipynb").resolve()
 
     known = analytics.customer_ids()
-    wanted = list(dict.fromkeys(customers)) if customers else known
+    wanted = wanted or known
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        raise PackError(f"unknown customer(s) {unknown}: not in {str(source)!r}")
+        raise PackError(f"unknown customer(s) {unknown}: not in {str(pinned.original)!r}")
     slugs = {c: slug(c) for c in known}
     clashes = pd.Series(slugs).str.lower().duplicated(keep=False)
     if clashes.any():
         raise PackError(f"customer ids clash as file names: {sorted(clashes[clashes].index)}")
 
-    previous = _previous_results(directory)
     run_portfolio = True
     if retry_failed:
-        if not previous:
-            raise PackError(f"nothing to retry: no run log in {str(directory)!r}")
         failed = {k for k, r in previous.items() if r.status != "ok"}
         run_portfolio = PORTFOLIO in failed
         wanted = [c for c in wanted if c in failed]
 
     key = chain.key
-    footer = f"kamlab {kamlab.__version__} · month {period} · data {key}"
+    footer = (
+        f"kamlab {kamlab.__version__} · month {period} · database {pinned.fingerprint} "
+        f"· analytics {key}"
+    )
     options = chain.kernel_options()
     names = analytics.customers.set_index("customer_id")["name"].astype(str)
     jobs = [
@@ -156,7 +241,6 @@ def build_pack(
             )
         )
     preload = chain.preload()
-    _check_writable(directory)
     bar = tqdm(total=len(jobs), desc=f"pack {period}", unit="notebook", disable=not progress)
 
     def done(result: JobResult) -> None:
@@ -167,7 +251,8 @@ def build_pack(
         "month": str(period),
         "kamlab_version": kamlab.__version__,
         "analytics_key": key,
-        "source": str(source),
+        "source": str(pinned.original),
+        "database_fingerprint": pinned.fingerprint,
         "workers": workers,
         "scheduler": scheduler,
     }
@@ -192,6 +277,7 @@ def build_pack(
         _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
         _write_workbook(directory, summary, merged, analytics)
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
+        pack_json["database"] = {"path": str(pinned.original), "fingerprint": pinned.fingerprint}
         atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
         return PackResult(directory=directory, results=ordered, seconds=seconds)
 
@@ -225,12 +311,43 @@ def _check_writable(directory: Path) -> None:
         raise PackError(f"reports folder unusable: {io_error(err)}") from None
 
 
+def _stored_customers(pinned: PinnedDatabase) -> set[str]:
+    """The customer ids in the pinned database (read before any analytics run)."""
+    from kamlab.data import store
+
+    try:
+        ids = store.load(pinned.path, tables=["customers"], columns={"customers": ["customer_id"]})
+    except store.StoreError as err:  # named by the path the user gave, not the pinned copy
+        raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
+    return set(ids.customers["customer_id"].astype(str))
+
+
 def _previous_results(directory: Path) -> dict[str, JobResult]:
+    """The last run's results from ``run-log.json``; a damaged log is ignored with a warning
+    (this run writes a new one), never a traceback."""
     log = directory / "run-log.json"
-    if not log.exists():
+    try:
+        text = log.read_bytes()
+    except FileNotFoundError:
         return {}
-    data = json.loads(log.read_text())
-    return {r["key"]: JobResult(**r) for r in data["results"]}
+    except OSError as err:
+        warnings.warn(f"run log ignored: {io_error(err)}", RunLogWarning, 2)
+        return {}
+    try:
+        data = json.loads(text.decode("utf-8"))
+        results = {str(r["key"]): JobResult(**r) for r in data["results"]}
+        for r in results.values():
+            if not isinstance(r.status, str) or not isinstance(r.slug, str):
+                raise TypeError("status and slug must be texts")
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        warnings.warn(
+            f"run log {str(log)!r} is damaged ({type(err).__name__}: {err}); ignored, "
+            "this run writes a new one",
+            RunLogWarning,
+            2,
+        )
+        return {}
+    return results
 
 
 def _write_index(

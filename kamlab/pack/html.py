@@ -20,6 +20,8 @@ from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+from kamlab.config import PAPER_SIZES
+
 __all__ = [
     "PAPER_SIZES",
     "TEMPLATES",
@@ -29,8 +31,6 @@ __all__ = [
     "notebook_html",
 ]
 
-# CSS @page sizes a printed page may take ([pack] paper)
-PAPER_SIZES = ("A3", "A4", "A5", "letter", "legal")
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

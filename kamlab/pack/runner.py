@@ -23,6 +23,7 @@ import json
 import multiprocessing as mp
 import os
 import queue
+import re
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +38,7 @@ __all__ = [
     "PackError",
     "PackInterrupted",
     "PackResult",
+    "check_scheduler",
     "execute_job",
     "run_jobs",
 ]
@@ -201,6 +203,26 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
         html_kb=round(html_kb, 1),
         worker=str(os.getpid()),
     )
+
+
+_ADDRESS = re.compile(
+    r"(?:(?P<scheme>tcp|tls|ucx|ws|wss)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)"
+    r":(?P<port>\d{1,5})"
+)
+
+
+def check_scheduler(address):
+    """`address` if it is a Dask scheduler address ``[tcp://]HOST:PORT`` (or not a text: a
+    ``Client``/cluster object, or None); else :class:`PackError` in one line."""
+    if not isinstance(address, str):
+        return address
+    match = _ADDRESS.fullmatch(address.strip())
+    if match is None or not 0 < int(match["port"]) < 65536:
+        raise PackError(
+            f"--scheduler: expected a Dask scheduler address tcp://HOST:PORT "
+            f"(e.g. tcp://10.0.0.5:8786), got {address!r}"
+        )
+    return address.strip()
 
 
 def io_error(err: OSError) -> str:

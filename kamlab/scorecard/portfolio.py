@@ -126,8 +126,11 @@ class Portfolio:
         if row.parts:
             money = ", ".join(f"{_short(v)} {c}" for c, v in sorted(row.stake.items()))
             top = row.parts[:2]
+            several = len(row.stake) > 1  # amounts in two currencies: each says which
             detail = " and ".join(
-                f"{PART_WORDS.get(p['kind'], p['kind'])} {_short(p['amount'])}" for p in top
+                f"{PART_WORDS.get(p['kind'], p['kind'])} {_short(p['amount'])}"
+                + (f" {p['currency']}" if several else "")
+                for p in top
             )
             bits.append(f"{money} at stake, mostly {detail}")
         if red:

@@ -147,7 +147,9 @@ def _pack(args: argparse.Namespace) -> int:
         print(f"  {r.status}: {r.kind} {r.key}{cell}: {r.error}", file=sys.stderr)
     if result.failed:
         print("rerun the failures with --retry-failed", file=sys.stderr)
-    return EXIT_OK if not result.failed else EXIT_PACK_FAILED
+    for problem in result.problems:  # a pack file not written: path and reason
+        print(f"  not written: {problem}", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_PACK_FAILED
 
 
 COMMANDS = [_add_demo, _add_ingest, _add_summary, _add_pack]

@@ -286,7 +286,10 @@ def _read(entry: Path, settings: Settings) -> PackAnalytics | None:
         )
         _remove(entry)
         return None
-    os.utime(entry)  # recently used: pruned last
+    try:
+        os.utime(entry)  # recently used: pruned last
+    except OSError:  # a read-only (shared) cache folder: read, never pruned from here
+        pass
     return result
 
 

@@ -15,8 +15,11 @@ interrupted or repeated build never leaves a half-written page.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from lxml import etree
 from tqdm.auto import tqdm
 
 import kamlab
@@ -265,21 +269,34 @@ def _build(
     ahead.shutdown(wait=False)
 
     def finish(results: list[JobResult]) -> PackResult:
-        """Run log, index and workbook for `results` merged over the previous run's."""
+        """Run log, index, workbook and pack.json for `results` merged over the previous
+        run's; each written on its own, so one that cannot be (full disk, file-size limit)
+        is a problem named with its path and reason, never the loss of the others."""
         merged = {**previous, **{r.key: r for r in results}}
         ordered = [merged[k] for k in [*known, PORTFOLIO] if k in merged]
         seconds = round(time.perf_counter() - started, 2)
         finished = datetime.now(UTC).isoformat(timespec="seconds")
-        write_run_log(directory, ordered, {**meta, "finished": finished, "seconds": seconds})
+        problems: list[str] = []
+
+        def attempt(write, *args) -> None:
+            try:
+                write(*args)
+            except OSError as err:
+                problems.append(io_error(err))
+
+        attempt(
+            write_run_log, directory, ordered, {**meta, "finished": finished, "seconds": seconds}
+        )
         ranked.result()  # raises what the ranking raised
         summary = portfolio.summary()
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-        _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
-        _write_workbook(directory, summary, merged, analytics)
+        attempt(_write_index, directory, summary, merged, period, footer, settings.pack.paper)
+        attempt(_write_workbook, directory, summary, merged, analytics)
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
         pack_json["database"] = {"path": str(pinned.original), "fingerprint": pinned.fingerprint}
-        atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
-        return PackResult(directory=directory, results=ordered, seconds=seconds)
+        text = json.dumps(pack_json, indent=1, ensure_ascii=False)
+        attempt(atomic_write, directory / "pack.json", text)
+        return PackResult(directory=directory, results=ordered, seconds=seconds, problems=problems)
 
     try:
         results = run_jobs(
@@ -356,7 +373,6 @@ def _write_index(
     results: dict[str, JobResult],
     period,
     footer: str,
-    *,
     paper: str = "A4",
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
@@ -469,12 +485,43 @@ def _write_workbook(
     if len(proposals):
         sheets["Safety stock to change"] = proposals
     names = analytics.customers.set_index("customer_id")["name"].astype(str).to_dict()
-    data = excel_workbook(
-        sheets,
-        names=names,
-        number_formats={"Summary": kinds, "Run log": {"seconds": "ratio", "html_kb": "ratio"}},
-    )
-    atomic_write(directory / "pack.xlsx", data)
+    path = directory / "pack.xlsx"
+    failure = None
+    try:  # openpyxl writes each sheet to a temporary file first (lxml: IO_EFBIG, IO_ENOSPC)
+        data = excel_workbook(
+            sheets,
+            names=names,
+            number_formats={"Summary": kinds, "Run log": {"seconds": "ratio", "html_kb": "ratio"}},
+        )
+    except OSError as err:
+        failure = err.strerror or str(err)
+    except etree.LxmlError as err:
+        reason = _LXML_IO.get(str(err).split(":")[0].strip(), str(err))
+        failure = f"{reason} (temporary files in {tempfile.gettempdir()})"
+    if failure is not None:
+        _collect_quietly()  # the half-written sheets' writers, whose cleanup fails again
+        raise OSError(None, failure, str(path))
+    atomic_write(path, data)
+
+
+def _collect_quietly() -> None:
+    """Collect garbage now, dropping the errors finalizers raise (printed otherwise, with a
+    traceback, when openpyxl's abandoned sheet writers are collected)."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+# lxml's I/O error codes as the reasons the OS would give
+_LXML_IO = {
+    "IO_EFBIG": "File too large (the file-size limit, ulimit -f)",
+    "IO_ENOSPC": "No space left on device",
+    "IO_EACCES": "Permission denied",
+    "IO_EROFS": "Read-only file system",
+}
 
 
 def _headline_tables(analytics) -> dict[str, pd.DataFrame]:

@@ -112,10 +112,16 @@ class PackResult:
     directory: Path
     results: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)  # pack files not written, and why
 
     @property
     def failed(self) -> list[JobResult]:
         return [r for r in self.results if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        """Every notebook ran and every pack file was written."""
+        return not self.failed and not self.problems
 
 
 def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
@@ -161,12 +167,19 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
             True,
         )
     except OSError as err:  # the notebook could not be read or written: the kernel is fine
+        if err.filename is None or Path(err.filename) == tmp:
+            err = OSError(err.errno, err.strerror or str(err), str(ipynb))
         status, error = "failed", io_error(err)
     except Exception as err:  # a dead kernel, a broken notebook file, ...
         status, error, restart = "failed", f"{type(err).__name__}: {err}", True
     try:
-        if nb is None and tmp.exists():  # stopped early: what papermill or the engine saved
-            nb = nbformat.read(tmp, as_version=4)
+        if nb is None and tmp.exists() and not error.startswith(IO_ERROR):
+            # stopped early: what papermill or the engine saved (a write that failed left
+            # half a file, and its error is the one to report)
+            try:
+                nb = nbformat.read(tmp, as_version=4)
+            except (ValueError, nbformat.ValidationError) as err:  # incl. NotJSONError
+                error = error or f"the partial notebook is unreadable: {err}"
         if nb is not None:
             unfinished = _unfinished_cell(nb)
             if unfinished is not None:
@@ -225,11 +238,15 @@ def check_scheduler(address):
     return address.strip()
 
 
+IO_ERROR = "cannot read or write"
+
+
 def io_error(err: OSError) -> str:
-    """One line naming the path and the reason: ``cannot write PATH: No space left on device``."""
+    """One line naming the path and the reason: ``cannot read or write PATH: No space left
+    on device``."""
     paths = [p for p in (err.filename, err.filename2) if p is not None]
     where = " -> ".join(str(p) for p in paths) or "a file"
-    return f"cannot read or write {where}: {err.strerror or err}"
+    return f"{IO_ERROR} {where}: {err.strerror or err}"
 
 
 # what the worker's signal handler must clean up: the temporary notebook being written

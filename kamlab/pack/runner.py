@@ -487,6 +487,7 @@ def _run_dask(jobs, *, scheduler, preload, timeout, cwd, on_done) -> list[JobRes
 
     with Client(scheduler) as client:
         client.register_plugin(WarmKernelPlugin(preload, cwd), name=PLUGIN)
+        futures: dict = {}
         try:
             futures = {
                 client.submit(
@@ -515,9 +516,20 @@ def _run_dask(jobs, *, scheduler, preload, timeout, cwd, on_done) -> list[JobRes
                     )
                 done[job.key] = result
                 on_done(result)
-        finally:
-            client.unregister_worker_plugin(PLUGIN)
+        finally:  # also when stopped: no task left running, every worker's kernel killed
+            _stop_dask(client, list(futures), PLUGIN)
     return [done[j.key] for j in jobs]
+
+
+def _stop_dask(client, futures: list, plugin: str) -> None:
+    """Cancel what has not run and remove the warm-kernel plugin (its teardown kills each
+    worker's kernel, also one busy with a notebook). A failure here (a worker gone, its
+    kernel already dead) never replaces the pack's result or its stop."""
+    for step in (lambda: client.cancel(futures), lambda: client.unregister_worker_plugin(plugin)):
+        try:
+            step()
+        except Exception:  # the kernels of a worker that is gone went with it
+            pass
 
 
 def write_run_log(directory: Path, results: Iterable[JobResult], meta: dict) -> None:

@@ -3,11 +3,14 @@
 Exit codes (also in the README):
 
 - 0: everything ran.
-- 1: the pack ran, but some customers' notebooks failed or timed out (``--retry-failed``).
-- 2: bad input or usage, found before any work: a bad month or a month outside the data,
-  an unknown customer, a bad ``kamlab.toml``, a missing database or extracts folder, an
-  invalid extract, an unreadable file or an unwritable reports folder. One line on stderr
-  names the path (or table, column, rule) and the reason; never a traceback.
+- 1: the pack ran, but some customers' notebooks failed or timed out (``--retry-failed``),
+  or a pack file could not be written (each named with its path and reason).
+- 2: bad input or usage, found before any analytics run: a bad month or a month outside the
+  data, a bad argument (workers, timeout, scheduler address), an unknown customer, a
+  ``kamlab.toml`` value of the wrong type or out of range, a missing or damaged database or
+  extracts folder, an invalid extract, an unreadable file or an unwritable reports folder.
+  One line on stderr names the path (or table, column, rule) and the reason; never a
+  traceback. Warnings (a damaged run log, a cache entry not stored) are one line each.
 - 130 / 143: stopped by Ctrl-C (SIGINT) / SIGTERM; workers and kernels are stopped and the
   run log marks the unfinished customers ``not run``, for ``--retry-failed``.
 

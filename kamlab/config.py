@@ -50,6 +50,7 @@ __all__ = [
     "DEFAULTS",
     "Allowed",
     "AccuracySettings",
+    "BudgetSettings",
     "CacheSettings",
     "ClassifySettings",
     "CommercialSettings",
@@ -143,6 +144,10 @@ _INCREASING_POSITIVE = Allowed(
 )
 _K_RANGE = Allowed(
     "two whole numbers 2 <= first <= second, e.g. [2, 6]", lambda v: 2 <= v[0] <= v[1]
+)
+_PRICE_RISES = Allowed(
+    "a fraction per product family above -1, e.g. {Valves = 0.03}",
+    lambda v: all(x > -1 for x in v.values()),
 )
 _ENCODING = Allowed("an encoding Python knows, e.g. 'utf-8', 'cp1252'", _is_encoding)
 _THOUSANDS = one_of("'", ",", ".", " ")
@@ -406,6 +411,9 @@ class PackSettings:
     paper: Annotated[str, one_of(*PAPER_SIZES)] = (
         "A4"  # printed page size: A4, A3, A5, letter or legal (the index prints landscape)
     )
+    # en, de or it: the customer meeting pack (a customer's own first)
+    language: Annotated[str, one_of("en", "de", "it")] = "en"
+    glossary_dir: str = ""  # folder with <language>.po files overriding kamlab's wording
 
 
 @dataclass(frozen=True)
@@ -454,6 +462,19 @@ class InventorySettings:
 
 
 @dataclass(frozen=True)
+class BudgetSettings:
+    """The annual budget draft (kamlab.budget, ``kamlab budget``)."""
+
+    npi_ramp_months: AtLeast1 = 6  # an NPI project reaches its run rate this many months after SOP
+    price_months: AtLeast1 = (
+        12  # unpriced by an agreement: the realised price of the last 12 months
+    )
+    price_increase: Annotated[dict[str, float], _PRICE_RISES] = field(
+        default_factory=dict
+    )  # family -> assumed rise, 0.03
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of kamlab's settings; ``mapping`` maps table -> {extract column: contract column}."""
 
@@ -468,6 +489,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     commercial: CommercialSettings = field(default_factory=CommercialSettings)
     inventory: InventorySettings = field(default_factory=InventorySettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
 

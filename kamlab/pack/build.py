@@ -15,6 +15,7 @@ interrupted or repeated build never leaves a half-written page.
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
@@ -245,6 +246,7 @@ def _build(
             )
         )
     preload = chain.preload()
+    directory.mkdir(parents=True, exist_ok=True)  # the kernels start in it
     bar = tqdm(total=len(jobs), desc=f"pack {period}", unit="notebook", disable=not progress)
 
     def done(result: JobResult) -> None:
@@ -318,10 +320,15 @@ def _build(
 
 
 def _check_writable(directory: Path) -> None:
-    """Create `directory` and write a probe file in it, or raise :class:`PackError` saying why."""
+    """Raise :class:`PackError` saying why unless `directory` can be made and written in;
+    nothing is created (a pack refused later leaves no empty month folder behind)."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".tmp-probe-{os.getpid()}"
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        probe = existing / f".tmp-probe-{os.getpid()}"
         probe.write_bytes(b"kamlab")
         probe.unlink()
     except OSError as err:

@@ -639,6 +639,8 @@ def _comparable(s: pd.Series, other: pd.Series) -> pd.Series:
 
 
 def _row_rule_violations(df: pd.DataFrame, rule: RowRule) -> np.ndarray:
+    if rule.op == "one of":  # both given or neither: the row names no single thing
+        return (df[rule.left].notna() == df[rule.right].notna()).to_numpy(dtype=bool)
     left = _comparable(df[rule.left], df[rule.right])
     right = _comparable(df[rule.right], df[rule.left])
     both = (left.notna() & right.notna()).to_numpy()

@@ -49,9 +49,9 @@ def _orders(seed: int, customers: list[str], materials: list[str]):
             number += 1
             day = month.to_timestamp() + pd.Timedelta(days=int(rng.integers(0, 20)))
             for line, material in enumerate(rng.choice(materials, 3, replace=False), start=1):
-                qty = float(rng.integers(1, 40) * 5)
-                price = round(float(rng.uniform(8, 1500)), 2)
-                discount = float(rng.choice([0.0, 0.0, 0.05, 0.1]))
+                qty = float(rng.integers(1, 20) * 10)  # so that value has whole cents:
+                price = round(float(rng.uniform(8, 1500)), 2)  # no half cent to round
+                discount = float(rng.choice([0.0, 0.0, 0.1, 0.2]))
                 cancelled = bool(rng.random() < 0.05)
                 requested = day + pd.Timedelta(days=14)
                 open_line = month == end and line == 1

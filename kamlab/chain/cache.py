@@ -71,7 +71,15 @@ ANALYTICS_CODE = (
 # the data file's hash covers how it was ingested)
 KEY_SECTIONS = ("forecast", "accuracy", "classify", "service", "receivables", "scorecard")
 # stored in meta.json
-_META_FIELDS = ("month", "as_of", "settings", "unavailable", "missing_tables", "derived_tables")
+_META_FIELDS = (
+    "month",
+    "as_of",
+    "settings",
+    "unavailable",
+    "missing_tables",
+    "missing_reasons",
+    "derived_tables",
+)
 _STALE_TMP_SECONDS = 3600  # a temporary entry this old belongs to a killed process
 
 
@@ -247,6 +255,7 @@ def _write_frames(analytics: PackAnalytics, folder: Path) -> dict:
         "settings": settings_mapping(analytics.settings),
         "unavailable": analytics.unavailable,
         "missing_tables": list(analytics.missing_tables),
+        "missing_reasons": analytics.missing_reasons,
         "derived_tables": list(analytics.derived_tables),
         "frames": frames,
         "dtypes": dtypes,
@@ -268,6 +277,7 @@ def _read(entry: Path, settings: Settings) -> PackAnalytics | None:
             settings=settings,  # equal in every keyed section; the caller's [pack]/[cache] win
             unavailable=dict(meta["unavailable"]),
             missing_tables=tuple(meta["missing_tables"]),
+            missing_reasons=dict(meta.get("missing_reasons", {})),
             derived_tables=tuple(meta["derived_tables"]),
             **frames,
         )

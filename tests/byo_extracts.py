@@ -104,9 +104,9 @@ def write_erp(folder: Path, *, seed: int = 3) -> Truth:
             "category_id": [1 + i % 3 for i in range(len(materials))],
         }
     ).to_csv(folder / "items.csv", index=False)
-    pd.DataFrame(
-        {"category_id": [1, 2, 3], "category_name": ["Valves", "Pumps", "Seals"]}
-    ).to_csv(folder / "categories.csv", index=False)
+    pd.DataFrame({"category_id": [1, 2, 3], "category_name": ["Valves", "Pumps", "Seals"]}).to_csv(
+        folder / "categories.csv", index=False
+    )
     pd.DataFrame(
         {
             "cust_no": customers,
@@ -118,7 +118,9 @@ def write_erp(folder: Path, *, seed: int = 3) -> Truth:
         }
     ).to_csv(folder / "customer_master.csv", index=False)
     value = (lines["price"] * lines["qty"] * (1 - lines["discount"])).round(2)
-    return Truth(len(lines), round(float(value.sum()), 2), int(lines["shipped"].notna().sum()), 0, 0)
+    return Truth(
+        len(lines), round(float(value.sum()), 2), int(lines["shipped"].notna().sum()), 0, 0
+    )
 
 
 def _sap_number(x: float, decimals: int = 2) -> str:

@@ -290,3 +290,78 @@ def test_a_failing_query_stops_the_command_with_one_line(sql, says, project, erp
     assert says in lines[0]
     assert (database.read_bytes(), database.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "elsewhere.csv"]
+
+
+# -- the review month: any transactional table ----------------------------------------------
+
+
+def _dataset(erp, tmp_path, *, invoices_from: str):
+    """The ERP example with an AR ledger of one invoice per month from `invoices_from`."""
+    from kamlab.data.store import load, write
+
+    folder, _ = erp
+    frames, _, _ = read_extracts(folder, settings=load_settings(BYO / "erp_header_lines.toml"))
+    days = pd.date_range(invoices_from, periods=6, freq="MS") + pd.Timedelta(days=4)
+    frames["invoices"] = pd.DataFrame(
+        {
+            "document_id": [f"R{i}" for i in range(6)],
+            "customer_id": "C-001",
+            "document_type": "invoice",
+            "posting_date": days.strftime("%Y-%m-%d"),
+            "due_date": (days + pd.Timedelta(days=30)).strftime("%Y-%m-%d"),
+            "amount": "100",
+            "currency": "EUR",
+        }
+    )
+    write(validate(frames, settings=load_settings(BYO / "erp_header_lines.toml")), tmp_path / "db")
+    return load(tmp_path / "db")
+
+
+def test_a_month_of_the_invoices_only_is_a_review_month(erp, tmp_path):
+    from kamlab.chain.source import check_month, months_without_data
+
+    ds = _dataset(erp, tmp_path, invoices_from="2027-01-01")
+    month = pd.Period("2027-03", "M")
+    check_month(ds, month)  # orders end 2025-06; the AR ledger covers it
+    assert months_without_data(ds, month) == {
+        "orders": "no orders in 2027-03: they run from 2024-01 to 2025-06"
+    }
+    assert months_without_data(ds, pd.Period("2025-06", "M")) == {
+        "invoices": "no invoices in 2025-06: they run from 2027-01 to 2027-06"
+    }
+
+
+@pytest.mark.parametrize(
+    ("month", "side"), [("2028-01", "after"), ("2023-05", "before"), ("2026-03", "between")]
+)
+def test_a_month_outside_every_table_names_each_tables_range(month, side, erp, tmp_path):
+    from kamlab.chain import ChainError
+    from kamlab.chain.source import check_month
+
+    ds = _dataset(erp, tmp_path, invoices_from="2027-01-01")
+    with pytest.raises(ChainError) as err:
+        check_month(ds, pd.Period(month, "M"))
+    assert str(err.value).startswith(f"month {month} is {side}")
+    for ranges in (
+        "orders run from 2024-01 to 2025-06",
+        "invoices run from 2027-01 to 2027-06",
+        "deliveries run from 2024-01 to 2025-07",
+    ):
+        assert ranges in str(err.value)
+
+
+# -- one flag name for the database ---------------------------------------------------------
+
+
+def test_every_command_takes_database_and_pack_still_takes_source():
+    from kamlab.cli import _parser
+
+    parser = _parser()
+    for command in (["ingest", "x"], ["summary"], ["pack", "--month", "2025-06"]):
+        assert parser.parse_args([*command, "--database", "a.duckdb"]).database == "a.duckdb"
+    old = parser.parse_args(["pack", "--month", "2025-06", "--source", "b.duckdb"])
+    assert old.database == "b.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "kamlab", "pack", "--help"], capture_output=True, text=True
+    )
+    assert "--database DATABASE, --source DATABASE" in done.stdout

@@ -190,7 +190,9 @@ def prepare(
 
     Data after `month` is ignored (the pack is reproducible for a past month); ``as_of``
     is the last day of `month`. `on_step(name, seconds)` is called after each step (timing).
-    Raises :class:`ChainError` when `month` lies outside the months that have orders.
+    Raises :class:`ChainError` when no transactional table (orders, invoices, payments,
+    deliveries) covers `month`; orders or invoices that do not cover it count as missing for
+    the month, their sections saying so (``missing_reasons``).
     Forecasts and the per-customer-chunk steps run in `n_jobs` local processes (None: one
     per core) or on the Dask cluster of `scheduler` (a ``distributed.Client`` or address);
     the results do not depend on where they ran.

@@ -357,7 +357,9 @@ def test_every_command_takes_database_and_pack_still_takes_source():
     from kamlab.cli import _parser
 
     parser = _parser()
-    for command in (["ingest", "x"], ["summary"], ["pack", "--month", "2025-06"]):
+    commands = (["ingest", "x"], ["summary"], ["pack", "--month", "2025-06"])
+    commands += (["budget", "--year", "2026"], ["meeting", "--month", "2025-06"])
+    for command in commands:
         assert parser.parse_args([*command, "--database", "a.duckdb"]).database == "a.duckdb"
     old = parser.parse_args(["pack", "--month", "2025-06", "--source", "b.duckdb"])
     assert old.database == "b.duckdb"

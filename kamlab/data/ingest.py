@@ -19,6 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 from kamlab.config import DEFAULTS, FormatSettings, Settings
+from kamlab.data.budget_workbook import (
+    BudgetWorkbookError,
+    is_budget_workbook,
+    read_budget_workbook,
+)
 from kamlab.data.contract import TABLES
 from kamlab.data.mapping import (
     apply_mapping,
@@ -212,6 +217,12 @@ def read_extracts(
 
     frames = {}
     for table, path in files.items():
+        if table == "budget" and is_budget_workbook(path):  # the draft a KAM edited
+            try:
+                frames[table] = read_budget_workbook(path)
+            except BudgetWorkbookError as err:
+                raise IngestError(str(err)) from None
+            continue
         formats = table_formats(settings.mapping, table, settings.formats)
         frames[table] = apply_mapping(read_once(path, formats), table, settings.mapping)
     extracts = [p for p in sorted(folder.iterdir()) if _is_extract(p)]

@@ -18,7 +18,7 @@ import pytest
 from byo_extracts import write_erp, write_sap
 
 from kamlab.config import FormatSettings, Settings, SettingsError, load_settings
-from kamlab.data.ingest import ingest, read_extracts
+from kamlab.data.ingest import ingest, read_extracts, read_file
 from kamlab.data.mapping import check_mapping
 from kamlab.data.sql import SqlError, locked_connection, run_query, typed_text_columns
 from kamlab.data.validate import ContractError, closest_columns, validate
@@ -367,3 +367,18 @@ def test_every_command_takes_database_and_pack_still_takes_source():
         [sys.executable, "-m", "kamlab", "pack", "--help"], capture_output=True, text=True
     )
     assert "--database DATABASE, --source DATABASE" in done.stdout
+
+
+def test_parquet_and_spreadsheet_files_are_tables_with_their_own_types(erp, tmp_path):
+    folder, _ = erp
+    items = pd.read_csv(folder / "items.csv", dtype={"item": "str"})
+    items.to_excel(tmp_path / "items.xlsx", index=False)
+    pd.read_csv(folder / "categories.csv").to_parquet(tmp_path / "categories.parquet")
+    sql = (
+        "SELECT i.item AS material_id, i.description, c.category_name AS product_family,"
+        " 'active' AS lifecycle FROM items i JOIN categories c USING (category_id)"
+    )
+    files = sorted(tmp_path.iterdir())
+    got, used = run_query("materials", sql, files, read_file, FormatSettings())
+    assert [p.name for p in used] == ["categories.parquet", "items.xlsx"]
+    assert len(got) == len(items) and set(got["product_family"]) == {"Pumps", "Seals", "Valves"}

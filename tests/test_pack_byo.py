@@ -206,15 +206,16 @@ def test_the_public_ar_ledger_packs_with_its_documented_mapping_only(shared_data
 # -- orders as header + lines, joined by SQL (issue 23): docs/byo mappings only -------------
 
 
-def test_the_erp_header_and_lines_pack_with_their_documented_mapping_only(tmp_path):
-    write_erp(tmp_path / "extracts")
-    pack = _pack(
-        tmp_path / "project",
-        tmp_path / "extracts",
-        END,
-        config=BYO / "erp_header_lines.toml",
-        customers=("C-001", "C-003"),
+def _pack_example(tmp_path: Path, write, mapping: str, customers: tuple[str, ...]) -> Path:
+    """Write an example extract set of ``byo_extracts``; ingest and pack it with `mapping`."""
+    write(tmp_path / "extracts")
+    return _pack(
+        tmp_path / "project", tmp_path / "extracts", END, config=BYO / mapping, customers=customers
     )
+
+
+def test_the_erp_header_and_lines_pack_with_their_documented_mapping_only(tmp_path):
+    pack = _pack_example(tmp_path, write_erp, "erp_header_lines.toml", ("C-001", "C-003"))
     for card in _check_pages(pack, customers=2):
         assert "Revenue this year to date" in _sections(card)["Revenue and volume"]
         tiles = _tiles(card)
@@ -223,14 +224,7 @@ def test_the_erp_header_and_lines_pack_with_their_documented_mapping_only(tmp_pa
 
 
 def test_the_sap_vbak_vbap_extracts_pack_with_their_documented_mapping_only(tmp_path):
-    write_sap(tmp_path / "extracts")
-    pack = _pack(
-        tmp_path / "project",
-        tmp_path / "extracts",
-        END,
-        config=BYO / "sap_vbak_vbap.toml",
-        customers=("0000100001",),
-    )
+    pack = _pack_example(tmp_path, write_sap, "sap_vbak_vbap.toml", ("0000100001",))
     (card,) = _check_pages(pack, customers=1)
     text = _text(card)
     assert "Müller Maschinenbau" in text  # KNA1 read as cp1252

@@ -71,6 +71,13 @@ class PackAnalytics:
     # statistical backtest summed per material x month at the inventory error lag
     backtest_totals: pd.DataFrame | None = None
     challenges: pd.DataFrame | None = None  # challenge_list() of the latest snapshots
+    # track_record() of the customer's vs our forecast per customer x material (and family)
+    track_record: pd.DataFrame | None = None
+    combined_forecast: pd.DataFrame | None = None  # combined_forecast() of the latest snapshots
+    # the agreed forecast (optional table agreed_forecasts) and the KAM's judgement
+    agreed_forecasts: pd.DataFrame | None = None  # agreed up to as_of, as given
+    judgement: pd.DataFrame | None = None  # judgement_value_added() by customer x lag
+    judgement_kam: pd.DataFrame | None = None  # ... by account_manager x lag
     service: pd.DataFrame | None = None  # otif() by customer x month, last 12 months
     service_year: pd.DataFrame | None = None  # otif() by customer over those 12 months
     sla: pd.DataFrame | None = None  # sla_adherence() of OTIF over [scorecard] otif_months
@@ -305,22 +312,35 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     return {"forecast": fc, "forecast_total": aggregate_forecast(fc, a.materials, level="customer")}
 
 
-@step(
-    "kamlab.accuracy:score",
+_ACCURACY = (
     "accuracy",
     "value_added",
     "league",
     "bias",
     "challenges",
     "backtest_totals",
+    "track_record",
+    "combined_forecast",
+    "agreed_forecasts",
+    "judgement",
+    "judgement_kam",
 )
+
+
+@step("kamlab.accuracy:score", *_ACCURACY)
 def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Backtests, naive benchmark and scores by customer chunk (:mod:`kamlab.chain.chunks`):
     the statistical backtest is scored where it is made and never held for the portfolio."""
-    from kamlab.accuracy import challenge_list, fva_league
+    from kamlab.accuracy import (
+        agreed_snapshots,
+        challenge_list,
+        combined_forecast,
+        fva_league,
+        judgement_value_added,
+    )
 
     s = a.settings.accuracy
-    fields = ("accuracy", "value_added", "league", "bias", "challenges", "backtest_totals")
+    fields = _ACCURACY
     if "orders" in a.missing_tables:  # an AR ledger alone: nothing to forecast or score
         reason = a.missing_reasons.get("orders", "no orders in the data")
         return {"unavailable": dict.fromkeys(fields, reason)}
@@ -328,6 +348,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     by_customer = demand.groupby("customer_id", sort=False).indices
     snapshots = a.customer_forecasts
     snapshots_by = snapshots.groupby("customer_id", sort=False).indices
+    agreed = ds.agreed_forecasts[ds.agreed_forecasts["agreed_on"] <= a.as_of]
+    agreed_snaps = agreed_snapshots(agreed).reset_index(drop=True)
+    agreed_by = agreed_snaps.groupby("customer_id", sort=False).indices
     context = {
         "materials": a.materials,
         "customers": a.customers,
@@ -341,7 +364,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             rows = np.concatenate([by_customer[c] for c in ids])
             mine = [snapshots_by[c] for c in ids if c in snapshots_by]
             cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
-            yield (demand.iloc[np.sort(rows)], cf), context
+            ours = [agreed_by[c] for c in ids if c in agreed_by]
+            ag = agreed_snaps.iloc[np.concatenate(ours)] if ours else None
+            yield (demand.iloc[np.sort(rows)], cf, ag), context
 
     parts = map_chunks(accuracy_chunk, tasks(), **placement())
     if parts:
@@ -367,8 +392,33 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         .groupby(["material_id", "period", "lag"], observed=True, as_index=False)["quantity"]
         .sum(),
         "bias": bias,
+        "track_record": combine(parts, "track_record"),
     }
     unavailable = {}
+    agreed_pairs = combine(parts, "agreed_pairs")
+    if "agreed_forecasts" in a.missing_tables or agreed.empty:
+        why = (
+            "no agreed_forecasts in the data"
+            if "agreed_forecasts" in a.missing_tables
+            else f"no agreed forecast up to {a.month}"
+        )
+        unavailable.update(dict.fromkeys(("agreed_forecasts", "judgement", "judgement_kam"), why))
+    else:
+        out["agreed_forecasts"] = agreed.reset_index(drop=True)
+        if agreed_pairs is None or agreed_pairs.empty:
+            why = f"no agreed figure up to {a.month} has an actual yet"
+            unavailable.update(dict.fromkeys(("judgement", "judgement_kam"), why))
+        else:
+            for name, by in (("judgement", "customer_id"), ("judgement_kam", "account_manager")):
+                out[name] = judgement_value_added(
+                    a.demand,
+                    pairs=agreed_pairs,
+                    by=(by,),
+                    lags=s.lags,
+                    metric=s.fva_metric,
+                    customers=a.customers,
+                    as_of=a.month,
+                )
     customer = a.customer_forecasts
     window_start = a.month - (s.tracking_signal_window - 1)
     if not customer["period"].between(window_start, a.month).any():
@@ -379,8 +429,11 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         )
     if "customer_forecasts" in a.missing_tables:
         unavailable["bias"] = unavailable["challenges"] = "no customer_forecasts in the data"
+        unavailable["combined_forecast"] = unavailable["track_record"] = unavailable["bias"]
+        del out["track_record"]
     elif customer.empty:
         unavailable["challenges"] = f"no customer forecast up to {a.month}"
+        unavailable["combined_forecast"] = unavailable["challenges"]
     elif a.forecast is not None:
         out["challenges"] = challenge_list(
             a.customer_forecasts,
@@ -390,6 +443,17 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             level=s.challenge_level,
             deviation=s.challenge_deviation,
             last_year_deviation=s.challenge_last_year_deviation,
+            track_record=out["track_record"],
+            materials=a.materials,
+            min_months=s.track_record_min_months,
+        )
+        out["combined_forecast"] = combined_forecast(
+            a.customer_forecasts,
+            a.forecast,
+            out["track_record"],
+            materials=a.materials,
+            min_months=s.track_record_min_months,
+            as_of=a.as_of,
         )
     if unavailable:
         out["unavailable"] = unavailable

@@ -191,6 +191,7 @@ def build_pack(
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
         _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
         _write_workbook(directory, summary, merged, analytics)
+        _write_sop(directory, analytics)
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
         atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
         return PackResult(directory=directory, results=ordered, seconds=seconds)
@@ -360,9 +361,24 @@ def _write_workbook(
     atomic_write(directory / "pack.xlsx", data)
 
 
+def _write_sop(directory: Path, analytics) -> None:
+    """``sop_agreed_forecast.csv``: the agreed forecast as the flat file S&OP loads
+    (:func:`kamlab.accuracy.sop_export`); not written when nothing was agreed."""
+    from kamlab.accuracy import sop_export
+
+    agreed = getattr(analytics, "agreed_forecasts", None)
+    if agreed is None or agreed.empty:
+        return
+    flat = sop_export(agreed, customers=analytics.customers)
+    atomic_write(directory / "sop_agreed_forecast.csv", flat.to_csv(index=False))
+
+
 def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
     """The portfolio-wide tables worth a sheet, as far as the analytics provide them."""
+    from kamlab.accuracy import sop_export, with_agreed
+
     a = analytics
+    agreed = getattr(a, "agreed_forecasts", None)
     tables: dict[str, pd.DataFrame | None] = {
         "Plan vs actual": a.plan,
         "OTIF 12 months": _on_time_and_in_full(a.service_year),
@@ -378,7 +394,10 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
             aggfunc="first",
         ).reset_index(),
         "Value added": a.value_added,
-        "Challenge list": a.challenges,
+        "Challenge list": None if a.challenges is None else with_agreed(a.challenges, agreed),
+        "Agreed forecast (S&OP)": None
+        if agreed is None
+        else sop_export(agreed).drop(columns="customer"),
         "Ageing": a.ageing_history[a.ageing_history["month_end"] == a.as_of]
         if a.ageing_history is not None
         else None,

@@ -393,6 +393,23 @@ class Portfolio:
         )
         return Section(title, note + table_html(table, formats={"Open": ",.0f"}, max_rows=4 * n))
 
+    def judgement(self) -> Section:
+        """The value each key account manager's agreed forecasts added, by lag (Gilliland FVA
+        of :func:`kamlab.accuracy.judgement_value_added`)."""
+        from kamlab.i18n.challenge import say
+        from kamlab.scorecard.accuracy import judgement_table
+
+        title = "Agreed forecasts: the value of our judgement"
+        if missing := unavailable_section(title, self.analytics, "judgement_kam"):
+            return missing
+        if self.analytics.judgement_kam is None:
+            return Section(title, note_html("Not available: no agreed forecasts scored."))
+        table = judgement_table(self.analytics.judgement_kam, by="account_manager")
+        formats = {c: fmt.percent for c in table.columns if c.startswith("Error")}
+        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
+        note = note_html(say("judgement_kam_intro"))
+        return Section(title, note + table_html(table, formats=formats, max_rows=len(table)))
+
     def accuracy_league(self) -> Section:
         """Customers by the value their forecast adds over a naive forecast, lag 1."""
         title = "Forecast accuracy league table"

@@ -133,7 +133,13 @@ def _add_pack(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--month", required=True, help="review month, YYYY-MM")
     p.add_argument("--customers", nargs="+", default=None, help="customer ids (default: all)")
     p.add_argument("--workers", type=int, default=None, help="parallel kernels ([pack] workers)")
-    p.add_argument("--source", default=None, help="database (default: [pack] database)")
+    p.add_argument(
+        "--database",
+        "--source",
+        dest="database",
+        default=None,
+        help="database (default: $KAMLAB_DATABASE, else [pack] database); --source: the same",
+    )
     p.add_argument("--reports", default=None, help="reports folder ([pack] reports_dir)")
     p.add_argument("--config", default=None, help="kamlab.toml (default: ./kamlab.toml if any)")
     p.add_argument("--retry-failed", action="store_true", help="rerun only last run's failures")
@@ -149,7 +155,7 @@ def _pack(args: argparse.Namespace) -> int:
         args.month,
         customers=args.customers,
         workers=args.workers,
-        source=args.source,
+        source=args.database,
         reports_dir=args.reports,
         settings_path=args.config,
         retry_failed=args.retry_failed,

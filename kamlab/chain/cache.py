@@ -65,7 +65,15 @@ PRESENTATION_CODE = ("pack", "scorecard", "cli.py", "__main__.py")
 # read ([formats], [mapping]: the data file's bytes already cover how it was ingested)
 PRESENTATION_SETTINGS = ("pack", "cache", "formats", "mapping")
 # stored in meta.json
-_META_FIELDS = ("month", "as_of", "settings", "unavailable", "missing_tables", "derived_tables")
+_META_FIELDS = (
+    "month",
+    "as_of",
+    "settings",
+    "unavailable",
+    "missing_tables",
+    "missing_reasons",
+    "derived_tables",
+)
 _STALE_TMP_SECONDS = 3600  # a temporary entry this old belongs to a killed process
 
 
@@ -257,6 +265,7 @@ def _write_frames(analytics: PackAnalytics, folder: Path) -> dict:
         "settings": settings_mapping(analytics.settings),
         "unavailable": analytics.unavailable,
         "missing_tables": list(analytics.missing_tables),
+        "missing_reasons": analytics.missing_reasons,
         "derived_tables": list(analytics.derived_tables),
         "frames": frames,
         "dtypes": dtypes,
@@ -278,6 +287,7 @@ def _read(entry: Path, settings: Settings) -> PackAnalytics | None:
             settings=settings,  # equal in every keyed section; the caller's [pack]/[cache] win
             unavailable=dict(meta["unavailable"]),
             missing_tables=tuple(meta["missing_tables"]),
+            missing_reasons=dict(meta.get("missing_reasons", {})),
             derived_tables=tuple(meta["derived_tables"]),
             **frames,
         )

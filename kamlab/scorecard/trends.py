@@ -62,9 +62,9 @@ def kpi_history(card: Scorecard) -> pd.DataFrame:
     """The headline KPIs at each month of the last year: kpi, period, value.
 
     otif (pooled over the ``otif_months`` calendar months to the period, :func:`calendar_share`),
-    overdue (share more than ``overdue_grace_days``
-    overdue), dso (countback, days), credit (open / limit), revenue (net revenue of the
-    3 months to the period, customer's currency). Missing data: no row.
+    overdue (share of the open invoices, gross of unapplied credits, more than
+    ``overdue_grace_days`` overdue), dso (countback, days), credit (open / limit), revenue
+    (net revenue of the 3 months to the period, customer's currency). Missing data: no row.
     """
     from kamlab.scorecard.receivables import long_overdue
 
@@ -84,8 +84,9 @@ def kpi_history(card: Scorecard) -> pd.DataFrame:
     if hist is not None and len(hist):
         hist = hist[hist["currency"] == card.currency].sort_values("month_end")
         late = hist.apply(lambda r: long_overdue(card, r), axis=1) if len(hist) else hist["total"]
+        gross = hist["total"] + hist["unapplied"]  # open invoices before unapplied credits
         period = hist["month_end"].dt.to_period("M")
-        share = (late.clip(lower=0) / hist["total"]).where(hist["total"] > 0)
+        share = (late / gross).where(gross > 0)
         parts.append(pd.DataFrame({"kpi": "overdue", "period": period, "value": share}))
         limit = as_float(card.customer["credit_limit"])
         if limit > 0:

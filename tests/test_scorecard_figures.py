@@ -12,8 +12,12 @@ from kamlab.scorecard import trends
 
 
 @pytest.fixture(scope="module")
-def analytics(tmp_path_factory):
-    database = build_demo_database(tmp_path_factory.mktemp("figures"))
+def database(tmp_path_factory):
+    return build_demo_database(tmp_path_factory.mktemp("figures"))
+
+
+@pytest.fixture(scope="module")
+def analytics(database):
     return chain.load_analytics(database, MONTH, cache_dir=None)
 
 
@@ -101,3 +105,91 @@ def test_an_unapplied_credit_does_not_hide_an_old_invoice(analytics):
     page = card.receivables()._repr_html_()
     assert f"Unapplied credit notes and payments: 50,000 {cur}" in page
     assert f"net open balance 0 {cur}" in page
+
+
+# -- 4. like for like ------------------------------------------------------------------------
+def test_growth_compares_only_the_months_the_data_cover_a_year_back(analytics):
+    month = analytics.month
+    cid = analytics.customer_ids()[0]
+    cur = sc.Scorecard(analytics, cid).currency
+    # the data start 18 months before the review month; the customer buys 100 every month
+    periods = pd.period_range(month - 17, month, freq="M")
+    flat = pd.DataFrame({"period": periods, "currency": cur, "quantity": 1.0, "net_value": 100.0})
+    first = pd.DataFrame({"first": [periods[0].start_time], "last": [analytics.as_of]})
+    card = sc.Scorecard(
+        _with(
+            analytics,
+            customer_demand=_replace_customer(analytics.customer_demand, cid, flat),
+            coverage=first,
+        ),
+        cid,
+    )
+    g = card.growth()  # 12 months (1,200) against 6 covered months (600) would be +100 %
+    assert (g["now"], g["last_year"], g["growth"], g["trend"]) == (600.0, 600.0, 0.0, "stable")
+    assert g["months"] == 6 and g["partial"]
+
+
+def test_xyz_does_not_count_months_before_the_data_as_zero_demand():
+    from kamlab.classify import xyz
+
+    d = pd.DataFrame(
+        {
+            "customer_id": "C",
+            "period": pd.period_range("2025-01", periods=6, freq="M"),
+            "quantity": 10.0,
+        }
+    )
+    # a 12-month window to June: 6 months before the data as zeros would give CV 1 (Y)
+    r = xyz(d, keys=["customer_id"], window=12, end="2025-06", start="2025-01").iloc[0]
+    assert (r["months"], r["cv"], r["xyz_class"]) == (6, 0.0, "X")
+    assert "6 months the data cover" in r["reason"]
+    none = xyz(d, keys=["customer_id"], window=12, end="2024-12", start="2025-01").iloc[0]
+    assert pd.isna(none["xyz_class"]) and none["months"] == 0
+
+
+def test_matrix_growth_is_like_for_like_when_the_data_start_inside_the_earlier_year():
+    from kamlab.classify import account_criteria
+
+    d = pd.DataFrame(
+        {
+            "customer_id": "C",
+            "material_id": "M",
+            "currency": "EUR",
+            "period": pd.period_range("2024-07", "2025-12", freq="M"),
+            "quantity": 1.0,
+            "net_value": 100.0,
+        }
+    )
+    r = account_criteria(d, as_of="2025-12", months=12, start="2024-07").iloc[0]
+    assert r["revenue"] == 1200.0 and r["growth"] == 0.0  # 6 months vs 6, not 1,200 vs 600
+    assert account_criteria(d, as_of="2025-12", months=12).iloc[0]["growth"] == 1.0
+
+
+def test_a_review_month_the_data_end_in_is_flagged_and_later_lines_are_not_judged(
+    database, analytics
+):
+    import dataclasses
+
+    from kamlab.service import delivery_performance
+
+    ds = chain.load_dataset(database)
+    cut = pd.Timestamp(f"{MONTH}-15")
+    ds = dataclasses.replace(
+        ds,
+        orders=ds.orders[ds.orders["order_date"] <= cut],
+        deliveries=ds.deliveries[ds.deliveries["delivered_date"] <= cut],
+        invoices=ds.invoices[ds.invoices["posting_date"] <= cut],
+        payments=ds.payments[ds.payments["payment_date"] <= cut],
+    )
+    a = chain.prepare(ds, MONTH, settings=analytics.settings)
+    assert a.month_partial and a.data_end <= cut and a.data_end > cut - pd.Timedelta(days=4)
+    lines = delivery_performance(ds.orders, ds.deliveries, as_of=a.as_of)
+    judged = lines[(lines["period"] == a.month) & (lines["due_date"] <= a.data_end)]
+    unjudged = lines[(lines["period"] == a.month) & (lines["due_date"] > a.data_end)]
+    assert len(unjudged) > 0  # lines the data cannot judge exist ...
+    month_rows = a.service[a.service["period"] == a.month]
+    assert month_rows["lines_due"].sum() == len(judged)  # ... and are not counted
+    warning = f"The data end on {fmt.date(a.data_end)}"
+    cid = a.customer_ids()[0]
+    assert warning in sc.Scorecard(a, cid).header()._repr_html_()
+    assert warning in sc.Portfolio(a).header()._repr_html_()

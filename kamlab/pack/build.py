@@ -45,6 +45,7 @@ from kamlab.pack.slug import slug
 from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, commercial, supply
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
+from kamlab.scorecard.values import coverage_sentence
 
 __all__ = ["build_pack"]
 
@@ -189,7 +190,15 @@ def build_pack(
         ranked.result()  # raises what the ranking raised
         summary = portfolio.summary()
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-        _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
+        _write_index(
+            directory,
+            summary,
+            merged,
+            period,
+            footer,
+            paper=settings.pack.paper,
+            coverage=coverage_sentence(analytics),
+        )
         _write_workbook(directory, summary, merged, analytics)
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
         atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
@@ -241,6 +250,7 @@ def _write_index(
     footer: str,
     *,
     paper: str = "A4",
+    coverage: str = "",
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     fixed = {
@@ -284,6 +294,7 @@ def _write_index(
     page = env.get_template("pack_index.html.j2").render(
         month=str(period),
         month_name=period.strftime("%B %Y"),
+        coverage=coverage,  # the review month is covered only part-way: said on every page
         customers=rows,
         labels=labels,
         counts={s: int(counts.get(s, 0)) for s in STATUS_WORDS},

@@ -16,7 +16,7 @@ from kamlab.scorecard.card import Scorecard, open_analytics
 from kamlab.scorecard.classification import plain_explanation
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
-from kamlab.scorecard.values import unavailable_section
+from kamlab.scorecard.values import coverage_note, unavailable_section
 
 __all__ = ["PACK_JSON_VERSION", "Portfolio", "open_portfolio", "overall_status"]
 
@@ -132,7 +132,11 @@ class Portfolio:
             bits.append(f"{n} agreed action{'s' if n > 1 else ''} overdue")
         g = card.growth()
         if g is not None and g["trend"] != "stable":
-            bits.append(f"{g['trend']} ({fmt.percent(g['growth'])} revenue in 12 months)")
+            bits.append(
+                f"{g['trend']} ({fmt.percent(g['growth'])} revenue in {g['months']} months"
+                + (", like for like" if g["partial"] else "")
+                + ")"
+            )
         if not bits:
             return "Nothing at stake and nothing off target."
         text = "; ".join(bits)
@@ -241,7 +245,12 @@ class Portfolio:
     def header(self) -> Section:
         title = f"Key account portfolio — {self.month.strftime('%B %Y')}"
         n = len(self.analytics.customers)
-        return Section(title, f"<h1>{html.escape(title)}</h1>" + note_html(f"{n} customers."))
+        return Section(
+            title,
+            f"<h1>{html.escape(title)}</h1>"
+            + coverage_note(self.analytics)
+            + note_html(f"{n} customers."),
+        )
 
     def priority(self) -> Section:
         """The accounts in priority order: money at stake, its largest parts, and why."""

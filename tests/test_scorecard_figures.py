@@ -193,3 +193,157 @@ def test_a_review_month_the_data_end_in_is_flagged_and_later_lines_are_not_judge
     cid = a.customer_ids()[0]
     assert warning in sc.Scorecard(a, cid).header()._repr_html_()
     assert warning in sc.Portfolio(a).header()._repr_html_()
+
+
+# -- 5. the workbook: formats by the column's unit -----------------------------------------
+def test_workbook_formats_follow_the_unit_of_each_column(tmp_path):
+    import openpyxl
+
+    from kamlab.pack.workbook import excel_workbook
+
+    share = pd.DataFrame(
+        {
+            "customer_id": ["C1"],
+            "share_of_business": [0.59],
+            "change": [0.07],
+            "our_sales": [4_692_747.5],
+            "currency": ["EUR"],
+        }
+    )
+    npi = pd.DataFrame(
+        {"probability": [0.5], "days_to_sop": [122.0], "annual_value": [480_000.0]}
+    ).assign(currency="EUR")
+    stock = pd.DataFrame(
+        {
+            "sap_safety_stock": [3_092_192.0],
+            "change": [-2_522_619.0],
+            "lead_time_months": [2.96],
+            "money_tied_up": [1_009_047.6],
+            "currency": ["EUR"],
+        }
+    )
+    summary = pd.DataFrame(
+        {"money_at_stake": pd.array([8_400_000.0], dtype="Float64"), "currency": ["EUR"]}
+    )
+    path = tmp_path / "w.xlsx"
+    path.write_bytes(
+        excel_workbook(
+            {
+                "Share of business (3C)": share,
+                "NPI projects": npi,
+                "Safety stock to change": stock,
+                "Summary": summary,
+            },
+            names={"C1": "Bolt"},
+        )
+    )
+    book = openpyxl.load_workbook(path)
+
+    def formats(title: str) -> dict[str, str]:
+        sheet = book[title]
+        return {h.value: c.number_format for h, c in zip(sheet[1], sheet[2], strict=True)}
+
+    assert formats("Share of business (3C)") == {
+        "Customer ID": "General",
+        "Customer": "General",
+        "Share of business": "0.0%",
+        "Change": "+0.0%;-0.0%;0.0%",
+        "Our sales": '#,##0.00 "EUR"',
+        "Currency": "General",
+    }
+    npi_formats = formats("NPI projects")
+    assert npi_formats["Probability"] == "0.0%" and npi_formats["Days to sop"] == "#,##0"
+    assert npi_formats["Annual value"] == '#,##0.00 "EUR"'
+    stock_formats = formats("Safety stock to change")
+    assert stock_formats["Sap safety stock"] == "#,##0" and stock_formats["Change"] == "#,##0"
+    assert stock_formats["Lead time months"] == "#,##0.0"
+    assert stock_formats["Money tied up"] == '#,##0.00 "EUR"'
+    cell = book["Summary"]["A2"]  # money at stake: a number in its currency, not "8.4M EUR"
+    assert cell.value == 8_400_000.0 and cell.number_format == '#,##0.00 "EUR"'
+
+
+# -- 6. pages ----------------------------------------------------------------------------------
+def test_a_price_unit_record_error_is_not_worded_as_overbilling(analytics):
+    from kamlab.scorecard import commercial
+
+    cid = analytics.customer_ids()[0]
+    card = sc.Scorecard(analytics, cid)
+    cur = card.currency
+    summary = (
+        card._slice(analytics.price_summary)
+        .iloc[[0]]
+        .assign(currency=cur, overbilled=528_915.0, leakage=1_000.0)
+    )
+    audit = card._slice(analytics.price_audit)
+    audit = (audit.iloc[[0]] if len(audit) else analytics.price_audit.iloc[[0]]).assign(
+        customer_id=cid, currency=cur, issue="price unit", at_stake=-528_915.0
+    )
+    page = commercial.prices(
+        sc.Scorecard(
+            _with(
+                analytics,
+                price_summary=_replace_customer(analytics.price_summary, cid, summary),
+                price_audit=_replace_customer(analytics.price_audit, cid, audit),
+            ),
+            cid,
+        )
+    )._repr_html_()
+    assert f'Billed above the agreements</td><td class="txt">0 {cur}' in page
+    assert f"528,915 {cur}: check the price unit in the price record" in page
+
+
+def test_a_scorecard_page_opens_with_a_table_of_contents_that_links_its_sections():
+    import re
+
+    import nbformat
+    from nbformat import v4
+
+    from kamlab.pack.html import notebook_html
+
+    nb = v4.new_notebook()
+    nb.cells = [
+        v4.new_markdown_cell("# Title"),
+        *[
+            v4.new_markdown_cell(f"## {t}\nintro")
+            for t in ("Headline KPIs", "Phase in / phase out", "Safety stock (PFEP)")
+        ],
+    ]
+    page = notebook_html(nbformat.from_dict(nb), title="t")
+    nav = re.search(r'<nav class="kam-toc".*?</nav>', page, re.S).group(0)
+    links = re.findall(r'href="#([^"]+)"', nav)
+    assert len(links) == 3
+    for anchor in links:  # every link lands on a heading of the page
+        assert f'id="{anchor}"' in page
+    assert page.index("<nav") < page.index('id="Headline-KPIs"')
+
+
+def test_matrix_labels_overlap_no_other_label_point_or_quadrant_line():
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kamlab.scorecard import figures as fg
+
+    rng = np.random.default_rng(7)
+    n = 40
+    frame = pd.DataFrame(
+        {
+            "customer": [f"Ironbridge Fluidtechnik {i}" for i in range(n)],
+            "strength": rng.uniform(0.2, 0.8, n),
+            "attractiveness": np.r_[rng.uniform(0.45, 0.55, 10), rng.uniform(0.1, 0.9, n - 10)],
+            "quadrant": "strategic",
+        }
+    )
+    fig = fg.scatter_figure(
+        frame, x="strength", y="attractiveness", label="customer", title="m",
+        xlabel="s", ylabel="a", split=(0.5, 0.5),
+    )  # fmt: skip
+    ax = fig.axes[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) >= 4
+    centres = ax.transData.transform(frame[["strength", "attractiveness"]].to_numpy())
+    lx, ly = ax.transData.transform([(0.5, 0.5)])[0]
+    for i, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :])
+        assert not any(box.contains(cx, cy) for cx, cy in centres)
+        assert not (box.x0 < lx < box.x1 or box.y0 < ly < box.y1)

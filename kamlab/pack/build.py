@@ -324,6 +324,10 @@ def _write_workbook(
     """``pack.xlsx``: Summary (KPI figures as numbers), Run log, then the headline tables."""
     units = summary.attrs.get("units", {})
     labels = list(units)
+    # money at stake as a number in its currency (sortable); an account with stakes in
+    # several currencies keeps them apart, as text, and has no single number
+    stakes = [summary.attrs.get("stakes", {}).get(cid, {}) for cid in summary["customer_id"]]
+    several = [len(s) > 1 for s in stakes]
     kpis = pd.DataFrame(
         {
             "customer_id": summary["customer_id"],
@@ -331,7 +335,18 @@ def _write_workbook(
             "account_manager": summary["account_manager"],
             "status": summary["status"].map(STATUS_WORDS),
             "priority": summary["priority"],
-            "money_at_stake": summary["money_at_stake"],
+            "money_at_stake": pd.array(
+                [next(iter(s.values())) if len(s) == 1 else None for s in stakes],
+                dtype="Float64",
+            ),
+            "currency": [
+                next(iter(s)) if len(s) == 1 else ("several" if s else None) for s in stakes
+            ],
+            **(
+                {"money_at_stake_by_currency": summary["money_at_stake"].where(several, "")}
+                if any(several)
+                else {}
+            ),
             "why": summary["why"],
             **{label: summary[f"{label} number"].astype("float64") for label in labels},
             **{

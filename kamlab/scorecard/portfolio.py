@@ -146,7 +146,8 @@ class Portfolio:
         """One row per customer, highest priority first: id, name, account manager, overall
         status, priority rank, money at stake and why, each tile's value (text), its colour
         (column "<label> status") and its figure (column "<label> number";
-        ``attrs["units"]`` maps each label to the tile's unit)."""
+        ``attrs["units"]`` maps each label to the tile's unit, ``attrs["stakes"]`` each
+        customer to its money at stake as numbers, {currency: amount})."""
         pri = self.priorities().set_index("customer_id")
         rows, units = [], {}
         for cid in pri.index:
@@ -170,6 +171,7 @@ class Portfolio:
                 units[t.label] = units.get(t.label) or t.unit
         out = pd.DataFrame(rows)
         out.attrs["units"] = units
+        out.attrs["stakes"] = {cid: dict(pri.loc[cid, "stake"]) for cid in pri.index}
         return out
 
     def pack_json(self) -> dict:
@@ -275,7 +277,11 @@ class Portfolio:
             "deviations by the margin they carry (30 %); raised by 25 % per overdue agreed "
             "action. Amounts are shown in each customer's own currency."
         )
-        return Section("Where to look first", note + table_html(table, max_rows=len(table) or 1))
+        # every account prints: the printed portfolio is the list a manager works through
+        return Section(
+            "Where to look first",
+            note + table_html(table, max_rows=len(table) or 1, print_rows=None),
+        )
 
     def kpis(self) -> Section:
         """Per headline KPI, how many customers are off, near or on target (or without data)."""

@@ -83,8 +83,25 @@ def section(card: Scorecard) -> Section:
     )
     pct = dict.fromkeys(("vs plan", "YTD vs plan", "YTD growth"), fmt.signed_percent)
     amounts = {c: ",.0f" for c in table.columns if c not in pct and c != "Measure"}
-    body += table_html(table, formats={**amounts, **pct})
+    body += table_html(table, formats={**amounts, **pct}) + _revision_html(card)
     return Section(title, body)
+
+
+def _revision_html(card: Scorecard) -> str:
+    """What the budget revision in force changed in this year's full-year plan, if any."""
+    revisions = card._slice(getattr(card.analytics, "budget_revisions", None))
+    if revisions is None or revisions.empty:
+        return ""
+    rows = revisions[revisions["year"] == card.month.year]
+    return "".join(
+        note_html(
+            f"Budget revised on {fmt.date(r.revised_on)}: full-year plan "
+            f"{fmt.money(r.revenue_before, r.currency)} → {fmt.money(r.revenue_after, r.currency)} "
+            f"({fmt.percent(r.revenue_change_pct, signed=True)}); the figures above use the "
+            "revised plan."
+        )
+        for r in rows.itertuples()
+    )
 
 
 def budget_tile(card: Scorecard) -> Tile:

@@ -1,6 +1,9 @@
 """The figures a scorecard shows, checked on hand-built data where the right answer is known
 (#20: calendar windows, absent never zero, overdue gross, like-for-like, workbook units)."""
 
+import html
+import re
+
 import pandas as pd
 import pytest
 from pack_support import MONTH, build_demo_database
@@ -347,3 +350,113 @@ def test_matrix_labels_overlap_no_other_label_point_or_quadrant_line():
         assert not any(box.overlaps(other) for other in boxes[i + 1 :])
         assert not any(box.contains(cx, cy) for cx, cy in centres)
         assert not (box.x0 < lx < box.x1 or box.y0 < ly < box.y1)
+
+
+# -- 2. absent is never zero -----------------------------------------------------------------
+_ZERO = re.compile(r"^[+-]?0(\.0+)?( ?%| pts| days?| [A-Z]{3})?( / 0( ?%)?)?$|^0 of ")
+
+
+def _facts(page: str) -> dict[str, str]:
+    """label -> value of every two-cell fact row and headline tile of a page."""
+    out = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
+        cells = [
+            html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        ]
+        if len(cells) == 2 and cells[0]:
+            out[cells[0]] = cells[1]
+    for label, value in re.findall(
+        r'kam-tile-label">(.*?)</div><div class="kam-tile-value">(.*?)</div>', page
+    ):
+        out["tile " + html.unescape(label)] = html.unescape(value)
+    return out
+
+
+def _pages(a: chain.PackAnalytics) -> dict[tuple[str, str], str]:
+    from kamlab.scorecard import commercial, supply
+
+    pages = {}
+    for cid in a.customer_ids():
+        card = sc.Scorecard(a, cid)
+        for name in sc.Scorecard.SECTIONS:
+            pages[cid, name] = getattr(card, name)()._repr_html_()
+        for name in commercial.SECTIONS:
+            pages[cid, name] = getattr(commercial, name)(card)._repr_html_()
+        for name in ("stock_health", "phase_in_out", "safety_stock", "capacity_allocation"):
+            pages[cid, name] = getattr(supply, name)(card)._repr_html_()
+    p = sc.Portfolio(a)
+    for name in ("header", "priority", "kpis", "matrix", "rankings", "top_overdue"):
+        pages["portfolio", name] = getattr(p, name)()._repr_html_()
+    return pages
+
+
+def _sheets(a: chain.PackAnalytics) -> dict[str, pd.DataFrame]:
+    from kamlab.pack.build import _headline_tables
+    from kamlab.scorecard import commercial
+
+    return {**_headline_tables(a), **commercial.workbook_sheets(a)}
+
+
+@pytest.fixture(scope="module")
+def full(database, analytics):
+    return _pages(analytics), _sheets(analytics)
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        ("complaints",),
+        ("invoices", "payments", "instalments"),
+        ("deliveries",),
+        ("customer_forecasts",),
+        ("budget",),
+    ],
+    ids=lambda t: t[0],
+)
+def test_no_page_or_sheet_shows_a_zero_for_a_table_that_is_absent(
+    database, analytics, full, tables
+):
+    """With a table absent, every fact, tile and sheet column that had a figure either keeps
+    it or says "not available": none turns into 0 (0 %, 0 / 0, 0 EUR, "0 of ...")."""
+    import dataclasses
+
+    from kamlab.data.demo import _FX
+
+    ds = chain.load_dataset(database)
+    ds = dataclasses.replace(ds, **{t: getattr(ds, t).iloc[:0] for t in tables})
+    rates = {c: 1.0 / per_eur for c, per_eur in _FX.items()}  # as `kamlab demo` writes them
+    settings = dataclasses.replace(
+        analytics.settings,
+        scorecard=dataclasses.replace(
+            analytics.settings.scorecard, reporting_currency="EUR", fx_rates=rates
+        ),
+    )  # with rates, so that the key-account matrix is drawn
+    a = chain.prepare(ds, MONTH, settings=settings)
+    assert set(tables) <= set(a.missing_tables)
+    pages, sheets = _pages(a), _sheets(a)
+    full_pages, full_sheets = full
+    zeros = []
+    for key, page in pages.items():
+        before = _facts(full_pages[key])
+        for label, value in _facts(page).items():
+            if _ZERO.search(value) and label in before and not _ZERO.search(before[label]):
+                zeros.append((key, label, before[label], value))
+    for name, frame in sheets.items():
+        if name not in full_sheets or frame is None or full_sheets[name] is None:
+            continue
+        for column in frame.select_dtypes("number").columns:
+            values = frame[column]
+            was = full_sheets[name].get(column)
+            if (
+                len(values)
+                and values.notna().any()
+                and (values.fillna(0) == 0).all()
+                and was is not None
+                and (pd.to_numeric(was, errors="coerce").fillna(0) != 0).any()
+            ):
+                zeros.append(("sheet", name, column, "all 0"))
+    assert zeros == []
+    if "complaints" in tables:  # the key-account matrix does not score a criterion it lacks
+        assert a.matrix["complaints"].isna().all()
+        assert not a.matrix["explanation"].str.contains("complaints").any()

@@ -45,7 +45,7 @@ from kamlab.pack.slug import slug
 from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, commercial, supply
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
-from kamlab.scorecard.values import coverage_sentence
+from kamlab.scorecard.values import absent_frames, coverage_sentence
 
 __all__ = ["build_pack"]
 
@@ -414,7 +414,19 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
         "Classes": a.classes,
         "Key-account matrix": a.matrix,
     }
-    return {name: frame for name, frame in tables.items() if frame is not None}
+    # a sheet whose source table is absent would show zeros that stand for no data: left out
+    absent = absent_frames(a)
+    sources = {
+        "OTIF 12 months": "service_year", "OTIF by month": "service", "Quality": "quality",
+        "Air freight": "air_freight", "Value added": "value_added", "Challenge list": "challenges",
+        "Ageing": "ageing_history", "DSO": "dso", "Credit utilisation": "credit",
+        "Top overdue": "top_overdue",
+    }  # fmt: skip
+    return {
+        name: frame
+        for name, frame in tables.items()
+        if frame is not None and sources.get(name) not in absent
+    }
 
 
 def _on_time_and_in_full(service: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -9,6 +9,8 @@ from kamlab.i18n import formats as fmt
 from kamlab.scorecard.render import Section, note_html
 
 __all__ = [
+    "NEEDS",
+    "absent_frames",
     "absent_section",
     "as_float",
     "coverage_note",
@@ -17,6 +19,40 @@ __all__ = [
     "unavailable_note",
     "unavailable_section",
 ]
+
+
+#: the tables each shared-analytics frame is computed from: with one of them absent from the
+#: data, the frame's figures stand for nothing (quality() counts 0 complaints without a
+#: complaints table): the frame is not shown, never shown as zeros
+NEEDS: dict[str, tuple[str, ...]] = {
+    "quality": ("complaints", "deliveries"),
+    "service": ("deliveries",),
+    "service_year": ("deliveries",),
+    "sla": ("deliveries",),
+    "air_freight": ("deliveries",),
+    "ageing_history": ("invoices",),
+    "receivables": ("invoices",),
+    "dso": ("invoices",),
+    "credit": ("invoices",),
+    "top_overdue": ("invoices",),
+    "days_to_pay": ("invoices",),
+    "accuracy": ("customer_forecasts",),
+    "value_added": ("customer_forecasts",),
+    "challenges": ("customer_forecasts",),
+    "bias": ("customer_forecasts",),
+}
+
+
+def absent_frames(analytics: PackAnalytics) -> dict[str, str]:
+    """The frames of :data:`NEEDS` whose tables are absent, with why ("no complaints in the
+    data"): the one rule pages and sheets apply, so absent data is never shown as zero."""
+    missing = set(getattr(analytics, "missing_tables", ()) or ())
+    out = {}
+    for frame, tables in NEEDS.items():
+        gone = [t for t in tables if t in missing]
+        if gone:
+            out[frame] = f"no {' and no '.join(gone)} in the data"
+    return out
 
 
 def as_float(value: object) -> float:

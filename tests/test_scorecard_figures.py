@@ -460,3 +460,40 @@ def test_no_page_or_sheet_shows_a_zero_for_a_table_that_is_absent(
     if "complaints" in tables:  # the key-account matrix does not score a criterion it lacks
         assert a.matrix["complaints"].isna().all()
         assert not a.matrix["explanation"].str.contains("complaints").any()
+
+
+def test_a_large_customer_forecast_in_a_challenge_reason_has_thousands_separators():
+    from kamlab.accuracy import challenge_list
+
+    cf = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "material_id": "M1",
+            "snapshot_date": pd.Timestamp("2024-06-30"),
+            "period": pd.Period("2024-08", "M"),
+            "quantity": 211_600.0,
+        },
+        index=[0],
+    )
+    stat = pd.DataFrame(
+        {
+            "customer_id": "C1",
+            "material_id": "M1",
+            "period": pd.Period("2024-08", "M"),
+            "forecast": 0.0,
+            "lo_80": 0.0,
+            "hi_80": 0.0,
+        },
+        index=[0],
+    )
+    act = pd.DataFrame(
+        {
+            "customer_id": [],
+            "material_id": [],
+            "period": pd.PeriodIndex([], freq="M"),
+            "quantity": [],
+        }
+    )
+    prices = pd.DataFrame({"material_id": ["M1"], "price": [1.0]})
+    reason = challenge_list(cf, stat, act, prices=prices)["reason"].iloc[0]
+    assert reason.startswith("customer forecasts 211,600 where the statistical forecast is 0")

@@ -458,8 +458,10 @@ def test_no_page_or_sheet_shows_a_zero_for_a_table_that_is_absent(
                 zeros.append(("sheet", name, column, "all 0"))
     assert zeros == []
     if "complaints" in tables:  # the key-account matrix does not score a criterion it lacks
-        assert a.matrix["complaints"].isna().all()
-        assert not a.matrix["explanation"].str.contains("complaints").any()
+        assert a.matrix["complaints_scaled"].isna().all()
+        explanation = a.matrix["explanation"]
+        assert not explanation.str.contains("led by complaints").any()
+        assert explanation.str.contains(r"missing: [^;]*complaints").all()  # said, not scored
 
 
 def test_a_large_customer_forecast_in_a_challenge_reason_has_thousands_separators():

@@ -32,6 +32,7 @@ FORMATS = {
     "quantity": "#,##0",
     "count": "#,##0",
     "amount": "#,##0.00",  # money: with the row's currency when the sheet has a currency column
+    "converted amount": "#,##0",  # money in the currency its header names (not the row's)
     "ratio": "0.00",
     "date": "yyyy-mm-dd",
     "month": "mmm yyyy",
@@ -49,6 +50,7 @@ _UNITS = {
         "error_customer", "error_statistical", "realisation", "probability",
         "share_of_business", "competitor_share", "unexplained_share", "asked_discount",
         "discount", "win_rate", "value_win_rate", "on_time_rate", "score_pct",
+        "weight_statistical",
     },
     "signed share": {
         "month_variance_pct", "ytd_variance_pct", "ytd_growth", "deviation",
@@ -59,6 +61,7 @@ _UNITS = {
     "quantity": {
         "customer_forecast", "statistical_forecast", "lo", "hi", "last_year", "quantity_due",
         "quantity_in_window", "rejected_quantity", "delivered_quantity", "quantity",
+        "combined_forecast", "mae_customer", "mae_statistical", "agreed_quantity",
     },
     "amount": {"fy_run_rate"},
     "ratio": {"mase", "cv", "ppm", "attractiveness", "strength"},
@@ -67,6 +70,8 @@ UNITS: dict[str, str] = {column: u for u, columns in _UNITS.items() for column i
 SHEET_UNITS: dict[str, dict[str, str]] = {
     "Share of business (3C)": {"change": "signed share", "competitor_change": "signed share"},
     "Safety stock to change": {"change": "quantity"},
+    # a finding's value and reference are in the unit its `unit` column names, per row
+    "Findings": {"value": "ratio", "reference": "ratio"},
 }
 # words that make a float column money, or a quantity (a column's name split at "_")
 _MONEY_WORDS = {
@@ -93,6 +98,16 @@ _HEADERS = {
     "html_kb": "Page size (KB)",
     "seconds": "Seconds",
     "cell": "Failed cell",
+    "verdict": "Verdict (challenge only where ours is better)",
+    "record_level": "Track record of",
+    "record_lag": "Track record, months ahead",
+    "record_months": "Track record, months compared",
+    "closer_customer": "Months the customer's forecast was closer",
+    "closer_statistical": "Months our forecast was closer",
+    "mae_customer": "MAE of the customer's forecast",
+    "mae_statistical": "MAE of our forecast",
+    "weight_statistical": "Weight of our forecast in the combination",
+    "basis": "Basis (customer / kamlab / own)",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

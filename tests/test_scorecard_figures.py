@@ -103,8 +103,8 @@ def test_an_unapplied_credit_does_not_hide_an_old_invoice(analytics):
     tile = card.headline_tiles()[3]
     assert tile.value == "100 %" and tile.status in ("red", "amber")
     assert tile.target == f"50k of 50k {cur} invoiced and open"
-    assert tile.note.startswith("1 invoice more than 30 days overdue")
-    assert f"unapplied credits 50k {cur}" in tile.note
+    assert tile.note.startswith(f"1 invoice; all overdue 50k {cur}")
+    assert f"credits 50k {cur} unapplied" in tile.note
     page = card.receivables()._repr_html_()
     assert f"Unapplied credit notes and payments: 50,000 {cur}" in page
     assert f"net open balance 0 {cur}" in page

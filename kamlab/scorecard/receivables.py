@@ -140,7 +140,7 @@ def overdue_tile(card: Scorecard) -> Tile:
         return tile
     row = ageing_now(card)
     unapplied = 0.0 if row is None else as_float(row.get("unapplied", 0.0))
-    credits = f"unapplied credits {fmt.short_money(unapplied, cur)}" if unapplied > 0 else ""
+    credits = f"credits {fmt.short_money(unapplied, cur)} unapplied" if unapplied > 0 else ""
     if row is None or not gross_open(row) > 0:
         return Tile(label, "–", "", "grey", credits or "no open receivables")
     late, gross = long_overdue(card, row), gross_open(row)
@@ -152,8 +152,7 @@ def overdue_tile(card: Scorecard) -> Tile:
         status = "amber"  # a large share of a small amount: watch, not act
     items = card.overdue_items()
     n = int((items["days_overdue"] > s.overdue_grace_days).sum()) if len(items) else 0
-    note = f"{n} invoice{'' if n == 1 else 's'} more than {s.overdue_grace_days} days overdue"
-    note += f"; all overdue {fmt.short_money(row['overdue'], cur)}"
+    note = f"{n} invoice{'' if n == 1 else 's'}; all overdue {fmt.short_money(row['overdue'], cur)}"
     return Tile(
         label,
         fmt.percent(value),

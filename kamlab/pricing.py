@@ -479,7 +479,8 @@ def _findings(bad: pd.DataFrame) -> pd.Series:
 
 def _finding(issue: str, b: pd.DataFrame) -> pd.Series:
     def day(col: str) -> pd.Series:
-        return _text(pd.to_datetime(b[col]).dt.strftime("%Y-%m-%d").fillna("?").to_numpy())
+        # a date in a sentence is written as the pages write dates ("31 Mar 2026"), not ISO
+        return _text(pd.to_datetime(b[col]).dt.strftime("%d %b %Y").fillna("?").to_numpy())
 
     if issue == "currency differs":
         return (

@@ -106,7 +106,7 @@ def test_notebooks_are_valid_and_pages_are_what_nbconvert_would_write(pack, cust
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from kamlab.pack.html import TEMPLATES
+    from kamlab.pack.html import TEMPLATES, contents
 
     stock = HTMLExporter(
         template_name=TEMPLATES.name,
@@ -122,7 +122,11 @@ def test_notebooks_are_valid_and_pages_are_what_nbconvert_would_write(pack, cust
         title = BeautifulSoup(page, features="html.parser").title.string
         nb.metadata["title"] = title
         footer = re.search(r'<footer class="kam-footer">(.*?)</footer>', page).group(1)
-        resources = {"metadata": {"name": title}, "kamlab_footer": html.unescape(footer)}
+        resources = {
+            "metadata": {"name": title},
+            "kamlab_footer": html.unescape(footer),
+            "kamlab_toc": contents(nb),  # the table of contents the pack passes
+        }
         expected, _ = stock.from_notebook_node(nb, resources={**resources, "kamlab_paper": "A4"})
         assert str(BeautifulSoup(page, features="html.parser")) == expected
 

@@ -25,6 +25,7 @@ _CONDA_NAMES = {"dask[distributed]": ["dask", "distributed"], "jupyter-core": ["
 # import name -> the distribution that provides it, where they differ
 _DISTRIBUTION = {
     "sklearn": "scikit-learn",
+    "PIL": "pillow",
     "distributed": "dask[distributed]",
     "jupyter_core": "jupyter-core",
     "yaml": "pyyaml",

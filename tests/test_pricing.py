@@ -101,7 +101,7 @@ def test_a_special_price_that_expired_the_day_before_the_invoice_is_flagged():
     # equal money at stake: the earlier line first
     assert audit["finding"].tolist() == [
         "billed -20.0% against the agreed price",
-        "billed at a special price that expired on 2024-05-31",
+        "billed at a special price that expired on 31 May 2024",
     ]
     # the request behind the expired special price is named (prices.price_request_id)
     named = price_audit(

@@ -72,9 +72,14 @@ def test_converted_totals_need_a_rate_for_every_currency(aged):
     with pytest.raises(ValueError, match=r"no rate to EUR for \['USD'\]"):
         in_reporting_currency(table, {"EUR": 1.0}, reporting_currency="EUR")
     got = in_reporting_currency(
-        table, {"EUR": 1.0, "USD": 0.5}, reporting_currency="EUR", amounts=["total", "overdue"]
+        table,
+        {"EUR": 1.0, "USD": 0.5},
+        reporting_currency="EUR",
+        amounts=["total", "overdue", "unapplied"],
     )
-    assert got.set_index("customer_id")[["total", "overdue"]].to_dict("index") == {
-        "C1": {"total": 950.0 + 499.5, "overdue": 800.0 + 499.5},
-        "C2": {"total": 280.0, "overdue": 280.0},
+    # C2: invoice I4 (300) is overdue in full; the credit note K1 (20) is not applied to it:
+    # shown beside it, netted only in the total
+    assert got.set_index("customer_id")[["total", "overdue", "unapplied"]].to_dict("index") == {
+        "C1": {"total": 950.0 + 499.5, "overdue": 800.0 + 499.5, "unapplied": 0.0},
+        "C2": {"total": 280.0, "overdue": 300.0, "unapplied": 20.0},
     }

@@ -189,7 +189,7 @@ def challenge_list(
     stat_txt = np.where(
         m["statistical_forecast"] == 0,
         "customer forecasts "
-        + m["customer_forecast"].round().astype("Int64").astype("string")
+        + m["customer_forecast"].map(lambda v: f"{v:,.0f}").astype("string")  # "211,600"
         + " where the statistical forecast is 0",
         "customer "
         + pd.Series(_pct(dev.where(np.isfinite(dev), 0.0)), index=m.index)

@@ -99,6 +99,34 @@ def _dated(dataset: Dataset) -> tuple[pd.Series, str]:
     )
 
 
+#: a data end this many days or fewer before the month end is a weekend or holiday, not a gap
+MONTH_END_SLACK_DAYS = 3
+
+
+def coverage(dataset: Dataset, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The dates the transactions cover up to `as_of`: one row, first and last.
+
+    first: the earliest order date (invoice posting date without orders); last: the latest
+    order, delivery, invoice or payment date on or before `as_of` (later data are ignored
+    for a past month). A review month whose `last` falls more than
+    :data:`MONTH_END_SLACK_DAYS` before `as_of` is covered only part-way.
+    """
+    dates, _ = _dated(dataset)
+    columns = [
+        (dataset.orders, "order_date"),
+        (dataset.deliveries, "delivered_date"),
+        (dataset.invoices, "posting_date"),
+        (dataset.payments, "payment_date"),
+    ]
+    lasts = [
+        d[d <= as_of].max()
+        for frame, column in columns
+        if len(frame) and len(d := pd.to_datetime(frame[column]).dropna())
+    ]
+    last = max((x for x in lasts if pd.notna(x)), default=as_of)
+    return pd.DataFrame({"first": [pd.Timestamp(dates.min())], "last": [pd.Timestamp(last)]})
+
+
 def latest_month(dataset: Dataset) -> pd.Period:
     """The month of the latest order date in `dataset` (of the latest invoice when there are
     no orders): the default review month."""

@@ -36,7 +36,13 @@ from kamlab.chain.chunks import (
     run_on,
 )
 from kamlab.chain.errors import ChainError
-from kamlab.chain.source import check_month, months_without_data, parse_month
+from kamlab.chain.source import (
+    MONTH_END_SLACK_DAYS,
+    check_month,
+    coverage,
+    months_without_data,
+    parse_month,
+)
 from kamlab.config import DEFAULTS, Settings
 from kamlab.data.dataset import Dataset
 from kamlab.demand import monthly_demand
@@ -149,6 +155,27 @@ class PackAnalytics:
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
     )
+    coverage: pd.DataFrame | None = None  # first, last: the dates the transactions cover
+
+    @property
+    def data_end(self) -> pd.Timestamp:
+        """The last date the transactions cover up to ``as_of`` (``as_of`` when unknown)."""
+        if self.coverage is None or self.coverage.empty:
+            return self.as_of
+        return min(pd.Timestamp(self.coverage["last"].iloc[0]), self.as_of)
+
+    @property
+    def first_month(self) -> pd.Period | None:
+        """The first month the transactions cover (None when unknown)."""
+        if self.coverage is None or self.coverage.empty:
+            return None
+        return pd.Period(self.coverage["first"].iloc[0], "M")
+
+    @property
+    def month_partial(self) -> bool:
+        """True when the data stop part-way through the review month (more than
+        ``MONTH_END_SLACK_DAYS`` before its end): its figures cover it only to ``data_end``."""
+        return (self.as_of - self.data_end).days > MONTH_END_SLACK_DAYS
 
     def customer_ids(self) -> list[str]:
         return self.customers["customer_id"].astype(str).tolist()
@@ -245,6 +272,7 @@ def prepare(
         ),
         missing_reasons=outside_month,
         derived_tables=tuple(dataset.derived),
+        coverage=coverage(dataset, as_of),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
     for s in STEPS:
@@ -489,7 +517,7 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     lines = delivery_performance(
         ds.orders,
         ds.deliveries,
-        as_of=a.as_of,
+        as_of=a.data_end,  # a line due after the data's end cannot be judged: not late
         date_basis=s.date_basis,
         days_late_tolerance=s.days_late_tolerance,
         days_early_tolerance=s.days_early_tolerance,
@@ -622,7 +650,12 @@ def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
         )[["quantity", "net_value"]].sum()
         ranked = abc(part, value="net_value", by="customer_id", cutoffs=c.abc_cutoffs)
         variability = xyz(
-            per_customer, keys=["customer_id"], window=window, end=end, cutoffs=c.xyz_cutoffs
+            per_customer,
+            keys=["customer_id"],
+            window=window,
+            end=end,
+            start=a.first_month,
+            cutoffs=c.xyz_cutoffs,
         )
         classes.append(
             ranked[["customer_id", "net_value", "currency", "share", "rank", "abc_class"]]
@@ -646,17 +679,21 @@ def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
         acc = a.accuracy
         acc = acc[(acc["source"] == "customer") & (acc["lag"] == 1) & (acc["metric"] == "accuracy")]
         accuracy = acc.set_index("customer_id")["value"]
+    absent = set(a.missing_tables)  # a criterion whose table is absent is not scored
     criteria = account_criteria(
         a.demand,
         rates=rates,
         as_of=a.month,
         customers=a.customers,
         materials=a.materials,
-        payment_behaviour=_by_customer(a.days_to_pay, "days_beyond_terms"),
+        payment_behaviour=None
+        if "invoices" in absent
+        else _by_customer(a.days_to_pay, "days_beyond_terms"),
         otif=service_year,
-        forecast_accuracy=accuracy,
-        complaints=_by_customer(a.quality, "ppm"),
+        forecast_accuracy=None if "customer_forecasts" in absent else accuracy,
+        complaints=None if "complaints" in absent else _by_customer(a.quality, "ppm"),
         months=c.criteria_months,
+        start=a.first_month,
     )
     matrix = key_account_matrix(
         criteria,

@@ -214,6 +214,7 @@ def account_criteria(
     share_of_business: pd.Series | pd.DataFrame | None = None,
     rates: Rates | None = None,
     months: int = _C.criteria_months,
+    start: pd.Period | str | None = None,
     key: str = "customer_id",
 ) -> pd.DataFrame:
     """The criteria frame for :func:`key_account_matrix`, one row per customer.
@@ -222,7 +223,10 @@ def account_criteria(
     currency, period, quantity, net_value), over the `months` months ending at `as_of`:
 
     - ``revenue`` = Σ net_value (0 for a customer without orders);
-    - ``growth`` = revenue / revenue of the `months` before − 1 (NaN if that was 0);
+    - ``growth`` = revenue / revenue of the `months` before − 1 (NaN if that was 0), like
+      for like: when the data start (`start`, the first month they cover) inside the earlier
+      window, only months *m* of the recent window with *m* − `months` ≥ `start` are
+      compared with their months a window earlier (NaN when no month pairs);
     - ``margin`` = (Σ net_value − Σ quantity · unit_cost) / Σ net_value over the lines whose
       material has a ``unit_cost`` in the line's currency (``materials.cost_currency``) —
       or, when `rates` are given, any cost currency with a rate (cost and sales are both
@@ -287,6 +291,14 @@ def account_criteria(
 
     revenue = per_customer(value, current)
     before = per_customer(value, previous)
+    if start is not None and pd.Period(start, "M").ordinal > end - 2 * months + 1:
+        first = pd.Period(start, "M").ordinal  # like for like: months paired with covered ones
+        before = per_customer(value, previous & (ordinal >= first))
+        after = per_customer(value, current & (ordinal >= first + months))
+        if first + months > end:  # no month pairs with a covered one: unknown
+            before = before * np.nan
+    else:
+        after = revenue
     excluded = []
 
     margin = pd.Series(np.nan, index=customer_ids)
@@ -325,7 +337,7 @@ def account_criteria(
     if share_of_business is None and customers is not None and "wallet_share" in customers:
         share_of_business = customers.set_index(key)["wallet_share"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        growth = (revenue / before - 1).where(before > 0)
+        growth = (after / before - 1).where(before > 0)
     out = pd.DataFrame(index=ids)
     out["revenue"] = revenue.reindex(ids, fill_value=0.0).astype("float64")
     out["growth"] = growth.reindex(ids).astype("float64")

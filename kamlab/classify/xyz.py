@@ -25,6 +25,7 @@ def xyz(
     value: str = "quantity",
     window: int = _C.xyz_window,
     end: pd.Period | str | None = None,
+    start: pd.Period | str | None = None,
     cutoffs: tuple[float, float] = _C.xyz_cutoffs,
 ) -> pd.DataFrame:
     """XYZ class of each series by the coefficient of variation of its monthly demand.
@@ -45,6 +46,11 @@ def xyz(
     CV NaN and a reason. Because the window is fixed, a series that started inside it has
     zeros before its first order and looks more variable; that is intended (it is).
 
+    `start` is the first month the data cover: months of the window before it are unknown,
+    not zero demand, so the window shrinks to the months from `start` (``months`` says how
+    many, *w* above is that number, and the reason says the window is partial). A window
+    that ends before `start` gives no class (NaN, with a reason).
+
     Source: XYZ analysis as in Scholz-Reiter et al. (2012), "Integration of demand
     variability in ABC analysis"; definition and cut-offs in ../shared/DOMAIN.md.
 
@@ -56,6 +62,12 @@ def xyz(
     >>> r = xyz(d, keys=["material_id"], window=4).iloc[0]
     >>> print(float(r.cv), r.xyz_class)
     0.5 Y
+
+    The same series when the data start in its third month: two months, both counted.
+
+    >>> r = xyz(d, keys=["material_id"], window=4, start="2024-03").iloc[0]
+    >>> print(int(r.months), float(r.cv), r.xyz_class)
+    2 0.5 Y
     """
     keys = list(keys)
     _require(demand, [*keys, period, value], "xyz")
@@ -81,24 +93,38 @@ def xyz(
         weights=y[inside],
         minlength=len(series) * window,
     ).reshape(len(series), window)
+    # months before the data start are unknown, not zero demand: left out of the window
+    skip = (
+        0
+        if start is None
+        else min(max(pd.Period(start, "M").ordinal - (last - window + 1), 0), window)
+    )
+    covered = window - skip
+    grid = grid[:, skip:]
+    if covered == 0:
+        grid = np.full((len(series), 1), np.nan)
     mean = pd.Series(grid.mean(axis=1), index=series)
     std = pd.Series(grid.std(axis=1), index=series)  # population sd (ddof 0)
     flat = mean <= 0
     cv = (std / mean).where(~flat)
     rounded = as_on_paper(cv)
     cls = np.select([flat, rounded < cut_x, rounded <= cut_y], ["Z", "X", "Y"], default="Z")
+    partial = f" (the {covered} months the data cover)" if 0 < covered < window else ""
     reason = np.select(
         [flat, cls == "X", cls == "Y"],
         [
             f"no demand in the {window} months to the window end",
-            f"CV below {cut_x:g}",
-            f"CV from {cut_x:g} to {cut_y:g}",
+            f"CV below {cut_x:g}{partial}",
+            f"CV from {cut_x:g} to {cut_y:g}{partial}",
         ],
-        default=f"CV above {cut_y:g}",
+        default=f"CV above {cut_y:g}{partial}",
     )
+    if covered == 0:
+        cls = np.full(len(series), None, dtype=object)
+        reason = np.full(len(series), "the window ends before the data start", dtype=object)
     out = pd.DataFrame(
         {
-            "months": np.full(len(mean), window, dtype="int64"),
+            "months": np.full(len(mean), covered, dtype="int64"),
             "mean": mean.to_numpy(dtype="float64"),
             "std": std.to_numpy(dtype="float64"),
             "cv": cv.to_numpy(dtype="float64"),

@@ -62,6 +62,7 @@ from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, commercial, supply
 from kamlab.scorecard.reasons import UNITS, ranking_text, sentence
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
+from kamlab.scorecard.values import absent_frames, coverage_sentence
 
 __all__ = ["RunLogWarning", "build_pack"]
 
@@ -300,6 +301,7 @@ def _build(
                 paper=settings.pack.paper,
                 ranking=ranking_text(settings),
                 previous_pack=portfolio.previous is not None,
+                coverage=coverage_sentence(analytics),
             ),
             directory,
             summary,
@@ -437,6 +439,7 @@ def _write_index(
     paper: str = "A4",
     ranking: str = "",
     previous_pack: bool = False,
+    coverage: str = "",
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     fixed = {
@@ -487,6 +490,7 @@ def _write_index(
     page = env.get_template("pack_index.html.j2").render(
         month=str(period),
         month_name=period.strftime("%B %Y"),
+        coverage=coverage,  # the review month is covered only part-way: said on every page
         customers=rows,
         labels=labels,
         counts={s: int(counts.get(s, 0)) for s in STATUS_WORDS},
@@ -525,6 +529,10 @@ def _write_workbook(
     Findings (the month's findings table, the index's source), Run log, headline tables."""
     units = summary.attrs.get("units", {})
     labels = list(units)
+    # money at stake as a number in its currency (sortable); an account with stakes in
+    # several currencies keeps them apart, as text, and has no single number
+    stakes = [summary.attrs.get("stakes", {}).get(cid, {}) for cid in summary["customer_id"]]
+    several = [len(s) > 1 for s in stakes]
     kpis = pd.DataFrame(
         {
             "customer_id": summary["customer_id"],
@@ -532,7 +540,18 @@ def _write_workbook(
             "account_manager": summary["account_manager"],
             "status": summary["status"].map(STATUS_WORDS),
             "priority": summary["priority"],
-            "money_at_stake": summary["money_at_stake"],
+            "money_at_stake": pd.array(
+                [next(iter(s.values())) if len(s) == 1 else None for s in stakes],
+                dtype="Float64",
+            ),
+            "currency": [
+                next(iter(s)) if len(s) == 1 else ("several" if s else None) for s in stakes
+            ],
+            **(
+                {"money_at_stake_by_currency": summary["money_at_stake"].where(several, "")}
+                if any(several)
+                else {}
+            ),
             f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}": summary[
                 "score"
             ].astype("float64"),
@@ -546,6 +565,10 @@ def _write_workbook(
     )
     kinds = {label: units[label] or "ratio" for label in labels}
     kinds.update({k: "signed share" for k in labels if "vs budget" in k})
+    # converted into the reporting currency its header names, not the row's stake currency
+    kinds[f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}"] = (
+        "converted amount"
+    )
     runs = pd.DataFrame(
         [
             {
@@ -660,7 +683,19 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
         "Classes": a.classes,
         "Key-account matrix": a.matrix,
     }
-    return {name: frame for name, frame in tables.items() if frame is not None}
+    # a sheet whose source table is absent would show zeros that stand for no data: left out
+    absent = absent_frames(a)
+    sources = {
+        "OTIF 12 months": "service_year", "OTIF by month": "service", "Quality": "quality",
+        "Air freight": "air_freight", "Value added": "value_added", "Challenge list": "challenges",
+        "Ageing": "ageing_history", "DSO": "dso", "Credit utilisation": "credit",
+        "Top overdue": "top_overdue",
+    }  # fmt: skip
+    return {
+        name: frame
+        for name, frame in tables.items()
+        if frame is not None and sources.get(name) not in absent
+    }
 
 
 def _on_time_and_in_full(service: pd.DataFrame | None) -> pd.DataFrame | None:

@@ -14,6 +14,7 @@ import re
 import secrets
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 from nbconvert import HTMLExporter
@@ -28,6 +29,7 @@ __all__ = [
     "TEMPLATES",
     "PageExporter",
     "atomic_write",
+    "contents",
     "external_urls",
     "notebook_html",
 ]
@@ -92,9 +94,29 @@ def notebook_html(
         raise ValueError(f"paper must be one of {PAPER_SIZES}, got {paper!r}")
     # a shallow copy titled `title` (the exporter deep-copies the notebook itself)
     nb = nbformat.NotebookNode(nb, metadata=nbformat.NotebookNode(nb.metadata, title=title))
-    resources = {"metadata": {"name": title}, "kamlab_footer": footer, "kamlab_paper": paper}
+    resources = {
+        "metadata": {"name": title},
+        "kamlab_footer": footer,
+        "kamlab_paper": paper,
+        "kamlab_toc": contents(nb),
+    }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body
+
+
+def contents(nb: nbformat.NotebookNode) -> list[dict[str, str]]:
+    """The page's table of contents: per markdown cell opening with a ``## `` heading, its
+    title and the id nbconvert gives the heading (spaces as "-", URL-quoted), in order.
+
+    The template prints it before the first of those headings (none for fewer than three).
+    """
+    toc = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            text = cell.source.splitlines()[0][3:].strip()
+            anchor = quote(text.replace(" ", "-"), safe="?/:@!$&'()*+,;=")
+            toc.append({"title": text, "anchor": anchor, "source": cell.source})
+    return toc if len(toc) >= 3 else []
 
 
 def external_urls(page: str) -> list[str]:

@@ -20,32 +20,41 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 
-__all__ = ["FORMATS", "excel_workbook", "header"]
+__all__ = ["FORMATS", "SHEET_UNITS", "UNITS", "excel_workbook", "header", "unit"]
 
-# number formats by kind of column
+# number formats by unit of a column
 FORMATS = {
     "share": "0.0%",
     "signed share": "+0.0%;-0.0%;0.0%",
     "points": "+0.0;-0.0;0.0",
     "days": "#,##0",
+    "months": "#,##0.0",
     "quantity": "#,##0",
     "count": "#,##0",
-    "amount": "#,##0.00",
+    "amount": "#,##0.00",  # money: with the row's currency when the sheet has a currency column
+    "converted amount": "#,##0",  # money in the currency its header names (not the row's)
     "ratio": "0.00",
     "date": "yyyy-mm-dd",
     "month": "mmm yyyy",
 }
 
-_KINDS = {
+# The unit of a column, looked up in this order: the sheet's own units (SHEET_UNITS, for a
+# name that means different things on different sheets), the column's unit (UNITS), then
+# the naming rules of :func:`unit` (dtype, suffixes, the words a name is made of). A figure
+# is money only when its name says so: anything else in a sheet with a currency column is
+# not formatted as money by accident.
+_UNITS = {
     "share": {
         "otif", "otd", "in_full", "delivered_in_full", "fill_rate", "share", "cost_share",
         "air_freight_share", "utilisation", "accuracy", "bias", "wape", "error_naive",
-        "error_customer", "error_statistical", "attractiveness", "strength",
+        "error_customer", "error_statistical", "realisation", "probability",
+        "share_of_business", "competitor_share", "unexplained_share", "asked_discount",
+        "discount", "win_rate", "value_win_rate", "on_time_rate", "score_pct",
         "weight_statistical",
     },
     "signed share": {
         "month_variance_pct", "ytd_variance_pct", "ytd_growth", "deviation",
-        "last_year_deviation",
+        "last_year_deviation", "market_growth", "growth",
     },
     "points": {"fva_customer_vs_naive", "fva_statistical_vs_naive", "fva_statistical_vs_customer"},
     "days": {"dso_countback", "dso_simple", "days_overdue", "open_age_mean_days", "open_age_max_days"},
@@ -54,10 +63,24 @@ _KINDS = {
         "quantity_in_window", "rejected_quantity", "delivered_quantity", "quantity",
         "combined_forecast", "mae_customer", "mae_statistical", "agreed_quantity",
     },
-    "ratio": {"mase", "cv", "ppm"},
+    "amount": {"fy_run_rate"},
+    "ratio": {"mase", "cv", "ppm", "attractiveness", "strength"},
 }  # fmt: skip
-_KIND_OF = {column: kind for kind, columns in _KINDS.items() for column in columns}
-
+UNITS: dict[str, str] = {column: u for u, columns in _UNITS.items() for column in columns}
+SHEET_UNITS: dict[str, dict[str, str]] = {
+    "Share of business (3C)": {"change": "signed share", "competitor_change": "signed share"},
+    "Safety stock to change": {"change": "quantity"},
+    # a finding's value and reference are in the unit its `unit` column names, per row
+    "Findings": {"value": "ratio", "reference": "ratio"},
+}
+# words that make a float column money, or a quantity (a column's name split at "_")
+_MONEY_WORDS = {
+    "value", "amount", "revenue", "margin", "cost", "price", "leakage", "overbilled", "stake",
+    "receivables", "sales", "purchases", "limit", "provision", "outlook", "plan", "actual",
+    "total", "overdue", "unapplied", "gap", "budget", "money", "received", "variance",
+}  # fmt: skip
+_QUANTITY_WORDS = {"quantity", "forecast", "stock", "volume", "units", "reorder", "demand"}
+_BUCKET = re.compile(r"not due|\d+-\d+|>\d+")
 _WORDS = {
     "id": "ID", "ytd": "YTD", "fy": "FY", "otif": "OTIF", "otd": "on time (OTD)",
     "dso": "DSO", "pct": "%", "fva": "FVA", "abc": "ABC", "xyz": "XYZ", "mase": "MASE",
@@ -93,7 +116,7 @@ def header(column: str) -> str:
     """A human header for a snake_case column: ``ytd_variance_pct`` -> ``YTD variance %``."""
     if column in _HEADERS:
         return _HEADERS[column]
-    if column in _KINDS["points"]:
+    if column in _UNITS["points"]:
         column = f"{column}_(points)"
     words = [_WORDS.get(w, w) for w in re.split(r"_+", column) if w]
     text = " ".join(words)
@@ -113,7 +136,7 @@ def excel_workbook(
     """
     book = Workbook(write_only=True)
     for title, frame in sheets.items():
-        _write_sheet(book, title[:31], frame, names, (number_formats or {}).get(title, {}))
+        _write_sheet(book, title, frame, names, (number_formats or {}).get(title, {}))
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
@@ -129,9 +152,25 @@ def _with_names(frame: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
     return out
 
 
-def _kind(column: str, series: pd.Series, has_currency: bool) -> str | None:
-    if column in _KIND_OF:
-        return _KIND_OF[column]
+def unit(column: str, series: pd.Series, *, sheet: str = "") -> str | None:
+    """The unit of `column` on `sheet` (a key of :data:`FORMATS`), None for text and flags.
+
+    :data:`SHEET_UNITS`, then :data:`UNITS`, then by dtype (periods are months, datetimes
+    dates, integers counts) and, for floats, by name: ``_pct``/``_share``/``_rate`` a share,
+    ``_days``/``days_`` days, ``_months`` months, an ageing bucket or a money word
+    (value, revenue, price, stake, ...) an amount, a quantity word (quantity, stock,
+    forecast, ...) a quantity, anything else a ratio.
+
+    >>> f = pd.Series([0.5])
+    >>> [unit(c, f) for c in ("share_of_business", "age_days", "annual_value", "safety_stock")]
+    ['share', 'days', 'amount', 'quantity']
+    >>> unit("change", f, sheet="Safety stock to change"), unit("mean", f)
+    ('quantity', 'ratio')
+    """
+    if column in SHEET_UNITS.get(sheet, {}):
+        return SHEET_UNITS[sheet][column]
+    if column in UNITS:
+        return UNITS[column]
     if isinstance(series.dtype, pd.PeriodDtype):
         return "month"
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -140,22 +179,29 @@ def _kind(column: str, series: pd.Series, has_currency: bool) -> str | None:
         return None
     if pd.api.types.is_integer_dtype(series.dtype):
         return "count"
-    if pd.api.types.is_float_dtype(series.dtype):
-        if column.endswith(("_pct", "_share", "_rate")):
-            return "share"
-        if column.endswith("_days"):
-            return "days"
-        return "amount" if has_currency else "ratio"
-    return None
+    if not pd.api.types.is_float_dtype(series.dtype):
+        return None
+    words = set(column.lower().split("_"))
+    if column.endswith(("_pct", "_share", "_rate")):
+        return "share"
+    if column.endswith("_days") or column.startswith("days_"):
+        return "days"
+    if column.endswith("_months"):
+        return "months"
+    if _BUCKET.fullmatch(column) or words & _MONEY_WORDS:
+        return "amount"
+    if words & _QUANTITY_WORDS:
+        return "quantity"
+    return "ratio"
 
 
 def _write_sheet(book, title: str, frame: pd.DataFrame, names, formats: Mapping[str, str]):
     """One sheet, written row by row in openpyxl's write-only mode (fast, small memory)."""
     frame = _with_names(frame, names)
-    sheet = book.create_sheet(title)
+    sheet = book.create_sheet(title[:31])
     columns = [str(c) for c in frame.columns]
     has_currency = "currency" in columns
-    kinds = {c: formats.get(c) or _kind(c, frame[c], has_currency) for c in columns}
+    kinds = {c: formats.get(c) or unit(c, frame[c], sheet=title) for c in columns}
     values = {c: [_cell_value(v, kinds[c]) for v in frame[c].tolist()] for c in columns}
     # the Plan sheet mixes revenue and quantity rows: amounts only where the row is money
     measure = values.get("measure") if "measure" in columns else None

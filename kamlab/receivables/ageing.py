@@ -107,8 +107,12 @@ def ageing_summary(
     """Ageing table: open amount per bucket per `by` keys and currency (never across currencies).
 
     Columns: *by, currency, items (open items with a non-zero amount), one column per bucket,
-    total, overdue (all buckets but "not due"), received_since. Credits (negative items)
-    are netted inside their bucket. ``by=()`` gives the portfolio per currency.
+    unapplied, total, overdue, received_since. Gross: the buckets hold the debit items
+    (invoices, open or part paid) only, so no bucket is negative and an old invoice is never
+    hidden by a credit; ``unapplied`` is the credit notes, payments on account and
+    overpayments not yet applied to an invoice (a positive amount owed *to* the customer);
+    ``total`` = Σ buckets − unapplied (the net open balance); ``overdue`` = the buckets after
+    "not due" (gross overdue invoices). ``by=()`` gives the portfolio per currency.
 
     >>> items = pd.DataFrame({"customer_id": ["C1", "C1", "C1"],
     ...     "currency": ["EUR", "EUR", "USD"],
@@ -118,18 +122,38 @@ def ageing_summary(
     >>> t = ageing_summary(ageing(items, as_of="2024-03-31"))
     >>> t[["currency", "not due", "31-60", "total", "overdue"]].to_dict("records")
     [{'currency': 'EUR', 'not due': 50.0, '31-60': 100.0, 'total': 150.0, 'overdue': 100.0}, {'currency': 'USD', 'not due': 0.0, '31-60': 70.0, 'total': 70.0, 'overdue': 70.0}]
+
+    An invoice 990 days overdue and an unapplied credit note of the same amount: the invoice
+    stays overdue, the credit is shown beside it, the net is 0.
+
+    >>> cn = items.iloc[[0, 0]].assign(open_amount=[100.0, -100.0],
+    ...     due_date=pd.to_datetime(["2021-07-15", "2024-03-01"]))
+    >>> t = ageing_summary(ageing(cn, as_of="2024-03-31"))
+    >>> t[[">120", "unapplied", "total", "overdue"]].to_dict("records")
+    [{'>120': 100.0, 'unapplied': 100.0, 'total': 0.0, 'overdue': 100.0}]
     """
     keys = [*by, "currency"]
     labels = list(aged["bucket"].cat.categories)
-    frame = aged.assign(_nonzero=(aged["open_amount"] != 0).astype("int64"))
+    amount = aged["open_amount"]
+    frame = aged.assign(
+        _nonzero=(amount != 0).astype("int64"),
+        _debit=amount.clip(lower=0),
+        _credit=-amount.clip(upper=0),
+    )
     wide = frame.pivot_table(
-        index=keys, columns="bucket", values="open_amount", aggfunc="sum", observed=False
+        index=keys, columns="bucket", values="_debit", aggfunc="sum", observed=False
     )
     wide = wide.reindex(columns=labels).fillna(0.0)
     wide.columns = pd.Index(labels)
     grouped = frame.groupby(keys, observed=True)
     out = pd.concat(
-        [grouped["_nonzero"].sum().rename("items"), wide], axis=1, join="inner"
+        [
+            grouped["_nonzero"].sum().rename("items"),
+            wide,
+            grouped["_credit"].sum().rename("unapplied"),
+        ],
+        axis=1,
+        join="inner",
     ).reset_index()
     out = _totals(out, labels)
     received = grouped["received_since"].sum().rename("received_since")
@@ -138,8 +162,10 @@ def ageing_summary(
 
 
 def _totals(frame: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    """total (net open: Σ gross buckets − unapplied) and overdue (gross overdue buckets)."""
     frame[labels] = frame[labels].round(2)
-    frame["total"] = frame[labels].sum(axis=1).round(2)
+    frame["unapplied"] = frame["unapplied"].round(2)
+    frame["total"] = (frame[labels].sum(axis=1) - frame["unapplied"]).round(2)
     frame["overdue"] = frame[labels[1:]].sum(axis=1).round(2)
     return frame
 

@@ -55,9 +55,10 @@ def ageing_history(
 
     Returns
     -------
-    DataFrame: month_end, customer_id, currency, items, one column per bucket, total, overdue
-    (no received_since column: it belongs to a single as-of list). Groups with no open item
-    at a month-end have no row.
+    DataFrame: month_end, customer_id, currency, items, one column per bucket (gross: debit
+    items only), unapplied (credits and payments not applied), total (net), overdue (gross),
+    as in :func:`~kamlab.receivables.ageing_summary` (no received_since column: it belongs
+    to a single as-of list). Groups with no open item at a month-end have no row.
 
     >>> inv = pd.DataFrame({"document_id": ["I1"], "customer_id": ["C1"],
     ...     "document_type": ["invoice"], "posting_date": pd.to_datetime(["2024-01-15"]),
@@ -124,14 +125,18 @@ def history_from_ledger(
     j = j0[seg] + (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n))
     it = item[seg]
     ref = ledger.items["due_day" if basis == "due_date" else "posting_day"]
-    b = bucket_index(me[j] - ref[it], edges)
+    v = value[seg]
+    # debit items age into their bucket; credits (negative items) go to one more slot, unapplied
+    b = np.where(v < 0, n_buckets, bucket_index(me[j] - ref[it], edges))
     g = ledger.item_group[it]
-    cell = (j * n_groups + g) * n_buckets + b
-    amounts = np.bincount(cell, weights=value[seg], minlength=n_dates * n_groups * n_buckets)
+    slots = n_buckets + 1
+    cell = (j * n_groups + g) * slots + b
+    amounts = np.bincount(cell, weights=v, minlength=n_dates * n_groups * slots)
     counts = np.bincount(j * n_groups + g, minlength=n_dates * n_groups)
-    amounts = amounts.reshape(n_dates * n_groups, n_buckets)
+    amounts = amounts.reshape(n_dates * n_groups, slots)
     live = np.flatnonzero(counts)
-    out = pd.DataFrame(np.round(amounts[live]) / 100.0, columns=labels)
+    out = pd.DataFrame(np.round(amounts[live, :n_buckets]) / 100.0, columns=labels)
+    out["unapplied"] = -np.round(amounts[live, n_buckets]) / 100.0 + 0.0
     jj, gg = np.divmod(live, n_groups)
     out.insert(0, "items", counts[live].astype("int64"))
     out.insert(0, "currency", ledger.groups["currency"].to_numpy()[gg])

@@ -39,7 +39,7 @@ from kamlab.scorecard import (
 )
 from kamlab.scorecard.render import Section, table_html
 from kamlab.scorecard.tiles import Tile, tiles_html
-from kamlab.scorecard.values import as_float
+from kamlab.scorecard.values import as_float, coverage_note
 
 __all__ = [
     "OPTIONS",
@@ -273,7 +273,10 @@ class Scorecard:
         rows = pd.DataFrame({"": list(facts), " ": [str(v) for v in facts.values()]})
         title = f"Account review — {c['name']}"
         return Section(
-            title, f"<h1>{html.escape(title)}</h1>" + table_html(rows, classes="kam-facts")
+            title,
+            f"<h1>{html.escape(title)}</h1>"
+            + coverage_note(self.analytics)
+            + table_html(rows, classes="kam-facts"),
         )
 
     def tiles(self) -> Section:

@@ -62,9 +62,16 @@ def commentary(card: Scorecard) -> list[str]:
     g = card.growth()
     if g is not None and g["trend"] != "stable":
         word = "Growing" if g["trend"] == "growing" else "Declining"
+        before = (
+            f"the same months a year before (the data start in "
+            f"{fmt.month_year(card.analytics.first_month)})"
+            if g["partial"]
+            else "the 12 months before"
+        )
         lines.append(
-            f"{word} account: revenue of the last 12 months {fmt.percent(g['growth'], signed=True)} "
-            f"on the 12 months before ({fmt.short_amount(g['now'])} vs {fmt.short_amount(g['last_year'])} {cur})."
+            f"{word} account: revenue of the last {g['months']} months "
+            f"{fmt.percent(g['growth'], signed=True)} on {before} "
+            f"({fmt.short_amount(g['now'])} vs {fmt.short_amount(g['last_year'])} {cur})."
         )
         if g["trend"] == "declining":
             actions.append("ask why orders are falling: lost business, a competitor or destocking")

@@ -62,6 +62,18 @@ def _date(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s).map(fmt.date)
 
 
+def _price_unit_errors(audit: pd.DataFrame | None) -> dict[str, float]:
+    """Per currency, the amount billed above the agreements on lines whose finding is a
+    price-unit mix-up (issue "price unit"): a record error, not an overbilling."""
+    if audit is None or audit.empty:
+        return {}
+    unit = audit[audit["issue"].astype("string") == "price unit"]
+    above = (-unit["at_stake"]).clip(lower=0)
+    return {
+        str(c): float(v) for c, v in above.groupby(unit["currency"], observed=True).sum().items()
+    }
+
+
 # -- prices and margin -----------------------------------------------------------------------
 def prices(card: Scorecard) -> Section:
     """Price realisation against the agreements, the price-record audit, special prices, margin."""
@@ -73,25 +85,30 @@ def prices(card: Scorecard) -> Section:
     body = ""
     months = card.settings.commercial.window_months
     summary = _slice(card, "price_summary")
+    audit = _slice(card, "price_audit")
     if summary is not None and len(summary):
+        record_errors = _price_unit_errors(audit)
         for row in summary.itertuples(index=False):
             cur = str(row.currency)
-            body += _facts(
-                {
-                    f"Billed / agreed price, last {months} months": fmt.percent(
-                        row.realisation, digits=1
-                    ),
-                    "Billed below the agreements (leakage)": fmt.money(row.leakage, cur),
-                    "Billed above the agreements": fmt.money(row.overbilled, cur),
-                    "Invoice lines checked / off the agreement": (
-                        f"{int(row.lines):,} / {int(row.lines - row.lines_ok):,}"
-                    ),
-                    "Revenue without any agreed price": fmt.money(row.revenue_unagreed, cur),
-                }
+            unit = record_errors.get(cur, 0.0)
+            facts = {
+                f"Billed / agreed price, last {months} months": fmt.percent(
+                    row.realisation, digits=1
+                ),
+                "Billed below the agreements (leakage)": fmt.money(row.leakage, cur),
+                "Billed above the agreements": fmt.money(max(row.overbilled - unit, 0.0), cur),
+            }
+            if unit > 0:  # a price-unit mix-up in a record, not money taken from the customer
+                facts["Price-unit record errors (billed at a multiple of the agreed price)"] = (
+                    f"{fmt.money(unit, cur)}: check the price unit in the price record"
+                )
+            facts["Invoice lines checked / off the agreement"] = (
+                f"{int(row.lines):,} / {int(row.lines - row.lines_ok):,}"
             )
+            facts["Revenue without any agreed price"] = fmt.money(row.revenue_unagreed, cur)
+            body += _facts(facts)
     else:
         body += _unavailable_note(card, "price_summary")
-    audit = _slice(card, "price_audit")
     if audit is not None and len(audit):
         body += note_html(
             "Price-record audit: invoice lines not billed at the agreed price, biggest money "

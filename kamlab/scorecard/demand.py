@@ -35,7 +35,7 @@ def section(card: Scorecard) -> Section:
         forecast=total,
         customer_forecast=latest,
         level=level,
-        title=f"Monthly demand to {card.month}, forecast for the next "
+        title=f"Monthly demand to {fmt.month_year(card.month)}, forecast for the next "
         f"{card.settings.forecast.horizon} months",
     )
     body = figure_html(fig, alt="Monthly demand with the statistical and the customer forecast")

@@ -454,7 +454,7 @@ def scatter_figure(
         fig = Figure(figsize=(A4_WIDTH, 5.0))
         ax = _axes(fig, xlabel=xlabel, ylabel=ylabel)
         palette = colours if colours and hue else (PALETTE if hue else None)
-        sns.scatterplot(data=frame, x=x, y=y, hue=hue, ax=ax, palette=palette, s=45)
+        sns.scatterplot(data=frame, x=x, y=y, hue=hue, ax=ax, palette=palette, s=_MARKER_AREA)
         ax.axvline(split[0], color="#999999", linewidth=0.8)
         ax.axhline(split[1], color="#999999", linewidth=0.8)
         ax.set_xlim(-0.05, 1.05)
@@ -464,21 +464,56 @@ def scatter_figure(
         if label is not None:  # after the layout: the labels are placed where they fit
             distance = (frame[x] - split[0]) ** 2 + (frame[y] - split[1]) ** 2
             chosen = frame.loc[distance.nlargest(labelled).index]
-            _place_labels(fig, ax, chosen, x=x, y=y, label=label)
+            _place_labels(fig, ax, chosen, x=x, y=y, label=label, avoid=frame, split=split)
         return fig
 
 
-def _place_labels(fig: Figure, ax, points: pd.DataFrame, *, x: str, y: str, label: str) -> None:
-    """Name each point where its label overlaps no other label and stays inside the axes;
-    a point with no free place stays unnamed rather than printed over another name."""
+_MARKER_AREA = 45  # scatter marker area in points² (seaborn's `s`)
+# where a label may go, in points from its point (text anchored left for dx > 0, else right):
+# beside, above and below it, then further out
+_LABEL_OFFSETS = (
+    (5, 3), (-5, 3), (5, -11), (-5, -11), (7, -4), (-7, -4),
+    (5, 12), (-5, 12), (5, -20), (-5, -20), (5, 21), (-5, 21),
+)  # fmt: skip
+
+
+def _place_labels(
+    fig: Figure,
+    ax,
+    points: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    label: str,
+    avoid: pd.DataFrame | None = None,
+    split: tuple[float, float] | None = None,
+) -> None:
+    """Name each point where its label overlaps no other label, no marker of `avoid` (the
+    plotted points) and no `split` line, and stays inside the axes; a point with no free
+    place stays unnamed rather than printed over a name, a point or a line."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
 
     renderer = FigureCanvasAgg(fig).get_renderer()
     inside = ax.get_window_extent(renderer)
+    radius = (_MARKER_AREA**0.5) / 2 * fig.dpi / 72  # marker radius in pixels
+    markers = []
+    if avoid is not None and len(avoid):
+        centres = ax.transData.transform(avoid[[x, y]].to_numpy(dtype="float64"))
+        markers = [Bbox.from_extents(cx - radius, cy - radius, cx + radius, cy + radius)
+                   for cx, cy in centres]  # fmt: skip
+    lines = ax.transData.transform([split]) if split is not None else None
+
+    def crosses_a_line(box) -> bool:
+        if lines is None:
+            return False
+        lx, ly = lines[0]
+        return bool(box.x0 < lx < box.x1 or box.y0 < ly < box.y1)
+
     placed = []
     for row in points.itertuples(index=False):
         px, py = getattr(row, x), getattr(row, y)
-        for dx, dy in ((5, 3), (-5, 3), (5, -11), (-5, -11), (5, 12), (-5, 12)):
+        for dx, dy in _LABEL_OFFSETS:
             text = ax.annotate(
                 str(getattr(row, label)),
                 (px, py),
@@ -494,7 +529,8 @@ def _place_labels(fig: Figure, ax, points: pd.DataFrame, *, x: str, y: str, labe
                 and box.y0 >= inside.y0
                 and box.y1 <= inside.y1
             )
-            if fits and not any(box.overlaps(other) for other in placed):
+            free = not any(box.overlaps(other) for other in (*placed, *markers))
+            if fits and free and not crosses_a_line(box):
                 placed.append(box)
                 break
             text.remove()

@@ -16,7 +16,7 @@ from kamlab.scorecard.card import Scorecard, open_analytics
 from kamlab.scorecard.classification import plain_explanation
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
-from kamlab.scorecard.values import unavailable_section
+from kamlab.scorecard.values import coverage_note, unavailable_section
 
 __all__ = ["PACK_JSON_VERSION", "Portfolio", "open_portfolio", "overall_status"]
 
@@ -181,7 +181,8 @@ class Portfolio:
         """One row per customer, highest priority first: id, name, account manager, overall
         status, priority rank, money at stake and why, each tile's value (text), its colour
         (column "<label> status") and its figure (column "<label> number";
-        ``attrs["units"]`` maps each label to the tile's unit)."""
+        ``attrs["units"]`` maps each label to the tile's unit, ``attrs["stakes"]`` each
+        customer to its money at stake as numbers, {currency: amount})."""
         pri = self.priorities().set_index("customer_id")
         rows, units = [], {}
         for cid in pri.index:
@@ -208,6 +209,7 @@ class Portfolio:
                 units[t.label] = units.get(t.label) or t.unit
         out = pd.DataFrame(rows)
         out.attrs["units"] = units
+        out.attrs["stakes"] = {cid: dict(pri.loc[cid, "stake"]) for cid in pri.index}
         return out
 
     def _finding_counts(self, customer_id: str) -> str:
@@ -332,7 +334,12 @@ class Portfolio:
     def header(self) -> Section:
         title = f"Key account portfolio — {self.month.strftime('%B %Y')}"
         n = len(self.analytics.customers)
-        return Section(title, f"<h1>{html.escape(title)}</h1>" + note_html(f"{n} customers."))
+        return Section(
+            title,
+            f"<h1>{html.escape(title)}</h1>"
+            + coverage_note(self.analytics)
+            + note_html(f"{n} customers."),
+        )
 
     def priority(self) -> Section:
         """The accounts in priority order: money at stake, its largest parts, and why."""

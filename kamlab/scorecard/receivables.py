@@ -26,6 +26,7 @@ __all__ = [
     "dso_now",
     "dso_tile",
     "expected_loss",
+    "gross_open",
     "late_risk",
     "long_overdue",
     "overdue_items",
@@ -49,7 +50,8 @@ def section(card: Scorecard) -> Section:
     buckets = [
         c
         for c in hist.columns
-        if c not in {"month_end", "customer_id", "currency", "items", "total", "overdue"}
+        if c
+        not in {"month_end", "customer_id", "currency", "items", "total", "overdue", "unapplied"}
     ]
     if row is not None:
         frame = pd.DataFrame({"bucket": buckets, "amount": [float(row[b]) for b in buckets]})
@@ -62,6 +64,13 @@ def section(card: Scorecard) -> Section:
             ylabel=f"Open amount ({card.currency})",
         )
         body += figure_html(fig, alt="Receivables ageing")
+        unapplied = as_float(row.get("unapplied", 0.0))
+        if unapplied > 0:
+            body += note_html(
+                f"Unapplied credit notes and payments: {fmt.money(unapplied, card.currency)}, "
+                "not netted against the invoices above; apply them or refund "
+                f"(net open balance {fmt.money(row['total'], card.currency)})."
+            )
     else:
         body += note_html("No open receivables at the month end.")
     dso = card._slice(card.analytics.dso)
@@ -116,30 +125,40 @@ def section(card: Scorecard) -> Section:
 
 # -- tiles ----------------------------------------------------------------------------------
 def overdue_tile(card: Scorecard) -> Tile:
-    """Share of the open receivables more than ``overdue_grace_days`` overdue."""
+    """Share of the open invoices (gross) more than ``overdue_grace_days`` overdue.
+
+    Gross: unapplied credit notes and payments on account are shown beside the figure, never
+    netted against the overdue invoices (a credit does not pay an old invoice until applied).
+    The note counts the invoices behind the figure.
+    """
     s = card.settings.scorecard
     label = f"Overdue more than {s.overdue_grace_days} days"
+    cur = card.currency
     if tile := card.unavailable_tile(label, "ageing_history") or card.absent_tile(
         label, "invoices"
     ):
         return tile
     row = ageing_now(card)
-    if row is None or not row["total"] > 0:
-        return Tile(label, "–", "", "grey", "no open receivables")
-    late = long_overdue(card, row)
-    value = overdue_share(max(late, 0.0), float(row["total"]))
+    unapplied = 0.0 if row is None else as_float(row.get("unapplied", 0.0))
+    credits = f"credits {fmt.short_money(unapplied, cur)} unapplied" if unapplied > 0 else ""
+    if row is None or not gross_open(row) > 0:
+        return Tile(label, "–", "", "grey", credits or "no open receivables")
+    late, gross = long_overdue(card, row), gross_open(row)
+    value = overdue_share(late, gross)
     status = rag_status(
         value, green=s.overdue_share_amber, amber=s.overdue_share_red, higher_is_better=False
     )
     if status == "red" and late < s.overdue_materiality * card.revenue_12m():
         status = "amber"  # a large share of a small amount: watch, not act
+    items = card.overdue_items()
+    n = int((items["days_overdue"] > s.overdue_grace_days).sum()) if len(items) else 0
+    note = f"{n} invoice{'' if n == 1 else 's'}; all overdue {fmt.short_money(row['overdue'], cur)}"
     return Tile(
         label,
         fmt.percent(value),
-        f"{fmt.short_amount(max(late, 0.0))} of {fmt.short_amount(row['total'])} "
-        f"{card.currency} open",
+        f"{fmt.short_amount(late)} of {fmt.short_amount(gross)} {cur} invoiced and open",
         status,
-        f"all overdue: {fmt.short_amount(max(float(row['overdue']), 0.0))} {card.currency}",
+        f"{note}; {credits}" if credits else note,
         number=value,
         unit="share",
     )
@@ -205,6 +224,11 @@ def ageing_now(card: Scorecard) -> pd.Series | None:
         return None
     now = hist[(hist["month_end"] == card.analytics.as_of) & (hist["currency"] == card.currency)]
     return now.iloc[0] if len(now) else None
+
+
+def gross_open(row: pd.Series) -> float:
+    """Open invoices of an ageing row, before unapplied credits: Σ buckets = total + unapplied."""
+    return as_float(row["total"]) + as_float(row.get("unapplied", 0.0))
 
 
 def long_overdue(card: Scorecard, row: pd.Series) -> float:

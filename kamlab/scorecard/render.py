@@ -17,13 +17,17 @@ import matplotlib
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 __all__ = ["Section", "figure_html", "note_html", "table_html"]
 
 FIGURE_DPI = 90  # readable at A4 width, keeps a scorecard well under 300 KB
-# zlib level of the PNGs: for these flat-colour figures level 3 makes files as small as the
-# default 6 (within 1 %) in two thirds of the time; the pixels are the same
-PNG_COMPRESSION = 3
+# The figures are flat colours and anti-aliased edges: a 256-colour palette PNG (fast octree,
+# no dithering) looks the same and is a third of the size of the RGBA PNG (on the default
+# demo's largest scorecard 200 KB of figures become 60 KB), and encodes faster (36 vs 45 ms
+# a figure): the palette image has a quarter of the bytes to compress.
+PNG_COLOURS = 256
+PNG_COMPRESSION = 6  # zlib level of the palette PNGs: level 9 saves 8 % for 2.5 x the time
 PRINT_ROWS = 3  # rows of a ranked list printed on paper; the screen shows up to `max_rows`
 
 
@@ -54,13 +58,18 @@ def note_html(text: str, *, kind: str = "note") -> str:
 
 
 def figure_html(fig: Figure, *, alt: str) -> str:
-    """Embed `fig` as a base64 PNG ``<img>`` (dpi :data:`FIGURE_DPI`), then release it."""
-    buf = io.BytesIO()
-    FigureCanvasAgg(fig)
+    """Embed `fig` as a base64 palette PNG ``<img>`` (dpi :data:`FIGURE_DPI`,
+    :data:`PNG_COLOURS` colours), then release it. Text in the figure is data, never mathtext."""
+    canvas = FigureCanvasAgg(fig)
+    fig.set_dpi(FIGURE_DPI)
     with matplotlib.rc_context(TEXT_IS_DATA):  # tick labels are made while drawing
-        fig.savefig(  # the figures lay themselves out
-            buf, format="png", dpi=FIGURE_DPI, pil_kwargs={"compress_level": PNG_COMPRESSION}
-        )
+        canvas.draw()  # the figures lay themselves out
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba())
+    palette = image.convert("RGB").quantize(
+        colors=PNG_COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
+    buf = io.BytesIO()
+    palette.save(buf, format="png", compress_level=PNG_COMPRESSION)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img class="kam-figure" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 

@@ -143,22 +143,38 @@ def revenue_12m(card: Scorecard) -> float:
 
 
 def growth(card: Scorecard) -> dict | None:
-    """Revenue of the last 12 months against the 12 months before (customer currency).
+    """Revenue of the last 12 months against the 12 months before (customer currency), like
+    for like.
 
-    Returns now, last_year, growth (fraction), trend ("growing" / "declining" / "stable",
-    material from ``growth_material``) or None without revenue a year ago.
+    Only months whose month a year earlier the data cover are compared (when the data start
+    less than 24 months before the review month, the months *m* with *m* − 12 ≥ the first
+    month of the data, on both sides). Returns now, last_year, growth (fraction), trend
+    ("growing" / "declining" / "stable", material from ``growth_material``), months (how
+    many months were compared, 12 when all), partial (fewer than 12) — or None without
+    revenue in the compared months a year ago, or without any month to compare.
     """
     d = card._slice(card.analytics.customer_demand)
     d = d[d["currency"] == card.currency].set_index("period")["net_value"]
-    month = card.month
-    now = float(d[(d.index > month - 12) & (d.index <= month)].sum())
-    before = float(d[(d.index > month - 24) & (d.index <= month - 12)].sum())
+    month, first = card.month, card.analytics.first_month
+    start = month - 11 if first is None else max(month - 11, first + 12)
+    if start > month:
+        return None  # the data do not reach a year back: nothing like for like
+    now = float(d[(d.index >= start) & (d.index <= month)].sum())
+    before = float(d[(d.index >= start - 12) & (d.index <= month - 12)].sum())
     if not before > 0 or now != now:
         return None
     g = now / before - 1.0
     size = card.settings.scorecard.growth_material
     trend = "growing" if g >= size else "declining" if g <= -size else "stable"
-    return {"now": now, "last_year": before, "growth": g, "trend": trend}
+    months = (month - start).n + 1
+    return {
+        "now": now,
+        "last_year": before,
+        "growth": g,
+        "trend": trend,
+        "months": months,
+        "partial": months < 12,
+    }
 
 
 def _budget_by_month(card: Scorecard, currency: str) -> dict[str, float] | None:

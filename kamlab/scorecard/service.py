@@ -52,8 +52,13 @@ def section(card: Scorecard) -> Section:
     qual = card._slice(card.analytics.quality)
     air_count = fmt.count(first(air, "air_freight_deliveries"))
     air_share = fmt.percent(first(air, "air_freight_share"))
-    complaints = fmt.count(first(qual, "complaints"))
-    still_open = fmt.count(first(qual, "open_complaints"))
+    if why := card.absent("complaints"):  # no complaints table: not "0 / 0", not "PPM 0"
+        complaints = ppm = f"not available: {why}"
+    else:
+        complaints = (
+            f"{fmt.count(first(qual, 'complaints'))} / {fmt.count(first(qual, 'open_complaints'))}"
+        )
+        ppm = fmt.number(first(qual, "ppm"))
     facts = {
         "OTIF, last 12 months": fmt.percent(first(year, "otif")),
         "On-time delivery (OTD), last 12 months": fmt.percent(first(year, "otd")),
@@ -62,8 +67,8 @@ def section(card: Scorecard) -> Section:
         "Air-freight cost, share of delivered value": fmt.percent(
             first(air, "cost_share"), digits=1
         ),
-        "Complaints / still open": f"{complaints} / {still_open}",
-        "Rejected parts per million delivered (PPM)": fmt.number(first(qual, "ppm")),
+        "Complaints / still open": complaints,
+        "Rejected parts per million delivered (PPM)": ppm,
     }
     rows = pd.DataFrame({"": list(facts), " ": list(facts.values())})
     return Section(title, body + table_html(rows, classes="kam-facts"))

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from kamlab.scorecard.card import Scorecard
 
-__all__ = ["CHANGE_COLUMNS", "kpi_changes", "kpi_history", "trend_text"]
+__all__ = ["CHANGE_COLUMNS", "calendar_share", "kpi_changes", "kpi_history", "trend_text"]
 
 CHANGE_COLUMNS = [
     "kpi",
@@ -32,12 +32,39 @@ CHANGE_COLUMNS = [
 ]
 
 
+def calendar_share(
+    monthly: pd.DataFrame,
+    *,
+    part: str,
+    whole: str,
+    months: pd.PeriodIndex,
+    window: int,
+) -> pd.Series:
+    """Sum of `part` over sum of `whole` in the `window` calendar months to each of `months`.
+
+    `monthly` holds one row per ``period`` with counts (a month without a row had none:
+    it is an empty month inside the window, not skipped, so a window never reaches back
+    further than `window` months). A window that starts before the first of `months` (the
+    months the data cover) or has no `whole` is NaN: unknown, never 0.
+
+    >>> m = pd.DataFrame({"period": pd.PeriodIndex(["2025-01", "2025-03"], freq="M"),
+    ...                   "ok": [7, 0], "due": [13, 1]})
+    >>> calendar_share(m, part="ok", whole="due", window=3,
+    ...                months=pd.period_range("2024-12", "2025-04", freq="M")).round(3).tolist()
+    [nan, nan, 0.538, 0.5, 0.0]
+    """
+    sums = monthly.groupby("period")[[part, whole]].sum().reindex(months, fill_value=0)
+    pooled = sums.rolling(window, min_periods=window).sum()
+    return (pooled[part] / pooled[whole]).where(pooled[whole] > 0)
+
+
 def kpi_history(card: Scorecard) -> pd.DataFrame:
     """The headline KPIs at each month of the last year: kpi, period, value.
 
-    otif (pooled over ``otif_months``), overdue (share more than ``overdue_grace_days``
-    overdue), dso (countback, days), credit (open / limit), revenue (net revenue of the
-    3 months to the period, customer's currency). Missing data: no row.
+    otif (pooled over the ``otif_months`` calendar months to the period, :func:`calendar_share`),
+    overdue (share of the open invoices, gross of unapplied credits, more than
+    ``overdue_grace_days`` overdue), dso (countback, days), credit (open / limit), revenue
+    (net revenue of the 3 months to the period, customer's currency). Missing data: no row.
     """
     from kamlab.scorecard.receivables import long_overdue
 
@@ -45,16 +72,21 @@ def kpi_history(card: Scorecard) -> pd.DataFrame:
     parts = []
     svc = card._slice(a.service)
     if svc is not None and len(svc) and not card.absent("deliveries"):
-        svc = svc.sort_values("period")
-        due = svc["lines_due"].rolling(n, min_periods=n).sum()
-        ok = svc["lines_otif"].rolling(n, min_periods=n).sum()
-        parts.append(pd.DataFrame({"kpi": "otif", "period": svc["period"], "value": ok / due}))
+        otif = calendar_share(
+            svc,
+            part="lines_otif",
+            whole="lines_due",
+            months=pd.period_range(a.service["period"].min(), month, freq="M"),
+            window=n,
+        )
+        parts.append(pd.DataFrame({"kpi": "otif", "period": otif.index, "value": otif.values}))
     hist = card._slice(a.ageing_history)
     if hist is not None and len(hist):
         hist = hist[hist["currency"] == card.currency].sort_values("month_end")
         late = hist.apply(lambda r: long_overdue(card, r), axis=1) if len(hist) else hist["total"]
+        gross = hist["total"] + hist["unapplied"]  # open invoices before unapplied credits
         period = hist["month_end"].dt.to_period("M")
-        share = (late.clip(lower=0) / hist["total"]).where(hist["total"] > 0)
+        share = (late / gross).where(gross > 0)
         parts.append(pd.DataFrame({"kpi": "overdue", "period": period, "value": share}))
         limit = as_float(card.customer["credit_limit"])
         if limit > 0:
@@ -146,7 +178,9 @@ def kpi_changes(card: Scorecard) -> pd.DataFrame:
 
 
 def trend_text(card: Scorecard, kpi: str, show: Callable[[object], str]) -> str:
-    """'▲ from 88 % in Jul' style: arrows for the 1- and 3-month movement."""
+    """'▲ from 88 % in Jul' style: arrows for the 1- and 3-month movement between calendar
+    months; "► as in Jul" when the figures shown are the same (no arrow for a move that
+    rounds away), nothing for a month without the figure."""
     hist = card.kpi_history()
     h = hist[hist["kpi"] == kpi].set_index("period")["value"]
     month = card.month
@@ -157,6 +191,10 @@ def trend_text(card: Scorecard, kpi: str, show: Callable[[object], str]) -> str:
         before = as_float(h.get(month - k))
         if before != before:
             continue
-        arrow = "▲" if now > before + 1e-9 else "▼" if now < before - 1e-9 else "►"
-        parts.append(f"{arrow} from {show(before)} in {fmt.month_abbr(month - k)}")
+        when = fmt.month_abbr(month - k)
+        if show(now) == show(before):  # a move too small to show is no move
+            parts.append(f"► as in {when}")
+            continue
+        arrow = "▲" if now > before else "▼"
+        parts.append(f"{arrow} from {show(before)} in {when}")
     return " · ".join(parts)

@@ -20,6 +20,7 @@ from scipy.stats import norm
 from kamlab.classify.pattern import PATTERNS, pattern_matrix
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
+from kamlab.forecast import selection
 from kamlab.forecast.intermittent import validated_rate
 from kamlab.forecast.selection import STRATEGIES, validated_forecast
 from kamlab.processes import process_pool
@@ -225,7 +226,8 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
 
     For smooth and erratic series apart, the strategy of
     :data:`kamlab.forecast.selection.STRATEGIES` with the lowest mean validation MASE over
-    the validated series wins (ties to rounding: today's combination); a pattern
+    the validated series wins if it beats today's combination by more than
+    :data:`kamlab.forecast.selection.SWITCH_MARGIN` (else the combination stays); a pattern
     without validated series keeps the combination. Returns the rows' arrays (one strategy
     each) and the report: pattern, validated series, the mean validation MASE of every
     strategy, the winner and its margin over the combination (%).
@@ -241,8 +243,10 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
             continue
         score = err[sel].mean(axis=0)
         win = int(np.argmin(score))
-        if score[win] >= score[0] - 1e-9 * (1 + score[0]):  # a tie (to rounding) keeps today's
+        if score[win] >= score[0] * (1 - selection.SWITCH_MARGIN) - 1e-9:  # not clearly better
             win = 0
+        if selection.FORCE is not None:
+            win = STRATEGIES.index(selection.FORCE)
         pick[code == c] = win
         report.append(
             {
@@ -254,9 +258,15 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
             }
         )
         others = ", ".join(f"{s} {v:.3f}" for s, v in zip(STRATEGIES, score, strict=True))
+        why = (
+            "the lowest mean validation MASE"
+            if win
+            else f"no other strategy's mean validation MASE lower by more than "
+            f"{100 * selection.SWITCH_MARGIN:g} %"
+        )
         clause[code == c] = (
-            f"; strategy {STRATEGIES[win]}: the lowest mean validation MASE over this "
-            f"portfolio's {int(sel.sum())} validated {PATTERNS[c]} series ({others})"
+            f"; strategy {STRATEGIES[win]}: {why} over this portfolio's "
+            f"{int(sel.sum())} validated {PATTERNS[c]} series ({others})"
         )
     r = np.arange(rows)
     out = {k: (v if k == "pattern" else v[r, pick]) for k, v in res.items()}

@@ -54,6 +54,14 @@ ENSEMBLE = ("DOTM", "Theta", "Damped")
 CALIBRATE = True
 WIDEN_ONLY = True  # validation errors may widen, never narrow, the model spread
 PRIOR = 0.5  # weight of the model's own spread against the validation errors' spread
+PRIOR_ETS = 0.5  # the same for the ETS strategies (their grid-fitted spread)
+# the ETS strategies' interval: "own" (ETS's class-1 spread) or "combination" (the combination's
+# calibrated spread around the ETS mean): "combination" won on validation (forecast_notes.md)
+ETS_SPREAD = "combination"
+# another strategy replaces the combination only if its mean validation MASE is lower by more
+# than this share (the inner windows favour models that are good over short horizons;
+# benchmarks/forecast_notes.md has the validation rows behind the value)
+SWITCH_MARGIN = 0.01
 _SIMPLE = ("Seasonal naive", "Naive", "Mean")
 _SCALES = ("log", "raw")
 CANDIDATES = tuple(
@@ -67,6 +75,8 @@ CANDIDATES = tuple(
 # without a season are both candidates), the SCUM-style median of ETS, DOTM and ARIMA
 # (Petropoulos & Svetunkov 2020) and the seasonal naive as a floor. The first wins ties.
 STRATEGIES = ("combination", "ETS", "seasonal ETS", "median", "seasonal naive")
+BALANCED = True  # validation MASE: horizons weighted equally (else: every error once)
+FORCE: str | None = None  # development only (benchmarks): one strategy for every portfolio
 
 
 def _label(name: str, scale: str) -> str:
@@ -239,7 +249,11 @@ def _validate(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # log candidates: NaN without logs
         for c, key in enumerate(CANDIDATES):
-            err[:, c] = np.nanmean(np.abs(actual - fc[key]), axis=(0, 2)) / scale
+            gap = np.abs(actual - fc[key])
+            if BALANCED:  # every horizon counts once: the mean over origins, then horizons
+                err[:, c] = np.nanmean(np.nanmean(gap, axis=0), axis=1) / scale
+            else:
+                err[:, c] = np.nanmean(gap, axis=(0, 2)) / scale
         season = np.stack([idx[:, (s + np.arange(v)) % max(m, 1)] for s in stops])
         for sc in _SCALES:
             for name in ("DOTM+Theta+Damped", "SCUM"):
@@ -289,12 +303,14 @@ def _bounds(
     return out
 
 
-def _calibrated(sigma: np.ndarray, seen: np.ndarray) -> np.ndarray:
+def _calibrated(sigma: np.ndarray, seen: np.ndarray, prior: float | None = None) -> np.ndarray:
     """The spread rescaled by the validation errors (mean squared standardised error `seen`),
-    shrunk towards the model's own by :data:`PRIOR`; widening only with :data:`WIDEN_ONLY`."""
+    shrunk towards the model's own by `prior` (default :data:`PRIOR`); widening only with
+    :data:`WIDEN_ONLY`."""
     if not CALIBRATE:
         return sigma
-    factor = np.sqrt(PRIOR + (1 - PRIOR) * np.where(np.isnan(seen), 1.0, seen))
+    prior = PRIOR if prior is None else prior
+    factor = np.sqrt(prior + (1 - prior) * np.where(np.isnan(seen), 1.0, seen))
     if WIDEN_ONLY:
         factor = np.maximum(factor, 1.0)
     return sigma * factor[:, None]
@@ -435,7 +451,10 @@ def validated_forecast(
     for j, name in enumerate(STRATEGIES[1:], start=1):
         f, sig, logs, seas, e, zz, ok = variants[name]
         f = np.maximum(np.where(ok[:, None], np.nan_to_num(f), mean), 0.0)
-        b = _bounds(f, _calibrated(sig, zz), logs, seas, levels)
+        prior = PRIOR_ETS if name in ("ETS", "seasonal ETS") else PRIOR
+        if name in ("ETS", "seasonal ETS") and ETS_SPREAD == "combination":
+            sig, zz, logs, seas, prior = sigma, combo_z2, in_logs, season, PRIOR
+        b = _bounds(f, _calibrated(sig, zz, prior), logs, seas, levels)
         strat["mean"][:, j] = f
         for k, val in b.items():
             strat[k][:, j] = np.where(ok[:, None], val, out[k])

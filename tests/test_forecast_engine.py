@@ -127,13 +127,16 @@ def test_missing_months_are_zero_demand():
 
 
 def test_a_phase_out_material_tapers_to_zero_and_says_so():
-    d = _frame({"A": np.full(36, 20.0), "B": np.full(36, 20.0)})
-    life = pd.DataFrame({"material_id": ["A", "B"], "lifecycle": ["active", "phase-out"]})
+    d = _frame({"A": np.full(36, 20.0), "B": np.full(36, 20.0), "C": np.full(36, 20.0)})
+    life = pd.DataFrame(
+        {"material_id": ["A", "B", "C"], "lifecycle": ["active", "phase-out", "phase-out"]}
+    )
     fc = forecast(d, 8, lifecycle=life, n_jobs=1, phaseout_months=4)
     assert np.allclose(_one(fc, "A")["forecast"], 20.0)
-    out = _one(fc, "B")["forecast"].to_numpy()
-    assert np.allclose(out, [15, 10, 5, 0, 0, 0, 0, 0])
-    assert "phase-out material" in _one(fc, "B")["reason"].iloc[0]
+    for material in ("B", "C"):  # several phase-out rows in one block
+        out = _one(fc, material)["forecast"].to_numpy()
+        assert np.allclose(out, [15, 10, 5, 0, 0, 0, 0, 0])
+        assert "phase-out material" in _one(fc, material)["reason"].iloc[0]
 
 
 def test_a_series_without_demand_forecasts_zero():

@@ -207,10 +207,10 @@ def _forecast_block(
         f = _taper(h, phaseout_months)[None, None, :]
         for key in st:
             st[key][fade] *= f
-        st_reasons[fade] = [
-            f"{r}; phase-out material: tapered linearly to zero over {phaseout_months} months"
-            for r in st_reasons[fade].ravel()
-        ]
+        tail = f"; phase-out material: tapered linearly to zero over {phaseout_months} months"
+        st_reasons[fade] = np.array(
+            [f"{r}{tail}" for r in st_reasons[fade].ravel()], dtype=object
+        ).reshape(int(fade.sum()), S)
     return {
         **st,
         "method": st_method,

@@ -124,6 +124,7 @@ def main(competition: str, subset: str, *, argv: list[str] | None = None) -> Non
     )
     parser.add_argument("--ets-spread", choices=("own", "combination"), help="development only")
     parser.add_argument("--switch-margin", type=float, help="development only")
+    parser.add_argument("--switch-t", type=float, help="development only")
     parser.add_argument("--prior-ets", type=float, help="development only: PRIOR for ETS")
     parser.add_argument(
         "--unbalanced",
@@ -136,6 +137,8 @@ def main(competition: str, subset: str, *, argv: list[str] | None = None) -> Non
 
     selection.FORCE = args.strategy
     selection.ETS_SPREAD = args.ets_spread or selection.ETS_SPREAD
+    if args.switch_t is not None:
+        selection.SWITCH_T = args.switch_t
     if args.switch_margin is not None:
         selection.SWITCH_MARGIN = args.switch_margin
     if args.prior_ets is not None:

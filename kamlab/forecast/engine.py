@@ -227,10 +227,13 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
     For smooth and erratic series apart, the strategy of
     :data:`kamlab.forecast.selection.STRATEGIES` with the lowest mean validation MASE over
     the validated series wins if it beats today's combination by more than
-    :data:`kamlab.forecast.selection.SWITCH_MARGIN` (else the combination stays); a pattern
+    :data:`kamlab.forecast.selection.SWITCH_MARGIN` and the paired t statistic of the
+    per-series differences is at least :data:`~kamlab.forecast.selection.SWITCH_T` (else
+    the combination stays: a few noisy series must not switch a portfolio); a pattern
     without validated series keeps the combination. Returns the rows' arrays (one strategy
     each) and the report: pattern, validated series, the mean validation MASE of every
-    strategy, the winner and its margin over the combination (%).
+    strategy, the winner, its margin over the combination (%) and the t statistic of the
+    lowest-MASE strategy against the combination.
     """
     code, err = res.pop("code"), res.pop("error")
     rows = len(code)
@@ -242,8 +245,14 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
         if not sel.any():
             continue
         score = err[sel].mean(axis=0)
+        gain = err[sel][:, :1] - err[sel]  # per series: the combination's error minus each's
+        k = int(sel.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = gain.mean(axis=0) / (gain.std(axis=0, ddof=1) / np.sqrt(k))
+        t = np.nan_to_num(t, nan=0.0) if k > 1 else np.zeros(len(score))
         win = int(np.argmin(score))
-        if score[win] >= score[0] * (1 - selection.SWITCH_MARGIN) - 1e-9:  # not clearly better
+        clear = score[win] < score[0] * (1 - selection.SWITCH_MARGIN) - 1e-9
+        if not clear or t[win] < selection.SWITCH_T:  # not clearly better: today's stays
             win = 0
         if selection.FORCE is not None:
             win = STRATEGIES.index(selection.FORCE)
@@ -255,6 +264,7 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
                 **{f"MASE {s}": float(v) for s, v in zip(STRATEGIES, score, strict=True)},
                 "strategy": STRATEGIES[win],
                 "margin %": float(100 * (score[0] - score[win]) / score[0]) if score[0] else 0.0,
+                "t best": float(t[int(np.argmin(score))]),
             }
         )
         others = ", ".join(f"{s} {v:.3f}" for s, v in zip(STRATEGIES, score, strict=True))
@@ -262,7 +272,8 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
             "the lowest mean validation MASE"
             if win
             else f"no other strategy's mean validation MASE lower by more than "
-            f"{100 * selection.SWITCH_MARGIN:g} %"
+            f"{100 * selection.SWITCH_MARGIN:g} % with a paired t of at least "
+            f"{selection.SWITCH_T:g}"
         )
         clause[code == c] = (
             f"; strategy {STRATEGIES[win]}: {why} over this portfolio's "
@@ -274,7 +285,14 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
         out["reason"] = np.array(
             [a + b for a, b in zip(out["reason"], clause, strict=True)], dtype=object
         )
-    cols = ["pattern", "series", *(f"MASE {s}" for s in STRATEGIES), "strategy", "margin %"]
+    cols = [
+        "pattern",
+        "series",
+        *(f"MASE {s}" for s in STRATEGIES),
+        "strategy",
+        "margin %",
+        "t best",
+    ]
     return out, pd.DataFrame(report, columns=cols)
 
 

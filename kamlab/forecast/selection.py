@@ -62,6 +62,7 @@ ETS_SPREAD = "combination"
 # than this share (the inner windows favour models that are good over short horizons;
 # benchmarks/forecast_notes.md has the validation rows behind the value)
 SWITCH_MARGIN = 0.01
+SWITCH_T = 2.0  # ... and its per-series gains must have a paired t statistic of at least this
 _SIMPLE = ("Seasonal naive", "Naive", "Mean")
 _SCALES = ("log", "raw")
 CANDIDATES = tuple(

@@ -71,6 +71,16 @@ def _grid(damped: bool, seasonal: bool) -> tuple[np.ndarray, ...]:
     return A, A * B, P, (1 - A) * G
 
 
+@njit(cache=True, inline="always")
+def _adjusted(y, idx, k, season, m):  # pragma: no cover - compiled
+    """Value `y` at position `k` with the seasonal index removed (1: minus, 2: divided by)."""
+    if season == 1:
+        return y - idx[k % m]
+    if season == 2:
+        return y / idx[k % m]
+    return y
+
+
 @njit(cache=True, nogil=True)
 def _line(Y, i, st, w, idx, season, m):  # pragma: no cover - compiled
     """Least-squares intercept (at the first value) and slope of the first `w` values of row
@@ -80,11 +90,7 @@ def _line(Y, i, st, w, idx, season, m):  # pragma: no cover - compiled
     stt = 0.0
     sty = 0.0
     for k in range(w):
-        y = Y[i, st + k]
-        if season == 1:
-            y = y - idx[k % m]
-        elif season == 2:
-            y = y / idx[k % m]
+        y = _adjusted(Y[i, st + k], idx, k, season, m)
         st_t += k
         sy += y
         stt += k * k
@@ -173,12 +179,7 @@ def _ets_rows(
             l0, b0 = 0.0, 0.0
             nl = min(w, mm if mm > 1 else 4)
             for k in range(nl):
-                y = Y[i, st + k]
-                if season == 1:
-                    y = y - idx[k % mm]
-                elif season == 2:
-                    y = y / idx[k % mm]
-                l0 += y / nl
+                l0 += _adjusted(Y[i, st + k], idx, k, season, mm) / nl
         for j in range(K):
             a, be, ph, g = alpha[j], beta[j], phi[j], gamma[j]
             lvl, tr = l0, b0

@@ -247,9 +247,10 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
         score = err[sel].mean(axis=0)
         gain = err[sel][:, :1] - err[sel]  # per series: the combination's error minus each's
         k = int(sel.sum())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = gain.mean(axis=0) / (gain.std(axis=0, ddof=1) / np.sqrt(k))
-        t = np.nan_to_num(t, nan=0.0) if k > 1 else np.zeros(len(score))
+        t = np.zeros(len(score))  # one series: no evidence for a switch
+        if k > 1:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.nan_to_num(gain.mean(axis=0) / (gain.std(axis=0, ddof=1) / np.sqrt(k)))
         win = int(np.argmin(score))
         clear = score[win] < score[0] * (1 - selection.SWITCH_MARGIN) - 1e-9
         if not clear or t[win] < selection.SWITCH_T:  # not clearly better: today's stays
@@ -472,11 +473,15 @@ def forecast(
     `cv2_cutoff`, :func:`kamlab.classify.pattern.pattern_matrix`), and every choice is made by
     rolling-origin validation inside the history (three origins in the last `h` periods):
 
-    - smooth / erratic: the mean of DOTM, Theta and damped trend on the seasonally adjusted
-      series, in logs where allowed (:mod:`kamlab.forecast.selection`: the rule that won on
-      validation, the per-series validation errors reported in ``reason`` and used to widen
-      the intervals); seasonality needs ≥ `min_seasonal_history` periods (default: two
-      seasons) and a significant 90 % ACF test at lag `season_length`;
+    - smooth / erratic: the strategy of :data:`kamlab.forecast.selection.STRATEGIES` that
+      won this call's validation for the pattern (:func:`_choose`; the report is
+      ``attrs["strategy"]``). By default and wherever no other strategy clearly wins, the
+      mean of DOTM, Theta and damped trend on the seasonally adjusted series, in logs where
+      allowed (:mod:`kamlab.forecast.selection`; seasonality needs ≥
+      `min_seasonal_history` periods, default two seasons, and a significant 90 % ACF test
+      at lag `season_length`); else ETS by AICc (:mod:`kamlab.forecast.ets`), seasonal ETS,
+      the median of ETS, DOTM and ARIMA, or the seasonal naive. The per-series validation
+      errors are reported in ``reason`` and widen the intervals;
     - intermittent / lumpy: TSB (`tsb_params`), SBA, IMAPA, ADIDA, the mean of the last season
       or zero, the lowest validation MSE per series
       (:func:`kamlab.forecast.intermittent.validated_rate`); bounds are quantiles of demand
@@ -494,7 +499,8 @@ def forecast(
     after `end`.
 
     Returns one row per series × future month: *keys*, ``period``, ``forecast``,
-    ``lo_<L>``/``hi_<L>`` per level L, ``method``, ``pattern``, ``reason``.
+    ``lo_<L>``/``hi_<L>`` per level L, ``method``, ``pattern``, ``reason``; the portfolio's
+    strategy report in ``attrs["strategy"]``.
 
     >>> d = pd.DataFrame({"customer_id": "C", "material_id": "M",
     ...                   "period": pd.period_range("2024-01", periods=24, freq="M"),

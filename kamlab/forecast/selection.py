@@ -22,7 +22,11 @@ For a batch of right-aligned series (series × periods, all ending at the foreca
 5. **Choice** (:data:`RULE`): the mean of the :data:`TOP_K` candidates with the lowest
    validation MASE; the decision between per-series selection, this mean and the fixed
    DOTM+Theta+Damped mean was taken on validation scores (benchmarks/forecast_notes.md).
-6. **Final forecast**: the chosen candidates refitted on the whole history (seasonality
+6. **Strategies** (:data:`STRATEGIES`): the combination of 5, ETS by AICc and seasonal ETS
+   (:mod:`kamlab.forecast.ets`), the median of ETS, DOTM and ARI, the seasonal naive — each
+   with its validation MASE per row; :func:`kamlab.forecast.engine._choose` picks one per
+   portfolio and demand pattern.
+7. **Final forecast**: the chosen candidates refitted on the whole history (seasonality
    re-tested and indices re-estimated on all of it), combined with the same weights.
    Intervals: normal on the scale of the best candidate (in logs: multiplicative) with the
    h-step spread of :func:`kamlab.forecast.candidates.spread`.

@@ -16,21 +16,39 @@ import json
 import os
 from pathlib import Path
 
-from kamlab.config import Settings, load_settings, settings_from_mapping
+from kamlab.config import Settings, check_settings, load_settings, settings_from_mapping
 
 __all__ = ["resolve_settings", "settings_digest", "settings_mapping", "write_settings"]
 
 RESOLVED_SUFFIX = ".json"
 
 
-def resolve_settings(config: Settings | str | os.PathLike | None = None) -> Settings:
-    """The settings of this run: `config` as given, else ``./kamlab.toml``, else the defaults.
+def resolve_settings(
+    config: Settings | str | os.PathLike | None = None,
+    *,
+    database: str | os.PathLike | None = None,
+) -> Settings:
+    """The settings of this run: `config` as given, else ``./kamlab.toml``, else the settings
+    the `database` was ingested with (``kamlab ingest`` records them), else the defaults.
 
     `config` is a :class:`Settings`, a path to a ``kamlab.toml``, or a path to a ``.json``
-    file written by :func:`write_settings` (complete, already resolved settings).
+    file written by :func:`write_settings` (complete, already resolved settings). The
+    database's own location cannot come from its recorded settings (``--source``,
+    ``$KAMLAB_DATABASE`` or ``[pack] database`` find it). Settings built in code are checked
+    by the same rules as a file's (:func:`check_settings`).
     """
     if isinstance(config, Settings):
-        return config
+        return check_settings(config)
+    if config is None and database is not None and not Path("kamlab.toml").is_file():
+        from kamlab.data.store import recorded_settings
+
+        text = recorded_settings(database)
+        if text:
+            import tomllib
+
+            return settings_from_mapping(
+                tomllib.loads(text), where=f"{Path(database).name} (settings recorded at ingest)"
+            )
     if config is not None and Path(config).suffix == RESOLVED_SUFFIX:
         path = Path(config)
         return settings_from_mapping(json.loads(path.read_text(encoding="utf-8")), where=path.name)

@@ -56,11 +56,12 @@ class ForeignKey:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A rule across columns of one row, e.g. ``due_date >= posting_date`` (nulls pass)."""
+    """A rule across columns of one row, e.g. ``due_date >= posting_date`` (nulls pass);
+    ``"one of"``: exactly one of the two columns is given (here an empty value fails)."""
 
     name: str
     left: str
-    op: Literal[">=", ">", "=="]
+    op: Literal[">=", ">", "==", "one of"]
     right: str
 
 
@@ -277,6 +278,39 @@ TABLES: dict[str, Table] = {
                 ),
             ),
             optional=True,
+        ),
+        Table(
+            "agreed_forecasts",
+            "One row per forecast figure the key account manager agreed with the customer "
+            "after challenging its forecast, as handed to S&OP.",
+            (
+                Column("customer_id", "string", "Customer the figure was agreed with"),
+                Column("material_id", "string", "Material"),
+                Column("period", "period", "Target month (YYYY-MM)"),
+                Column("quantity", "float", "Agreed quantity", ge=0),
+                Column(
+                    "basis",
+                    "string",
+                    "Where the figure came from: the customer's forecast, kamlab's statistical "
+                    "forecast, or the KAM's own figure",
+                    isin=("customer", "kamlab", "own"),
+                ),
+                Column("agreed_by", "string", "Who agreed it (the key account manager)"),
+                Column("agreed_on", "date", "When it was agreed (the account review)"),
+            ),
+            key=("customer_id", "material_id", "agreed_on", "period"),
+            foreign_keys=(
+                ForeignKey(("customer_id",), "customers", ("customer_id",)),
+                ForeignKey(("material_id",), "materials", ("material_id",)),
+            ),
+            row_rules=(
+                RowRule("target month not before the agreement month", "period", ">=", "agreed_on"),
+            ),
+            optional=True,
+            notes=(
+                "Scored like a forecast snapshot taken on agreed_on (lag = target month − "
+                "month of agreed_on) beside the customer's and the statistical forecast.",
+            ),
         ),
         Table(
             "invoices",
@@ -937,8 +971,15 @@ TABLES: dict[str, Table] = {
                 ForeignKey(("material_id",), "materials", ("material_id",)),
                 ForeignKey(("customer_id",), "customers", ("customer_id",)),
             ),
+            row_rules=(
+                RowRule(
+                    "a material or a product family, not both nor neither",
+                    "material_id",
+                    "one of",
+                    "product_family",
+                ),
+            ),
             optional=True,
-            notes=("Each row names a material or a product family, not both.",),
         ),
         # --- actions table ---
         Table(
@@ -1030,7 +1071,12 @@ def _table_markdown(spec: Table) -> list[str]:
             text += f", with the same {' and '.join(f'`{c}`' for c in fk.same)}"
         checks.append(text + " (empty values skipped)")
     for rule in spec.row_rules:
-        checks.append(f"{rule.name}: `{rule.left}` {rule.op} `{rule.right}` (empty values pass)")
+        if rule.op == "one of":
+            checks.append(f"{rule.name}: exactly one of `{rule.left}`, `{rule.right}` is given")
+        else:
+            checks.append(
+                f"{rule.name}: `{rule.left}` {rule.op} `{rule.right}` (empty values pass)"
+            )
     checks += list(spec.notes)
     if checks:
         out += ["", *(f"- {c}" for c in checks)]

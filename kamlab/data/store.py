@@ -8,8 +8,9 @@ Months are stored as the DATE of their first day and come back as ``Period[M]``.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,8 +82,12 @@ def _for_store(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def write(dataset: Dataset, path: str | Path) -> None:
-    """Write `dataset` to the DuckDB file `path`, replacing it only once fully written."""
+def write(dataset: Dataset, path: str | Path, *, settings: str | None = None) -> None:
+    """Write `dataset` to the DuckDB file `path`, replacing it only once fully written.
+
+    `settings`: the text of the ``kamlab.toml`` the data were ingested with, recorded so that
+    a notebook or a pack run without a settings file uses them (:func:`recorded_settings`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -110,8 +115,8 @@ def write(dataset: Dataset, path: str | Path) -> None:
             con.unregister("_frame")
             con.execute(
                 f"CREATE TABLE {_META} AS SELECT 1 AS store_version, now() AS written_at, "
-                "?::VARCHAR[] AS absent, ?::VARCHAR[] AS derived",
-                [list(dataset.absent), list(dataset.derived)],
+                "?::VARCHAR[] AS absent, ?::VARCHAR[] AS derived, ?::VARCHAR AS settings",
+                [list(dataset.absent), list(dataset.derived), settings],
             )
             con.execute("CHECKPOINT")
         os.replace(tmp, path)
@@ -120,8 +125,41 @@ def write(dataset: Dataset, path: str | Path) -> None:
         Path(f"{tmp}.wal").unlink(missing_ok=True)
 
 
-def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
+# what DuckDB raises reading a damaged file (truncated, empty, text, another program's file)
+_DAMAGED = (
+    duckdb.IOException,
+    duckdb.SerializationException,
+    duckdb.InternalException,
+    duckdb.FatalException,
+)
+
+
+def _damaged(path: Path, err: Exception) -> StoreError:
+    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return StoreError(
+        f"{path} is damaged or not a kamlab database ({reason}); rebuild it from the "
+        f"extracts: kamlab ingest EXTRACTS_DIR --database {path}"
+    )
+
+
+@contextlib.contextmanager
+def _connect(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the store at `path`, checked; a damaged file (also one
+    found damaged while reading) is a :class:`StoreError` naming it and the re-ingest."""
     path = Path(path)
+    try:
+        con = _checked_connection(path)
+    except duckdb.Error as err:
+        raise _damaged(path, err) from None
+    try:
+        yield con
+    except _DAMAGED as err:
+        raise _damaged(path, err) from None
+    finally:
+        con.close()
+
+
+def _checked_connection(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
         raise StoreError(f"no kamlab database at {path}; run `kamlab ingest EXTRACTS_DIR` first")
     con = duckdb.connect(str(path), read_only=True)
@@ -318,6 +356,17 @@ def _absent_derived(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], tu
         return (), ()
     absent, derived = con.execute(f"SELECT absent, derived FROM {_META}").fetchone()
     return tuple(absent), tuple(derived)
+
+
+def recorded_settings(path: str | Path) -> str | None:
+    """The ``kamlab.toml`` text the store at `path` was ingested with (None: none recorded,
+    or a store written before settings were recorded)."""
+    with _connect(path) as con:
+        have = {r[0] for r in con.execute(f"DESCRIBE {_META}").fetchall()}
+        if "settings" not in have:
+            return None
+        (text,) = con.execute(f"SELECT settings FROM {_META}").fetchone()
+    return text
 
 
 def fingerprints(path: str | Path, *, until: Bound = None) -> dict[str, str]:

@@ -15,9 +15,15 @@ interrupted or repeated build never leaves a half-written page.
 
 from __future__ import annotations
 
+import errno
+import functools
+import gc
 import json
 import os
+import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -25,11 +31,20 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from lxml import etree
 from tqdm.auto import tqdm
 
 import kamlab
-from kamlab.chain import ChainError, open_chain
-from kamlab.pack.html import PAPER_SIZES, TEMPLATES, atomic_write, external_urls
+from kamlab.chain import (
+    ChainError,
+    open_chain,
+    parse_month,
+    resolve_cache_dir,
+    resolve_settings,
+    resolve_source,
+)
+from kamlab.chain.snapshot import PinnedDatabase, pin_database
+from kamlab.pack.html import TEMPLATES, atomic_write, external_urls
 from kamlab.pack.runner import (
     NOTEBOOKS,
     Job,
@@ -37,6 +52,7 @@ from kamlab.pack.runner import (
     PackError,
     PackInterrupted,
     PackResult,
+    check_scheduler,
     io_error,
     run_jobs,
     write_run_log,
@@ -44,9 +60,15 @@ from kamlab.pack.runner import (
 from kamlab.pack.slug import slug
 from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, commercial, supply
+from kamlab.scorecard.reasons import UNITS, ranking_text, sentence
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
-__all__ = ["build_pack"]
+__all__ = ["RunLogWarning", "build_pack"]
+
+
+class RunLogWarning(UserWarning):
+    """The last run's ``run-log.json`` cannot be read; the pack runs as if there were none."""
+
 
 PORTFOLIO = "portfolio"
 
@@ -76,46 +98,116 @@ def build_pack(
     Settings, database and the shared analytics come from :func:`kamlab.chain.open_chain`
     (`settings_path`, else ``./kamlab.toml``, else defaults; cached in `cache_dir`, default
     ``$KAMLAB_CACHE``, else ``.kamlab-cache``); every kernel gets the resolved settings.
-    Raises :class:`PackError` before any work when a parameter is wrong.
+    The database is pinned for the whole pack (:func:`kamlab.chain.snapshot.pin_database`):
+    an ingest while it runs changes the next pack, never this one; its fingerprint is in
+    every page's footer, the run log and pack.json.
+    Raises :class:`PackError` before any work when a parameter is wrong (workers, timeout,
+    scheduler address, settings, month, database, customers, reports folder).
     """
     started = time.perf_counter()
-    try:
-        chain = open_chain(
-            month, source=source, config=settings_path, cache_dir=cache_dir, scheduler=scheduler
+    # everything a user can get wrong is checked before the analytics run (minutes at scale)
+    scheduler = check_scheduler(scheduler)
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise PackError(f"--workers: expected a whole number 1 or more, got {workers!r}")
+    if timeout is not None and not (float(timeout).is_integer() and timeout > 0):
+        raise PackError(
+            f"--timeout: expected whole seconds more than 0 (e.g. 120), got {timeout!r}"
         )
+    try:
+        settings = resolve_settings(settings_path)
+        period = parse_month(month)
+        database = resolve_source(source, settings=settings)
+        cache_folder = resolve_cache_dir(cache_dir or "", settings=settings)
     except ChainError as err:
         raise PackError(str(err)) from None
-    settings, period, source, analytics = chain.settings, chain.month, chain.source, chain.analytics
-    workers = workers or settings.pack.workers
-    timeout = timeout if timeout is not None else settings.pack.timeout_seconds
-    if settings.pack.paper not in PAPER_SIZES:
-        raise PackError(
-            f"[pack] paper must be one of {list(PAPER_SIZES)}, got {settings.pack.paper!r}"
-        )
     directory = Path(reports_dir or settings.pack.reports_dir).resolve() / str(period)
+    _check_writable(directory)
+    previous = _previous_results(directory)
+    if retry_failed and not previous:
+        raise PackError(f"nothing to retry: no readable run log in {str(directory)!r}")
+    # one snapshot of the database for the whole pack: an ingest meanwhile cannot mix data
+    try:
+        pinned = pin_database(database, cache_folder)
+    except ChainError as err:
+        raise PackError(str(err)) from None
+    with pinned:
+        known = _stored_customers(pinned)  # also: a damaged database is named now, not later
+        wanted = list(dict.fromkeys(customers)) if customers else None
+        unknown = [c for c in wanted or () if c not in known]
+        if unknown:
+            raise PackError(f"unknown customer(s) {unknown}: not in {str(database)!r}")
+        return _build(
+            period,
+            wanted=wanted,
+            workers=workers,
+            pinned=pinned,
+            settings=settings,
+            cache_dir=cache_folder,
+            directory=directory,
+            previous=previous,
+            retry_failed=retry_failed,
+            scheduler=scheduler,
+            timeout=timeout,
+            notebook=notebook,
+            progress=progress,
+            started=started,
+        )
+
+
+def _build(
+    period: pd.Period,
+    *,
+    wanted: list[str] | None,
+    workers: int | None,
+    pinned: PinnedDatabase,
+    settings,
+    cache_dir: Path,
+    directory: Path,
+    previous: dict[str, JobResult],
+    retry_failed: bool,
+    scheduler: str | None,
+    timeout: float | None,
+    notebook: str | Path | None,
+    progress: bool,
+    started: float,
+) -> PackResult:
+    """:func:`build_pack` once its parameters are checked, on the pinned database."""
+    from kamlab.data.store import StoreError
+
+    try:
+        chain = open_chain(
+            period, source=pinned.path, config=settings, cache_dir=cache_dir, scheduler=scheduler
+        )
+    except (ChainError, StoreError) as err:  # named by the path the user gave
+        raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
+    source, analytics = chain.source, chain.analytics
+    workers = workers or settings.pack.workers
+    timeout = int(timeout if timeout is not None else settings.pack.timeout_seconds)
     notebook = Path(notebook or NOTEBOOKS / "scorecard.ipynb").resolve()
 
     known = analytics.customer_ids()
-    wanted = list(dict.fromkeys(customers)) if customers else known
+    wanted = wanted or known
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        raise PackError(f"unknown customer(s) {unknown}: not in {str(source)!r}")
+        raise PackError(f"unknown customer(s) {unknown}: not in {str(pinned.original)!r}")
     slugs = {c: slug(c) for c in known}
     clashes = pd.Series(slugs).str.lower().duplicated(keep=False)
     if clashes.any():
         raise PackError(f"customer ids clash as file names: {sorted(clashes[clashes].index)}")
 
-    previous = _previous_results(directory)
     run_portfolio = True
     if retry_failed:
-        if not previous:
-            raise PackError(f"nothing to retry: no run log in {str(directory)!r}")
         failed = {k for k, r in previous.items() if r.status != "ok"}
         run_portfolio = PORTFOLIO in failed
         wanted = [c for c in wanted if c in failed]
 
     key = chain.key
-    footer = f"kamlab {kamlab.__version__} · month {period} · data {key}"
+    footer = (
+        f"kamlab {kamlab.__version__} · month {period} · database {pinned.fingerprint} "
+        f"· analytics {key}"
+    )
     options = chain.kernel_options()
     names = analytics.customers.set_index("customer_id")["name"].astype(str)
     jobs = [
@@ -156,7 +248,7 @@ def build_pack(
             )
         )
     preload = chain.preload()
-    _check_writable(directory)
+    directory.mkdir(parents=True, exist_ok=True)  # the kernels start in it
     bar = tqdm(total=len(jobs), desc=f"pack {period}", unit="notebook", disable=not progress)
 
     def done(result: JobResult) -> None:
@@ -167,33 +259,67 @@ def build_pack(
         "month": str(period),
         "kamlab_version": kamlab.__version__,
         "analytics_key": key,
-        "source": str(source),
+        "source": str(pinned.original),
+        "database_fingerprint": pinned.fingerprint,
         "workers": workers,
         "scheduler": scheduler,
     }
 
     # the index ranks every customer, a pass over the whole portfolio (~0.06 s a customer):
     # worked out in this process while the workers run the notebooks, not after them
-    portfolio = Portfolio(analytics)
+    portfolio = Portfolio(analytics, previous=previous_findings(directory.parent / str(period - 1)))
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kamlab-priorities")
     ranked = ahead.submit(portfolio.priorities)
     ahead.shutdown(wait=False)
 
     def finish(results: list[JobResult]) -> PackResult:
-        """Run log, index and workbook for `results` merged over the previous run's."""
+        """Run log, index, workbook and pack.json for `results` merged over the previous
+        run's; each written on its own, so one that cannot be (full disk, file-size limit)
+        is a problem named with its path and reason, never the loss of the others."""
         merged = {**previous, **{r.key: r for r in results}}
         ordered = [merged[k] for k in [*known, PORTFOLIO] if k in merged]
         seconds = round(time.perf_counter() - started, 2)
         finished = datetime.now(UTC).isoformat(timespec="seconds")
-        write_run_log(directory, ordered, {**meta, "finished": finished, "seconds": seconds})
+        problems: list[str] = []
+
+        def attempt(write, *args) -> None:
+            try:
+                write(*args)
+            except OSError as err:
+                problems.append(io_error(err))
+
+        attempt(
+            write_run_log, directory, ordered, {**meta, "finished": finished, "seconds": seconds}
+        )
         ranked.result()  # raises what the ranking raised
         summary = portfolio.summary()
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-        _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
-        _write_workbook(directory, summary, merged, analytics)
+        attempt(
+            functools.partial(
+                _write_index,
+                paper=settings.pack.paper,
+                ranking=ranking_text(settings),
+                previous_pack=portfolio.previous is not None,
+            ),
+            directory,
+            summary,
+            merged,
+            period,
+            footer,
+        )
+        attempt(
+            functools.partial(_write_workbook, findings=portfolio.findings()),
+            directory,
+            summary,
+            merged,
+            analytics,
+        )
+        attempt(_write_sop, directory, analytics)
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
-        atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
-        return PackResult(directory=directory, results=ordered, seconds=seconds)
+        pack_json["database"] = {"path": str(pinned.original), "fingerprint": pinned.fingerprint}
+        text = json.dumps(pack_json, indent=1, ensure_ascii=False)
+        attempt(atomic_write, directory / "pack.json", text)
+        return PackResult(directory=directory, results=ordered, seconds=seconds, problems=problems)
 
     try:
         results = run_jobs(
@@ -214,23 +340,92 @@ def build_pack(
     return finish(results)
 
 
-def _check_writable(directory: Path) -> None:
-    """Create `directory` and write a probe file in it, or raise :class:`PackError` saying why."""
+def previous_findings(directory: Path) -> pd.DataFrame | None:
+    """Last month's findings, from the previous pack's ``pack.json`` (layout 2.0 or later), or
+    None when that pack is absent, older or unreadable (then every finding shows as new)."""
+    from kamlab.findings import COLUMNS
+
+    path = directory / "pack.json"
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".tmp-probe-{os.getpid()}"
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rows = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        return None
+    given = pd.DataFrame(rows)
+    if "status" in given:  # resolved last month: no longer a finding
+        given = given[given["status"] != "resolved"]
+    frame = given.reindex(columns=COLUMNS)
+    for c in ("amount", "value", "reference", "months"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    for c in (
+        "customer_id",
+        "kind",
+        "group",
+        "severity",
+        "currency",
+        "since",
+        "evidence",
+        "detail",
+    ):
+        frame[c] = frame[c].astype("string")
+    return frame.reset_index(drop=True)
+
+
+def _check_writable(directory: Path) -> None:
+    """Raise :class:`PackError` saying why unless `directory` can be made and written in;
+    nothing is created (a pack refused later leaves no empty month folder behind)."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        probe = existing / f".tmp-probe-{os.getpid()}"
         probe.write_bytes(b"kamlab")
         probe.unlink()
     except OSError as err:
         raise PackError(f"reports folder unusable: {io_error(err)}") from None
 
 
+def _stored_customers(pinned: PinnedDatabase) -> set[str]:
+    """The customer ids in the pinned database (read before any analytics run)."""
+    from kamlab.data import store
+
+    try:
+        ids = store.load(pinned.path, tables=["customers"], columns={"customers": ["customer_id"]})
+    except store.StoreError as err:  # named by the path the user gave, not the pinned copy
+        raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
+    return set(ids.customers["customer_id"].astype(str))
+
+
 def _previous_results(directory: Path) -> dict[str, JobResult]:
+    """The last run's results from ``run-log.json``; a damaged log is ignored with a warning
+    (this run writes a new one), never a traceback."""
     log = directory / "run-log.json"
-    if not log.exists():
+    try:
+        text = log.read_bytes()
+    except FileNotFoundError:
         return {}
-    data = json.loads(log.read_text())
-    return {r["key"]: JobResult(**r) for r in data["results"]}
+    except OSError as err:
+        warnings.warn(f"run log ignored: {io_error(err)}", RunLogWarning, 2)
+        return {}
+    try:
+        data = json.loads(text.decode("utf-8"))
+        results = {str(r["key"]): JobResult(**r) for r in data["results"]}
+        for r in results.values():
+            if not isinstance(r.status, str) or not isinstance(r.slug, str):
+                raise TypeError("status and slug must be texts")
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        warnings.warn(
+            f"run log {str(log)!r} is damaged ({type(err).__name__}: {err}); ignored, "
+            "this run writes a new one",
+            RunLogWarning,
+            2,
+        )
+        return {}
+    return results
 
 
 def _write_index(
@@ -239,8 +434,9 @@ def _write_index(
     results: dict[str, JobResult],
     period,
     footer: str,
-    *,
     paper: str = "A4",
+    ranking: str = "",
+    previous_pack: bool = False,
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     fixed = {
@@ -250,7 +446,10 @@ def _write_index(
         "status",
         "priority",
         "money_at_stake",
+        "score",
         "why",
+        "new",
+        "findings",
     }
     labels = [
         c for c in summary.columns if c not in fixed and not c.endswith((" status", " number"))
@@ -270,10 +469,14 @@ def _write_index(
                 "priority": rec.get("priority", ""),
                 "money_at_stake": rec.get("money_at_stake", ""),
                 "why": rec.get("why", ""),
+                "new": rec.get("new", ""),
+                "score": rec.get("score", ""),
                 "figures": {k: rec[k] for k in labels},
                 "colours": {k: rec[f"{k} status"] for k in labels},
                 "icons": {k: STATUS_ICONS[rec[f"{k} status"]] for k in labels},
-                "counts": _tile_counts([rec[f"{k} status"] for k in labels]),
+                "counts": "figures: "
+                + _tile_counts([rec[f"{k} status"] for k in labels])
+                + (f"; {rec['findings']}" if rec.get("findings") else ""),
                 "run_status": r.status if r is not None else "not run",
                 "error": r.error if r is not None else "",
                 "href": f"customers/{r.slug}.html" if html_exists else "",
@@ -291,6 +494,9 @@ def _write_index(
         portfolio_href=f"{PORTFOLIO}.html",
         portfolio_failed=portfolio is not None and not portfolio.ok,
         workbook_href="pack.xlsx",
+        ranking=ranking,
+        has_previous=any(r["new"] for r in rows) or previous_pack,
+        new_rows=[r for r in rows if r["new"]],
         # the index is a wide table: it prints landscape
         css=(TEMPLATES / "kamlab.css").read_text() + f"@page {{ size: {paper} landscape; }}\n",
         footer=footer,
@@ -308,9 +514,15 @@ def _tile_counts(statuses: list[str]) -> str:
 
 
 def _write_workbook(
-    directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], analytics
+    directory: Path,
+    summary: pd.DataFrame,
+    results: dict[str, JobResult],
+    analytics,
+    *,
+    findings: pd.DataFrame | None = None,
 ) -> None:
-    """``pack.xlsx``: Summary (KPI figures as numbers), Run log, then the headline tables."""
+    """``pack.xlsx``: Summary (KPI figures as numbers, status and reason as on the index),
+    Findings (the month's findings table, the index's source), Run log, headline tables."""
     units = summary.attrs.get("units", {})
     labels = list(units)
     kpis = pd.DataFrame(
@@ -321,7 +533,11 @@ def _write_workbook(
             "status": summary["status"].map(STATUS_WORDS),
             "priority": summary["priority"],
             "money_at_stake": summary["money_at_stake"],
+            f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}": summary[
+                "score"
+            ].astype("float64"),
             "why": summary["why"],
+            "new_since_last_pack": summary["new"],
             **{label: summary[f"{label} number"].astype("float64") for label in labels},
             **{
                 f"{label}, status": summary[f"{label} status"].map(STATUS_WORDS) for label in labels
@@ -346,23 +562,76 @@ def _write_workbook(
         ],
         columns=["customer_id", "name", "page", "status", "seconds", "error", "cell", "html_kb"],
     ).astype({"cell": "Int64", "seconds": "float64", "html_kb": "float64"})
-    sheets = {"Summary": kpis, "Run log": runs, **_headline_tables(analytics)}
+    sheets = {"Summary": kpis}
+    if findings is not None and len(findings):
+        currency = analytics.customers.set_index("customer_id")["currency"].astype(str)
+        sheets["Findings"] = findings.assign(
+            unit=findings["kind"].map(UNITS),  # of value and reference
+            text=[sentence(f, currency.get(f["customer_id"])) for f in findings.to_dict("records")],
+        )
+    sheets.update({"Run log": runs, **_headline_tables(analytics)})
     sheets.update(commercial.workbook_sheets(analytics))
     proposals = supply.safety_stock_proposals(analytics)
     if len(proposals):
         sheets["Safety stock to change"] = proposals
     names = analytics.customers.set_index("customer_id")["name"].astype(str).to_dict()
-    data = excel_workbook(
-        sheets,
-        names=names,
-        number_formats={"Summary": kinds, "Run log": {"seconds": "ratio", "html_kb": "ratio"}},
-    )
-    atomic_write(directory / "pack.xlsx", data)
+    path = directory / "pack.xlsx"
+    failure = None
+    try:  # openpyxl writes each sheet to a temporary file first (lxml: IO_EFBIG, IO_ENOSPC)
+        data = excel_workbook(
+            sheets,
+            names=names,
+            number_formats={"Summary": kinds, "Run log": {"seconds": "ratio", "html_kb": "ratio"}},
+        )
+    except OSError as err:
+        failure = err.strerror or str(err)
+    except etree.LxmlError as err:
+        reason = _LXML_IO.get(str(err).split(":")[0].strip(), str(err))
+        failure = f"{reason} (temporary files in {tempfile.gettempdir()})"
+    if failure is not None:
+        _collect_quietly()  # the half-written sheets' writers, whose cleanup fails again
+        raise OSError(None, failure, str(path))
+    atomic_write(path, data)
+
+
+def _collect_quietly() -> None:
+    """Collect garbage now, dropping the errors finalizers raise (printed otherwise, with a
+    traceback, when openpyxl's abandoned sheet writers are collected)."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+# lxml's I/O error codes as the reasons the OS would give
+_LXML_IO = {
+    "IO_EFBIG": "File too large (the file-size limit, ulimit -f)",
+    "IO_ENOSPC": "No space left on device",
+    "IO_EACCES": "Permission denied",
+    "IO_EROFS": "Read-only file system",
+}
+
+
+def _write_sop(directory: Path, analytics) -> None:
+    """``sop_agreed_forecast.csv``: the agreed forecast as the flat file S&OP loads
+    (:func:`kamlab.accuracy.sop_export`); not written when nothing was agreed."""
+    from kamlab.accuracy import sop_export
+
+    agreed = getattr(analytics, "agreed_forecasts", None)
+    if agreed is None or agreed.empty:
+        return
+    flat = sop_export(agreed, customers=analytics.customers)
+    atomic_write(directory / "sop_agreed_forecast.csv", flat.to_csv(index=False))
 
 
 def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
     """The portfolio-wide tables worth a sheet, as far as the analytics provide them."""
+    from kamlab.accuracy import sop_export, with_agreed
+
     a = analytics
+    agreed = getattr(a, "agreed_forecasts", None)
     tables: dict[str, pd.DataFrame | None] = {
         "Plan vs actual": a.plan,
         "OTIF 12 months": _on_time_and_in_full(a.service_year),
@@ -378,7 +647,10 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
             aggfunc="first",
         ).reset_index(),
         "Value added": a.value_added,
-        "Challenge list": a.challenges,
+        "Challenge list": None if a.challenges is None else with_agreed(a.challenges, agreed),
+        "Agreed forecast (S&OP)": None
+        if agreed is None
+        else sop_export(agreed).drop(columns="customer"),
         "Ageing": a.ageing_history[a.ageing_history["month_end"] == a.as_of]
         if a.ageing_history is not None
         else None,

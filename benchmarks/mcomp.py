@@ -117,9 +117,33 @@ def main(competition: str, subset: str, *, argv: list[str] | None = None) -> Non
     parser.add_argument("--no-calibration", action="store_true", help="development only")
     parser.add_argument("--widen-only", action="store_true", help="development only")
     parser.add_argument("--prior", type=float, help="development only: calibration prior weight")
+    parser.add_argument(
+        "--strategy",
+        help="development only: use this strategy for every series instead of the portfolio's "
+        "choice by validation (one of kamlab.forecast.selection.STRATEGIES)",
+    )
+    parser.add_argument("--ets-spread", choices=("own", "combination"), help="development only")
+    parser.add_argument("--switch-margin", type=float, help="development only")
+    parser.add_argument("--switch-t", type=float, help="development only")
+    parser.add_argument("--prior-ets", type=float, help="development only: PRIOR for ETS")
+    parser.add_argument(
+        "--unbalanced",
+        action="store_true",
+        help="development only: inner validation MASE over every error (short horizons count "
+        "more often) instead of horizons weighted equally",
+    )
     args = parser.parse_args(argv)
     from kamlab.forecast import selection
 
+    selection.FORCE = args.strategy
+    selection.ETS_SPREAD = args.ets_spread or selection.ETS_SPREAD
+    if args.switch_t is not None:
+        selection.SWITCH_T = args.switch_t
+    if args.switch_margin is not None:
+        selection.SWITCH_MARGIN = args.switch_margin
+    if args.prior_ets is not None:
+        selection.PRIOR_ETS = args.prior_ets
+    selection.BALANCED = not args.unbalanced
     selection.CALIBRATE = not args.no_calibration
     selection.WIDEN_ONLY = args.widen_only or selection.WIDEN_ONLY
     selection.PRIOR = selection.PRIOR if args.prior is None else args.prior
@@ -160,6 +184,7 @@ def main(competition: str, subset: str, *, argv: list[str] | None = None) -> Non
             "CPU ms/series": 1000 * cpu / n,
         }
         methods = (out.groupby("method").size() // h).sort_values(ascending=False)
+        report = out.attrs["strategy"]
     peers: dict[str, dict] = {}
     if not args.no_peers:
         df = pd.DataFrame(
@@ -220,6 +245,9 @@ def main(competition: str, subset: str, *, argv: list[str] | None = None) -> Non
         )
         print(table.to_string(float_format=lambda v: f"{v:.3f}"))
         print("kamlab methods chosen (top 8):", {k: int(v) for k, v in methods.head(8).items()})
+        print("kamlab strategy by validation inside the history:")
+        print(pd.DataFrame(report).to_string(float_format=lambda v: f"{v:.3f}"))
+    print("load average (1, 5, 15 min) at the end:", os.getloadavg())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak RSS: this process {peak:.0f} MB, largest child {kids:.0f} MB")

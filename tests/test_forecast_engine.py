@@ -10,6 +10,7 @@ from kamlab.classify import demand_pattern
 from kamlab.classify.pattern import pattern_matrix
 from kamlab.forecast import backtest, forecast
 from kamlab.forecast.engine import _PATTERNS, _series_matrix
+from kamlab.forecast.selection import validated_forecast
 
 START = pd.Period("2022-01", "M")
 
@@ -57,16 +58,24 @@ def test_a_pure_seasonal_series_repeats_its_season():
     season = np.array([1.0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]) * 100
     fc = forecast(_frame({"M": np.tile(season, 3)}), 12, n_jobs=1)
     assert np.allclose(fc["forecast"], season, rtol=0.02)
-    assert (
-        fc["reason"].iloc[0].startswith("smooth demand")
-        and "seasonal (90 %" in fc["reason"].iloc[0]
-    )
+    # a one-series portfolio: no paired evidence against the combination, which stays
+    assert fc["reason"].iloc[0].startswith("smooth demand (")
+    assert "seasonal (90 %" in fc["reason"].iloc[0]
+    assert "strategy combination" in fc["reason"].iloc[0]
 
 
 def test_a_seasonal_pattern_is_not_tried_on_less_than_two_years():
     season = np.array([1.0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]) * 100
     fc = forecast(_frame({"M": np.tile(season, 2)[:20]}), 3, n_jobs=1)
-    assert "under 24 periods: no seasonality tried" in fc["reason"].iloc[0]
+    strategy = fc.attrs["strategy"]["strategy"].iloc[0]
+    assert (
+        strategy != "combination"
+        or "under 24 periods: no seasonality tried" in fc["reason"].iloc[0]
+    )
+    fit = validated_forecast(
+        np.tile(season, 2)[None, :20], 3, m=12, min_seasonal=24, levels=(80.0,)
+    )
+    assert not fit["seasonal"][0] and not fit["strategies"]["ets_seasonal"][0]
 
 
 def test_intermittent_demand_gets_a_flat_croston_type_rate_within_the_data_range():
@@ -115,13 +124,16 @@ def test_missing_months_are_zero_demand():
 
 
 def test_a_phase_out_material_tapers_to_zero_and_says_so():
-    d = _frame({"A": np.full(36, 20.0), "B": np.full(36, 20.0)})
-    life = pd.DataFrame({"material_id": ["A", "B"], "lifecycle": ["active", "phase-out"]})
+    d = _frame({"A": np.full(36, 20.0), "B": np.full(36, 20.0), "C": np.full(36, 20.0)})
+    life = pd.DataFrame(
+        {"material_id": ["A", "B", "C"], "lifecycle": ["active", "phase-out", "phase-out"]}
+    )
     fc = forecast(d, 8, lifecycle=life, n_jobs=1, phaseout_months=4)
     assert np.allclose(_one(fc, "A")["forecast"], 20.0)
-    out = _one(fc, "B")["forecast"].to_numpy()
-    assert np.allclose(out, [15, 10, 5, 0, 0, 0, 0, 0])
-    assert "phase-out material" in _one(fc, "B")["reason"].iloc[0]
+    for material in ("B", "C"):  # several phase-out rows in one block
+        out = _one(fc, material)["forecast"].to_numpy()
+        assert np.allclose(out, [15, 10, 5, 0, 0, 0, 0, 0])
+        assert "phase-out material" in _one(fc, material)["reason"].iloc[0]
 
 
 def test_a_series_without_demand_forecasts_zero():
@@ -242,7 +254,7 @@ def test_a_short_steeply_growing_series_does_not_explode():
     y = np.array([1074.0, 6655, 12657, 14786, 608, 9262, 12001])
     fc = forecast(_frame({"M": y}), 6, n_jobs=1)
     assert fc["forecast"].max() < 3 * y.max() and fc["hi_95"].max() < 10 * y.max()
-    assert "on the original scale" in fc["reason"].iloc[0]
+    assert "in logs" not in fc["method"].iloc[0]  # under two seasons: no logs
 
 
 def test_the_configured_pattern_cut_offs_reach_the_forecast():

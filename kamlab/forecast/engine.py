@@ -20,8 +20,9 @@ from scipy.stats import norm
 from kamlab.classify.pattern import PATTERNS, pattern_matrix
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
+from kamlab.forecast import selection
 from kamlab.forecast.intermittent import validated_rate
-from kamlab.forecast.selection import validated_forecast
+from kamlab.forecast.selection import STRATEGIES, validated_forecast
 from kamlab.processes import process_pool
 
 __all__ = ["OriginSnapshots", "backtest", "forecast"]
@@ -98,6 +99,8 @@ def _forecast_block(
         ]
 
     smooth = np.isin(code, (1, 2)) & ~short
+    S = len(STRATEGIES)
+    alt = None
     if smooth.any():
         fit = validated_forecast(Y[smooth], h, m=m, min_seasonal=min_seasonal, levels=levels)
         mean[smooth] = fit["mean"]
@@ -113,17 +116,51 @@ def _forecast_block(
                 "no significant seasonality",
             ),
         )
-        reason[smooth] = [
-            f"{p} demand (ADI {a:.2f}, CV² {v:.2f}); {k}; {r}"
-            for p, a, v, k, r in zip(
+        prefix = [
+            f"{p} demand (ADI {a:.2f}, CV² {v:.2f})"
+            for p, a, v in zip(
                 _PATTERNS[code[smooth]].tolist(),
                 adi[smooth].tolist(),
                 cv2[smooth].tolist(),
-                kind.tolist(),
-                fit["reason"],
                 strict=True,
             )
         ]
+        reason[smooth] = [
+            f"{pre}; {k}; {r}"
+            for pre, k, r in zip(prefix, kind.tolist(), fit["reason"], strict=True)
+        ]
+        alt = fit["strategies"]
+        st_reason = np.empty((int(smooth.sum()), S), dtype=object)
+        st_reason[:, 0] = reason[smooth]
+        err = alt["error"]
+        window = [
+            f"validation MASE {{:.2f}} over the last {hv} periods ({min(3, hv)} origins)"
+            if hv
+            else "too short to validate{}"
+            for hv in fit["validated"].tolist()
+        ]
+        for j, name in enumerate(STRATEGIES[1:], start=1):
+            meth = alt["method"][:, j].tolist()
+            col = []
+            for i, pre in enumerate(prefix):
+                w = window[i].format(err[i, j]) if "{" in window[i] else window[i][:-2]
+                if meth[i] == fit["method"][i]:  # the strategy cannot run here: combination
+                    col.append(st_reason[i, 0])
+                elif name == "ETS":
+                    with_season = "with" if alt["ets_seasonal"][i] else "without"
+                    col.append(
+                        f"{pre}; {meth[i]}, the lowest AICc among fifteen ETS models "
+                        f"({with_season} a seasonal component); {w}"
+                    )
+                elif name == "seasonal ETS":
+                    col.append(
+                        f"{pre}; {meth[i]}, the lowest AICc among the seasonal ETS models; {w}"
+                    )
+                elif name == "median":
+                    col.append(f"{pre}; {kind[i]}; {meth[i]} (SCUM-style median); {w}")
+                else:
+                    col.append(f"{pre}; seasonal naive; {w}")
+            st_reason[:, j] = col
 
     sparse = (code >= 3) & ~short
     if sparse.any():
@@ -152,23 +189,112 @@ def _forecast_block(
             )
         ]
 
+    # every strategy's result per row (rows × strategies …): the portfolio's choice among them
+    # is made over all blocks (:func:`_choose`); rows that are not smooth have one answer
+    st = {k: np.repeat(v[:, None, :], S, axis=1) for k, v in (("forecast", mean), *bounds.items())}
+    st_method = np.repeat(method[:, None], S, axis=1)
+    st_reasons = np.repeat(reason[:, None], S, axis=1)
+    st_error = np.full((rows, S), np.nan)
+    if alt is not None:
+        st["forecast"][smooth] = alt["mean"]
+        for key in bounds:
+            st[key][smooth] = alt[key]
+        st_method[smooth] = alt["method"]
+        st_reasons[smooth] = st_reason
+        st_error[smooth] = alt["error"]
     fade = phase_out & (code > 0)
     if fade.any():
-        f = _taper(h, phaseout_months)[None, :]
-        mean[fade] *= f
-        for key in bounds:
-            bounds[key][fade] *= f
-        reason[fade] = [
-            f"{r}; phase-out material: tapered linearly to zero over {phaseout_months} months"
-            for r in reason[fade]
-        ]
+        f = _taper(h, phaseout_months)[None, None, :]
+        for key in st:
+            st[key][fade] *= f
+        tail = f"; phase-out material: tapered linearly to zero over {phaseout_months} months"
+        st_reasons[fade] = np.array(
+            [f"{r}{tail}" for r in st_reasons[fade].ravel()], dtype=object
+        ).reshape(int(fade.sum()), S)
     return {
-        "forecast": mean,
-        **bounds,
-        "method": method,
+        **st,
+        "method": st_method,
         "pattern": _PATTERNS[code],
-        "reason": reason,
+        "reason": st_reasons,
+        "error": st_error,
+        "code": code,
     }
+
+
+def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """The portfolio's strategy per demand pattern, and each row's result under it.
+
+    For smooth and erratic series apart, the strategy of
+    :data:`kamlab.forecast.selection.STRATEGIES` with the lowest mean validation MASE over
+    the validated series wins if it beats today's combination by more than
+    :data:`kamlab.forecast.selection.SWITCH_MARGIN` and the paired t statistic of the
+    per-series differences is at least :data:`~kamlab.forecast.selection.SWITCH_T` (else
+    the combination stays: a few noisy series must not switch a portfolio); a pattern
+    without validated series keeps the combination. Returns the rows' arrays (one strategy
+    each) and the report: pattern, validated series, the mean validation MASE of every
+    strategy, the winner, its margin over the combination (%) and the t statistic of the
+    lowest-MASE strategy against the combination.
+    """
+    code, err = res.pop("code"), res.pop("error")
+    rows = len(code)
+    pick = np.zeros(rows, dtype=np.int64)
+    report = []
+    clause = np.full(rows, "", dtype=object)
+    for c in (1, 2):
+        sel = (code == c) & np.isfinite(err).all(axis=1)
+        if not sel.any():
+            continue
+        score = err[sel].mean(axis=0)
+        gain = err[sel][:, :1] - err[sel]  # per series: the combination's error minus each's
+        k = int(sel.sum())
+        t = np.zeros(len(score))  # one series: no evidence for a switch
+        if k > 1:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.nan_to_num(gain.mean(axis=0) / (gain.std(axis=0, ddof=1) / np.sqrt(k)))
+        win = int(np.argmin(score))
+        clear = score[win] < score[0] * (1 - selection.SWITCH_MARGIN) - 1e-9
+        if not clear or t[win] < selection.SWITCH_T:  # not clearly better: today's stays
+            win = 0
+        if selection.FORCE is not None:
+            win = STRATEGIES.index(selection.FORCE)
+        pick[code == c] = win
+        report.append(
+            {
+                "pattern": PATTERNS[c],
+                "series": int(sel.sum()),
+                **{f"MASE {s}": float(v) for s, v in zip(STRATEGIES, score, strict=True)},
+                "strategy": STRATEGIES[win],
+                "margin %": float(100 * (score[0] - score[win]) / score[0]) if score[0] else 0.0,
+                "t best": float(t[int(np.argmin(score))]),
+            }
+        )
+        others = ", ".join(f"{s} {v:.3f}" for s, v in zip(STRATEGIES, score, strict=True))
+        why = (
+            "the lowest mean validation MASE"
+            if win
+            else f"no other strategy's mean validation MASE lower by more than "
+            f"{100 * selection.SWITCH_MARGIN:g} % with a paired t of at least "
+            f"{selection.SWITCH_T:g}"
+        )
+        clause[code == c] = (
+            f"; strategy {STRATEGIES[win]}: {why} over this portfolio's "
+            f"{int(sel.sum())} validated {PATTERNS[c]} series ({others})"
+        )
+    r = np.arange(rows)
+    out = {k: (v if k == "pattern" else v[r, pick]) for k, v in res.items()}
+    if "reason" in out:
+        out["reason"] = np.array(
+            [a + b for a, b in zip(out["reason"], clause, strict=True)], dtype=object
+        )
+    cols = [
+        "pattern",
+        "series",
+        *(f"MASE {s}" for s in STRATEGIES),
+        "strategy",
+        "margin %",
+        "t best",
+    ]
+    return out, pd.DataFrame(report, columns=cols)
 
 
 def _run_blocks(
@@ -180,8 +306,9 @@ def _run_blocks(
     scheduler: Any,
     progress: bool,
     chunk_size: int,
-) -> dict[str, np.ndarray]:
-    """Forecast `Y` in blocks of `chunk_size` rows, serially, in processes or on Dask."""
+) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """Forecast `Y` in blocks of `chunk_size` rows, serially, in processes or on Dask, and
+    choose the portfolio's strategies (:func:`_choose`): the rows' results and the report."""
     from tqdm.std import tqdm  # text bars: no ipywidgets warning in notebooks
 
     starts = list(range(0, len(Y), chunk_size)) or [0]
@@ -218,7 +345,7 @@ def _run_blocks(
                 results[i] = fut.result()
                 bar.update(len(blocks[i][0]))
     bar.close()
-    return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+    return _choose({k: np.concatenate([r[k] for r in results]) for k in results[0]})
 
 
 def _series_matrix(
@@ -346,11 +473,15 @@ def forecast(
     `cv2_cutoff`, :func:`kamlab.classify.pattern.pattern_matrix`), and every choice is made by
     rolling-origin validation inside the history (three origins in the last `h` periods):
 
-    - smooth / erratic: the mean of DOTM, Theta and damped trend on the seasonally adjusted
-      series, in logs where allowed (:mod:`kamlab.forecast.selection`: the rule that won on
-      validation, the per-series validation errors reported in ``reason`` and used to widen
-      the intervals); seasonality needs ≥ `min_seasonal_history` periods (default: two
-      seasons) and a significant 90 % ACF test at lag `season_length`;
+    - smooth / erratic: the strategy of :data:`kamlab.forecast.selection.STRATEGIES` that
+      won this call's validation for the pattern (:func:`_choose`; the report is
+      ``attrs["strategy"]``). By default and wherever no other strategy clearly wins, the
+      mean of DOTM, Theta and damped trend on the seasonally adjusted series, in logs where
+      allowed (:mod:`kamlab.forecast.selection`; seasonality needs ≥
+      `min_seasonal_history` periods, default two seasons, and a significant 90 % ACF test
+      at lag `season_length`); else ETS by AICc (:mod:`kamlab.forecast.ets`), seasonal ETS,
+      the median of ETS, DOTM and ARIMA, or the seasonal naive. The per-series validation
+      errors are reported in ``reason`` and widen the intervals;
     - intermittent / lumpy: TSB (`tsb_params`), SBA, IMAPA, ADIDA, the mean of the last season
       or zero, the lowest validation MSE per series
       (:func:`kamlab.forecast.intermittent.validated_rate`); bounds are quantiles of demand
@@ -368,7 +499,8 @@ def forecast(
     after `end`.
 
     Returns one row per series × future month: *keys*, ``period``, ``forecast``,
-    ``lo_<L>``/``hi_<L>`` per level L, ``method``, ``pattern``, ``reason``.
+    ``lo_<L>``/``hi_<L>`` per level L, ``method``, ``pattern``, ``reason``; the portfolio's
+    strategy report in ``attrs["strategy"]``.
 
     >>> d = pd.DataFrame({"customer_id": "C", "material_id": "M",
     ...                   "period": pd.period_range("2024-01", periods=24, freq="M"),
@@ -396,9 +528,9 @@ def forecast(
     series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
     periods = pd.period_range(end_p + 1, periods=h, freq=end_p.freq)
     if series.empty:
-        res = _forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args)
+        res, report = _choose(_forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args))
     else:
-        res = _run_blocks(
+        res, report = _run_blocks(
             Y,
             _phase_out(series, lifecycle),
             args,
@@ -409,6 +541,7 @@ def forecast(
         )
     out = _to_frame(series, res, periods, h)
     out.attrs["excluded"] = Exclusions(excluded)
+    out.attrs["strategy"] = Exclusions(report)  # a table that compares whole: survives concat
     return out
 
 
@@ -496,7 +629,7 @@ def backtest(
             res = snapshots.load(origin, first=first, series=alive)
             reused += res is not None
         if res is None:
-            res = _run_blocks(
+            res, _ = _run_blocks(
                 Y[rows, :cut],
                 phase[rows],
                 args,
@@ -516,7 +649,7 @@ def backtest(
         res = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         rows, snap_ord = np.concatenate(which), np.concatenate(snap)
     else:
-        res = _forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args)
+        res, _ = _choose(_forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args))
         res.pop("reason")
         rows, snap_ord = np.zeros(0, int), np.zeros(0, int)
     idx = np.repeat(np.arange(len(rows)), max_lag)

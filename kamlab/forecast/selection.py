@@ -22,7 +22,11 @@ For a batch of right-aligned series (series × periods, all ending at the foreca
 5. **Choice** (:data:`RULE`): the mean of the :data:`TOP_K` candidates with the lowest
    validation MASE; the decision between per-series selection, this mean and the fixed
    DOTM+Theta+Damped mean was taken on validation scores (benchmarks/forecast_notes.md).
-6. **Final forecast**: the chosen candidates refitted on the whole history (seasonality
+6. **Strategies** (:data:`STRATEGIES`): the combination of 5, ETS by AICc and seasonal ETS
+   (:mod:`kamlab.forecast.ets`), the median of ETS, DOTM and ARI, the seasonal naive — each
+   with its validation MASE per row; :func:`kamlab.forecast.engine._choose` picks one per
+   portfolio and demand pattern.
+7. **Final forecast**: the chosen candidates refitted on the whole history (seasonality
    re-tested and indices re-estimated on all of it), combined with the same weights.
    Intervals: normal on the scale of the best candidate (in logs: multiplicative) with the
    h-step spread of :func:`kamlab.forecast.candidates.spread`.
@@ -37,8 +41,10 @@ from scipy.stats import norm
 
 from kamlab.forecast import candidates as cd
 from kamlab.forecast import smoothing as sm
+from kamlab.forecast.ets import MODELS as ETS_MODELS
+from kamlab.forecast.ets import ets_forecasts
 
-__all__ = ["RULE", "TOP_K", "validated_forecast"]
+__all__ = ["RULE", "STRATEGIES", "TOP_K", "validated_forecast"]
 
 # The choice rule and its alternatives, all scored on validation windows of the development
 # sets (benchmarks/forecast_notes.md): "fixed" (the DOTM+Theta+Damped mean, in logs where
@@ -52,11 +58,30 @@ ENSEMBLE = ("DOTM", "Theta", "Damped")
 CALIBRATE = True
 WIDEN_ONLY = True  # validation errors may widen, never narrow, the model spread
 PRIOR = 0.5  # weight of the model's own spread against the validation errors' spread
+PRIOR_ETS = 0.5  # the same for the ETS strategies (their grid-fitted spread)
+# the ETS strategies' interval: "own" (ETS's class-1 spread) or "combination" (the combination's
+# calibrated spread around the ETS mean): "combination" won on validation (forecast_notes.md)
+ETS_SPREAD = "combination"
+# another strategy replaces the combination only if its mean validation MASE is lower by more
+# than this share (the inner windows favour models that are good over short horizons;
+# benchmarks/forecast_notes.md has the validation rows behind the value)
+SWITCH_MARGIN = 0.01
+SWITCH_T = 2.0  # ... and its per-series gains must have a paired t statistic of at least this
 _SIMPLE = ("Seasonal naive", "Naive", "Mean")
 _SCALES = ("log", "raw")
 CANDIDATES = tuple(
-    [(name, sc) for sc in _SCALES for name in cd.MODELS] + [(name, "raw") for name in _SIMPLE]
+    [(name, sc) for sc in _SCALES for name in cd.MODELS]
+    + [(name, "raw") for name in _SIMPLE]
+    + [("ETS", "raw"), ("ETS seasonal", "raw"), ("SCUM", "log"), ("SCUM", "raw")]
 )
+# The strategies a portfolio chooses among by validation (kamlab.forecast.engine picks the one
+# with the lowest mean validation MASE per demand pattern): today's combination (RULE), ETS by
+# AICc, ETS by AICc among the seasonal models only (seasonality by validation: with and
+# without a season are both candidates), the SCUM-style median of ETS, DOTM and ARIMA
+# (Petropoulos & Svetunkov 2020) and the seasonal naive as a floor. The first wins ties.
+STRATEGIES = ("combination", "ETS", "seasonal ETS", "median", "seasonal naive")
+BALANCED = True  # validation MASE: horizons weighted equally (else: every error once)
+FORCE: str | None = None  # development only (benchmarks): one strategy for every portfolio
 
 
 def _label(name: str, scale: str) -> str:
@@ -124,6 +149,38 @@ def _fit_all(
     return out, stats
 
 
+def _add_ets(
+    fc: dict[tuple[str, str], np.ndarray], Y: np.ndarray, h: int, stops: list[int], m: int
+) -> dict[str, np.ndarray]:
+    """Add ETS (AICc choice) and the SCUM-style median of ETS, DOTM and ARI per scale to `fc`."""
+    e = ets_forecasts(Y, h, stops, m)
+    fc[("ETS", "raw")] = e["mean"]
+    fc[("ETS seasonal", "raw")] = e["seasonal_mean"]
+    for sc in _SCALES:
+        if ("DOTM", sc) not in fc:  # the scale was not fitted (no row may use logs)
+            fc[("SCUM", sc)] = np.full_like(e["mean"], np.nan)
+            continue
+        fc[("SCUM", sc)] = np.median(np.stack([e["mean"], fc[("DOTM", sc)], fc[("ARI", sc)]]), 0)
+    return e
+
+
+def _snaive_sigma(Y: np.ndarray, h: int, stops: list[int], m: int) -> np.ndarray:
+    """h-step spread of the seasonal naive (stops × rows × h): the in-sample root mean square
+    of y_t − y_{t−m} before each stop (naive differences under m + 2 values), times
+    √(⌊(j−1)/m⌋ + 1) at horizon j (Hyndman & Athanasopoulos, FPP3 §5.5)."""
+    out = np.zeros((len(stops), len(Y), h))
+    steps = np.sqrt(np.arange(h) // max(m, 1) + 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for i, s in enumerate(stops):
+            hist = Y[:, :s]
+            sd = np.sqrt(np.nanmean((hist[:, m:] - hist[:, :-m]) ** 2, axis=1)) if s > m else None
+            nv = np.sqrt(np.nanmean(np.diff(hist, axis=1) ** 2, axis=1))
+            sd = nv if sd is None else np.where(np.isnan(sd), nv, sd)
+            out[i] = np.nan_to_num(sd)[:, None] * steps
+    return out
+
+
 def _scale(Y: np.ndarray, m: int) -> np.ndarray:
     """In-sample MAE of the seasonal naive (naive when under two seasons) per row; 1 if 0."""
     n = (~np.isnan(Y)).sum(axis=1)
@@ -169,12 +226,16 @@ def _weights(err: np.ndarray) -> np.ndarray:
     return w / np.maximum(w.sum(axis=1, keepdims=True), 1)
 
 
-def _validate(Y: np.ndarray, v: int, m: int, min_seasonal: int) -> tuple[np.ndarray, np.ndarray]:
+def _validate(
+    Y: np.ndarray, v: int, m: int, min_seasonal: int
+) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray]]:
     """Validation MASE (rows × candidates) over origins in the last `v` periods, and the mean
-    squared standardised error of the DOTM+Theta+Damped mean per scale (rows × 2: log, raw).
+    squared standardised error per row of each strategy's candidate (keys: the combination
+    and the SCUM median per scale, ETS and the seasonal naive).
 
     A standardised error is the validation error divided by the model's h-step spread
-    (:func:`kamlab.forecast.candidates.spread`), on the log scale for the log candidate.
+    (:func:`kamlab.forecast.candidates.spread`, on the log scale for log candidates; the
+    ETS's own; the seasonal naive's, :func:`_snaive_sigma`).
     """
     T = Y.shape[1]
     step = -(-v // 3)
@@ -182,34 +243,82 @@ def _validate(Y: np.ndarray, v: int, m: int, min_seasonal: int) -> tuple[np.ndar
     first = Y[:, : stops[0]]
     _, idx, logged = _adjustment(first, m, min_seasonal)
     fc, stats = _fit_all(Y[:, : stops[-1]], v, stops, m, idx, logged)
+    ets_fit = _add_ets(fc, Y[:, : stops[-1]], v, stops, m)
     actual = np.full((len(stops), len(Y), v), np.nan)
     for i, s in enumerate(stops):
         k = min(v, T - s)
         actual[i, :, :k] = Y[:, s : s + k]
     scale = _scale(first, m)
     err = np.full((len(Y), len(CANDIDATES)), np.nan)
+    z2: dict[tuple[str, str], np.ndarray] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # log candidates: NaN without logs
         for c, key in enumerate(CANDIDATES):
-            err[:, c] = np.nanmean(np.abs(actual - fc[key]), axis=(0, 2)) / scale
-        z2 = np.full((len(Y), 2), np.nan)
+            gap = np.abs(actual - fc[key])
+            if BALANCED:  # every horizon counts once: the mean over origins, then horizons
+                err[:, c] = np.nanmean(np.nanmean(gap, axis=0), axis=1) / scale
+            else:
+                err[:, c] = np.nanmean(gap, axis=(0, 2)) / scale
         season = np.stack([idx[:, (s + np.arange(v)) % max(m, 1)] for s in stops])
-        for i, sc in enumerate(_SCALES):
+        for sc in _SCALES:
+            for name in ("DOTM+Theta+Damped", "SCUM"):
+                z2[(name, sc)] = np.full(len(Y), np.nan)
             if sc not in stats:
                 continue
             sel = stats[sc]["rows"]
             sigma = stats[sc]["sigma"]
-            f = fc[("DOTM+Theta+Damped", sc)][:, sel]
             a = actual[:, sel]
-            if sc == "log":
+            for name in ("DOTM+Theta+Damped", "SCUM"):
+                f = fc[(name, sc)][:, sel]
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    z = np.where(a > 0, (np.log(a) - np.log(f)) / sigma, np.nan)
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    z = (a - f) / (sigma * season[:, sel])
+                    if sc == "log":
+                        z = np.where(a > 0, (np.log(a) - np.log(f)) / sigma, np.nan)
+                    else:
+                        z = (a - f) / (sigma * season[:, sel])
+                z = np.where(np.isfinite(z), z, np.nan)
+                z2[(name, sc)][sel] = np.nanmean(z**2, axis=(0, 2))
+        for key, sigma in (
+            (("ETS", "raw"), ets_fit["sigma"]),
+            (("ETS seasonal", "raw"), ets_fit["seasonal_sigma"]),
+            (("Seasonal naive", "raw"), _snaive_sigma(Y, v, stops, max(m, 1))),
+        ):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = (actual - fc[key]) / sigma
             z = np.where(np.isfinite(z), z, np.nan)
-            z2[sel, i] = np.nanmean(z**2, axis=(0, 2))
+            z2[key] = np.nanmean(z**2, axis=(0, 2))
     return err, z2
+
+
+def _bounds(
+    mean: np.ndarray,
+    sigma: np.ndarray,
+    in_logs: np.ndarray,
+    season: np.ndarray,
+    levels: tuple[float, ...],
+) -> dict[str, np.ndarray]:
+    """Normal bounds: in logs multiplicative (mean ÷/× e^{zσ}), else mean ± zσ × season."""
+    out = {}
+    for lv in levels:
+        z = norm.ppf(0.5 + lv / 200)
+        spread = np.exp(np.minimum(z * sigma, 30.0))
+        lo = np.where(in_logs[:, None], mean / spread, mean - z * sigma * season)
+        hi = np.where(in_logs[:, None], mean * spread, mean + z * sigma * season)
+        out[f"lo_{lv:g}"] = np.maximum(lo, 0.0)
+        out[f"hi_{lv:g}"] = np.maximum(hi, mean)
+    return out
+
+
+def _calibrated(sigma: np.ndarray, seen: np.ndarray, prior: float | None = None) -> np.ndarray:
+    """The spread rescaled by the validation errors (mean squared standardised error `seen`),
+    shrunk towards the model's own by `prior` (default :data:`PRIOR`); widening only with
+    :data:`WIDEN_ONLY`."""
+    if not CALIBRATE:
+        return sigma
+    prior = PRIOR if prior is None else prior
+    factor = np.sqrt(prior + (1 - prior) * np.where(np.isnan(seen), 1.0, seen))
+    if WIDEN_ONLY:
+        factor = np.maximum(factor, 1.0)
+    return sigma * factor[:, None]
 
 
 def validated_forecast(
@@ -217,19 +326,26 @@ def validated_forecast(
 ) -> dict[str, np.ndarray]:
     """Validated choice, final forecast and bounds for each row of `Y` (see module doc).
 
-    Returns ``mean`` (rows × h), ``lo_L``/``hi_L`` per level, ``method``, ``reason`` (str per
-    row), ``seasonal`` (bool per row), ``validated`` (validation horizon, 0 if none).
+    Returns today's combination (:data:`RULE`) as ``mean`` (rows × h), ``lo_L``/``hi_L`` per
+    level, ``method``, ``reason`` (str per row), ``seasonal`` (bool per row, the ACF test),
+    ``validated`` (validation horizon, 0 if none), and every strategy of :data:`STRATEGIES`
+    in ``strategies``: ``mean`` and the bounds (rows × strategies × h), ``error`` (the
+    validation MASE, rows × strategies, NaN where not validated; a strategy that cannot run
+    on a row falls back to the combination there, forecast and error alike), ``method``
+    (rows × strategies) and ``ets_seasonal`` (the AICc choice has a season).
     """
     rows, T = Y.shape
     n = (~np.isnan(Y)).sum(axis=1)
     half = -(-h // 2)
     horizon = np.where(n >= 2 * h, h, np.where(n >= 2 * half, half, 0))
     err = np.full((rows, len(CANDIDATES)), np.nan)
-    z2 = np.full((rows, 2), np.nan)
+    z2 = {k: np.full(rows, np.nan) for k in _Z2_KEYS}
     for v in (h, half):
         sel = horizon == v
         if sel.any() and v > 0:
-            err[sel], z2[sel] = _validate(Y[sel], v, m, min_seasonal)
+            err[sel], part = _validate(Y[sel], v, m, min_seasonal)
+            for k in _Z2_KEYS:
+                z2[k][sel] = part[k]
     w = _weights(err)
     none = horizon == 0
     w[none] = 0.0
@@ -242,9 +358,9 @@ def validated_forecast(
             twin = CANDIDATES.index((name, "raw"))
             w[~logged, twin] += w[~logged, c]
             w[~logged, c] = 0.0
-    need_log = w[:, [c for c, (_, sc) in enumerate(CANDIDATES) if sc == "log"]].sum(axis=1) > 0
-    scales = ("log", "raw") if (logged & need_log).any() else ("raw",)
-    fc, stats = _fit_all(Y, h, [T], m, idx, logged & need_log, scales)
+    scales = ("log", "raw") if logged.any() else ("raw",)
+    fc, stats = _fit_all(Y, h, [T], m, idx, logged, scales)
+    ets_fit = _add_ets(fc, Y, h, [T], m)
     mean = np.zeros((rows, h))
     for c, key in enumerate(CANDIDATES):
         if w[:, c].any():
@@ -252,35 +368,122 @@ def validated_forecast(
     mean = np.maximum(mean, 0.0)
 
     best = np.argmax(w, axis=1)
-    in_logs = np.array([CANDIDATES[b][1] == "log" for b in best]) & logged & need_log
-    sigma = np.zeros((rows, h))
-    raw = stats["raw"]
-    sigma[raw["rows"]] = raw["sigma"][0]
+    in_logs = np.array([CANDIDATES[b][1] == "log" for b in best]) & logged
+    sig_raw, sig_log = np.zeros((rows, h)), np.zeros((rows, h))
+    sig_raw[stats["raw"]["rows"]] = stats["raw"]["sigma"][0]
     if "log" in stats:
-        lg = stats["log"]
-        full = np.zeros((rows, h))
-        full[lg["rows"]] = lg["sigma"][0]
-        sigma = np.where(in_logs[:, None], full, sigma)
-    if CALIBRATE:
-        # spread rescaled by the validation errors, shrunk half-way to the model's own
-        seen = np.where(in_logs, z2[:, 0], z2[:, 1])
-        factor = np.sqrt(PRIOR + (1 - PRIOR) * np.where(np.isnan(seen), 1.0, seen))
-        if WIDEN_ONLY:
-            factor = np.maximum(factor, 1.0)
-        sigma = sigma * factor[:, None]
+        sig_log[stats["log"]["rows"]] = stats["log"]["sigma"][0]
+    sigma = np.where(in_logs[:, None], sig_log, sig_raw)
     season = idx[:, (T + np.arange(h)) % max(m, 1)]
-    out: dict[str, np.ndarray] = {"mean": mean}
-    for lv in levels:
-        z = norm.ppf(0.5 + lv / 200)
-        spread = np.exp(np.minimum(z * sigma, 30.0))
-        lo = np.where(in_logs[:, None], mean / spread, mean - z * sigma * season)
-        hi = np.where(in_logs[:, None], mean * spread, mean + z * sigma * season)
-        out[f"lo_{lv:g}"] = np.maximum(lo, 0.0)
-        out[f"hi_{lv:g}"] = np.maximum(hi, mean)
+    combo_z2 = np.where(in_logs, z2[("DOTM+Theta+Damped", "log")], z2[("DOTM+Theta+Damped", "raw")])
+    out: dict[str, np.ndarray] = {
+        "mean": mean,
+        **_bounds(mean, _calibrated(sigma, combo_z2), in_logs, season, levels),
+    }
     out["method"], out["reason"] = _describe(w, err, horizon)
     out["seasonal"] = seasonal
     out["validated"] = horizon
+    combo_err = np.where(w.sum(axis=1) > 0, (w * np.nan_to_num(err)).sum(axis=1), np.nan)
+    combo_err[none] = np.nan
+
+    # the other strategies; where one cannot run on a row, it is the combination there
+    ones = np.ones((rows, h))
+    no_log = np.zeros(rows, dtype=bool)
+    e_mean = fc[("ETS", "raw")][0]
+    e_ok = np.isfinite(e_mean).all(axis=1)
+    sc_log = in_logs & np.isfinite(fc[("SCUM", "log")][0]).all(axis=1)
+    scum = np.where(sc_log[:, None], fc[("SCUM", "log")][0], fc[("SCUM", "raw")][0])
+    scum_sigma = np.where(sc_log[:, None], sig_log, sig_raw)
+    s_ok = e_ok & np.isfinite(scum).all(axis=1)
+    snaive = fc[("Seasonal naive", "raw")][0]
+    sn_sigma = _snaive_sigma(Y, h, [T], max(m, 1))[0]
+    col = {
+        k: CANDIDATES.index(k)
+        for k in (("ETS", "raw"), ("ETS seasonal", "raw"), ("Seasonal naive", "raw"))
+    }
+    es_mean = fc[("ETS seasonal", "raw")][0]
+    scum_err = np.where(sc_log, err[:, CANDIDATES.index(("SCUM", "log"))], np.nan)
+    scum_err = np.where(sc_log, scum_err, err[:, CANDIDATES.index(("SCUM", "raw"))])
+    scum_z2 = np.where(sc_log, z2[("SCUM", "log")], z2[("SCUM", "raw")])
+    variants = {
+        "ETS": (
+            e_mean,
+            ets_fit["sigma"][0],
+            no_log,
+            ones,
+            err[:, col[("ETS", "raw")]],
+            z2[("ETS", "raw")],
+            e_ok,
+        ),
+        "seasonal ETS": (
+            es_mean,
+            ets_fit["seasonal_sigma"][0],
+            no_log,
+            ones,
+            err[:, col[("ETS seasonal", "raw")]],
+            z2[("ETS seasonal", "raw")],
+            np.isfinite(es_mean).all(axis=1),
+        ),
+        "median": (scum, scum_sigma, sc_log, season, scum_err, scum_z2, s_ok),
+        "seasonal naive": (
+            snaive,
+            sn_sigma,
+            no_log,
+            ones,
+            err[:, col[("Seasonal naive", "raw")]],
+            z2[("Seasonal naive", "raw")],
+            np.ones(rows, dtype=bool),
+        ),
+    }
+    label = np.array([f"ETS({','.join(_ets_parts(x))})" for x in (*ETS_MODELS, "?")])
+    methods = {
+        "ETS": label[ets_fit["model"][0]],
+        "seasonal ETS": label[ets_fit["seasonal_model"][0]],
+        "median": np.where(sc_log, "median of ETS, DOTM, ARI in logs", "median of ETS, DOTM, ARI"),
+        "seasonal naive": np.full(rows, "Seasonal naive"),
+    }
+    S = len(STRATEGIES)
+    strat = {
+        k: np.zeros((rows, S, h)) for k in ["mean", *(x for x in out if x[:3] in ("lo_", "hi_"))]
+    }
+    strat["error"] = np.full((rows, S), np.nan)
+    strat["method"] = np.empty((rows, S), dtype=object)
+    for k in strat:
+        if k not in ("error", "method"):
+            strat[k][:, 0] = out[k]
+    strat["error"][:, 0] = combo_err
+    strat["method"][:, 0] = out["method"]
+    for j, name in enumerate(STRATEGIES[1:], start=1):
+        f, sig, logs, seas, e, zz, ok = variants[name]
+        f = np.maximum(np.where(ok[:, None], np.nan_to_num(f), mean), 0.0)
+        prior = PRIOR_ETS if name in ("ETS", "seasonal ETS") else PRIOR
+        if name in ("ETS", "seasonal ETS") and ETS_SPREAD == "combination":
+            sig, zz, logs, seas, prior = sigma, combo_z2, in_logs, season, PRIOR
+        b = _bounds(f, _calibrated(sig, zz, prior), logs, seas, levels)
+        strat["mean"][:, j] = f
+        for k, val in b.items():
+            strat[k][:, j] = np.where(ok[:, None], val, out[k])
+        strat["error"][:, j] = np.where(ok & np.isfinite(e), e, combo_err)
+        strat["method"][:, j] = np.where(ok, methods[name], out["method"])
+    strat["ets_seasonal"] = ets_fit["seasonal"][0]
+    out["strategies"] = strat
     return out
+
+
+def _ets_parts(name: str) -> list[str]:
+    """'MAdM' -> ['M', 'Ad', 'M']."""
+    return [name[0], name[1:-1], name[-1]] if name != "?" else ["?"]
+
+
+_Z2_KEYS = (
+    ("DOTM+Theta+Damped", "log"),
+    ("DOTM+Theta+Damped", "raw"),
+    ("SCUM", "log"),
+    ("SCUM", "raw"),
+    ("ETS", "raw"),
+    ("ETS seasonal", "raw"),
+    ("Seasonal naive", "raw"),
+)
 
 
 def _describe(w: np.ndarray, err: np.ndarray, horizon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

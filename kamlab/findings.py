@@ -92,7 +92,8 @@ KINDS: dict[str, str] = {
 
 #: which kind owns an amount two kinds could both claim (each amount is counted once)
 OWNERSHIP = {
-    "overdue": "open receivables more than the grace days overdue (gross: credits not netted)",
+    "overdue": "invoices more than the grace days overdue, less the unapplied credits and "
+    "payments that may settle them (the receivables section shows both, gross)",
     "over_credit_limit": "only the part of (open − limit) not already long overdue",
     "dso_above_terms": "no amount: the same receivables, measured in days",
     "expired_special_price": "its lines' shortfall against the contract price",
@@ -398,6 +399,11 @@ def findings(
         for row in ageing.to_dict("records"):
             amount = sum(max(float(row[c]), 0.0) for c in late if row[c] == row[c])
             gross = sum(max(float(row[c]), 0.0) for c in ["not due", *buckets] if c in row)
+            # credits and payments not yet applied may settle the overdue invoices: what they
+            # cover is an allocation for finance (the receivables section shows both), not
+            # money at stake
+            unapplied = float(row.get("unapplied", 0.0) or 0.0)
+            amount = amount - max(unapplied, 0.0) if unapplied == unapplied else amount
             if not amount > 0 or not gross > 0:
                 continue
             cid, cur = str(row["customer_id"]), str(row["currency"])

@@ -319,6 +319,10 @@ class Scorecard:
         for i, kind in kinds.items():
             if tiles[i].status == "red" and severity.get(kind) == "amber":
                 tiles[i] = dataclasses.replace(tiles[i], status="amber")
+        # overdue invoices that unapplied credits or payments cover are an allocation to
+        # clear, not money to collect: the tile shows the gross share, amber, not red
+        if tiles[3].status == "red" and severity.get("overdue") != "red":
+            tiles[3] = dataclasses.replace(tiles[3], status="amber")
         return tiles
 
     # -- what changed -----------------------------------------------------------------------

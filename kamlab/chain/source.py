@@ -18,6 +18,7 @@ __all__ = [
     "check_month",
     "latest_month",
     "load_dataset",
+    "load_dates",
     "parse_month",
     "project_root",
     "resolve_source",
@@ -77,11 +78,34 @@ def project_root(start: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
-def load_dataset(source: Path, customers: list[str] | None = None) -> Dataset:
-    """Load the DuckDB store at `source` (only `customers` if given)."""
+def load_dataset(
+    source: Path, customers: list[str] | None = None, *, chunked: bool = False
+) -> Dataset:
+    """Load the DuckDB store at `source` (only `customers` if given).
+
+    `chunked`: leave out the tables only the chain's customer-chunk steps read
+    (:data:`kamlab.chain.steps.CHUNK_TABLES`: they read them from the store themselves).
+    """
     from kamlab.data import store
 
-    return store.load(source, customers=customers)
+    if not chunked:
+        return store.load(source, customers=customers)
+    from kamlab.chain.steps import CHUNK_TABLES
+
+    tables = [t for t in Dataset.table_names() if t not in CHUNK_TABLES]
+    return store.load(source, customers=customers, tables=tables)
+
+
+def load_dates(source: str | os.PathLike) -> Dataset:
+    """Only what :func:`latest_month` and :func:`check_month` read from the store at
+    `source`: the orders' order dates and the invoices' posting dates."""
+    from kamlab.data import store
+
+    return store.load(
+        source,
+        tables=("orders", "invoices"),
+        columns={"orders": ["order_date"], "invoices": ["posting_date"]},
+    )
 
 
 def _dated(dataset: Dataset) -> tuple[pd.Series, str]:

@@ -149,7 +149,73 @@ def _pack(args: argparse.Namespace) -> int:
     return EXIT_OK if not result.failed else EXIT_PACK_FAILED
 
 
-COMMANDS = [_add_demo, _add_ingest, _add_summary, _add_pack]
+def _add_budget(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("budget", help="draft next year's budget per customer as an xlsx to edit")
+    p.add_argument("--year", type=int, required=True, help="budget year, e.g. 2027")
+    p.add_argument("--month", type=_month, default=None, help="last month of history to use")
+    p.add_argument("--customers", nargs="+", default=None, help="customer ids (default: all)")
+    p.add_argument("--out", default=None, help="workbook (default: <reports>/budget-YEAR.xlsx)")
+    p.add_argument("--database", default=None, help="default: [pack] database, data/kam.duckdb")
+    p.add_argument("--config", default=None, help="kamlab.toml (default: ./kamlab.toml if any)")
+    p.set_defaults(run=_budget)
+
+
+def _budget(args: argparse.Namespace) -> int:
+    from kamlab.chain.budget import draft_budget_workbook
+
+    result = draft_budget_workbook(
+        args.year,
+        source=args.database,
+        config=args.config,
+        out=args.out,
+        customers=args.customers,
+        month=args.month,
+    )
+    customers = result.draft["customer_id"].nunique()
+    print(
+        f"budget {args.year}: drafted {customers} customers from the history up to "
+        f"{result.as_of:%Y-%m} into {result.path}"
+    )
+    print(
+        "enter the figures in the yellow columns and the approval date on the About sheet, "
+        "save it as budget.xlsx in the extracts folder and run `kamlab ingest`"
+    )
+    return EXIT_OK
+
+
+def _add_meeting(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "meeting", help="the customer meeting pack: one page per customer, in its language"
+    )
+    p.add_argument("--month", required=True, type=_month, help="review month, YYYY-MM")
+    p.add_argument("--customers", nargs="+", default=None, help="customer ids (default: all)")
+    p.add_argument("--language", default=None, help="en, de or it (default: per customer)")
+    p.add_argument("--database", default=None, help="default: [pack] database, data/kam.duckdb")
+    p.add_argument("--reports", default=None, help="reports folder ([pack] reports_dir)")
+    p.add_argument("--config", default=None, help="kamlab.toml (default: ./kamlab.toml if any)")
+    p.add_argument("--no-pdf", action="store_true", help="HTML only, no PDF")
+    p.set_defaults(run=_meeting)
+
+
+def _meeting(args: argparse.Namespace) -> int:
+    from kamlab.pack.meeting import build_meeting_pack
+
+    pages = build_meeting_pack(
+        args.month,
+        customers=args.customers,
+        language_code=args.language,
+        source=args.database,
+        reports_dir=args.reports,
+        settings_path=args.config,
+        pdf=not args.no_pdf,
+    )
+    pdfs = sum(p.pdf is not None for p in pages)
+    where = pages[0].html.parent if pages else "-"
+    print(f"meeting pack {args.month}: {len(pages)} pages ({pdfs} as PDF) in {where}")
+    return EXIT_OK
+
+
+COMMANDS = [_add_demo, _add_ingest, _add_summary, _add_pack, _add_budget, _add_meeting]
 
 
 def _expected_errors() -> tuple[type[BaseException], ...]:

@@ -47,6 +47,7 @@ from typing import Any
 __all__ = [
     "DEFAULTS",
     "AccuracySettings",
+    "BudgetSettings",
     "CacheSettings",
     "ClassifySettings",
     "CommercialSettings",
@@ -285,6 +286,8 @@ class PackSettings:
     timeout_seconds: int = 600  # per customer notebook
     max_scorecard_kb: int = 300
     paper: str = "A4"  # printed page size: A4, A3, A5, letter or legal (the index prints landscape)
+    language: str = "en"  # en, de or it: the customer meeting pack (a customer's own first)
+    glossary_dir: str = ""  # folder with <language>.po files overriding kamlab's wording
 
 
 @dataclass(frozen=True)
@@ -321,6 +324,15 @@ class InventorySettings:
 
 
 @dataclass(frozen=True)
+class BudgetSettings:
+    """The annual budget draft (kamlab.budget, ``kamlab budget``)."""
+
+    npi_ramp_months: int = 6  # an NPI project reaches its run rate this many months after SOP
+    price_months: int = 12  # unpriced by an agreement: the realised price of the last 12 months
+    price_increase: dict[str, float] = field(default_factory=dict)  # family -> assumed rise, 0.03
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of kamlab's settings; ``mapping`` maps table -> {extract column: contract column}."""
 
@@ -335,6 +347,7 @@ class Settings:
     cache: CacheSettings = field(default_factory=CacheSettings)
     commercial: CommercialSettings = field(default_factory=CommercialSettings)
     inventory: InventorySettings = field(default_factory=InventorySettings)
+    budget: BudgetSettings = field(default_factory=BudgetSettings)
     mapping: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -383,9 +396,16 @@ _ALLOWED: dict[tuple[str, str], tuple[str, Callable[[Any], bool]]] = {
     ("accuracy", "challenge_level"): ("a coverage in %, 1 to 99", lambda v: 0 < v < 100),
     ("forecast", "levels"): ("coverages in %, each 1 to 99", lambda v: all(0 < x < 100 for x in v)),
     ("pack", "workers"): ("at least 1", lambda v: v >= 1),
+    ("pack", "language"): ("'en', 'de' or 'it'", lambda v: v in ("en", "de", "it")),
     ("pack", "timeout_seconds"): ("more than 0", lambda v: v > 0),
     ("cache", "max_megabytes"): ("0 or more", lambda v: v >= 0),
     ("cache", "max_age_days"): ("0 or more", lambda v: v >= 0),
+    ("budget", "npi_ramp_months"): ("at least 1", lambda v: v >= 1),
+    ("budget", "price_months"): ("at least 1", lambda v: v >= 1),
+    ("budget", "price_increase"): (
+        "a fraction per product family above -1, e.g. {Valves = 0.03}",
+        lambda v: all(x > -1 for x in v.values()),
+    ),
 }
 
 

@@ -183,6 +183,7 @@ def pipeline_forecast(
     as_of: object,
     horizon: int = 12,
     by: Sequence[str] = ("customer_id", "material_id", "product_family"),
+    ramp_months: int = 1,
 ) -> pd.DataFrame:
     """The pipeline as a monthly forecast layer: expected new business not yet in the history.
 
@@ -192,10 +193,13 @@ def pipeline_forecast(
 
     .. math::
 
-        \\text{quantity}_t = w \\cdot \\text{annual\\_volume} / 12, \\quad
-        \\text{value}_t = w \\cdot \\text{annual\\_value} / 12 \\qquad (t \\ge s)
+        \\text{quantity}_t = w \\cdot \\text{annual\\_volume} / 12 \\cdot r_t, \\quad
+        \\text{value}_t = w \\cdot \\text{annual\\_value} / 12 \\cdot r_t, \\quad
+        r_t = \\min\\left(1, \\frac{t - s + 1}{R}\\right) \\qquad (t \\ge s)
 
-    (a flat run rate from start of production; volume NaN where the opportunity has none).
+    with *R* = `ramp_months`: the default 1 is a flat run rate from start of production; a
+    new product ramping up over *R* months reaches its run rate in month *s* + *R* − 1
+    (volume NaN where the opportunity has none).
     Every row has ``layer = "pipeline"``: show it stacked on or beside the statistical
     forecast, never summed into it silently — the statistical forecast already contains the
     running business, the pipeline only what would be new. Per currency.
@@ -206,6 +210,8 @@ def pipeline_forecast(
     by = list(by)
     if horizon < 1:
         raise ValueError(f"{fn}: horizon must be >= 1, got {horizon!r}")
+    if ramp_months < 1:
+        raise ValueError(f"{fn}: ramp_months must be >= 1, got {ramp_months!r}")
     _require(
         opportunities,
         [*_COLUMNS, *by, "probability", "annual_value", "annual_volume", "currency",
@@ -230,8 +236,9 @@ def pipeline_forecast(
             continue
         part = o.loc[on, [*by, "currency"]].copy()
         part["period"] = period
-        part["quantity"] = weight[on] * o.loc[on, "annual_volume"].to_numpy(dtype="float64") / 12
-        part["value"] = weight[on] * o.loc[on, "annual_value"].to_numpy(dtype="float64") / 12
+        rate = weight[on] * np.minimum(1.0, (period.ordinal - s[on] + 1) / ramp_months) / 12
+        part["quantity"] = rate * o.loc[on, "annual_volume"].to_numpy(dtype="float64")
+        part["value"] = rate * o.loc[on, "annual_value"].to_numpy(dtype="float64")
         part["opportunities"] = 1
         rows.append(part)
     cols = [*by, "period", "currency", "quantity", "value", "opportunities"]

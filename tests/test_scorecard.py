@@ -134,10 +134,10 @@ def test_the_otif_tile_pools_the_service_module_lines_over_the_last_months(analy
 
 
 def test_percentages_never_show_minus_zero():
-    from kamlab.scorecard.card import _pct
+    from kamlab.i18n.formats import percent
 
-    assert _pct(-0.001, signed=True) == "0 %" and _pct(0.126, signed=True) == "+13 %"
-    assert _pct(float("nan")) == "–"
+    assert percent(-0.001, signed=True) == "0 %" and percent(0.126, signed=True) == "+13 %"
+    assert percent(float("nan")) == "–" and percent(None) == "–"
 
 
 def test_a_kpi_without_a_target_is_grey_never_green(analytics):

@@ -99,6 +99,7 @@ class PackAnalytics:
     air_freight: pd.DataFrame | None = None  # air_freight() by customer, last 12 months
     quality: pd.DataFrame | None = None  # quality() by customer, last 12 months
     plan: pd.DataFrame | None = None  # plan_vs_actual() by customer x currency x measure
+    budget_revisions: pd.DataFrame | None = None  # what the budget revision in force changed
     receivables: pd.DataFrame | None = None  # ageing() of the open items at as_of
     ageing_history: pd.DataFrame | None = None  # ageing_history() at the last month-ends
     dso: pd.DataFrame | None = None  # dso() at each of those month-ends
@@ -146,6 +147,11 @@ class PackAnalytics:
     budget_monthly: pd.DataFrame | None = None  # budget by customer x currency x period
     margin_monthly: pd.DataFrame | None = None  # service.plan.gross_margin(), customer x month
     bridge: pd.DataFrame | None = None  # price_volume_mix() YTD vs last year by customer
+    # the customer meeting pack (kamlab.scorecard.meeting): what we share with the customer
+    meeting_lines: pd.DataFrame | None = None  # lines due in [scorecard] otif_months, not OTIF
+    open_orders: pd.DataFrame | None = None  # open order lines at as_of, with the quantity left
+    open_complaints: pd.DataFrame | None = None  # complaints open at as_of
+    expiring_prices: pd.DataFrame | None = None  # agreements ending in the next 3 months
     unavailable: dict[str, str] = field(default_factory=dict)
     actions: pd.DataFrame | None = None  # agreed actions (optional `actions` table), as given
     missing_tables: tuple[str, ...] = ()  # contract tables with no rows in the data
@@ -515,9 +521,11 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     "air_freight",
     "quality",
     "plan",
+    "budget_revisions",
     tables=("customers", "materials", "orders", "deliveries", "complaints", "budget"),
 )
 def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
+    from kamlab.budget import budget_in_force, budget_revisions
     from kamlab.service import (
         air_freight,
         delivery_performance,
@@ -549,7 +557,10 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
         "service_year": otif(recent, by=["customer_id"]),
         "air_freight": air_freight(ds.deliveries, ds.orders, as_of=a.as_of, start=start),
         "quality": quality(ds.complaints, ds.deliveries, ds.orders, as_of=a.as_of, start=start),
-        "plan": plan_vs_actual(ds.orders, ds.budget, ds.materials, month=a.month),
+        "plan": plan_vs_actual(
+            ds.orders, budget_in_force(ds.budget, as_of=a.as_of), ds.materials, month=a.month
+        ),
+        "budget_revisions": budget_revisions(ds.budget, as_of=a.as_of),
     }
 
 
@@ -994,6 +1005,7 @@ def _late_payment_chunk(
 def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Budget by month (for the revenue chart), gross margin by month, and the YTD
     price/volume/mix bridge against last year."""
+    from kamlab.budget import budget_in_force
     from kamlab.pricing import gross_margin
     from kamlab.service.plan import price_volume_mix
 
@@ -1004,9 +1016,91 @@ def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
     )
     out = {"margin_monthly": margin}
     if len(ds.budget):
-        out["budget_monthly"] = ds.budget.groupby(
-            ["customer_id", "currency", "period"], observed=True, as_index=False
-        )[["planned_quantity", "planned_revenue"]].sum()
+        out["budget_monthly"] = (
+            budget_in_force(ds.budget, as_of=a.as_of)
+            .groupby(["customer_id", "currency", "period"], observed=True, as_index=False)[
+                ["planned_quantity", "planned_revenue"]
+            ]
+            .sum()
+        )
     if len(ds.orders):
         out["bridge"] = price_volume_mix(ds.orders, ds.materials, month=a.month, window="ytd")
     return out
+
+
+@step(
+    "kamlab.service:delivery_performance",
+    "meeting_lines",
+    "open_orders",
+    "open_complaints",
+    "expiring_prices",
+    tables=("customers", "orders", "deliveries", "complaints", "prices"),
+)
+def _meeting_step(ds: Dataset, a: PackAnalytics) -> dict:
+    """What the customer meeting pack lists: the order lines behind the OTIF figure that were
+    late or short, the open order lines (backlog), the open complaints and the agreed prices
+    that end in the next three months."""
+    from kamlab.service import delivery_performance
+
+    s = a.settings.service
+    first = (a.month - (a.settings.scorecard.otif_months - 1)).start_time
+    recent = ds.orders.loc[(ds.orders["requested_date"] >= first - pd.Timedelta(days=62))]
+    lines = delivery_performance(
+        recent,
+        ds.deliveries,
+        as_of=a.as_of,
+        date_basis=s.date_basis,
+        days_late_tolerance=s.days_late_tolerance,
+        days_early_tolerance=s.days_early_tolerance,
+        quantity_tolerance=s.quantity_tolerance,
+    )
+    window = lines["due_date"].between(first, a.as_of) & ~lines["otif"].astype(bool)
+    missed = lines.loc[window.to_numpy(dtype=bool), [
+        "customer_id", "order_id", "line", "material_id", "due_date", "quantity",
+        "delivered_quantity", "first_delivered_date", "days_late", "on_time", "in_full",
+    ]].reset_index(drop=True)  # fmt: skip
+    o = ds.orders
+    is_open = (o["status"].eq("open") & (o["order_date"] <= a.as_of)).to_numpy(dtype=bool)
+    delivered = (
+        ds.deliveries.loc[ds.deliveries["delivered_date"] <= a.as_of]
+        .groupby(["order_id", "line"], as_index=False)["delivered_quantity"]
+        .sum()
+    )
+    backlog = (
+        o.loc[
+            is_open,
+            [
+                "customer_id",
+                "order_id",
+                "line",
+                "material_id",
+                "requested_date",
+                "confirmed_date",
+                "quantity",
+            ],
+        ]  # fmt: skip
+        .merge(delivered, on=["order_id", "line"], how="left")
+        .assign(open_quantity=lambda f: f["quantity"] - f["delivered_quantity"].fillna(0.0))
+    )
+    backlog = backlog.loc[backlog["open_quantity"] > 0].reset_index(drop=True)
+    c = ds.complaints
+    complaints = c.loc[
+        ((c["opened_date"] <= a.as_of) & (c["closed_date"].isna() | (c["closed_date"] > a.as_of)))
+        .to_numpy(dtype=bool),
+        ["customer_id", "complaint_id", "material_id", "opened_date", "category",
+         "rejected_quantity"],
+    ].reset_index(drop=True)  # fmt: skip
+    p = ds.prices
+    ending = p["valid_to"].between(
+        a.as_of + pd.Timedelta(days=1), a.as_of + pd.DateOffset(months=3)
+    )
+    prices = p.loc[ending.to_numpy(dtype=bool), [
+        "customer_id", "material_id", "source", "valid_from", "valid_to", "price", "price_unit",
+        "currency",
+    ]].reset_index(drop=True)  # fmt: skip
+    return {
+        "meeting_lines": missed,
+        "open_orders": backlog,
+        "open_complaints": complaints,
+        "expiring_prices": prices,
+    }

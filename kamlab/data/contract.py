@@ -141,6 +141,15 @@ TABLES: dict[str, Table] = {
                     le=1,
                 ),
                 Column(
+                    "language",
+                    "string",
+                    "Language the customer is addressed in: en, de or it (the meeting pack); "
+                    "empty = [pack] language",
+                    required=False,
+                    nullable=True,
+                    isin=("en", "de", "it"),
+                ),
+                Column(
                     "wallet_share",
                     "float",
                     "Our estimated share of the customer's spend in our categories, fraction 0-1 (CRM)",
@@ -427,8 +436,16 @@ TABLES: dict[str, Table] = {
                 Column("planned_quantity", "float", "Planned quantity", ge=0),
                 Column("planned_revenue", "float", "Planned net revenue", ge=0),
                 _currency(),
+                Column(
+                    "version_date",
+                    "date",
+                    "Day this version of the budget was approved (the original and each "
+                    "revision); empty = the only version",
+                    required=False,
+                    nullable=True,
+                ),
             ),
-            key=("customer_id", "period", "product_family"),
+            key=("customer_id", "period", "product_family", "version_date"),
             foreign_keys=(ForeignKey(("customer_id",), "customers", ("customer_id",)),),
             optional=True,
         ),

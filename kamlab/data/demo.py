@@ -883,15 +883,50 @@ class _Simulation:
         qty = np.bincount(flat, basis.ravel(), G * M).reshape(G, M)
         revenue = np.bincount(flat, (basis * price).ravel(), G * M).reshape(G, M)
         noise = rng.lognormal(0.0, 0.05, (G, M))
-        cust = np.repeat(groups // nf, M)
-        fam = np.repeat(groups % nf, M)
+        # each year's budget approved on 15 December of the year before
+        approved = _month_start_days(months_o[[0, 12]] - 1) + 14
+        version = np.repeat(approved, 12)[None, :].repeat(G, axis=0)
+        qty, revenue = qty * noise, revenue * noise
+        g_cust = groups // nf
+        keep = np.ones((G, M), dtype=bool)
+        # the mid-year revision (approved 1 July, once the history reaches July): customers
+        # whose first half ran more than 8 % off plan get July-December re-planned at the rate
+        # their first half ran (per family, within 0.7-1.4 of the plan)
+        if self.end_o % 12 >= 6:
+            actual = self._expected(s, o)
+            act = np.bincount(flat, actual.ravel(), G * M).reshape(G, M)
+            base = np.bincount(flat, basis.ravel(), G * M).reshape(G, M)
+            half = slice(12, 18)
+            c_act = np.bincount(g_cust, act[:, half].sum(axis=1), self.nc)
+            c_plan = np.bincount(g_cust, base[:, half].sum(axis=1), self.nc)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                off = np.abs(c_act / c_plan - 1.0) > 0.08
+                rate = np.clip(act[:, half].sum(axis=1) / base[:, half].sum(axis=1), 0.7, 1.4)
+            revised = np.flatnonzero(off[g_cust] & np.isfinite(rate))
+            if len(revised):
+                r_qty = qty[revised, 12:].copy()
+                r_rev = revenue[revised, 12:].copy()
+                r_qty[:, 6:] *= rate[revised, None]
+                r_rev[:, 6:] *= rate[revised, None]
+                july = _month_start_days(months_o[[18]])[0]
+                groups = np.concatenate([groups, groups[revised]])
+                G2 = len(revised)
+                qty = np.concatenate([qty, np.pad(r_qty, ((0, 0), (12, 0)))])
+                revenue = np.concatenate([revenue, np.pad(r_rev, ((0, 0), (12, 0)))])
+                version = np.concatenate([version, np.full((G2, M), july)])
+                keep = np.concatenate([keep, np.arange(M)[None, :].repeat(G2, axis=0) >= 12])
+        G = len(groups)
+        keep = keep.ravel()
+        cust = np.repeat(groups // nf, M)[keep]
+        fam = np.repeat(groups % nf, M)[keep]
         return {
             "customer_id": _take(self.customer_ids, cust),
-            "period": np.tile(months_o, G),
+            "period": np.tile(months_o, G)[keep],
             "product_family": _take([f.name for f in _FAMILIES], fam),
-            "planned_quantity": np.round(qty * noise).ravel(),
-            "planned_revenue": np.round(revenue * noise, -1).ravel(),
+            "planned_quantity": np.round(qty).ravel()[keep],
+            "planned_revenue": np.round(revenue, -1).ravel()[keep],
             "currency": _take(_CURRENCIES, self.currency[cust]),
+            "version_date": (version.ravel()[keep] * 86400).astype("datetime64[s]"),
         }
 
     def _actions(self) -> dict[str, object]:

@@ -17,6 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from kamlab.config import DEFAULTS, FormatSettings, Settings
+from kamlab.data.budget_workbook import (
+    BudgetWorkbookError,
+    is_budget_workbook,
+    read_budget_workbook,
+)
 from kamlab.data.contract import TABLES
 from kamlab.data.mapping import apply_mapping, check_mapping, file_names, table_formats
 from kamlab.data.store import write
@@ -179,6 +184,12 @@ def read_extracts(
     read: dict[tuple, pd.DataFrame] = {}  # one file feeding several tables is read once
     frames = {}
     for table, path in files.items():
+        if table == "budget" and is_budget_workbook(path):  # the draft a KAM edited
+            try:
+                frames[table] = read_budget_workbook(path)
+            except BudgetWorkbookError as err:
+                raise IngestError(str(err)) from None
+            continue
         formats = table_formats(settings.mapping, table, settings.formats)
         how = (path, formats.encoding, formats.csv_separator)
         if how not in read:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from kamlab.i18n import formats as fmt
+
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
 
@@ -20,14 +22,12 @@ __all__ = ["commentary"]
 
 def commentary(card: Scorecard) -> list[str]:
     """Short sentences, each traceable to a figure on the page; actions last."""
-    from kamlab.scorecard.card import _days, _pct, _short
-
     lines: list[str] = []
     actions: list[str] = []
     cur = card.currency
 
     def show(kpi: str, value: float) -> str:
-        return _days(value) if kpi == "dso" else _pct(value)
+        return fmt.days(value) if kpi == "dso" else fmt.percent(value)
 
     changes = card.kpi_changes()
     material = changes[changes["material"]] if len(changes) else changes
@@ -44,8 +44,8 @@ def commentary(card: Scorecard) -> list[str]:
     if g is not None and g["trend"] != "stable":
         word = "Growing" if g["trend"] == "growing" else "Declining"
         lines.append(
-            f"{word} account: revenue of the last 12 months {_pct(g['growth'], signed=True)} "
-            f"on the 12 months before ({_short(g['now'])} vs {_short(g['last_year'])} {cur})."
+            f"{word} account: revenue of the last 12 months {fmt.percent(g['growth'], signed=True)} "
+            f"on the 12 months before ({fmt.short_amount(g['now'])} vs {fmt.short_amount(g['last_year'])} {cur})."
         )
         if g["trend"] == "declining":
             actions.append("ask why orders are falling: lost business, a competitor or destocking")
@@ -95,7 +95,7 @@ def commentary(card: Scorecard) -> list[str]:
     if len(focus):
         top = focus.iloc[0]
         total = focus.groupby("currency")["value_at_stake"].sum()
-        money = ", ".join(f"{_short(v)} {c}" for c, v in total.items())
+        money = ", ".join(f"{fmt.short_amount(v)} {c}" for c, v in total.items())
         lines.append(
             f"Customer forecast to challenge: {len(focus)} materials, {money} at stake; largest "
             f"{top['material_id']} ({top['months']}): {top['reason']}."

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kamlab.chain import PackAnalytics
+from kamlab.i18n import formats as fmt
 from kamlab.scorecard.card import Scorecard
 from kamlab.scorecard.render import Section, note_html, table_html
 
@@ -57,29 +58,8 @@ def _facts(facts: dict[str, str]) -> str:
     return table_html(rows, classes="kam-facts")
 
 
-def _pct(value: object, digits: int = 0, signed: bool = False) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    shown = round(float(value) * 100, digits) + 0.0
-    return f"{shown:{'+' if signed and shown else ''}.{digits}f} %"
-
-
-def _points(value: object, digits: int = 0) -> str:
-    """A change of a fraction in percentage points: "+3 pts"."""
-    if value is None or pd.isna(value):
-        return "–"
-    shown = round(float(value) * 100, digits) + 0.0
-    return f"{shown:{'+' if shown else ''}.{digits}f} pts"
-
-
-def _money(value: object, currency: str) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{float(value):,.0f} {currency}"
-
-
 def _date(s: pd.Series) -> pd.Series:
-    return pd.to_datetime(s).dt.strftime("%d %b %Y")
+    return pd.to_datetime(s).map(fmt.date)
 
 
 # -- prices and margin -----------------------------------------------------------------------
@@ -98,13 +78,15 @@ def prices(card: Scorecard) -> Section:
             cur = str(row.currency)
             body += _facts(
                 {
-                    f"Billed / agreed price, last {months} months": _pct(row.realisation, 1),
-                    "Billed below the agreements (leakage)": _money(row.leakage, cur),
-                    "Billed above the agreements": _money(row.overbilled, cur),
+                    f"Billed / agreed price, last {months} months": fmt.percent(
+                        row.realisation, digits=1
+                    ),
+                    "Billed below the agreements (leakage)": fmt.money(row.leakage, cur),
+                    "Billed above the agreements": fmt.money(row.overbilled, cur),
                     "Invoice lines checked / off the agreement": (
                         f"{int(row.lines):,} / {int(row.lines - row.lines_ok):,}"
                     ),
-                    "Revenue without any agreed price": _money(row.revenue_unagreed, cur),
+                    "Revenue without any agreed price": fmt.money(row.revenue_unagreed, cur),
                 }
             )
     else:
@@ -157,7 +139,7 @@ def prices(card: Scorecard) -> Section:
                         "Material": live["material_id"].astype(str),
                         "State": live["state"].astype(str),
                         "Waiting (days)": live["age_days"],
-                        "Discount granted": live["discount"].map(_pct),
+                        "Discount granted": live["discount"].map(fmt.percent),
                         "Expires": _date(live["expiry_date"]).fillna("–"),
                         "Reason": live["reason"].astype(str),
                     }
@@ -179,7 +161,7 @@ def prices(card: Scorecard) -> Section:
                     "Month": last["period"].dt.strftime("%b %Y"),
                     "Revenue": last["revenue"],
                     "Gross margin": last["gross_margin"],
-                    "Margin": last["margin_pct"].map(_pct),
+                    "Margin": last["margin_pct"].map(fmt.percent),
                     "Currency": last["currency"].astype(str),
                 }
             ),
@@ -195,7 +177,7 @@ def prices(card: Scorecard) -> Section:
             fam.rename(columns={"product_family": "Family", "currency": "Currency",
                                 "revenue": "Revenue", "gross_margin": "Gross margin",
                                 "margin_pct": "Margin"}),
-            formats={"Revenue": ",.0f", "Gross margin": ",.0f", "Margin": _pct},
+            formats={"Revenue": ",.0f", "Gross margin": ",.0f", "Margin": fmt.percent},
             max_rows=8,
         )  # fmt: skip
     body += note_html(
@@ -243,8 +225,8 @@ def pipeline(card: Scorecard) -> Section:
         body += _facts(
             {
                 f"Open opportunities ({cur})": (
-                    f"{int(r.opportunities)} worth {_money(r.value, str(cur))} a year, "
-                    f"{_money(r.weighted_value, str(cur))} weighted"
+                    f"{int(r.opportunities)} worth {fmt.money(r.value, str(cur))} a year, "
+                    f"{fmt.money(r.weighted_value, str(cur))} weighted"
                 )
                 for cur, r in totals.iterrows()
             }
@@ -280,8 +262,8 @@ def pipeline(card: Scorecard) -> Section:
                     "Won": wins["won"],
                     "Lost": wins["lost"],
                     "Still open": wins["open"],
-                    "Win rate": wins["win_rate"].map(_pct),
-                    "Value win rate": wins["value_win_rate"].map(_pct),
+                    "Win rate": wins["win_rate"].map(fmt.percent),
+                    "Value win rate": wins["value_win_rate"].map(fmt.percent),
                     "Days to decide (median)": wins["cycle_days_median"],
                     "Currency": wins["currency"].astype(str),
                 }
@@ -409,12 +391,12 @@ def market(card: Scorecard) -> Section:
                 {
                     "Family": three["product_family"].astype(str),
                     "Our sales (12 m)": three["our_sales"],
-                    "Share": three["share_of_business"].map(_pct),
-                    "Change": three["change"].map(_points),
+                    "Share": three["share_of_business"].map(fmt.percent),
+                    "Change": three["change"].map(fmt.points),
                     "Customer buys (12 m)": three["total_purchases"],
-                    "Growth": three["market_growth"].map(lambda v: _pct(v, signed=True)),
+                    "Growth": three["market_growth"].map(fmt.signed_percent),
                     "Main competitor": three["main_competitor"].astype(str).replace("nan", "–"),
-                    "Its share": three["competitor_share"].map(_pct),
+                    "Its share": three["competitor_share"].map(fmt.percent),
                     "Currency": three["currency"].astype(str),
                     "Note": three["reason"].astype(str).replace("nan", ""),
                 }
@@ -432,8 +414,8 @@ def market(card: Scorecard) -> Section:
                 {
                     "Competitor": comp["competitor"].astype(str),
                     "Families": comp["families"].astype(str).replace("nan", "–"),
-                    "Share": comp["share"].map(_pct),
-                    "Change": comp["change"].map(_points),
+                    "Share": comp["share"].map(fmt.percent),
+                    "Change": comp["change"].map(fmt.points),
                     "Deals lost to them": comp["lost_to"],
                     "Value lost / year": comp["lost_value"],
                     "Activity seen": comp["activity"].astype(str).replace(["nan", "None"], "–"),
@@ -462,8 +444,8 @@ def satisfaction(card: Scorecard) -> Section:
                     "Score": recent["score"].map(lambda v: f"{v:g}")
                     + " / "
                     + recent["scale_max"].map(lambda v: f"{v:g}"),
-                    "Of best": recent["score_pct"].map(_pct),
-                    "Change": recent["change"].map(lambda v: _points(v, 1)),
+                    "Of best": recent["score_pct"].map(fmt.percent),
+                    "Change": recent["change"].map(lambda v: fmt.points(v, digits=1)),
                     "Rank": recent["rank"],
                 }
             ),
@@ -477,7 +459,7 @@ def satisfaction(card: Scorecard) -> Section:
         body += _facts(
             {
                 f"Latest vendor rating ({last['period']})": (
-                    f"{last['score']:g} of {last['scale_max']:g} ({_pct(last['score_pct'])}){rank}"
+                    f"{last['score']:g} of {last['scale_max']:g} ({fmt.percent(last['score_pct'])}){rank}"
                 ),
             }
         )
@@ -487,7 +469,7 @@ def satisfaction(card: Scorecard) -> Section:
     if issues is not None and len(issues):
         r = issues.iloc[0]
         facts[f"Complaints closed within {int(r['target_days'])} days"] = (
-            f"{_pct(r['on_time_rate'])} ({int(r['closed_on_time'])} on time, "
+            f"{fmt.percent(r['on_time_rate'])} ({int(r['closed_on_time'])} on time, "
             f"{int(r['closed_late'])} late, {int(r['overdue'])} open and overdue)"
         )
     if visits is not None and len(visits):
@@ -498,7 +480,7 @@ def satisfaction(card: Scorecard) -> Section:
         }
         for row in visits.itertuples(index=False):
             label = names.get(str(row.type), str(row.type))
-            text = f"{int(row.held)} held of {row.plan:.0f} planned ({_pct(row.vs_plan)})"
+            text = f"{int(row.held)} held of {row.plan:.0f} planned ({fmt.percent(row.vs_plan)})"
             if row.missed:
                 text += f", {int(row.missed)} not held"
             if not pd.isna(row.next_planned):

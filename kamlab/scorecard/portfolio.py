@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Sequence
 
 import pandas as pd
 
 from kamlab.chain import PackAnalytics
+from kamlab.i18n import formats as fmt
 from kamlab.scorecard import figures
-from kamlab.scorecard.card import (
-    Scorecard,
-    _esc,
-    _fva_label,
-    _pct_any,
-    _unavailable,
-    open_analytics,
-    plain_explanation,
-)
+from kamlab.scorecard.accuracy import fva_label
+from kamlab.scorecard.card import Scorecard, open_analytics
+from kamlab.scorecard.classification import plain_explanation
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import STATUS_WORDS
+from kamlab.scorecard.values import unavailable_section
 
 __all__ = ["PACK_JSON_VERSION", "Portfolio", "open_portfolio", "overall_status"]
 
@@ -51,9 +48,7 @@ def _overdue_flag(row) -> str:
 
 
 def _stake_text(stake: dict) -> str:
-    from kamlab.scorecard.card import _short
-
-    return ", ".join(f"{_short(v)} {c}" for c, v in sorted(stake.items())) or "–"
+    return ", ".join(f"{fmt.short_amount(v)} {c}" for c, v in sorted(stake.items())) or "–"
 
 
 def overall_status(statuses: list[str]) -> str:
@@ -117,17 +112,17 @@ class Portfolio:
         return out.copy()
 
     def _why(self, row) -> str:
-        from kamlab.scorecard.card import _short
         from kamlab.scorecard.priority import PART_WORDS
 
         card = self.card(row.customer_id)
         red = [t for t in card.headline_tiles() if t.status == "red"]
         bits = []
         if row.parts:
-            money = ", ".join(f"{_short(v)} {c}" for c, v in sorted(row.stake.items()))
+            money = ", ".join(f"{fmt.short_amount(v)} {c}" for c, v in sorted(row.stake.items()))
             top = row.parts[:2]
             detail = " and ".join(
-                f"{PART_WORDS.get(p['kind'], p['kind'])} {_short(p['amount'])}" for p in top
+                f"{PART_WORDS.get(p['kind'], p['kind'])} {fmt.short_amount(p['amount'])}"
+                for p in top
             )
             bits.append(f"{money} at stake, mostly {detail}")
         if red:
@@ -137,7 +132,7 @@ class Portfolio:
             bits.append(f"{n} agreed action{'s' if n > 1 else ''} overdue")
         g = card.growth()
         if g is not None and g["trend"] != "stable":
-            bits.append(f"{g['trend']} ({_pct_any(g['growth'])} revenue in 12 months)")
+            bits.append(f"{g['trend']} ({fmt.percent(g['growth'])} revenue in 12 months)")
         if not bits:
             return "Nothing at stake and nothing off target."
         text = "; ".join(bits)
@@ -246,7 +241,7 @@ class Portfolio:
     def header(self) -> Section:
         title = f"Key account portfolio — {self.month.strftime('%B %Y')}"
         n = len(self.analytics.customers)
-        return Section(title, f"<h1>{_esc(title)}</h1>" + note_html(f"{n} customers."))
+        return Section(title, f"<h1>{html.escape(title)}</h1>" + note_html(f"{n} customers."))
 
     def priority(self) -> Section:
         """The accounts in priority order: money at stake, its largest parts, and why."""
@@ -298,7 +293,7 @@ class Portfolio:
     def matrix(self) -> Section:
         """Attractiveness against strength, one labelled point per customer."""
         title = "Key-account matrix"
-        if missing := _unavailable(title, self.analytics, "matrix"):
+        if missing := unavailable_section(title, self.analytics, "matrix"):
             return missing
         names = self.analytics.customers.set_index("customer_id")["name"]
         m = self.analytics.matrix.assign(customer=lambda f: f["customer_id"].map(names))
@@ -341,7 +336,7 @@ class Portfolio:
     def rankings(self) -> Section:
         """Customers by revenue over the last 12 months, with ABC class now and a year ago."""
         title = "Rankings"
-        if missing := _unavailable(title, self.analytics, "classes"):
+        if missing := unavailable_section(title, self.analytics, "classes"):
             return missing
         classes = self.analytics.classes
         now = classes[classes["when"] == "now"].sort_values("rank")
@@ -363,7 +358,7 @@ class Portfolio:
             title,
             table_html(
                 table,
-                formats={f"Revenue 12 months ({currency})": ",.0f", "Share": _pct_any},
+                formats={f"Revenue 12 months ({currency})": ",.0f", "Share": fmt.percent},
                 max_rows=50,
             ),
         )
@@ -371,7 +366,7 @@ class Portfolio:
     def top_overdue(self) -> Section:
         """The largest overdue invoices of the portfolio, per currency."""
         title = "Top overdue"
-        if missing := _unavailable(title, self.analytics, "top_overdue"):
+        if missing := unavailable_section(title, self.analytics, "top_overdue"):
             return missing
         top = self.analytics.top_overdue
         n = self.analytics.settings.receivables.top_overdue
@@ -401,7 +396,7 @@ class Portfolio:
     def accuracy_league(self) -> Section:
         """Customers by the value their forecast adds over a naive forecast, lag 1."""
         title = "Forecast accuracy league table"
-        if missing := _unavailable(title, self.analytics, "league"):
+        if missing := unavailable_section(title, self.analytics, "league"):
             return missing
         league = self.analytics.league
         names = self.analytics.customers.set_index("customer_id")["name"]
@@ -419,9 +414,9 @@ class Portfolio:
                 "customer_id": "Customer",
                 "adds_value": "Customer's forecast helps?",
                 **{c: "Error, " + c.removeprefix("error_") + " forecast" for c in error_cols},
-                **{c: _fva_label(c) for c in fva_cols},
+                **{c: fva_label(c) for c in fva_cols},
             }
         )
-        formats = {c: _pct_any for c in table.columns if c.startswith("Error")}
+        formats = {c: fmt.percent for c in table.columns if c.startswith("Error")}
         formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
         return Section(title, table_html(table, formats=formats, max_rows=50))

@@ -11,7 +11,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["STATUS_ICONS", "STATUS_WORDS", "Tile", "rag_status", "tiles_html"]
+from kamlab.i18n import formats as fmt
+
+__all__ = ["STATUS_ICONS", "STATUS_WORDS", "Tile", "rag_status", "target_tile", "tiles_html"]
 
 STATUS_WORDS = {
     "green": "on target",
@@ -70,6 +72,19 @@ class Tile:
     number: float | None = None  # the figure behind `value` (None: none), workbook and pack.json
     unit: str = ""  # of `number`: "share" (a fraction shown as %) or "days"
     word: str = ""  # replaces the status word, e.g. "action needed" for a missing limit
+
+
+def target_tile(label: str, value: float, target: float, *, margin: float, note: str) -> Tile:
+    """A share against its target: green at or above the target, amber within `margin` below
+    it, red further below; grey without a figure; the figure without a colour when no target
+    is agreed."""
+    if value != value:
+        return Tile(label, "–", "", "grey", "no figures in the window")
+    num = {"number": value, "unit": "share"}
+    if target != target:  # no SLA target agreed: the figure, without a colour
+        return Tile(label, fmt.percent(value), "no target agreed", "grey", note, **num)
+    status = rag_status(value, green=target, amber=target - margin)
+    return Tile(label, fmt.percent(value), f"target {fmt.percent(target)}", status, note, **num)
 
 
 def tiles_html(tiles: Sequence[Tile]) -> str:

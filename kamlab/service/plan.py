@@ -90,7 +90,9 @@ def plan_vs_actual(
     Budget rows: at customer level a customer-total row (empty product_family) is used when
     the customer has one for that month and currency, else the sum of its family rows; at
     family level only family rows count and customer-total rows are counted in
-    ``attrs["excluded"]``. A group without any budget row in *Y* gets NaN plan figures and
+    ``attrs["excluded"]``. `budget` is one version: a table holding several approved versions
+    (``version_date``) is refused; :func:`kamlab.budget.budget_in_force` picks the one in
+    force. A group without any budget row in *Y* gets NaN plan figures and
     reason ``"no budget in Y"``; budget months without a row count as zero plan. Division by a
     zero plan or last year gives NaN with a reason.
 
@@ -144,6 +146,16 @@ def plan_vs_actual(
          "currency"],
         table="budget", function=fn,
     )  # fmt: skip
+    if "version_date" in budget.columns and len(budget):
+        versions = budget.groupby(
+            [budget["customer_id"], pd.PeriodIndex(budget["period"]).year], observed=True
+        )["version_date"].nunique(dropna=False)
+        if (versions > 1).any():
+            customer = versions[versions > 1].index[0][0]
+            raise ValueError(
+                f"{fn}: budget holds several versions (version_date) for customer {customer}; "
+                "pass the one in force: kamlab.budget.budget_in_force(budget, as_of=...)"
+            )
     m = pd.Period(month, "M")
     year_start = pd.Period(f"{m.year}-01", "M")
     keys = [*by, "currency"]

@@ -1,0 +1,99 @@
+"""The scorecard's forecast-accuracy section and tile: accuracy by lag, bias and the value
+added of the customer's forecast (:mod:`kamlab.accuracy`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kamlab.i18n import formats as fmt
+from kamlab.scorecard import figures
+from kamlab.scorecard.render import Section, figure_html, note_html, table_html
+from kamlab.scorecard.tiles import Tile, target_tile
+from kamlab.scorecard.values import absent_section, as_float, unavailable_section
+
+if TYPE_CHECKING:
+    from kamlab.scorecard.card import Scorecard
+
+__all__ = ["accuracy_tile", "accuracy_value", "fva_label", "section"]
+
+
+def section(card: Scorecard) -> Section:
+    """Forecast accuracy by lag, bias and value added of the customer's forecast."""
+    title = "Forecast accuracy"
+    if missing := unavailable_section(title, card.analytics, "accuracy"):
+        return missing
+    for table in ("orders", "customer_forecasts"):
+        if why := card.absent(table):
+            return absent_section(title, why)
+    acc = card._slice(card.analytics.accuracy)
+    by_lag = acc[acc["metric"] == "accuracy"][["source", "lag", "value"]].dropna()
+    body = ""
+    if len(by_lag):
+        fig = figures.lag_figure(
+            by_lag,
+            title="Forecast accuracy by lag: customer, statistical and naive forecasts",
+            target=as_float(card.customer["forecast_accuracy_target"]),
+        )
+        body += figure_html(fig, alt="Forecast accuracy by lag")
+    wide = acc[acc["metric"].isin(["accuracy", "bias"]) & (acc["lag"].isin([1, 3]))].pivot_table(
+        index="source", columns=["metric", "lag"], values="value", aggfunc="first"
+    )
+    wide.columns = [
+        f"{'Accuracy' if m == 'accuracy' else 'Bias'}, {lag} month{'s' if lag > 1 else ''} ahead"
+        for m, lag in wide.columns
+    ]
+    body += table_html(
+        wide.reset_index().rename(columns={"source": "Forecast"}),
+        formats=dict.fromkeys(wide.columns, fmt.percent),
+        print_rows=None,  # one row per forecast compared
+    )
+    fva = card._slice(card.analytics.value_added)
+    if fva is not None and len(fva):
+        cols = [c for c in fva.columns if c.startswith("fva_")]
+        shown = fva[["lag", *cols]].rename(
+            columns={"lag": "Months ahead", **{c: fva_label(c) for c in cols}}
+        )
+        body += note_html(
+            "Value added: how many points of error one forecast saves over another "
+            "(positive: the first is better)."
+        )
+        body += table_html(shown, formats=dict.fromkeys(shown.columns[1:], "+.1f"))
+    bias = card._slice(card.analytics.bias)
+    if bias is not None and len(bias):
+        alerts = bias[bias["alert"]]
+        body += note_html(
+            f"Persistent bias: the customer's forecast is one-sidedly off on {len(alerts)} of "
+            f"{len(bias)} materials (over or under month after month)."
+        )
+    return Section(title, body)
+
+
+def accuracy_tile(card: Scorecard) -> Tile:
+    """The customer's forecast accuracy one month ahead against its target."""
+    label = "Forecast accuracy, 1 month ahead"
+    if tile := card.unavailable_tile(label, "accuracy") or card.absent_tile(
+        label, "customer_forecasts", "orders"
+    ):
+        return tile
+    return target_tile(
+        label,
+        accuracy_value(card, "customer", lag=1, metric="accuracy"),
+        as_float(card.customer["forecast_accuracy_target"]),
+        margin=card.settings.scorecard.accuracy_amber_margin,
+        note="customer's forecast against its orders",
+    )
+
+
+def accuracy_value(card: Scorecard, source: str, *, lag: int, metric: str) -> float:
+    """One figure of the customer's accuracy table; NaN when it is not there."""
+    acc = card._slice(card.analytics.accuracy)
+    row = acc[(acc["source"] == source) & (acc["lag"] == lag) & (acc["metric"] == metric)]
+    return as_float(row["value"].iloc[0]) if len(row) else float("nan")
+
+
+def fva_label(column: str) -> str:
+    """ "fva_customer_vs_naive" -> "Customer's forecast vs naive (points saved)"."""
+    words = {"customer": "customer's forecast", "statistical": "our forecast", "naive": "naive"}
+    a, _, b = column.removeprefix("fva_").partition("_vs_")
+    first = words.get(a, a)
+    return f"{first[0].upper()}{first[1:]} vs {words.get(b, b)} (points saved)"

@@ -348,8 +348,7 @@ def _return_free_memory() -> None:
 
 def combine(parts: Sequence[dict[str, pd.DataFrame]], name: str) -> pd.DataFrame | None:
     """The chunks' `name` frames end to end in customer order (:func:`in_customer_order`),
-    their exclusions summed per table, source and reason (in order of first appearance)
-    into ``attrs["excluded"]``."""
+    their exclusions summed (:func:`sum_exclusions`) into ``attrs["excluded"]``."""
     frames = [p[name] for p in parts if name in p]
     if not frames:
         return None
@@ -363,11 +362,12 @@ def combine(parts: Sequence[dict[str, pd.DataFrame]], name: str) -> pd.DataFrame
 
 def sum_exclusions(reports: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Exclusion tables (table, [source,] reason, [currency,] rows[, quantity, amount, …])
-    added up across chunks: the numbers summed per value of the other columns."""
+    added up across chunks: the numbers summed per value of the other columns, in their
+    sorted order (the same whatever the chunks)."""
     both = pd.concat(reports, ignore_index=True)
     values = [c for c in both.columns if c in _ADDITIVE]
     keys = [c for c in both.columns if c not in values]
-    summed = both.groupby(keys, sort=False, dropna=False, as_index=False)[values].sum(min_count=1)
+    summed = both.groupby(keys, sort=True, dropna=False, as_index=False)[values].sum(min_count=1)
     summed = summed.astype({k: both[k].dtype for k in keys})
     if "rows" in summed:
         summed["rows"] = summed["rows"].astype(np.int64)

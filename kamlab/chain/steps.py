@@ -43,7 +43,6 @@ from kamlab.chain.chunks import (
     chunk_of,
     combine,
     customer_chunks,
-    in_customer_order,
     map_chunks,
     placement,
     run_on,
@@ -285,7 +284,7 @@ def prepare(
                 results = _by_customer_chunk(s, out, source)
             elif s.tables is not None:  # in customer order, as its chunks would give it
                 results = {
-                    k: in_customer_order(v) if isinstance(v, pd.DataFrame) else v
+                    k: combine([{k: v}], k) if isinstance(v, pd.DataFrame) else v
                     for k, v in s.run(dataset, out).items()
                 }
             else:

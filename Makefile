@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 pack: $(STAMP)
 	$(BIN)/kamlab demo --out data/demo --end $(MONTH)
 	$(BIN)/kamlab ingest data/demo
-	$(BIN)/kamlab pack --month $(MONTH) --config data/demo/kamlab.toml
+	$(BIN)/kamlab pack --month $(MONTH)
 
 ## Lint, format check and the whole test suite (doctests and notebooks under nbval included).
 test: $(STAMP)

@@ -1,69 +1,44 @@
-"""Money at stake per customer: price leakage, lost sales and pipeline at risk, in one long frame.
+"""Money at stake per customer, counted once: the amounts of the month's findings.
 
-The index page ranks customers by where a KAM's attention pays. This module only stacks the
-amounts the commercial modules already define — it computes no KPI of its own — one row per
-customer × currency × kind, never adding currencies or kinds together.
+Every finding of :func:`kamlab.findings.findings` that puts money at risk carries its amount
+in one currency, and each amount belongs to exactly one kind (:data:`kamlab.findings.OWNERSHIP`
+says which kind owns an overlap: an invoice both long overdue and above the credit limit is
+counted as overdue; the stock of a phase-out material as phase-out exposure, never again as
+overstock). So a customer's money at stake is the sum of its findings' amounts per currency,
+and nothing here adds two measures of the same money. Amounts in different currencies are
+never added: a page that wants one figure converts with stated rates.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from kamlab.findings import KINDS
 from kamlab.service._common import _require
 
 __all__ = ["KINDS", "money_at_stake"]
 
-#: kinds of money at stake, in the order they are shown
-KINDS = ("price leakage", "lost sales", "pipeline at risk")
 
+def money_at_stake(findings: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer × currency × kind with an amount at stake (> 0), from `findings`.
 
-def money_at_stake(
-    *,
-    price_summary: pd.DataFrame | None = None,
-    lost: pd.DataFrame | None = None,
-    at_risk: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """One row per customer × currency × kind of money at stake (amount > 0 only).
+    Returns customer_id, currency, kind, amount (money in that currency), in the order of
+    :data:`kamlab.findings.KINDS` per customer.
 
-    - ``price leakage`` = ``leakage`` of :func:`kamlab.pricing.price_realisation_summary`
-      (revenue billed below the agreed prices over its window);
-    - ``lost sales`` = Σ annual_value of :func:`kamlab.opportunities.lost_sales` (per year);
-    - ``pipeline at risk`` = Σ at_stake of :func:`kamlab.opportunities.pipeline_at_risk`
-      (weighted annual value of open opportunities overdue or stalled).
-
-    The kinds differ in nature (a realised loss over a window, a yearly value) and are kept
-    apart; a priority rule that wants one number must convert currencies and weigh kinds
-    explicitly. Returns customer_id, currency, kind, amount.
-
-    >>> s = pd.DataFrame({"customer_id": ["C1"], "currency": ["EUR"], "leakage": [120.0]})
-    >>> money_at_stake(price_summary=s).to_dict("records")
-    [{'customer_id': 'C1', 'currency': 'EUR', 'kind': 'price leakage', 'amount': 120.0}]
+    >>> f = pd.DataFrame({"customer_id": ["C1", "C1"], "kind": ["overdue", "otif_below_target"],
+    ...     "currency": ["EUR", None], "amount": [120.0, float("nan")]})
+    >>> money_at_stake(f).to_dict("records")
+    [{'customer_id': 'C1', 'currency': 'EUR', 'kind': 'overdue', 'amount': 120.0}]
     """
-    parts = []
-    for kind, frame, column in (
-        ("price leakage", price_summary, "leakage"),
-        ("lost sales", lost, "annual_value"),
-        ("pipeline at risk", at_risk, "at_stake"),
-    ):
-        if frame is None or len(frame) == 0:
-            continue
-        _require(frame, ["customer_id", "currency", column], table=kind, function="money_at_stake")
-        g = frame.groupby(["customer_id", "currency"], observed=True, as_index=False)[column].sum()
-        parts.append(g.rename(columns={column: "amount"}).assign(kind=kind))
-    if not parts:
-        return pd.DataFrame(
-            {
-                "customer_id": pd.Series(dtype="str"),
-                "currency": pd.Series(dtype="str"),
-                "kind": pd.Series(dtype="str"),
-                "amount": pd.Series(dtype="float64"),
-            }
-        )
-    out = pd.concat(parts, ignore_index=True)
-    out = out.loc[out["amount"] > 0, ["customer_id", "currency", "kind", "amount"]]
-    out["kind"] = pd.Categorical(out["kind"], categories=KINDS)
-    out = out.sort_values(["customer_id", "kind", "currency"]).reset_index(drop=True)
-    out["kind"] = out["kind"].astype("str")
-    for c in ("customer_id", "currency"):
+    _require(findings, ["customer_id", "kind", "currency", "amount"], table="findings",
+             function="money_at_stake")  # fmt: skip
+    f = findings[findings["amount"] > 0]
+    out = f.groupby(["customer_id", "currency", "kind"], observed=True, as_index=False)[
+        "amount"
+    ].sum()
+    order = {k: i for i, k in enumerate(KINDS)}
+    out = out.assign(_o=out["kind"].map(order)).sort_values(["customer_id", "_o", "currency"])
+    out = out[["customer_id", "currency", "kind", "amount"]].reset_index(drop=True)
+    for c in ("customer_id", "currency", "kind"):
         out[c] = out[c].astype("str")
-    return out
+    return out.astype({"amount": "float64"})

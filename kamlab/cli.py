@@ -85,11 +85,27 @@ def _add_ingest(sub: argparse._SubParsersAction) -> None:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from kamlab.data.ingest import ingest
 
-    settings = load_settings(args.config)
-    report = ingest(args.extracts_dir, args.database or settings.pack.database, settings=settings)
+    # --config, else ./kamlab.toml, else the extracts' own kamlab.toml (the demo's rates):
+    # recorded in the database, so notebooks and packs run without --config find them
+    path = args.config or next(
+        (p for p in (Path("kamlab.toml"), Path(args.extracts_dir) / "kamlab.toml") if p.is_file()),
+        None,
+    )
+    settings = load_settings(path) if path is not None else load_settings(None)
+    text = Path(path).read_text(encoding="utf-8") if path is not None else None
+    report = ingest(
+        args.extracts_dir,
+        args.database or settings.pack.database,
+        settings=settings,
+        settings_text=text,
+    )
     print(report)
+    if path is not None:
+        print(f"settings: {path} (recorded in the database)")
     return EXIT_OK
 
 

@@ -275,7 +275,9 @@ def win_rate(
 
         \\text{cycle\\_days} = \\text{decided\\_date} - \\text{created\\_date}
 
-    (fractions; cycle time in days, mean and median over decided ones). Open opportunities
+    (fractions; cycle time in days, mean and median over the decided ones of the *by* group:
+    a duration, so one figure over all currencies, repeated on each currency row of the
+    group, never one per currency). Open opportunities
     have no outcome yet and are *excluded* from the win rate (counting them as lost would
     understate it): they are reported in ``open`` (still open on `end`) and not otherwise
     used. Source: the sales-funnel hit rate (CSO Insights / Miller Heiman "win rate of
@@ -320,9 +322,17 @@ def win_rate(
     frame = frame.loc[(decided | is_open).to_numpy(dtype=bool)]
     g = frame.groupby([*by, "currency"], observed=True, sort=True, dropna=False)
     out = g[["won", "lost", "open", "value_won", "value_lost"]].sum()
-    out["cycle_days_mean"] = g["_cycle"].mean()
-    out["cycle_days_median"] = g["_cycle"].median()
     out = out.reset_index()
+    # cycle time is a duration: one figure per `by` group, whatever the currencies
+    if by:
+        cycle_by = frame.groupby(by, observed=True, sort=False, dropna=False)["_cycle"]
+        days = pd.DataFrame(
+            {"cycle_days_mean": cycle_by.mean(), "cycle_days_median": cycle_by.median()}
+        ).reset_index()
+        out = out.merge(days, on=by, how="left")
+    else:
+        out["cycle_days_mean"] = frame["_cycle"].mean()
+        out["cycle_days_median"] = frame["_cycle"].median()
     out["win_rate"] = _ratio(out["won"], out["won"] + out["lost"])
     out["value_win_rate"] = _ratio(out["value_won"], out["value_won"] + out["value_lost"])
     out = out[[*by, "currency", "won", "lost", "open", "win_rate", "value_won", "value_lost",

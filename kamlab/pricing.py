@@ -242,7 +242,9 @@ def price_realisation(
     Returns `lines` (lines of quantity ≤ 0 left out and counted in ``attrs["excluded"]``)
     with billed_unit_price, agreed_unit_price, agreed_currency, agreement_source,
     agreement_from, agreement_to, price_unit, agreed_value, realisation, at_stake, issue,
-    expired_price, expired_to, previous_price.
+    expired_price, expired_to, expired_request_id (the special price request behind the
+    expired record: ``prices.price_request_id``, empty when the record names none),
+    previous_price.
 
     Examples
     --------
@@ -383,6 +385,7 @@ def price_realisation(
         "issue": pd.Categorical.from_codes(issue, categories=ISSUES),
         "expired_price": exp_unit,
         "expired_to": np.where(expired_special >= 0, prices["valid_to"].to_numpy()[e], nat),
+        "expired_request_id": _request_ids(prices, expired_special),
         "previous_price": prev_unit,
     }
     # one concat instead of a copy per new column
@@ -404,6 +407,18 @@ def price_realisation(
             ]  # fmt: skip
         )
     )
+    return out
+
+
+def _request_ids(prices: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """``prices.price_request_id`` of the records at `rows` (−1 = none): the special price
+    request that granted them; None where the column or the value is absent."""
+    out = np.full(len(rows), None, dtype=object)
+    if "price_request_id" in prices.columns and len(rows):
+        ids = prices["price_request_id"].to_numpy(dtype=object)
+        found = rows >= 0
+        picked = ids[rows[found]]
+        out[found] = np.where(pd.isna(picked), None, picked)
     return out
 
 
@@ -472,7 +487,12 @@ def _finding(issue: str, b: pd.DataFrame) -> pd.Series:
             + _text(b["agreed_currency"].astype("str").to_numpy())
         )  # fmt: skip
     if issue == "expired special price":
-        return "billed at a special price that expired on " + day("expired_to")
+        text = "billed at a special price that expired on " + day("expired_to")
+        if "expired_request_id" not in b.columns:
+            return text
+        request = b["expired_request_id"]
+        named = request.notna().to_numpy(dtype=bool)
+        return text.where(~named, text + " (request " + _text(request.astype("str")) + ")")
     if issue == "no agreement":
         return _text(np.full(len(b), _FINDINGS["no agreement"], dtype=object))
     if issue == "previous price":

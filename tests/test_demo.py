@@ -341,3 +341,35 @@ def test_end_defaults_to_the_month_before_today():
     budget = generate(customers=1, materials=1, months=1)["budget"]
     last_month = pd.Timestamp.today().to_period("M") - 1
     assert budget["period"].max() == pd.Period(f"{last_month.year}-12", "M")
+
+
+def test_customers_forecast_well_badly_late_or_noisily_as_the_recipe_says(default):
+    """#20 Deliver 10: the behaviours of demo.py's _FORECASTERS show in the forecast errors
+    one month ahead (WAPE of the customer's forecast against its orders)."""
+    from kamlab.data import demo
+
+    sim = demo._Simulation(
+        np.random.default_rng(0), 40, 400, 36, pd.Period("2025-06", "M"),
+        fc_rng=np.random.default_rng([0, 21]),
+    )  # fmt: skip
+    sim._customers()
+    names = np.array([f[0] for f in demo._FORECASTERS])
+    kind = pd.Series(names[sim.fc_kind], index=default["customers"]["customer_id"].to_numpy())
+    assert kind.iloc[[0, 1, 2, 6]].tolist() == ["over", "good", "late", "under"]  # the stories
+    assert set(kind) == set(names)
+    fc = default["customer_forecasts"]
+    lag = (fc["period"] - fc["snapshot_date"].dt.to_period("M")).map(lambda x: x.n)
+    actual = monthly_demand(default["orders"], end="2025-06")
+    lag1 = fc[lag == 1].merge(
+        actual, on=["customer_id", "material_id", "period"], suffixes=("", "_actual")
+    )
+    err = (lag1["quantity"] - lag1["quantity_actual"]).abs()
+    per = lag1.assign(err=err).groupby("customer_id")[["err", "quantity_actual", "quantity"]].sum()
+    wape = (per["err"] / per["quantity_actual"]).groupby(kind).median()
+    bias = (per["quantity"] / per["quantity_actual"] - 1).groupby(kind).median()
+    assert wape["good"] < wape["late"] < wape["noise"]
+    assert wape["good"] < wape["over"]
+    assert bias["over"] > 0.1 and bias["under"] < -0.05
+    # the growing customer that forecasts its recent orders stays below them
+    keystone = per.loc[kind.index[2]]
+    assert keystone["quantity"] < keystone["quantity_actual"]

@@ -90,6 +90,13 @@ def test_win_rate_excludes_open_opportunities(book):
     assert r.loc["rfq", "value_win_rate"] == pytest.approx(5400 / 14400)
     # cycle: O3 56 days, O4 70, O5 61
     assert r.loc["rfq", "cycle_days_mean"] == pytest.approx((56 + 70 + 61) / 3)
+    # cycle time is a duration: one figure over both currencies, not one per currency
+    mixed = book.assign(currency=np.where(book["opportunity_id"] == "O4", "USD", book["currency"]))
+    m = win_rate(mixed, start="2024-01-01", end="2024-06-30", by=("type",))
+    rfq = m[m["type"] == "rfq"]
+    assert sorted(rfq["currency"]) == ["EUR", "USD"]
+    assert rfq["cycle_days_mean"].tolist() == pytest.approx([(56 + 70 + 61) / 3] * 2)
+    assert rfq["cycle_days_median"].tolist() == [61.0, 61.0]
     # the tender was lost only on 20 July: open on 30 June, no win rate yet
     assert r.loc["tender", "open"] == 1 and np.isnan(r.loc["tender", "win_rate"])
     ex = excluded(r).set_index("reason")["rows"]

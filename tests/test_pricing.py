@@ -103,6 +103,15 @@ def test_a_special_price_that_expired_the_day_before_the_invoice_is_flagged():
         "billed -20.0% against the agreed price",
         "billed at a special price that expired on 2024-05-31",
     ]
+    # the request behind the expired special price is named (prices.price_request_id)
+    named = price_audit(
+        price_realisation(lines, prices.assign(price_request_id=[None, "SPR-0007"]))
+    )
+    assert named["expired_request_id"].isna().tolist() == [True, False]
+    assert named["expired_request_id"].iloc[1] == "SPR-0007"
+    assert named["finding"].tolist()[1] == (
+        "billed at a special price that expired on 2024-05-31 (request SPR-0007)"
+    )
     summary = price_realisation_summary(r)
     row = summary.iloc[0]
     assert row["leakage"] == 400.0 and row["lines"] == 4

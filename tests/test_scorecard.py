@@ -267,3 +267,47 @@ def test_a_customers_focused_challenges_are_its_lines_of_the_portfolios_list(ana
         assert got.attrs == expected.attrs
         checked += len(got) > 0
     assert checked  # some customers have lines to challenge
+
+
+def test_challenge_lines_say_our_record_and_name_what_is_not_challenged(analytics):
+    """Every challenge line carries our track record; customers whose own forecast is better
+    somewhere get the note naming those materials (#20 Deliver 4)."""
+    import html
+
+    lines = notes = 0
+    for cid in analytics.customer_ids():
+        card = sc.Scorecard(analytics, cid)
+        body = html.unescape(card.challenges().body)
+        focus = card.focused_challenges()
+        if len(focus):
+            mine = card._slice(analytics.challenges)
+            ours = set(mine.loc[mine["verdict"] == "challenge", "material_id"])
+            assert set(focus["material_id"]) <= ours  # only where our record is better
+            found = re.findall(r"our forecast has been closer (\d+) of the last (\d+) months", body)
+            assert len(found) == len(focus)
+            assert all(int(w) <= int(m) for w, m in found)
+            lines += len(found)
+        mine = card._slice(analytics.challenges)
+        if (mine["verdict"] == "customer_better").any():
+            assert "the customer's own forecast has the better record" in body
+            notes += 1
+    assert lines and notes
+
+
+def test_the_judgement_of_each_manager_shows_on_the_portfolio_page_and_the_card(analytics):
+    """#25 Deliver 4: the agreed forecast's value added per KAM (portfolio) and per customer
+    (the accuracy section), from the chain's judgement frames."""
+    from kamlab.scorecard.portfolio import Portfolio
+
+    kam = analytics.judgement_kam
+    assert kam is not None and set(kam["account_manager"]) <= set(
+        analytics.customers["account_manager"]
+    )
+    body = Portfolio(analytics).judgement().body
+    for manager in kam["account_manager"].unique():
+        assert manager.replace("'", "&#x27;") in body or manager in body
+    cid = analytics.judgement["customer_id"].iloc[0]
+    assert (
+        "Agreed forecast vs our forecast (points saved)"
+        in sc.Scorecard(analytics, cid).accuracy().body
+    )

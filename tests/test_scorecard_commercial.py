@@ -12,24 +12,30 @@ from kamlab.config import DEFAULTS
 from kamlab.data.dataset import Dataset
 from kamlab.data.demo import generate
 from kamlab.data.validate import empty_frame, validate
+from kamlab.demand import monthly_demand
+from kamlab.findings import KINDS
 from kamlab.scorecard import commercial
 from kamlab.scorecard.card import Scorecard
 from kamlab.scorecard.render import Section
 
 MONTH = pd.Period("2025-06", "M")
-COMMERCIAL_STEPS = ("pricing", "opportunities", "market", "satisfaction", "money_at_stake")
+COMMERCIAL_STEPS = ("pricing", "opportunities", "market", "satisfaction", "findings")
 
 
 def _analytics(ds: Dataset) -> PackAnalytics:
-    """PackAnalytics with only the commercial steps run (the others are not needed here)."""
+    """PackAnalytics with only the commercial steps run (the others are not needed here), and
+    the findings (money at stake) from them."""
+    demand = monthly_demand(ds.orders, end=MONTH)
+    customer_demand = demand.groupby(["customer_id", "currency", "period"], observed=True,
+                                     as_index=False)[["quantity", "net_value"]].sum()  # fmt: skip
     a = PackAnalytics(
         month=MONTH,
         as_of=MONTH.to_timestamp(how="end").normalize(),
         settings=DEFAULTS,
         customers=ds.customers,
         materials=ds.materials,
-        demand=pd.DataFrame(),
-        customer_demand=pd.DataFrame(),
+        demand=demand,
+        customer_demand=customer_demand,
         customer_forecasts=ds.customer_forecasts,
     )
     excluded: list[pd.DataFrame] = []
@@ -63,8 +69,11 @@ def test_the_chain_fills_every_commercial_field_on_the_demo(analytics):
         assert frame is not None and len(frame) > 0, name
     stake = analytics.money_at_stake
     assert list(stake.columns) == ["customer_id", "currency", "kind", "amount"]
-    assert set(stake["kind"]) == {"price leakage", "lost sales", "pipeline at risk"}
+    # the findings' kinds, each amount counted once (kamlab.findings.OWNERSHIP)
+    assert {"expired_special_price", "billed_below_agreement", "lost_deals", "npi_stalled",
+            "pipeline_at_risk"} <= set(stake["kind"]) <= set(KINDS)  # fmt: skip
     assert (stake["amount"] > 0).all()
+    assert not stake.duplicated(["customer_id", "currency", "kind"]).any()
 
 
 def test_each_section_is_one_offline_html_block_with_the_planted_findings(analytics):

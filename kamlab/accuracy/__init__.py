@@ -1,4 +1,5 @@
-"""Forecast accuracy: error metrics, lag, scoring tables, value added, bias and the challenge list.
+"""Forecast accuracy: error metrics, lag, scoring tables, value added, bias, track record
+and the challenge list.
 
 One concept per module: :mod:`~kamlab.accuracy.metrics` (array kernels),
 :mod:`~kamlab.accuracy.lag` (THE lag definition), :mod:`~kamlab.accuracy.scoring` (pair
@@ -7,8 +8,14 @@ it. This package never imports :mod:`kamlab.forecast`: statistical backtests arr
 frames shaped like customer forecasts.
 """
 
+from kamlab.accuracy.agreed import (
+    agreed_snapshots,
+    judgement_value_added,
+    sop_export,
+    with_agreed,
+)
 from kamlab.accuracy.bias import bias_alerts
-from kamlab.accuracy.challenge import challenge_list
+from kamlab.accuracy.challenge import challenge_list, customer_better
 from kamlab.accuracy.lag import forecast_lag
 from kamlab.accuracy.metrics import (
     accuracy,
@@ -27,18 +34,29 @@ from kamlab.accuracy.metrics import (
 )
 from kamlab.accuracy.naive import naive_snapshots
 from kamlab.accuracy.scoring import naive_scales, pair_forecasts, score, score_pairs
+from kamlab.accuracy.track_record import (
+    combination_weight,
+    combined_forecast,
+    record_for,
+    track_record,
+)
 from kamlab.accuracy.trend import accuracy_trend
 from kamlab.accuracy.value_added import fva_league, value_added
 
 __all__ = [
     "accuracy",
     "accuracy_trend",
+    "agreed_snapshots",
     "bias",
     "bias_alerts",
     "challenge_list",
+    "combination_weight",
+    "combined_forecast",
     "coverage",
+    "customer_better",
     "forecast_lag",
     "fva_league",
+    "judgement_value_added",
     "mae",
     "mape",
     "mase",
@@ -46,13 +64,17 @@ __all__ = [
     "naive_snapshots",
     "pair_forecasts",
     "pinball_loss",
+    "record_for",
     "rmse",
     "rmsse",
     "score",
     "score_pairs",
     "smape",
+    "sop_export",
+    "track_record",
     "tracking_signal",
     "value_added",
     "wape",
     "winkler_score",
+    "with_agreed",
 ]

@@ -5,14 +5,35 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kamlab.accuracy.lag import forecast_lag
 from kamlab.accuracy.scoring import _plain
+from kamlab.accuracy.track_record import record_for
 from kamlab.config import DEFAULTS
 from kamlab.exclusions import Exclusions
 
-__all__ = ["challenge_list", "focus_challenges"]
+__all__ = ["VERDICTS", "challenge_list", "customer_better", "focus_challenges"]
 
 _A = DEFAULTS.accuracy
 _SERIES = ["customer_id", "material_id"]
+#: track-record verdict (:func:`kamlab.accuracy.track_record`) -> what the flagged figure is
+VERDICTS = {
+    "statistical": "challenge",  # our record is better by the margin: challenge with it
+    "customer": "customer_better",  # the customer's record is better: say so, no challenge
+    "even": "no_edge",  # neither is better by the margin
+    "short": "short_record",  # too few months compared to tell
+}
+#: verdicts the page proposes as challenges ("not_checked": no track record was passed)
+CHALLENGED = ("challenge", "not_checked")
+_RECORD = [
+    "record_level",
+    "record_lag",
+    "record_months",
+    "closer_customer",
+    "closer_statistical",
+    "mae_customer",
+    "mae_statistical",
+    "weight_statistical",
+]
 
 
 def _pct(x: pd.Series) -> pd.Series:
@@ -48,6 +69,9 @@ def challenge_list(
     level: int = _A.challenge_level,
     deviation: float = _A.challenge_deviation,
     last_year_deviation: float = _A.challenge_last_year_deviation,
+    track_record: pd.DataFrame | None = None,
+    materials: pd.DataFrame | None = None,
+    min_months: int = _A.track_record_min_months,
 ) -> pd.DataFrame:
     """Forecast figures of each customer's latest snapshot that deserve a question, by value at stake.
 
@@ -71,9 +95,24 @@ def challenge_list(
     the 80 % interval; +60 % vs same month last year". Figures without a statistical
     forecast are not assessed and are counted in ``attrs["excluded"]``.
 
+    **Only where we forecast better.** With `track_record`
+    (:func:`kamlab.accuracy.track_record` of the customer's vs the statistical forecast) each
+    flagged figure gets the record at its lag (:func:`kamlab.accuracy.record_for`: the
+    material's, else its product family's from `materials`, when the material has fewer than
+    `min_months` months) and a ``verdict``: ``"challenge"`` where our record is better by the
+    margin it was built with (MAE lower by the margin and closer in more months),
+    ``"customer_better"`` where the customer's is, ``"no_edge"`` where neither is,
+    ``"short_record"``/``"no_record"`` where too few months or none were compared; without
+    `track_record`, ``"not_checked"``. Only "challenge" (and "not_checked") figures are put
+    to the customer (:func:`focus_challenges`); "customer_better" ones are listed by
+    :func:`customer_better`. ``combined_forecast`` is
+    ``max(0, w·s + (1 − w)·c)`` with the record's ``weight_statistical`` *w* (½ without one).
+
     Returns customer_id, material_id, snapshot_date, period, customer_forecast,
     statistical_forecast, lo, hi, last_year, deviation, last_year_deviation, price,
-    currency, value_at_stake, rank, reason.
+    currency, value_at_stake, rank, reason, lag, verdict, record_level, record_lag,
+    record_months, closer_customer, closer_statistical, mae_customer, mae_statistical,
+    weight_statistical, combined_forecast.
 
     >>> cf = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M2"],
     ...     "snapshot_date": pd.Timestamp("2024-06-10"), "period": pd.Period("2024-07", "M"),
@@ -183,6 +222,7 @@ def challenge_list(
         ),
     )
     m["reason"] = pd.Series(reason, index=m.index, dtype="string")
+    m = _judge(m.reset_index(drop=True), track_record, materials, min_months)
 
     last = actuals["period"].max() if as_of is None else pd.Timestamp(as_of).to_period("M")
     price, keys = _prices(actuals, prices, last)
@@ -208,10 +248,39 @@ def challenge_list(
         "value_at_stake",
         "rank",
         "reason",
+        "lag",
+        "verdict",
+        *_RECORD,
+        "combined_forecast",
     ]
     out = m[cols]
     out.attrs["excluded"] = Exclusions(excluded)
     return out
+
+
+def _judge(
+    m: pd.DataFrame,
+    track_record: pd.DataFrame | None,
+    materials: pd.DataFrame | None,
+    min_months: int,
+) -> pd.DataFrame:
+    """Each flagged figure with its lag, the track record at that lag and the verdict."""
+    m = m.assign(lag=forecast_lag(m["snapshot_date"], m["period"]).astype("int64"))
+    if track_record is None or track_record.empty:
+        verdict = "not_checked" if track_record is None else "no_record"
+        rec = m.assign(verdict=verdict, **{c: pd.NA for c in _RECORD})
+        rec["weight_statistical"] = np.nan
+    else:
+        rec = record_for(m, _plain(track_record), materials=materials, min_months=min_months)
+        rec = rec.rename(columns={"level": "record_level", "months": "record_months"})
+        rec["verdict"] = rec["verdict"].map(VERDICTS).fillna("no_record")
+        for c in _RECORD:
+            if c not in rec:
+                rec[c] = pd.NA
+    rec["verdict"] = rec["verdict"].astype("string")
+    w = rec["weight_statistical"].astype("float64").fillna(0.5)
+    combined = w * rec["statistical_forecast"] + (1 - w) * rec["customer_forecast"]
+    return rec.assign(combined_forecast=combined.clip(lower=0.0))
 
 
 _LIFECYCLE_NOTE = {
@@ -232,14 +301,18 @@ def focus_challenges(
     """The challenge list a KAM takes to the customer: one line per material, the material ones.
 
     From :func:`challenge_list` (all flagged figures), per customer × material × currency:
-    the flagged months (``months``, e.g. "Nov 2026, Dec 2026"), their count, the customer's
-    and the statistical forecast summed over them, and the value at stake summed (money in
+    the flagged months (``months``, e.g. "Nov 2026, Dec 2026"), their count, the customer's,
+    the statistical and the combined forecast summed over them, and the value at stake summed (money in
     ``currency``). Kept: materials whose value at stake is at least `min_value`, at most
     `max_lines` per customer, largest first; ``rank`` numbers them per customer. ``reason``
     is the reason of the material's largest month; ``lifecycle`` and ``context`` state a
     phase-out or new material (from `materials`: material_id, lifecycle, description).
     The full list stays in `challenges` (the workbook); ``attrs["hidden"]`` counts per
-    customer how many flagged figures the focus left out.
+    customer how many flagged figures the focus left out. Only figures whose ``verdict`` is
+    a challenge (our track record better by the margin, or not checked) are taken; the
+    record of the largest month comes along (``record_lag``, ``record_months``,
+    ``closer_statistical``, ``closer_customer``, ``record_level``), so the line can say
+    "our forecast has been closer 9 of the last 12 months".
 
     >>> ch = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M1", "M2"],
     ...     "period": pd.period_range("2026-11", periods=3, freq="M"),
@@ -258,13 +331,21 @@ def focus_challenges(
         "n_months",
         "customer_forecast",
         "statistical_forecast",
+        "combined_forecast",
         "value_at_stake",
         "reason",
         "lifecycle",
         "description",
         "context",
         "rank",
+        "record_level",
+        "record_lag",
+        "record_months",
+        "closer_statistical",
+        "closer_customer",
     ]
+    if challenges is not None and "verdict" in challenges.columns:
+        challenges = challenges[challenges["verdict"].isin(CHALLENGED)]
     if challenges is None or challenges.empty:
         out = pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
         out.attrs["hidden"] = {}
@@ -275,13 +356,19 @@ def focus_challenges(
     ).sort_values(["customer_id", "material_id", "period"])
     keys = ["customer_id", "material_id", "currency"]
     g = c.groupby(keys, observed=True, sort=False)
-    largest = c.loc[g["_v"].idxmax(), [*keys, "reason"]]
+    for col in _RECORD[:5]:
+        if col not in c:
+            c[col] = pd.NA
+    if "combined_forecast" not in c:
+        c["combined_forecast"] = np.nan
+    largest = c.loc[g["_v"].idxmax(), [*keys, "reason", *_RECORD[:5]]]
     out = (
         g.agg(
             months=("period", lambda p: ", ".join(p.dt.strftime("%b %Y"))),
             n_months=("period", "size"),
             customer_forecast=("customer_forecast", "sum"),
             statistical_forecast=("statistical_forecast", "sum"),
+            combined_forecast=("combined_forecast", "sum"),
             value_at_stake=("_v", "sum"),
         )
         .reset_index()
@@ -301,3 +388,51 @@ def focus_challenges(
     shown = out.groupby("customer_id", observed=True)["n_months"].sum()
     out.attrs["hidden"] = (flagged.sub(shown, fill_value=0)).astype(int).to_dict()
     return out
+
+
+def customer_better(challenges: pd.DataFrame) -> pd.DataFrame:
+    """Flagged figures not challenged because the customer's own forecast has the better record.
+
+    From :func:`challenge_list` (with a track record), the figures with verdict
+    ``"customer_better"``, one row per customer × material: ``months`` flagged (count),
+    the customer's and the statistical forecast summed over them, and the record of its
+    nearest month (``record_lag``, ``record_months``, ``closer_customer``,
+    ``closer_statistical``, ``mae_customer``, ``mae_statistical``, ``record_level``).
+    Sorted by customer, then by the customer's lead in months closer. The findings and the
+    page turn it into "the customer's forecast has been closer 10 of the last 12 months".
+
+    >>> ch = pd.DataFrame({"customer_id": "C1", "material_id": ["M1", "M1", "M2"],
+    ...     "period": pd.period_range("2026-12", periods=3, freq="M"), "lag": [1, 2, 1],
+    ...     "customer_forecast": [150.0, 160.0, 20.0], "statistical_forecast": 100.0,
+    ...     "verdict": ["customer_better", "customer_better", "challenge"],
+    ...     "record_level": "material", "record_lag": [1, 2, 1], "record_months": 12,
+    ...     "closer_customer": [10, 9, 2], "closer_statistical": [2, 3, 10],
+    ...     "mae_customer": 5.0, "mae_statistical": 9.0})
+    >>> customer_better(ch)[["material_id", "months", "customer_forecast", "closer_customer"]
+    ...     ].to_dict("records")
+    [{'material_id': 'M1', 'months': 2, 'customer_forecast': 310.0, 'closer_customer': 10}]
+    """
+    cols = [
+        "customer_id",
+        "material_id",
+        "months",
+        "customer_forecast",
+        "statistical_forecast",
+        *_RECORD[:-1],
+    ]
+    if challenges is None or "verdict" not in challenges.columns:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    c = challenges[challenges["verdict"] == "customer_better"]
+    if c.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
+    c = c.sort_values([*_SERIES, "lag", "period"])
+    g = c.groupby(_SERIES, observed=True, sort=False)
+    out = g.agg(
+        months=("period", "size"),
+        customer_forecast=("customer_forecast", "sum"),
+        statistical_forecast=("statistical_forecast", "sum"),
+    ).join(g[cols[5:]].first())
+    out = out.reset_index()
+    lead = out["closer_customer"] - out["closer_statistical"]
+    out = out.assign(_lead=lead).sort_values(["customer_id", "_lead"], ascending=[True, False])
+    return out[cols].reset_index(drop=True)

@@ -65,8 +65,15 @@ ANALYTICS_CODE = (
     "chain",
     "classify",
     "forecast",
+    "inventory",
     "receivables",
     "service",
+    "at_stake.py",
+    "findings.py",
+    "market.py",
+    "opportunities.py",
+    "pricing.py",
+    "satisfaction.py",
     "config.py",
     "currency.py",
     "demand.py",
@@ -75,7 +82,8 @@ ANALYTICS_CODE = (
 )
 # settings sections the analytics depend on ([pack], [cache], [formats], [mapping] do not:
 # the data file's hash covers how it was ingested)
-KEY_SECTIONS = ("forecast", "accuracy", "classify", "service", "receivables", "scorecard")
+KEY_SECTIONS = ("forecast", "accuracy", "classify", "service", "receivables", "scorecard",
+                "commercial", "inventory")  # fmt: skip
 # stored in meta.json
 _META_FIELDS = ("month", "as_of", "settings", "unavailable", "missing_tables", "derived_tables")
 _STALE_TMP_SECONDS = 3600  # a temporary entry this old belongs to a killed process
@@ -154,9 +162,13 @@ def load_analytics(
     :func:`resolve_cache_dir`; with ``cache_dir=None`` nothing is written to disk.
     `scheduler` (a Dask address or ``Client``): prepare on that cluster (same results).
     """
-    settings = resolve_settings(settings)
+    if settings is None:  # no file given: ./kamlab.toml, else those recorded at ingest
+        path = resolve_source(source, settings=resolve_settings(None))
+        settings = resolve_settings(None, database=path)
+    else:
+        settings = resolve_settings(settings)
+        path = resolve_source(source, settings=settings)
     cache_dir = resolve_cache_dir(cache_dir, settings=settings)
-    path = resolve_source(source, settings=settings)
     stat = path.stat()
     if month is None:
         data_id = (str(path), stat.st_mtime_ns, stat.st_size)

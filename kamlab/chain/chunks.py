@@ -158,6 +158,7 @@ def in_customer_order(frame: pd.DataFrame, column: str = "customer_id") -> pd.Da
 def accuracy_chunk(
     demand: pd.DataFrame,
     customer_forecasts: pd.DataFrame,
+    agreed: pd.DataFrame | None = None,
     *,
     materials: pd.DataFrame,
     customers: pd.DataFrame,
@@ -169,10 +170,15 @@ def accuracy_chunk(
 
     `demand` and `customer_forecasts` hold only the chunk's customers. Returns ``accuracy``
     (:func:`~kamlab.accuracy.score_pairs` by customer × source × lag, volume-pooled),
-    ``value_added`` (by customer × lag) and ``bias`` (:func:`~kamlab.accuracy.bias_alerts`
-    of the customer's forecast by customer × material), each with its exclusions in
+    ``value_added`` (by customer × lag), ``bias`` (:func:`~kamlab.accuracy.bias_alerts`
+    of the customer's forecast by customer × material) and ``track_record``
+    (:func:`~kamlab.accuracy.track_record` of the customer's vs the statistical forecast per
+    customer × material and customer × family), each with its exclusions in
     ``attrs["excluded"]`` (the accuracy's also holds the backtest's: series without a
     snapshot), and ``backtest_origins`` (origins reused from `backtests`, origins computed).
+    `agreed` (:func:`~kamlab.accuracy.agreed_snapshots` of the chunk's agreed forecasts)
+    is scored as a third source, and ``agreed_pairs`` returns the points it shares with
+    the customer's and the statistical forecast (for the judgement's value added).
     """
     from kamlab.accuracy import (
         bias_alerts,
@@ -180,6 +186,7 @@ def accuracy_chunk(
         naive_snapshots,
         pair_forecasts,
         score_pairs,
+        track_record,
         value_added,
     )
     from kamlab.forecast import backtest
@@ -210,6 +217,7 @@ def accuracy_chunk(
             customer_forecasts.assign(source="customer")[_COLUMNS],
             naive[_COLUMNS],
             statistical[_COLUMNS],
+            *([agreed[_COLUMNS]] if agreed is not None and len(agreed) else []),
         ],
         ignore_index=True,
     )
@@ -267,17 +275,43 @@ def accuracy_chunk(
         as_of=month,
         **context,
     )
+    # which of the customer's and our forecast has been closer, per material and lag
+    record = track_record(
+        pairs=pairs,
+        lags=s.lags,
+        months=s.track_record_months,
+        min_months=s.track_record_min_months,
+        prior_months=s.combination_prior_months,
+        margin=s.challenge_margin,
+        materials=materials,
+        as_of=month,
+    )
     if backtest_excluded is not None and len(backtest_excluded):
         scored.attrs["excluded"] = pd.concat(
             [pd.DataFrame(backtest_excluded), scored.attrs["excluded"]], ignore_index=True
         )
-    return {
+    out = {
         "accuracy": scored,
         "value_added": fva,
         "bias": bias,
+        "track_record": record,
         "backtest_totals": backtest_totals.reset_index(),
         "backtest_origins": origins,
     }
+    if agreed is not None and len(agreed):
+        out["agreed_pairs"] = _agreed_points(pairs)
+    return out
+
+
+def _agreed_points(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs of the customer's, statistical and agreed forecast at the points (series ×
+    target month × lag) the agreed forecast covers."""
+    sources = ["customer", "statistical", "agreed"]
+    keys = ["customer_id", "material_id", "period", "lag"]
+    pairs = _plain(pairs)
+    at = pairs.loc[pairs["source"] == "agreed", keys].drop_duplicates()
+    mine = pairs[pairs["source"].isin(sources)].merge(at, on=keys, how="inner")
+    return _plain(mine.assign(source=mine["source"].astype("string")))
 
 
 def map_chunks(

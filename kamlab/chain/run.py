@@ -57,7 +57,8 @@ def open_chain(
     cache_dir: str | os.PathLike | None = None,
     scheduler: Any = None,
 ) -> MonthlyChain:
-    """Resolve settings (`config`, else ``./kamlab.toml``, else defaults), the month, the
+    """Resolve settings (`config`, else ``./kamlab.toml``, else the settings recorded in the
+    database at ingest, else defaults), the month, the
     database and the cache folder, then load or prepare the month's shared analytics, once.
 
     Raises :class:`~kamlab.chain.ChainError` (or :class:`~kamlab.config.SettingsError`) for a
@@ -67,6 +68,8 @@ def open_chain(
     settings = resolve_settings(config)
     period = parse_month(month)
     path = resolve_source(source, settings=settings)
+    if config is None:  # no file given: ./kamlab.toml, else the settings recorded at ingest
+        settings = resolve_settings(None, database=path)
     folder = resolve_cache_dir(cache_dir or "", settings=settings)
     try:
         settings_file = write_settings(settings, folder)

@@ -23,14 +23,31 @@ __all__ = ["resolve_settings", "settings_digest", "settings_mapping", "write_set
 RESOLVED_SUFFIX = ".json"
 
 
-def resolve_settings(config: Settings | str | os.PathLike | None = None) -> Settings:
-    """The settings of this run: `config` as given, else ``./kamlab.toml``, else the defaults.
+def resolve_settings(
+    config: Settings | str | os.PathLike | None = None,
+    *,
+    database: str | os.PathLike | None = None,
+) -> Settings:
+    """The settings of this run: `config` as given, else ``./kamlab.toml``, else the settings
+    the `database` was ingested with (``kamlab ingest`` records them), else the defaults.
 
     `config` is a :class:`Settings`, a path to a ``kamlab.toml``, or a path to a ``.json``
-    file written by :func:`write_settings` (complete, already resolved settings).
+    file written by :func:`write_settings` (complete, already resolved settings). The
+    database's own location cannot come from its recorded settings (``--source``,
+    ``$KAMLAB_DATABASE`` or ``[pack] database`` find it).
     """
     if isinstance(config, Settings):
         return config
+    if config is None and database is not None and not Path("kamlab.toml").is_file():
+        from kamlab.data.store import recorded_settings
+
+        text = recorded_settings(database)
+        if text:
+            import tomllib
+
+            return settings_from_mapping(
+                tomllib.loads(text), where=f"{Path(database).name} (settings recorded at ingest)"
+            )
     if config is not None and Path(config).suffix == RESOLVED_SUFFIX:
         path = Path(config)
         return settings_from_mapping(json.loads(path.read_text(encoding="utf-8")), where=path.name)

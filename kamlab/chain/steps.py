@@ -92,6 +92,13 @@ class PackAnalytics:
     # statistical backtest summed per material x month at the inventory error lag
     backtest_totals: pd.DataFrame | None = None
     challenges: pd.DataFrame | None = None  # challenge_list() of the latest snapshots
+    # track_record() of the customer's vs our forecast per customer x material (and family)
+    track_record: pd.DataFrame | None = None
+    combined_forecast: pd.DataFrame | None = None  # combined_forecast() of the latest snapshots
+    # the agreed forecast (optional table agreed_forecasts) and the KAM's judgement
+    agreed_forecasts: pd.DataFrame | None = None  # agreed up to as_of, as given
+    judgement: pd.DataFrame | None = None  # judgement_value_added() by customer x lag
+    judgement_kam: pd.DataFrame | None = None  # ... by account_manager x lag
     service: pd.DataFrame | None = None  # otif() by customer x month, last 12 months
     service_year: pd.DataFrame | None = None  # otif() by customer over those 12 months
     sla: pd.DataFrame | None = None  # sla_adherence() of OTIF over [scorecard] otif_months
@@ -105,11 +112,13 @@ class PackAnalytics:
     credit: pd.DataFrame | None = None  # credit_utilisation() at as_of
     top_overdue: pd.DataFrame | None = None  # top_overdue() per customer and currency
     days_to_pay: pd.DataFrame | None = None  # days_to_pay() by customer, last 12 months
+    pay_monthly: pd.DataFrame | None = None  # days_to_pay(monthly=True) by customer x month
     classes: pd.DataFrame | None = None  # ABC / XYZ per customer, now and a year ago
     matrix: pd.DataFrame | None = None  # key_account_matrix() per customer
     # --- commercial (kamlab.pricing, .opportunities, .market, .satisfaction) ---
     price_summary: pd.DataFrame | None = None  # price_realisation_summary() by customer, 12 m
     price_audit: pd.DataFrame | None = None  # price_audit() of the lines billed in 12 months
+    price_monthly: pd.DataFrame | None = None  # price_realisation_summary() customer x month
     margin: pd.DataFrame | None = None  # gross_margin() by customer x family x month, 12 m
     price_requests: pd.DataFrame | None = None  # special_price_requests() at as_of
     pipeline: pd.DataFrame | None = None  # weighted_pipeline() by customer x start month
@@ -125,7 +134,7 @@ class PackAnalytics:
     ratings: pd.DataFrame | None = None  # vendor_rating_trend(), 24 months
     issues: pd.DataFrame | None = None  # issues_closed_on_time() by customer, 12 months
     visits: pd.DataFrame | None = None  # visits_vs_plan() by customer x type, 12 months
-    money_at_stake: pd.DataFrame | None = None  # money_at_stake(): customer, currency, kind
+    money_at_stake: pd.DataFrame | None = None  # at_stake.money_at_stake(findings), counted once
     # --- supply (kamlab.inventory.supply_view; None with the reason when there is no stock)
     stock_position: pd.DataFrame | None = None  # per material x plant, at cost
     stock_coverage: pd.DataFrame | None = None  # months of stock: statistical / customer fc
@@ -146,6 +155,8 @@ class PackAnalytics:
     budget_monthly: pd.DataFrame | None = None  # budget by customer x currency x period
     margin_monthly: pd.DataFrame | None = None  # service.plan.gross_margin(), customer x month
     bridge: pd.DataFrame | None = None  # price_volume_mix() YTD vs last year by customer
+    # kamlab.findings: what a KAM should act on, one row per customer x kind (the pages' source)
+    findings: pd.DataFrame | None = None
     # the customer meeting pack (kamlab.scorecard.meeting): what we share with the customer
     meeting_lines: pd.DataFrame | None = None  # lines due in [scorecard] otif_months, not OTIF
     open_orders: pd.DataFrame | None = None  # open order lines at as_of, with the quantity left
@@ -422,28 +433,44 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     return {"forecast": fc, "forecast_total": aggregate_forecast(fc, a.materials, level="customer")}
 
 
-@step(
-    "kamlab.accuracy:score",
+_ACCURACY = (
     "accuracy",
     "value_added",
     "league",
     "bias",
     "challenges",
     "backtest_totals",
+    "track_record",
+    "combined_forecast",
+    "agreed_forecasts",
+    "judgement",
+    "judgement_kam",
 )
+
+
+@step("kamlab.accuracy:score", *_ACCURACY)
 def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Backtests, naive benchmark and scores by customer chunk (:mod:`kamlab.chain.chunks`):
     the statistical backtest is scored where it is made and never held for the portfolio."""
-    from kamlab.accuracy import challenge_list, fva_league
+    from kamlab.accuracy import (
+        agreed_snapshots,
+        challenge_list,
+        combined_forecast,
+        fva_league,
+        judgement_value_added,
+    )
 
     s = a.settings.accuracy
-    fields = ("accuracy", "value_added", "league", "bias", "challenges", "backtest_totals")
+    fields = _ACCURACY
     if "orders" in a.missing_tables:  # an AR ledger alone: nothing to forecast or score
         return {"unavailable": dict.fromkeys(fields, "no orders in the data")}
     demand = a.demand[["customer_id", "material_id", "period", "quantity"]]
     by_customer = demand.groupby("customer_id", sort=False).indices
     snapshots = a.customer_forecasts
     snapshots_by = snapshots.groupby("customer_id", sort=False).indices
+    agreed = ds.agreed_forecasts[ds.agreed_forecasts["agreed_on"] <= a.as_of]
+    agreed_snaps = agreed_snapshots(agreed).reset_index(drop=True)
+    agreed_by = agreed_snaps.groupby("customer_id", sort=False).indices
     context = {
         "materials": a.materials,
         "customers": a.customers,
@@ -457,7 +484,9 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             rows = np.concatenate([by_customer[c] for c in ids])
             mine = [snapshots_by[c] for c in ids if c in snapshots_by]
             cf = snapshots.iloc[np.concatenate(mine)] if mine else snapshots.iloc[:0]
-            yield (demand.iloc[np.sort(rows)], cf), context
+            ours = [agreed_by[c] for c in ids if c in agreed_by]
+            ag = agreed_snaps.iloc[np.concatenate(ours)] if ours else None
+            yield (demand.iloc[np.sort(rows)], cf, ag), context
 
     parts = map_chunks(accuracy_chunk, tasks(), **placement())
     if parts:
@@ -483,8 +512,33 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         .groupby(["material_id", "period", "lag"], observed=True, as_index=False)["quantity"]
         .sum(),
         "bias": bias,
+        "track_record": combine(parts, "track_record"),
     }
     unavailable = {}
+    agreed_pairs = combine(parts, "agreed_pairs")
+    if "agreed_forecasts" in a.missing_tables or agreed.empty:
+        why = (
+            "no agreed_forecasts in the data"
+            if "agreed_forecasts" in a.missing_tables
+            else f"no agreed forecast up to {a.month}"
+        )
+        unavailable.update(dict.fromkeys(("agreed_forecasts", "judgement", "judgement_kam"), why))
+    else:
+        out["agreed_forecasts"] = agreed.reset_index(drop=True)
+        if agreed_pairs is None or agreed_pairs.empty:
+            why = f"no agreed figure up to {a.month} has an actual yet"
+            unavailable.update(dict.fromkeys(("judgement", "judgement_kam"), why))
+        else:
+            for name, by in (("judgement", "customer_id"), ("judgement_kam", "account_manager")):
+                out[name] = judgement_value_added(
+                    a.demand,
+                    pairs=agreed_pairs,
+                    by=(by,),
+                    lags=s.lags,
+                    metric=s.fva_metric,
+                    customers=a.customers,
+                    as_of=a.month,
+                )
     customer = a.customer_forecasts
     window_start = a.month - (s.tracking_signal_window - 1)
     if not customer["period"].between(window_start, a.month).any():
@@ -495,8 +549,11 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         )
     if "customer_forecasts" in a.missing_tables:
         unavailable["bias"] = unavailable["challenges"] = "no customer_forecasts in the data"
+        unavailable["combined_forecast"] = unavailable["track_record"] = unavailable["bias"]
+        del out["track_record"]
     elif customer.empty:
         unavailable["challenges"] = f"no customer forecast up to {a.month}"
+        unavailable["combined_forecast"] = unavailable["challenges"]
     elif a.forecast is not None:
         out["challenges"] = challenge_list(
             a.customer_forecasts,
@@ -506,6 +563,17 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             level=s.challenge_level,
             deviation=s.challenge_deviation,
             last_year_deviation=s.challenge_last_year_deviation,
+            track_record=out["track_record"],
+            materials=a.materials,
+            min_months=s.track_record_min_months,
+        )
+        out["combined_forecast"] = combined_forecast(
+            a.customer_forecasts,
+            a.forecast,
+            out["track_record"],
+            materials=a.materials,
+            min_months=s.track_record_min_months,
+            as_of=a.as_of,
         )
     if unavailable:
         out["unavailable"] = unavailable
@@ -571,6 +639,7 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     "credit",
     "top_overdue",
     "days_to_pay",
+    "pay_monthly",
     tables=_LEDGER,
 )
 def _receivables_step(ds: Dataset, a: PackAnalytics) -> dict:
@@ -619,6 +688,15 @@ def _receivables_step(ds: Dataset, a: PackAnalytics) -> dict:
             ds.payments,
             instalments=instalments,
             by=["customer_id"],
+            start=(a.month - 11).to_timestamp(),
+            end=a.as_of,
+        ),
+        "pay_monthly": days_to_pay(  # the "paying later month after month" detector
+            ds.invoices,
+            ds.payments,
+            instalments=instalments,
+            by=["customer_id"],
+            monthly=True,
             start=(a.month - 11).to_timestamp(),
             end=a.as_of,
         ),
@@ -724,6 +802,7 @@ def _window_start(a: PackAnalytics) -> pd.Timestamp:
     "kamlab.pricing:price_realisation",
     "price_summary",
     "price_audit",
+    "price_monthly",
     "margin",
     "price_requests",
 )
@@ -748,7 +827,8 @@ def _pricing_step(ds: Dataset, a: PackAnalytics) -> dict:
     }
     if len(ds.prices) == 0:
         reason = "no price agreements in the data (prices table absent or empty)"
-        return {**out, "unavailable": dict.fromkeys(("price_summary", "price_audit"), reason)}
+        fields = ("price_summary", "price_audit", "price_monthly")
+        return {**out, "unavailable": dict.fromkeys(fields, reason)}
     realised = price_realisation(
         lines.reset_index(drop=True), ds.prices, date=c.pricing_date, tolerance=c.price_tolerance
     )
@@ -756,6 +836,10 @@ def _pricing_step(ds: Dataset, a: PackAnalytics) -> dict:
         **out,
         "price_summary": price_realisation_summary(realised),
         "price_audit": price_audit(realised),
+        "price_monthly": price_realisation_summary(
+            realised.assign(period=realised["billing_date"].dt.to_period("M")),
+            by=("customer_id", "period"),
+        ),
     }
 
 
@@ -836,17 +920,6 @@ def _satisfaction_step(ds: Dataset, a: PackAnalytics) -> dict:
         ds.visits, plan=c.visit_plan, customers=a.customer_ids(), **window
     )
     return out
-
-
-@step("kamlab.at_stake:money_at_stake", "money_at_stake")
-def _money_at_stake_step(ds: Dataset, a: PackAnalytics) -> dict:
-    from kamlab.at_stake import money_at_stake
-
-    return {
-        "money_at_stake": money_at_stake(
-            price_summary=a.price_summary, lost=a.lost_sales, at_risk=a.pipeline_at_risk
-        )
-    }
 
 
 _SUPPLY = (
@@ -1025,6 +1098,91 @@ def _revenue_step(ds: Dataset, a: PackAnalytics) -> dict:
     if len(ds.orders):
         out["bridge"] = price_volume_mix(ds.orders, ds.materials, month=a.month, window="ytd")
     return out
+
+
+@step("kamlab.findings:findings", "findings", "money_at_stake")
+def _findings_step(ds: Dataset, a: PackAnalytics) -> dict:
+    """The month's findings (:mod:`kamlab.findings`) from the frames above, once per month.
+
+    Last month's findings (new / persisting / resolved) are not read here: the pack compares
+    with the previous pack's ``pack.json`` (:func:`kamlab.findings.compare`)."""
+    from kamlab.accuracy.challenge import focus_challenges
+    from kamlab.at_stake import money_at_stake
+    from kamlab.findings import findings
+
+    s = a.settings
+    recent = a.customer_demand[a.customer_demand["period"] > a.month - 12]
+    revenue = recent.groupby(["customer_id", "currency"], observed=True, as_index=False)[
+        "net_value"
+    ].sum()
+    focus = None
+    if a.challenges is not None:
+        focus = focus_challenges(
+            a.challenges,
+            materials=a.materials,
+            max_lines=s.accuracy.challenge_max_lines,
+            min_value=s.accuracy.challenge_min_value,
+        )
+    stake = a.supply_at_stake
+    short = None if stake is None else stake[stake["kind"] == "safety stock short"]
+    table = findings(
+        customers=a.customers,
+        month=a.month,
+        revenue=revenue.rename(columns={"net_value": "revenue"}),
+        rules=finding_rules(s),
+        sla=a.sla,
+        service=a.service if "deliveries" not in a.missing_tables else None,
+        air_freight=a.air_freight,
+        quality=a.quality if "complaints" not in a.missing_tables else None,
+        ageing=_month_end(a.ageing_history, a.as_of),
+        top_overdue=a.top_overdue,
+        credit=a.credit,
+        dso=a.dso,
+        pay_monthly=a.pay_monthly,
+        accuracy=a.accuracy,
+        bias=a.bias,
+        challenges=focus,
+        plan=a.plan,
+        price_audit=a.price_audit,
+        price_monthly=a.price_monthly,
+        margin=a.margin_monthly,
+        lost_sales=a.lost_sales,
+        npi=a.npi,
+        pipeline_at_risk=a.pipeline_at_risk,
+        share_of_business=a.share_of_business,
+        customer_stock=a.customer_stock,
+        customer_phase_out=a.customer_phase_out,
+        stock_short=short,
+        allocation=a.allocation,
+        capacity_load=a.capacity_load,
+        monthly_revenue=a.customer_demand,
+    )
+    return {"findings": table, "money_at_stake": money_at_stake(table)}
+
+
+def _month_end(frame: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame | None:
+    return None if frame is None else frame[frame["month_end"] == as_of]
+
+
+def finding_rules(settings: Settings):
+    """The :class:`kamlab.findings.FindingRules` of `settings` (resolved once, here)."""
+    from kamlab.findings import FindingRules
+
+    sc = settings.scorecard
+    return FindingRules(
+        otif_red_points=sc.amber_margin,
+        accuracy_amber_points=sc.accuracy_amber_margin,
+        overdue_grace_days=sc.overdue_grace_days,
+        overdue_share_amber=sc.overdue_share_amber,
+        overdue_share_red=sc.overdue_share_red,
+        overdue_materiality=sc.overdue_materiality,
+        dso_green_days=sc.dso_green_days,
+        dso_amber_days=sc.dso_amber_days,
+        budget_green=sc.budget_green,
+        budget_amber=sc.budget_amber,
+        streak_months=sc.streak_months,
+        realisation_tolerance=settings.commercial.price_tolerance,
+    )
 
 
 @step(

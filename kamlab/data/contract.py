@@ -279,6 +279,39 @@ TABLES: dict[str, Table] = {
             optional=True,
         ),
         Table(
+            "agreed_forecasts",
+            "One row per forecast figure the key account manager agreed with the customer "
+            "after challenging its forecast, as handed to S&OP.",
+            (
+                Column("customer_id", "string", "Customer the figure was agreed with"),
+                Column("material_id", "string", "Material"),
+                Column("period", "period", "Target month (YYYY-MM)"),
+                Column("quantity", "float", "Agreed quantity", ge=0),
+                Column(
+                    "basis",
+                    "string",
+                    "Where the figure came from: the customer's forecast, kamlab's statistical "
+                    "forecast, or the KAM's own figure",
+                    isin=("customer", "kamlab", "own"),
+                ),
+                Column("agreed_by", "string", "Who agreed it (the key account manager)"),
+                Column("agreed_on", "date", "When it was agreed (the account review)"),
+            ),
+            key=("customer_id", "material_id", "agreed_on", "period"),
+            foreign_keys=(
+                ForeignKey(("customer_id",), "customers", ("customer_id",)),
+                ForeignKey(("material_id",), "materials", ("material_id",)),
+            ),
+            row_rules=(
+                RowRule("target month not before the agreement month", "period", ">=", "agreed_on"),
+            ),
+            optional=True,
+            notes=(
+                "Scored like a forecast snapshot taken on agreed_on (lag = target month − "
+                "month of agreed_on) beside the customer's and the statistical forecast.",
+            ),
+        ),
+        Table(
             "invoices",
             "One row per billing document (SAP BSID/BSAD customer line items): invoices and credit notes.",
             (

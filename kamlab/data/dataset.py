@@ -70,6 +70,7 @@ class Dataset:
     capacity: pd.DataFrame = field(default_factory=_empty("capacity"))
 
     actions: pd.DataFrame = field(default_factory=_empty("actions"))
+    agreed_forecasts: pd.DataFrame = field(default_factory=_empty("agreed_forecasts"))
 
     @classmethod
     def table_names(cls) -> list[str]:

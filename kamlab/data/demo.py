@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kamlab.data.contract import TABLES
+from kamlab.data.demo_agreed import agreed_forecasts
 from kamlab.data.demo_commercial import generate_commercial
 from kamlab.data.demo_supply import supply_tables
 
@@ -89,16 +90,50 @@ class _Story:
     late_rate: float | None = None
     short_rate: float | None = None
     fc_noise: float | None = None
+    fc_kind: int | None = None  # forecasting behaviour, an index of _FORECASTERS
     credit_limit: bool = True
     credit_factor: float | None = None  # limit / expected exposure (< 1: set too tight)
 
 
+# how a customer forecasts (#20 Deliver 10): name, share of customers, share of the real
+# order already known at lag 0 (falling to 0 at lag 6), bias range, noise (lognormal sigma)
+# range. "late" forecasts the mean of its last 3 months' orders (no season, no trend: it
+# reacts late to a trend); "noise" forecasts its 12-month average level with large noise.
+_FORECASTERS = (
+    ("good", 0.25, 0.5, (-0.03, 0.03), (0.08, 0.15)),
+    ("over", 0.25, 0.15, (0.15, 0.35), (0.10, 0.25)),
+    ("under", 0.10, 0.15, (-0.20, -0.08), (0.10, 0.25)),
+    ("late", 0.20, 0.1, (0.0, 0.0), (0.08, 0.20)),
+    ("noise", 0.20, 0.0, (0.0, 0.0), (0.45, 0.70)),
+)
+_GOOD, _OVER, _UNDER, _LATE, _NOISE = range(len(_FORECASTERS))
+
 _STORIES = (
     # over-forecasts by ~27 %, pays ~5 weeks late; the awkward name tests slugs and escaping
-    _Story('Müller & Söhne "Nord"/Süd {EU} GmbH', 0, "EUR", 2.5, bias=0.27, pay_delay=38.0),
+    _Story(
+        'Müller & Söhne "Nord"/Süd {EU} GmbH',
+        0,
+        "EUR",
+        2.5,
+        bias=0.27,
+        pay_delay=38.0,
+        fc_kind=_OVER,
+    ),
     # the biggest account: accurate forecasts, pays on time, good service
-    _Story("Helios Automation AG", 0, "EUR", 6.0, 0.04, 0.02, -1.0, late_rate=0.03, fc_noise=0.08),
-    _Story("Keystone Motion Inc.", 5, "USD", 2.0, growth=0.35),  # growing fast
+    _Story(
+        "Helios Automation AG",
+        0,
+        "EUR",
+        6.0,
+        0.04,
+        0.02,
+        -1.0,
+        late_rate=0.03,
+        fc_noise=0.08,
+        fc_kind=_GOOD,
+    ),
+    # growing fast; its forecast follows its last months' orders, so it lags the growth
+    _Story("Keystone Motion Inc.", 5, "USD", 2.0, growth=0.35, fc_kind=_LATE),
     _Story("Ironbridge Components Ltd", 4, "GBP", 2.0, growth=-0.30),  # declining
     # pays on time until ~9 months ago, then later and later (up to ~50 days)
     _Story(
@@ -106,7 +141,9 @@ _STORIES = (
     ),
     # poor service: many late and short deliveries, air freight
     _Story("O'Neill <Tools> & Co. Ltd", 4, "GBP", 1.5, late_rate=0.30, short_rate=0.12),
-    _Story("Équipements Dupont & Fils SAS (Lyon)", 1, "EUR", 2.0, bias=-0.25),  # under-forecasts
+    _Story(  # under-forecasts
+        "Équipements Dupont & Fils SAS (Lyon)", 1, "EUR", 2.0, bias=-0.25, fc_kind=_UNDER
+    ),
     _Story("Distribución Ibérica S.L.", 2, "EUR", 1.0, credit_limit=False),  # no credit limit
 )
 
@@ -302,10 +339,22 @@ def generate(
         )
     rng = np.random.default_rng(seed)
     end = _end_period(end)
-    sim = _Simulation(rng, customers, materials, months, end)
+    fc_rng = np.random.default_rng([seed, 21])
+    sim = _Simulation(rng, customers, materials, months, end, fc_rng=fc_rng)
     frames = sim.run()
     frames.update(generate_commercial(frames, end=end, seed=seed))
     frames.update(supply_tables(frames, end=end, seed=seed))  # kamlab.data.demo_supply
+    agreed = agreed_forecasts(frames, end=end, seed=seed)  # kamlab.data.demo_agreed
+    frames["agreed_forecasts"] = _frame(
+        "agreed_forecasts",
+        {
+            **{c: agreed[c].astype(str).tolist() for c in ("customer_id", "material_id")},
+            **{c: agreed[c].astype(str).tolist() for c in ("basis", "agreed_by")},
+            "period": agreed["period"].array.asi8 if len(agreed) else [],
+            "quantity": agreed["quantity"].to_numpy("float64"),
+            "agreed_on": agreed["agreed_on"].to_numpy("datetime64[us]"),
+        },
+    )
     return {name: frames[name] for name in TABLES if name in frames}  # in contract order
 
 
@@ -313,9 +362,17 @@ class _Simulation:
     """Holds the shared arrays of one run; each step adds one table (struct of arrays)."""
 
     def __init__(
-        self, rng: np.random.Generator, customers: int, materials: int, months: int, end: pd.Period
+        self,
+        rng: np.random.Generator,
+        customers: int,
+        materials: int,
+        months: int,
+        end: pd.Period,
+        fc_rng: np.random.Generator | None = None,
     ) -> None:
         self.rng = rng
+        # forecasting behaviour has its own stream: the other tables do not change with it
+        self.fc_rng = fc_rng if fc_rng is not None else np.random.default_rng(0)
         self.nc, self.nm, self.months = customers, materials, months
         self.end_o = end.ordinal
         self.o0 = self.end_o - months + 1
@@ -353,6 +410,17 @@ class _Simulation:
         )
         self.fc_noise = rng.uniform(0.08, 0.25, n)
         self.sends_fc = rng.random(n) < 0.85
+        # the forecasting behaviour of _FORECASTERS replaces the draws above (kept so that
+        # the main stream, and every other table, is unchanged)
+        frng = self.fc_rng
+        shares = np.array([f[1] for f in _FORECASTERS])
+        self.fc_kind = frng.choice(len(_FORECASTERS), n, p=shares / shares.sum())
+        lo = np.array([f[3][0] for f in _FORECASTERS])[self.fc_kind]
+        hi = np.array([f[3][1] for f in _FORECASTERS])[self.fc_kind]
+        self.bias = frng.uniform(lo, hi)
+        lo = np.array([f[4][0] for f in _FORECASTERS])[self.fc_kind]
+        hi = np.array([f[4][1] for f in _FORECASTERS])[self.fc_kind]
+        self.fc_noise = frng.uniform(lo, hi)
         payer = rng.choice(3, n, p=[0.7, 0.2, 0.1])  # on time / a bit late / slow
         self.pay_delay = np.select(
             [payer == 0, payer == 1],
@@ -403,11 +471,18 @@ class _Simulation:
                 "short_rate",
                 "fc_noise",
                 "credit_factor",
+                "fc_kind",
             ):
                 value = getattr(story, attr)
                 if value is not None:
                     getattr(self, attr)[i] = value
             self.pay_worsening[i] = story.pay_worsening
+            if story.fc_kind is not None:  # the middle of its behaviour's ranges
+                kind = _FORECASTERS[story.fc_kind]
+                if story.bias is None:
+                    self.bias[i] = sum(kind[3]) / 2
+                if story.fc_noise is None:
+                    self.fc_noise[i] = sum(kind[4]) / 2
             self.has_limit[i] = story.credit_limit
             self.sends_fc[i] = True
             if story.pay_delay is not None and story.pay_delay > 20:
@@ -828,7 +903,15 @@ class _Simulation:
         snap_t = np.arange(self.months - n_snap, self.months)  # grid index of snapshot month
         snapshot = _weekday_forward(self.mstart[snap_t][None, :] + self.snapshot_day[:, None])
         lags = np.arange(_MAX_LAG + 1)
-        known = 0.6 * (1.0 - lags / _MAX_LAG)  # share of the real order already known
+        # share of the real order already known, by behaviour and lag
+        known = np.array([f[2] for f in _FORECASTERS])[:, None] * (1.0 - lags / _MAX_LAG)
+        # "late": the mean of the orders of the 3 months before the snapshot month
+        held = np.concatenate([np.zeros((len(self.qty), 1)), np.cumsum(self.qty, axis=1)], axis=1)
+        t_hi = snap_t  # months before the snapshot month: [t - 3, t)
+        t_lo = np.maximum(snap_t - 3, 0)
+        n_back = np.maximum(t_hi - t_lo, 1)
+        # "noise": the 12-month average level before `end`, without season
+        level = self.lam[:, max(self.months - 12, 0) : self.months].mean(axis=1)
         parts = []
         for block in np.array_split(series, max(1, len(series) // 2000)):  # bounds memory
             # per series x month: what the customer expects, and what it will order
@@ -845,7 +928,13 @@ class _Simulation:
             lag = np.tile(lags, len(block) * n_snap)
             t = snap_t[st] + lag
             cust, mat = self.s_cust[block][f], self.s_mat[block][f]
-            base = (1.0 - known[lag]) * expected[f, t] + known[lag] * self.qty[block][f, t]
+            kind = self.fc_kind[cust]
+            recent = (held[block][f, t_hi[st]] - held[block][f, t_lo[st]]) / n_back[st]
+            belief = np.select(
+                [kind == _LATE, kind == _NOISE], [recent, level[block][f]], expected[f, t]
+            )
+            k = known[kind, lag]
+            base = (1.0 - k) * belief + k * self.qty[block][f, t]
             sigma = self.fc_noise[cust] * (0.6 + 0.15 * lag)
             noise = np.exp(sigma * rng.standard_normal(len(f)) - sigma**2 / 2)
             pack = self.pack[mat]

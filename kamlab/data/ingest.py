@@ -250,8 +250,11 @@ def ingest(
     database: str | Path = "data/kam.duckdb",
     *,
     settings: Settings = DEFAULTS,
+    settings_text: str | None = None,
 ) -> IngestReport:
     """Read, map and validate the extracts in `extracts_dir`, then (re)write `database`.
+
+    `settings_text`: the ``kamlab.toml`` behind `settings`, recorded in the database.
 
     Raises :class:`~kamlab.data.validate.ContractError` (every failure at once) or
     :class:`IngestError`; in both cases an existing `database` is left as it was. Temporary
@@ -264,7 +267,7 @@ def ingest(
     outside = _columns_not_stored(frames, files)
     dataset = validate(frames, settings=settings)
     del frames  # the text as read is no longer needed: lower peak memory while writing
-    write(dataset, database)
+    write(dataset, database, settings=settings_text)
     return IngestReport(
         database=database,
         rows=dataset.row_counts(),

@@ -82,8 +82,12 @@ def _for_store(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def write(dataset: Dataset, path: str | Path) -> None:
-    """Write `dataset` to the DuckDB file `path`, replacing it only once fully written."""
+def write(dataset: Dataset, path: str | Path, *, settings: str | None = None) -> None:
+    """Write `dataset` to the DuckDB file `path`, replacing it only once fully written.
+
+    `settings`: the text of the ``kamlab.toml`` the data were ingested with, recorded so that
+    a notebook or a pack run without a settings file uses them (:func:`recorded_settings`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -111,8 +115,8 @@ def write(dataset: Dataset, path: str | Path) -> None:
             con.unregister("_frame")
             con.execute(
                 f"CREATE TABLE {_META} AS SELECT 1 AS store_version, now() AS written_at, "
-                "?::VARCHAR[] AS absent, ?::VARCHAR[] AS derived",
-                [list(dataset.absent), list(dataset.derived)],
+                "?::VARCHAR[] AS absent, ?::VARCHAR[] AS derived, ?::VARCHAR AS settings",
+                [list(dataset.absent), list(dataset.derived), settings],
             )
             con.execute("CHECKPOINT")
         os.replace(tmp, path)
@@ -335,6 +339,17 @@ def _absent_derived(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], tu
         return (), ()
     absent, derived = con.execute(f"SELECT absent, derived FROM {_META}").fetchone()
     return tuple(absent), tuple(derived)
+
+
+def recorded_settings(path: str | Path) -> str | None:
+    """The ``kamlab.toml`` text the store at `path` was ingested with (None: none recorded,
+    or a store written before settings were recorded)."""
+    with _connect(path) as con:
+        have = {r[0] for r in con.execute(f"DESCRIBE {_META}").fetchall()}
+        if "settings" not in have:
+            return None
+        (text,) = con.execute(f"SELECT settings FROM {_META}").fetchone()
+    return text
 
 
 def fingerprints(path: str | Path, *, until: Bound = None) -> dict[str, str]:

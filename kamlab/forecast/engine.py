@@ -182,7 +182,7 @@ def _run_blocks(
     chunk_size: int,
 ) -> dict[str, np.ndarray]:
     """Forecast `Y` in blocks of `chunk_size` rows, serially, in processes or on Dask."""
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # text bars: no ipywidgets warning in notebooks
 
     starts = list(range(0, len(Y), chunk_size)) or [0]
     blocks = [(Y[s : s + chunk_size], phase_out[s : s + chunk_size]) for s in starts]
@@ -475,7 +475,7 @@ def backtest(
     T = Y.shape[1]
     first = end_p - (T - 1)  # the matrix's first month: the first demand of any series
     phase = _phase_out(series, lifecycle)
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # text bars: no ipywidgets warning in notebooks
 
     parts, which, snap = [], [], []
     reused = 0

@@ -17,17 +17,32 @@ from kamlab.inventory.customers import (
 )
 from kamlab.inventory.health import STATUSES, stock_health
 from kamlab.inventory.pipo import phase_in_ramp, phase_out_exposure
+from kamlab.inventory.policy import (
+    BUCKET_DAYS,
+    continuous_review,
+    discrete_loss,
+    discrete_reorder_point,
+    evaluate_policy,
+    expected_shortage,
+    inverse_normal_loss,
+    last_time_buy,
+    lead_time_sigma,
+    periodic_review,
+    periods,
+    poisson_loss,
+    poisson_reorder_point,
+    safety_factor,
+    standard_normal_loss,
+    whole_units,
+)
 from kamlab.inventory.position import plant_demand, stock_position
 from kamlab.inventory.safety_stock import (
     bootstrap_lead_time_demand,
     forecast_error_sigma,
-    inverse_normal_loss,
     lead_time_demand_distribution,
-    lead_time_sigma,
     recommended_safety_stock,
     safety_stock_cycle,
     safety_stock_fill_rate,
-    standard_normal_loss,
 )
 from kamlab.inventory.view import (
     SupplyView,
@@ -38,28 +53,40 @@ from kamlab.inventory.view import (
 )
 
 __all__ = [
+    "BUCKET_DAYS",
     "MONEY_KINDS",
     "STATUSES",
     "SupplyView",
     "allocation_vs_forecast",
     "bootstrap_lead_time_demand",
     "capacity_load",
+    "continuous_review",
     "customer_phase_out",
     "customer_shares",
     "customer_stock",
     "demand_plan",
+    "discrete_loss",
+    "discrete_reorder_point",
+    "evaluate_policy",
+    "expected_shortage",
     "forecast_error_sigma",
     "inverse_normal_loss",
-    "lead_time_demand_distribution",
+    "last_time_buy",
     "latest_customer_forecast",
+    "lead_time_demand_distribution",
     "lead_time_sigma",
     "money_at_stake",
     "months_of_stock",
     "open_order_quantity",
+    "periodic_review",
+    "periods",
     "phase_in_ramp",
     "phase_out_exposure",
     "plant_demand",
+    "poisson_loss",
+    "poisson_reorder_point",
     "recommended_safety_stock",
+    "safety_factor",
     "safety_stock_cycle",
     "safety_stock_fill_rate",
     "standard_normal_loss",
@@ -67,4 +94,5 @@ __all__ = [
     "stock_health",
     "stock_position",
     "supply_view",
+    "whole_units",
 ]

@@ -88,17 +88,23 @@ def month_matrix(
     months: int,
     period: str = "period",
     value: str = "quantity",
-) -> np.ndarray:
+    with_rows: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Sum of `value` per row of `series` × month `first` … `first`+`months`-1 (zeros elsewhere).
 
     Rows of `frame` outside the series or the months are not in the matrix (the callers say
-    which months they look at).
+    which months they look at). `with_rows`: also the number of `frame` rows in each cell
+    (a cell with rows summing to 0 is not a cell without rows).
     """
+    shape = (len(series), max(months, 0))
     if frame.empty or months <= 0 or series.empty:
-        return np.zeros((len(series), max(months, 0)))
+        return (np.zeros(shape), np.zeros(shape, "int64")) if with_rows else np.zeros(shape)
     row = key_index(frame, keys, series)
     col = frame[period].array.asi8 - first.ordinal
     ok = (row >= 0) & (col >= 0) & (col < months)
     values = frame[value].to_numpy(dtype="float64", na_value=0.0)
-    flat = np.bincount(row[ok] * months + col[ok], values[ok], minlength=len(series) * months)
-    return flat.reshape(len(series), months)
+    cell = row[ok] * months + col[ok]
+    flat = np.bincount(cell, values[ok], minlength=len(series) * months)
+    if not with_rows:
+        return flat.reshape(shape)
+    return flat.reshape(shape), np.bincount(cell, minlength=len(series) * months).reshape(shape)

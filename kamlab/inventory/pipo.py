@@ -7,29 +7,55 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr
 
 from kamlab.inventory._series import key_index, month_matrix
 from kamlab.inventory.coverage import months_of_stock
+from kamlab.inventory.policy import last_time_buy
 
 __all__ = ["phase_in_ramp", "phase_out_exposure"]
 
 
-def _values(frame: pd.DataFrame | None, series: pd.DataFrame, keys: list[str], column: str):
+def _values(
+    frame: pd.DataFrame | None,
+    series: pd.DataFrame,
+    keys: list[str],
+    column: str,
+    *,
+    missing: float = 0.0,
+) -> np.ndarray:
+    """`column` of `frame` for each row of `series` (by `keys`); `missing` where absent."""
     if frame is None or frame.empty:
-        return np.zeros(len(series))
+        return np.full(len(series), missing)
     at = key_index(series, keys, frame)
-    values = frame[column].to_numpy(dtype="float64", na_value=0.0)
-    return np.where(at >= 0, values[np.maximum(at, 0)], 0.0)
+    values = frame[column].to_numpy(dtype="float64", na_value=missing)
+    return np.where(at >= 0, values[np.maximum(at, 0)], missing)
+
+
+def _last_month(frames, month: pd.Period) -> int:
+    """The latest ``period`` (ordinal) in `frames` (None or empty ones skipped), else `month`."""
+    found = [int(f["period"].array.asi8.max()) for f in frames if f is not None and len(f)]
+    return max(found, default=month.ordinal)
+
+
+def _currency(position: pd.DataFrame, series: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    if position is None or position.empty:
+        return np.full(len(series), None, dtype=object)
+    at = key_index(series, keys, position)
+    return np.where(at >= 0, position["currency"].to_numpy(dtype=object)[np.maximum(at, 0)], None)
 
 
 def phase_out_exposure(
     plan: pd.DataFrame,
     position: pd.DataFrame,
     open_orders: pd.DataFrame,
-    forecast: pd.DataFrame,
+    forecast: pd.DataFrame | None,
     *,
     as_of: pd.Timestamp | str,
     customer_forecast: pd.DataFrame | None = None,
+    open_supply: pd.DataFrame | None = None,
+    errors: pd.DataFrame | None = None,
+    service_level: float = 0.95,
     phase_out: Sequence[str] = (),
     keys: Sequence[str] = ("material_id", "plant"),
     forecast_value: str = "forecast",
@@ -39,32 +65,55 @@ def phase_out_exposure(
 
     Rows: the `plan` rows with an ``end_of_life``, and those whose material is in `phase_out`
     (lifecycle phase-out without a date: their whole forecast counts, and the note says so).
+    Each row is computed from its own data only (its answer does not change with the other
+    materials passed).
 
     .. math::
 
-        \\text{supply} = \\text{usable stock} + \\text{on order}, \\qquad
-        \\text{remaining} = B + \\sum_{m = a+1}^{e} \\max(o_m, f_m)
+        \text{supply} = \text{usable stock} + \text{on order}, \\qquad
+        \text{remaining} = B + \\sum_{m = a+1}^{e} \\max(o_m, f_m) + \\sum_{m > e} o_m
 
     with *B* the open customer orders requested up to the as-of month *a* (backlog), *o_m*
-    the open orders and *f_m* the statistical forecast for month *m*, up to the end-of-life
-    month *e* (an order already placed for a month is demand even where the forecast is
-    lower; an end of life in the past leaves only open orders). surplus = supply −
-    remaining; **deadstock at risk** = surplus⁺ × unit cost (stock currency). Proposal:
-    with a surplus, cancel open supply first (up to on order), then sell off or run down the
-    rest; with a shortfall, a **last-time buy** of the shortfall rounded up to the lot size.
+    the open orders and *f_m* the forecast for month *m*, up to the end-of-life month *e*
+    (an order already placed for a month is demand even where the forecast is lower; orders
+    placed for months after *e* are demand too; an end of life in the past leaves only open
+    orders). *f* is the statistical forecast; a row without any statistical forecast in its
+    window uses the customers' forecast (``forecast_source`` says which). surplus = supply −
+    remaining; **deadstock at risk** = surplus⁺ × unit cost (stock currency).
+
+    **Open supply.** `open_supply` (keys, ``period`` = due month, ``quantity``: the open
+    production and purchase orders) replaces the position's ``on_order`` when given;
+    ``supply_after_end_of_life`` is the part due after *e*. With a surplus the proposal
+    cuts open supply first (``cancel_supply``, up to on order), before any sell-off or run-down
+    of stock (``sell_off``); with a shortfall, a **last-time buy** of the shortfall rounded
+    up to the lot size (the point forecast).
+
+    **Last-time buy at a service level** (:func:`~kamlab.inventory.last_time_buy`): the
+    `service_level` quantile of the remaining demand, normal with σ = σ_e √n (σ_e the
+    monthly forecast-error σ of `errors`, :func:`~kamlab.inventory.forecast_error_sigma`,
+    n the months left, at least 1), less supply, rounded up to whole units and lots:
+    ``last_time_buy_service``; ``service_level_point`` is the service the point-forecast buy
+    gives; ``cost_one_more`` the expected deadstock cost of one unit more cover (unit cost ×
+    the chance it is never sold) and ``short_one_less`` the expected units short added by one
+    unit less. NaN without an error σ for the row. Rounding: the buys are whole units, every
+    other quantity unrounded.
+
     ``remaining_customer`` is the same sum with the customers' latest forecast (summed over
     customers) in place of *f*: where customers still forecast more, confirm it with binding
-    orders before buying. Source: the final-order ("last-time buy") problem (Teunter & Fortuin 1999, "End-of-life
-    service", Int. J. Production Economics 59) with point forecasts, as PIPO practice uses it.
+    orders before buying. Source: the final-order ("last-time buy") problem (Teunter &
+    Fortuin 1999, "End-of-life service", Int. J. Production Economics 59), as PIPO practice
+    uses it.
 
     `open_orders`: keys, ``period`` (requested month), ``quantity`` (open quantity);
     `forecast` and `customer_forecast`: keys, ``period``, value (monthly, from the as-of
-    month on).
+    month on); `forecast` may be None (the customers' forecast is then the only one).
 
     Returns keys, ``end_of_life``, ``months_left``, ``usable``, ``on_order``, ``backlog``,
     ``remaining_demand``, ``remaining_customer``, ``supply``, ``surplus``, ``unit_cost``,
     ``currency``, ``deadstock_at_risk``, ``cancel_supply``, ``sell_off``, ``last_time_buy``,
-    ``proposal``, ``note``.
+    ``proposal``, ``note``, ``forecast_source``, ``supply_after_end_of_life``,
+    ``remaining_sigma``, ``last_time_buy_service``, ``service_level_point``,
+    ``cost_one_more``, ``short_one_less``.
     """
     keys = list(keys)
     as_of = pd.Timestamp(as_of)
@@ -73,57 +122,68 @@ def phase_out_exposure(
     flagged = plan["material_id"].isin(list(phase_out))
     rows = plan.loc[eol_given | flagged].reset_index(drop=True)
     series = rows[keys]
+    n = len(rows)
     eol = rows["end_of_life"]
     unknown = eol.isna().to_numpy()
-    eol_month = np.where(unknown, month.ordinal, eol.dt.to_period("M").array.asi8)
-    horizon = max(1, int((eol_month - month.ordinal).max(initial=0)))
-    if unknown.any():  # no date: the whole forecast given
-        last = int(forecast["period"].array.asi8.max(initial=month.ordinal))
-        horizon = max(horizon, last - month.ordinal)
-    months_left = np.where(unknown, horizon, eol_month - month.ordinal)
-    fc = month_matrix(
-        forecast, series, keys=keys, first=month + 1, months=horizon, value=forecast_value
+    # no date: the whole forecast given; a row's window ends at its own end of life
+    last_forecast = _last_month((forecast, customer_forecast), month)
+    eol_month = np.where(unknown, last_forecast, eol.dt.to_period("M").array.asi8)
+    months_left = np.maximum(eol_month - month.ordinal, 0)
+    last_order = _last_month((open_orders,), month)
+    last_supply = _last_month((open_supply,), month)
+    horizon = max(
+        1, int(months_left.max(initial=0)), last_order - month.ordinal, last_supply - month.ordinal
     )
-    orders = month_matrix(open_orders, series, keys=keys, first=month + 1, months=horizon)
+    grid = {"keys": keys, "first": month + 1, "months": horizon}
+    if forecast is not None:
+        fc, rows_fc = month_matrix(forecast, series, value=forecast_value, with_rows=True, **grid)
+        has_fc = rows_fc > 0
+    else:
+        fc, has_fc = np.zeros((n, horizon)), np.zeros((n, horizon), bool)
+    orders = month_matrix(open_orders, series, **grid)
     backlog_rows = open_orders.loc[open_orders["period"] <= month]
     backlog = month_matrix(
         backlog_rows.assign(period=month), series, keys=keys, first=month, months=1
     )[:, 0]
     inside = np.arange(horizon)[None, :] < months_left[:, None]
-    remaining = backlog + (np.maximum(orders, fc) * inside).sum(axis=1)
+    late_orders = (orders * ~inside).sum(axis=1)  # beyond the end of life: orders placed
     if customer_forecast is not None:
-        cf = month_matrix(customer_forecast, series, keys=keys, first=month + 1, months=horizon)
-        remaining_customer = backlog + (np.maximum(orders, cf) * inside).sum(axis=1)
+        cf = month_matrix(customer_forecast, series, **grid)
+        remaining_customer = backlog + (np.maximum(orders, cf) * inside).sum(axis=1) + late_orders
     else:
-        remaining_customer = np.full(len(rows), np.nan)
-    # beyond the end of life only the orders already placed are demand
-    late_orders = (orders * ~inside).sum(axis=1)
-    remaining = remaining + late_orders
-    remaining_customer = remaining_customer + late_orders
+        cf = np.zeros((n, horizon))
+        remaining_customer = np.full(n, np.nan)
+    own = (has_fc & inside).any(axis=1)
+    theirs = ~own & ((cf > 0) & inside).any(axis=1)
+    plan_fc = np.where(theirs[:, None], cf, fc)
+    remaining = backlog + (np.maximum(orders, plan_fc) * inside).sum(axis=1) + late_orders
+    source = np.select([own, theirs], ["statistical", "customer"], default="none")
 
     usable = _values(position, series, keys, "usable")
-    on_order = _values(position, series, keys, "on_order")
+    if open_supply is not None:
+        due = month_matrix(open_supply, series, keys=keys, first=month, months=horizon + 1)
+        overdue = month_matrix(
+            open_supply.loc[open_supply["period"] < month].assign(period=month),
+            series,
+            keys=keys,
+            first=month,
+            months=1,
+        )[:, 0]
+        on_order = due.sum(axis=1) + overdue
+        after = (due * (np.arange(horizon + 1)[None, :] > months_left[:, None])).sum(axis=1)
+    else:
+        on_order = _values(position, series, keys, "on_order")
+        after = np.full(n, np.nan)
     supply = usable + on_order
     surplus = supply - remaining
-    at = key_index(series, keys, position) if len(position) else np.full(len(rows), -1)
-    cost = (
-        np.where(
-            at >= 0, position["unit_cost"].to_numpy(dtype="float64")[np.maximum(at, 0)], np.nan
-        )
-        if len(position)
-        else np.full(len(rows), np.nan)
-    )
-    currency = (
-        np.where(at >= 0, position["currency"].to_numpy(dtype=object)[np.maximum(at, 0)], None)
-        if len(position)
-        else np.full(len(rows), None)
-    )
+    cost = _values(position, series, keys, "unit_cost", missing=np.nan)
+    currency = _currency(position, series, keys)
     cancel = np.clip(surplus, 0.0, on_order)
     sell = np.maximum(surplus - cancel, 0.0)
     lot = (
         rows["lot_size"].to_numpy(dtype="float64", na_value=0.0)
         if "lot_size" in rows
-        else np.zeros(len(rows))
+        else np.zeros(n)
     )
     short = np.maximum(-surplus, 0.0)
     ltb = np.where(
@@ -131,6 +191,37 @@ def phase_out_exposure(
         np.where(lot > 0, np.ceil(short / np.where(lot > 0, lot, 1.0)) * lot, np.ceil(short)),
         0.0,
     )
+    error = _values(
+        errors,
+        series,
+        [k for k in keys if errors is None or k in errors],
+        "error_sigma",
+        missing=np.nan,
+    )
+    sigma = error * np.sqrt(np.maximum(months_left, 1))
+    known = ~np.isnan(sigma)
+    ltb_service = np.full(n, np.nan)
+    point_service = np.full(n, np.nan)
+    one_more = np.full(n, np.nan)
+    one_less = np.full(n, np.nan)
+    if known.any():
+        k = np.flatnonzero(known)
+        buy = last_time_buy(
+            remaining[k],
+            supply[k],
+            service_level=service_level,
+            sigma=sigma[k],
+            lot_size=lot[k],
+            unit_cost=cost[k],
+        )
+        ltb_service[k] = buy["buy"].to_numpy()
+        one_more[k] = buy["cost_one_more"].to_numpy()
+        one_less[k] = buy["short_one_less"].to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (supply[k] + ltb[k] - remaining[k]) / sigma[k]
+        point_service[k] = np.where(
+            sigma[k] > 0, ndtr(z), (supply[k] + ltb[k] >= remaining[k]).astype("float64")
+        )
 
     proposal = np.select(
         [surplus > 0, surplus < 0],
@@ -143,10 +234,10 @@ def phase_out_exposure(
         ],
         default="balanced: run down as planned",
     )
-    note = np.full(len(rows), "", dtype=object)
+    note = np.full(n, "", dtype=object)
     note = np.where(eol.notna() & (eol < as_of), "end of life passed", note)
     note = np.where(unknown, "no end-of-life date: whole forecast counted", note)
-    more = remaining_customer > remaining
+    more = (source == "statistical") & (remaining_customer > remaining)
     note = np.where(
         more & (note == ""),
         "customers forecast "
@@ -156,7 +247,7 @@ def phase_out_exposure(
     )
     out = series.assign(
         end_of_life=eol.to_numpy(),
-        months_left=np.maximum(months_left, 0),
+        months_left=months_left,
         usable=usable,
         on_order=on_order,
         backlog=backlog,
@@ -172,6 +263,13 @@ def phase_out_exposure(
         last_time_buy=ltb,
         proposal=proposal,
         note=note,
+        forecast_source=source,
+        supply_after_end_of_life=after,
+        remaining_sigma=sigma,
+        last_time_buy_service=ltb_service,
+        service_level_point=point_service,
+        cost_one_more=one_more,
+        short_one_less=one_less,
     )
     return out.sort_values("deadstock_at_risk", ascending=False, ignore_index=True)
 

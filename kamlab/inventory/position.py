@@ -39,7 +39,9 @@ def stock_position(
     stock held, at cost, in the stock's ``currency`` (a material and plant valued in two
     currencies raises ``ValueError``: amounts are never added across currencies). Empty
     in-transit, blocked and on-order cells count 0. ``unit_cost`` in the result is the value
-    divided by the quantity (the cost of the lines, weighted by quantity).
+    divided by the quantity (the cost of the lines, weighted by quantity); where nothing is
+    held (stocked out) it is the mean unit cost of the lines, so a stocked-out material keeps
+    its value per unit (money at risk at stock 0 is not NaN).
 
     Returns `keys`, ``snapshot_date``, ``on_hand``, ``in_transit``, ``blocked``, ``on_order``,
     ``usable``, ``unit_cost``, ``currency``, ``stock_value``. Snapshots after `as_of` are
@@ -70,6 +72,7 @@ def stock_position(
             **qty,
             "held": held,
             "stock_value": held * current["unit_cost"].to_numpy(dtype="float64"),
+            "_cost": current["unit_cost"].to_numpy(dtype="float64"),
             "currency": current["currency"],
         }
     )
@@ -80,11 +83,14 @@ def stock_position(
     out = lines.groupby([*keys, "currency"], dropna=False, observed=True, sort=True).agg(
         snapshot_date=("snapshot_date", "max"),
         **{c: (c, "sum") for c in (*_QUANTITIES, "held", "stock_value")},
+        _cost=("_cost", "mean"),
     )
     out = out.reset_index()
     out["usable"] = out["on_hand"] + out["in_transit"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["unit_cost"] = np.where(out["held"] > 0, out["stock_value"] / out["held"], np.nan)
+        out["unit_cost"] = np.where(
+            out["held"] > 0, out["stock_value"] / out["held"], out["_cost"].to_numpy()
+        )
     columns = [*keys, "snapshot_date", *_QUANTITIES, "usable", "unit_cost", "currency"]
     out = out[[*columns, "stock_value"]]
     out.attrs["excluded"] = Exclusions(

@@ -23,83 +23,32 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtr, ndtri
+from scipy import stats
+from scipy.special import ndtr
 
 from kamlab.classify import demand_pattern
 from kamlab.config import DEFAULTS
 from kamlab.inventory._series import DAYS_PER_MONTH, bare, key_index, month_matrix
+from kamlab.inventory.policy import (
+    discrete_reorder_point,
+    lead_time_sigma,
+    poisson_loss,
+    poisson_reorder_point,
+    safety_factor,
+    standard_normal_loss,
+    whole_units,
+)
 
 __all__ = [
     "bootstrap_lead_time_demand",
     "forecast_error_sigma",
-    "inverse_normal_loss",
     "lead_time_demand_distribution",
-    "lead_time_sigma",
     "recommended_safety_stock",
     "safety_stock_cycle",
     "safety_stock_fill_rate",
-    "standard_normal_loss",
 ]
 
 _I = DEFAULTS.inventory
-_SQRT_2PI = np.sqrt(2.0 * np.pi)
-
-
-def standard_normal_loss(k: np.ndarray | float) -> np.ndarray:
-    """The standard normal loss function G(k) = E[(Z − k)⁺] for Z ~ N(0, 1).
-
-    .. math:: G(k) = \\varphi(k) - k\\,(1 - \\Phi(k))
-
-    Expected units short per unit of σ when the reorder point is *k* standard deviations above
-    mean lead-time demand (Silver, Pyke & Thomas 2017, ch. 6 and its
-    appendix on the normal distribution; Axsäter 2015, ch. 5). Decreasing in *k*, G(0) = 1/√(2π), G(k) → −k as k → −∞.
-
-    >>> round(float(standard_normal_loss(0.0)), 5), round(float(standard_normal_loss(1.0)), 5)
-    (0.39894, 0.08332)
-    """
-    k = np.asarray(k, dtype="float64")
-    return np.exp(-0.5 * k * k) / _SQRT_2PI - k * (1.0 - ndtr(k))
-
-
-def inverse_normal_loss(g: np.ndarray | float) -> np.ndarray:
-    """The *k* with G(k) = `g` (vectorised bisection on [−8, 8], to 1e-10).
-
-    `g` ≤ 0 has no solution (``inf``); G(−8) ≈ 8 caps *k* at −8 for bigger `g`.
-
-    >>> round(float(inverse_normal_loss(0.08332)), 3)
-    1.0
-    """
-    g = np.asarray(g, dtype="float64")
-    lo, hi = np.full(g.shape, -8.0), np.full(g.shape, 8.0)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        above = standard_normal_loss(mid) > g  # G decreases: the root is to the right
-        lo = np.where(above, mid, lo)
-        hi = np.where(above, hi, mid)
-    return np.where(g > 0, 0.5 * (lo + hi), np.inf)
-
-
-def lead_time_sigma(
-    sigma_demand: np.ndarray | float,
-    lead_time: np.ndarray | float,
-    *,
-    mean_demand: np.ndarray | float = 0.0,
-    sigma_lead_time: np.ndarray | float = 0.0,
-) -> np.ndarray:
-    """Standard deviation of demand over a (possibly variable) lead time.
-
-    .. math:: \\sigma_{LT} = \\sqrt{L\\,\\sigma_d^2 + d^2\\,\\sigma_L^2}
-
-    for demand per period with mean *d* and standard deviation σ_d (independent periods) and a
-    lead time of mean *L* and standard deviation σ_L periods (Silver, Pyke & Thomas 2017,
-    ch. 6, lead time variable; Axsäter 2015, ch. 5). Units: those of demand.
-
-    >>> float(lead_time_sigma(100.0, 4.0))
-    200.0
-    """
-    sd, lt = np.asarray(sigma_demand, "float64"), np.asarray(lead_time, "float64")
-    d, sl = np.asarray(mean_demand, "float64"), np.asarray(sigma_lead_time, "float64")
-    return np.sqrt(lt * sd**2 + d**2 * np.nan_to_num(sl) ** 2)
 
 
 def safety_stock_cycle(
@@ -114,20 +63,19 @@ def safety_stock_cycle(
 
     .. math:: SS = z_{CSL}\\,\\sigma_{LT}, \\quad z_{CSL} = \\Phi^{-1}(CSL)
 
-    with σ_LT from :func:`lead_time_sigma` (Silver, Pyke & Thomas 2017, ch. 6). Units: those
-    of demand; with σ_d = 100 a month and L = 1 month at 95 %, SS = 1.6449 × 100 = 164.5.
+    with σ_LT from :func:`lead_time_sigma` (Silver, Pyke & Thomas 2017, ch. 6): σ_d is the σ
+    of one period's forecast error (or of demand, where the plan is its mean), the lead time
+    in the same periods. Unrounded; units: those of demand; with σ_d = 100 a month and
+    L = 1 month at 95 %, SS = 1.6449 × 100 = 164.5. The same k and SS, with the policy's
+    evaluation, from :func:`~kamlab.inventory.continuous_review`.
 
     >>> round(float(safety_stock_cycle(100.0, 1.0, service_level=0.95)), 1)
     164.5
     """
-    if not 0.0 < service_level < 1.0:
-        raise ValueError(
-            f"safety_stock_cycle: service_level must be in (0, 1), got {service_level}"
-        )
     sigma = lead_time_sigma(
         sigma_demand, lead_time, mean_demand=mean_demand, sigma_lead_time=sigma_lead_time
     )
-    return ndtri(service_level) * sigma
+    return safety_factor(cycle_service_level=service_level) * sigma
 
 
 def safety_stock_fill_rate(
@@ -148,19 +96,17 @@ def safety_stock_fill_rate(
     The expected shortage per replenishment cycle may be (1 − β) of the order quantity *Q*
     (Silver, Pyke & Thomas 2017, ch. 6; Axsäter 2015, ch. 5); G is the
     :func:`standard_normal_loss`. A negative *k* (the cycle stock alone meets the target)
-    gives no safety stock. Example: σ_LT = 100, Q = 500, β = 0.98: G(k) = 0.1, k = 0.9023,
-    SS = 90.2.
+    gives no safety stock (:func:`~kamlab.inventory.continuous_review` keeps the negative
+    k). σ and periods as in :func:`safety_stock_cycle`; unrounded. Example: σ_LT = 100,
+    Q = 500, β = 0.98: G(k) = 0.1, k = 0.9023, SS = 90.2.
 
     >>> round(float(safety_stock_fill_rate(100.0, 1.0, fill_rate=0.98, order_quantity=500.0)), 1)
     90.2
     """
-    if not 0.0 < fill_rate < 1.0:
-        raise ValueError(f"safety_stock_fill_rate: fill_rate must be in (0, 1), got {fill_rate}")
     sigma = lead_time_sigma(
         sigma_demand, lead_time, mean_demand=mean_demand, sigma_lead_time=sigma_lead_time
     )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        k = inverse_normal_loss((1.0 - fill_rate) * np.asarray(order_quantity, "float64") / sigma)
+    k = safety_factor(fill_rate=fill_rate, demand_per_cycle=order_quantity, sigma=sigma)
     return np.where(sigma > 0, np.maximum(0.0, k * sigma), 0.0)
 
 
@@ -259,33 +205,6 @@ def lead_time_demand_distribution(
     return values, probs
 
 
-def _reorder_point(
-    values: np.ndarray,
-    probs: np.ndarray,
-    *,
-    measure: str,
-    target: float,
-    order_quantity: np.ndarray,
-) -> np.ndarray:
-    """Reorder point from a discrete lead-time demand distribution (rows: values, probs): the
-    smallest R with P(X ≤ R) ≥ CSL, or the smallest R with E[(X − R)⁺] ≤ (1 − β) Q."""
-    if values.size == 0:
-        return np.zeros(len(values))
-    order = np.argsort(values, axis=1, kind="stable")
-    x = np.take_along_axis(values, order, axis=1)
-    w = np.take_along_axis(probs, order, axis=1)
-    rows = np.arange(len(x))
-    if measure == "cycle":
-        cdf = np.cumsum(w, axis=1)
-        return x[rows, np.argmax(cdf >= target - 1e-12, axis=1)]
-    # E[(X − x_j)⁺] = Σ_{i ≥ j} w_i x_i − x_j Σ_{i ≥ j} w_i  (non-increasing in j, last = 0)
-    tail_value = np.cumsum((w * x)[:, ::-1], axis=1)[:, ::-1]
-    tail_mass = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
-    shortage = tail_value - x * tail_mass
-    allowed = (1.0 - target) * np.asarray(order_quantity, "float64")[:, None]
-    return x[rows, np.argmax(shortage <= allowed + 1e-9, axis=1)]
-
-
 def forecast_error_sigma(
     backtest: pd.DataFrame,
     demand: pd.DataFrame,
@@ -342,25 +261,45 @@ def recommended_safety_stock(
     bootstrap_draws: int = _I.bootstrap_draws,
     exact_months: int = 3,
     intermittent_patterns: Sequence[str] = _I.intermittent_patterns,
+    intermittent_model: str = "empirical",
+    round_up: bool = True,
     tolerance: float = _I.safety_stock_tolerance,
     random_state: int = _I.random_state,
 ) -> pd.DataFrame:
     """Recommended safety stock and reorder point per row of `plan`, against the SAP values.
 
-    Per material and plant, with *L* = ``lead_time_days`` / 30.44 months, σ_L from
-    ``lead_time_sd_days``, *d* and σ_d the mean and standard deviation of monthly demand over
-    the `demand_months` months up to `end` (`demand`: keys, period, quantity):
+    Per material and plant, with *L* = ``lead_time_days`` / 30.44 months (fractions kept),
+    σ_L from ``lead_time_sd_days``, *d* and σ_d the mean and standard deviation (ddof 1) of
+    monthly demand over the `demand_months` months up to `end` (`demand`: keys, period,
+    quantity; months without rows are 0):
 
-    - **normal** (smooth, erratic, no pattern): σ_d is replaced by the forecast-error σ of
-      `errors` (:func:`forecast_error_sigma`) when it has at least `min_error_points`
-      residuals; SS by :func:`safety_stock_cycle` or :func:`safety_stock_fill_rate` (order
-      quantity *Q* = ``lot_size``, else one month of demand *d*); reorder point = *d L* + SS.
-    - **empirical** (`intermittent_patterns`): the reorder point is the CSL quantile of the
-      item's lead-time demand distribution (or the fill-rate level of its expected shortage),
-      computed exactly by :func:`lead_time_demand_distribution` for lead times up to
-      `exact_months` months, else simulated by :func:`bootstrap_lead_time_demand`;
-      SS = reorder point − *d L*, not below 0.
+    - **normal** (smooth, erratic, no pattern): σ_d is the forecast-error σ of `errors`
+      (:func:`forecast_error_sigma`) when it has at least `min_error_points` residuals, else
+      the σ of monthly demand (``sigma_basis`` says which); SS by :func:`safety_stock_cycle`
+      or :func:`safety_stock_fill_rate` (order quantity *Q* = ``lot_size``, else one month
+      of demand *d*), not below 0; reorder point = *d L* + SS.
+    - **intermittent** (`intermittent_patterns`), `intermittent_model` ``"empirical"``: the
+      reorder point is the CSL quantile of the item's own lead-time demand distribution (or
+      its lowest value meeting the fill rate, :func:`~kamlab.inventory.discrete_reorder_point`),
+      exact by :func:`lead_time_demand_distribution` for lead times up to `exact_months`
+      months, else simulated by :func:`bootstrap_lead_time_demand`; ``"poisson"``: the
+      integer level of Poisson lead-time demand with mean *d L*
+      (:func:`~kamlab.inventory.poisson_reorder_point`). The level is the distribution's own
+      value, never put through the normal formula again; SS = reorder point − *d L*, the
+      reorder point not below *d L* (no negative safety stock).
     - a material with an ``end_of_life`` (phase-out) gets none: its stock is run down (PIPO).
+
+    **Rounding.** ``safety_stock_unrounded`` and ``reorder_point_unrounded`` are the formula's
+    figures. With `round_up` (the default: SAP holds whole units), ``recommended_safety_stock``
+    and ``recommended_reorder_point`` are each rounded up to a whole unit once
+    (:func:`~kamlab.inventory.whole_units`, from the unrounded figure; the ROP is not built
+    from a rounded SS); without it they equal the unrounded figures.
+
+    **SAP's policy evaluated** (:func:`~kamlab.inventory.evaluate_policy`, on the same
+    distribution as the recommendation): the SAP reorder point, else *d L* + SAP safety stock
+    (empty = 0), gives ``sap_cycle_service_level`` (P(lead-time demand ≤ ROP)),
+    ``sap_expected_shortage`` (units short per replenishment cycle, ESC) and ``sap_fill_rate``
+    (1 − ESC / *Q*).
 
     Compared with SAP: ``change`` = recommended − SAP safety stock (an empty SAP value is 0);
     ``money_tied_up`` = −change × unit cost where SAP holds more than needed, ``money_at_risk``
@@ -372,12 +311,18 @@ def recommended_safety_stock(
     Returns `keys`, ``pattern``, ``method``, ``sigma_basis``, ``lead_time_months``,
     ``mean_demand``, ``sigma``, ``recommended_safety_stock``, ``recommended_reorder_point``,
     ``sap_safety_stock``, ``sap_reorder_point``, ``change``, ``unit_cost``, ``currency``,
-    ``money_tied_up``, ``money_at_risk``, ``propose``.
+    ``money_tied_up``, ``money_at_risk``, ``propose``, ``safety_stock_unrounded``,
+    ``reorder_point_unrounded``, ``order_quantity``, ``sap_cycle_service_level``,
+    ``sap_expected_shortage``, ``sap_fill_rate``.
     """
+    fn = "recommended_safety_stock"
     if service_measure not in ("cycle", "fill_rate"):
         raise ValueError(
-            "recommended_safety_stock: service_measure must be 'cycle' or 'fill_rate', "
-            f"got {service_measure!r}"
+            f"{fn}: service_measure must be 'cycle' or 'fill_rate', got {service_measure!r}"
+        )
+    if intermittent_model not in ("empirical", "poisson"):
+        raise ValueError(
+            f"{fn}: intermittent_model must be 'empirical' or 'poisson', got {intermittent_model!r}"
         )
     keys = list(keys)
     end = pd.Period(end, "M")
@@ -392,6 +337,7 @@ def recommended_safety_stock(
     lt_sd = _column(plan, "lead_time_sd_days") / DAYS_PER_MONTH
     lot = _column(plan, "lot_size")
     q = np.where(lot > 0, lot, d)
+    mu = d * lt
 
     pattern = _patterns(history, series)
     sigma, basis = sd, np.full(n, "demand history", dtype=object)
@@ -414,18 +360,36 @@ def recommended_safety_stock(
             sigma, lt, fill_rate=fill_rate, order_quantity=q, mean_demand=d, sigma_lead_time=lt_sd
         )
         target = fill_rate
+    ss = np.maximum(ss, 0.0)
+    rop = mu + ss
     method = np.full(n, f"normal, {_label(service_measure, target)}", dtype=object)
+    sap_ss = _column(plan, "safety_stock")
+    sap_rop = _column(plan, "reorder_point")
+    sap_level = np.where(np.isnan(sap_rop), mu + np.nan_to_num(sap_ss), sap_rop)
+    sigma_lt = lead_time_sigma(sigma, lt, mean_demand=d, sigma_lead_time=lt_sd)
+    sap_csl, sap_esc = _normal_service(mu, sigma_lt, sap_level)
 
     boot = np.isin(pattern, list(intermittent_patterns))
-    if boot.any():
+    label = _label(service_measure, target)
+    rule = (
+        {"cycle_service_level": cycle_service_level}
+        if service_measure == "cycle"
+        else {"fill_rate": fill_rate}
+    )
+    if boot.any() and intermittent_model == "poisson":
+        rows = np.flatnonzero(boot)
+        rop[rows] = poisson_reorder_point(mu[rows], **rule, order_quantity=q[rows])
+        method[rows] = f"Poisson lead-time demand, {label}"
+        sap_csl[rows] = stats.poisson.cdf(np.floor(sap_level[rows]), mu[rows])
+        sap_esc[rows] = _poisson_shortage(sap_level[rows], mu[rows])
+    elif boot.any():
         rng = np.random.default_rng(random_state)
         rows = np.flatnonzero(boot)
         drawn = np.ceil(np.round(lt[rows], 9)).astype("int64")  # months of history per outcome
         ordered = np.sort(history[rows], axis=1)  # distinct values per row: the atoms
         atoms = 1 + (ordered[:, 1:] != ordered[:, :-1]).sum(axis=1)
         group = drawn * (demand_months + 1) + np.where(drawn <= exact_months, atoms, 0)
-        rop = np.zeros(len(rows))
-        label = _label(service_measure, target)
+        level = np.zeros(len(rows))
         for g in np.unique(group):  # rows alike in months drawn and atoms: no padding waste
             m = g // (demand_months + 1)
             part = rows[group == g]
@@ -438,26 +402,31 @@ def recommended_safety_stock(
                 )
                 probs = np.full(values.shape, 1.0 / max(values.shape[1], 1))
                 method[part] = f"bootstrap of lead-time demand, {label}"
-            rop[group == g] = _reorder_point(
-                values, probs, measure=service_measure, target=target, order_quantity=q[part]
+            level[group == g] = discrete_reorder_point(
+                values, probs, **rule, order_quantity=q[part]
             )
-        ss[rows] = np.maximum(0.0, rop - d[rows] * lt[rows])
+            at = sap_level[part][:, None]
+            sap_csl[part] = (probs * (values <= at + 1e-9)).sum(axis=1)
+            sap_esc[part] = (probs * np.maximum(values - at, 0.0)).sum(axis=1)
+        rop[rows] = level
         basis[rows] = "demand history"
         sigma = np.where(boot, np.nan, sigma)
+    rop = np.maximum(rop, mu)  # an intermittent level below the mean: no negative SS
+    ss = np.where(boot, rop - mu, ss)
     none = ~(history > 0).any(axis=1)
-    ss = np.where(none, 0.0, ss)
-    method[none] = "no demand in the window"
     ending = plan["end_of_life"].notna().to_numpy() if "end_of_life" in plan else np.zeros(n, bool)
-    ss = np.where(ending, 0.0, ss)
+    ss = np.where(none | ending, 0.0, ss)
+    rop = np.where(none | ending, mu, rop)
+    method[none] = "no demand in the window"
     method[ending] = "phase-out: run down, no safety stock"
     basis[none | ending] = ""  # no spread was used
-    rec = np.ceil(np.round(ss, 6))  # whole units, rounded up
+    rec, rec_rop = (whole_units(ss), whole_units(rop)) if round_up else (ss, rop)
 
-    sap = _column(plan, "safety_stock")
-    change = rec - np.nan_to_num(sap)
+    change = rec - np.nan_to_num(sap_ss)
     cost, currency = _costs(position, series, keys)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         off = np.abs(change) > tolerance * rec
+        sap_fill = np.where(q > 0, 1.0 - sap_esc / q, np.nan)
     out = series.assign(
         pattern=pattern,
         method=method,
@@ -466,17 +435,40 @@ def recommended_safety_stock(
         mean_demand=d,
         sigma=sigma,
         recommended_safety_stock=rec,
-        recommended_reorder_point=np.ceil(np.round(d * lt + rec, 6)),
-        sap_safety_stock=sap,
-        sap_reorder_point=_column(plan, "reorder_point"),
+        recommended_reorder_point=rec_rop,
+        sap_safety_stock=sap_ss,
+        sap_reorder_point=sap_rop,
         change=change,
         unit_cost=cost,
         currency=currency,
         money_tied_up=np.where(change < 0, -change * cost, 0.0),
         money_at_risk=np.where(change > 0, change * cost, 0.0),
         propose=off & (change != 0),
+        safety_stock_unrounded=ss,
+        reorder_point_unrounded=rop,
+        order_quantity=q,
+        sap_cycle_service_level=sap_csl,
+        sap_expected_shortage=sap_esc,
+        sap_fill_rate=sap_fill,
     )
     return out
+
+
+def _normal_service(mu: np.ndarray, sigma: np.ndarray, level: np.ndarray):
+    """(P(X ≤ level), E[(X − level)⁺]) for normal X (mean `mu`, σ `sigma`; σ 0: a point)."""
+    safe = np.where(sigma > 0, sigma, 1.0)
+    k = (level - mu) / safe
+    csl = np.where(sigma > 0, ndtr(k), (level >= mu).astype("float64"))
+    esc = np.where(sigma > 0, sigma * standard_normal_loss(k), np.maximum(mu - level, 0.0))
+    return csl, esc
+
+
+def _poisson_shortage(level: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """E[(X − level)⁺] for Poisson X and a real level (interpolated between integers)."""
+    lo = np.floor(np.maximum(level, 0.0))
+    frac = np.maximum(level, 0.0) - lo
+    a, b = poisson_loss(lo, mean), poisson_loss(lo + 1.0, mean)
+    return a + frac * (b - a)
 
 
 def _label(measure: str, target: float) -> str:

@@ -190,6 +190,8 @@ def supply_view(
         stat,
         as_of=as_of,
         customer_forecast=theirs,
+        errors=errors,
+        service_level=s.cycle_service_level,
         phase_out=lifecycle.loc[lifecycle["lifecycle"] == "phase-out", "material_id"].tolist(),
     )
     phase_in = phase_in_ramp(material_plan, position, stat, history, as_of=as_of)

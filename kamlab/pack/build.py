@@ -44,6 +44,7 @@ from kamlab.pack.runner import (
 from kamlab.pack.slug import slug
 from kamlab.pack.workbook import excel_workbook
 from kamlab.scorecard import Portfolio, commercial, supply
+from kamlab.scorecard.reasons import UNITS, ranking_text, sentence
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
 __all__ = ["build_pack"]
@@ -174,7 +175,7 @@ def build_pack(
 
     # the index ranks every customer, a pass over the whole portfolio (~0.06 s a customer):
     # worked out in this process while the workers run the notebooks, not after them
-    portfolio = Portfolio(analytics)
+    portfolio = Portfolio(analytics, previous=previous_findings(directory.parent / str(period - 1)))
     ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kamlab-priorities")
     ranked = ahead.submit(portfolio.priorities)
     ahead.shutdown(wait=False)
@@ -189,8 +190,18 @@ def build_pack(
         ranked.result()  # raises what the ranking raised
         summary = portfolio.summary()
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-        _write_index(directory, summary, merged, period, footer, paper=settings.pack.paper)
-        _write_workbook(directory, summary, merged, analytics)
+        _write_index(
+            directory,
+            summary,
+            merged,
+            period,
+            footer,
+            paper=settings.pack.paper,
+            ranking=ranking_text(settings),
+            previous_pack=portfolio.previous is not None,
+        )
+        _write_workbook(directory, summary, merged, analytics, findings=portfolio.findings())
+        _write_sop(directory, analytics)
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
         atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
         return PackResult(directory=directory, results=ordered, seconds=seconds)
@@ -212,6 +223,39 @@ def build_pack(
     finally:
         bar.close()
     return finish(results)
+
+
+def previous_findings(directory: Path) -> pd.DataFrame | None:
+    """Last month's findings, from the previous pack's ``pack.json`` (layout 2.0 or later), or
+    None when that pack is absent, older or unreadable (then every finding shows as new)."""
+    from kamlab.findings import COLUMNS
+
+    path = directory / "pack.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rows = data.get("findings") if isinstance(data, dict) else None
+    if not isinstance(rows, list):
+        return None
+    given = pd.DataFrame(rows)
+    if "status" in given:  # resolved last month: no longer a finding
+        given = given[given["status"] != "resolved"]
+    frame = given.reindex(columns=COLUMNS)
+    for c in ("amount", "value", "reference", "months"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    for c in (
+        "customer_id",
+        "kind",
+        "group",
+        "severity",
+        "currency",
+        "since",
+        "evidence",
+        "detail",
+    ):
+        frame[c] = frame[c].astype("string")
+    return frame.reset_index(drop=True)
 
 
 def _check_writable(directory: Path) -> None:
@@ -241,6 +285,8 @@ def _write_index(
     footer: str,
     *,
     paper: str = "A4",
+    ranking: str = "",
+    previous_pack: bool = False,
 ) -> None:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     fixed = {
@@ -250,7 +296,10 @@ def _write_index(
         "status",
         "priority",
         "money_at_stake",
+        "score",
         "why",
+        "new",
+        "findings",
     }
     labels = [
         c for c in summary.columns if c not in fixed and not c.endswith((" status", " number"))
@@ -270,10 +319,14 @@ def _write_index(
                 "priority": rec.get("priority", ""),
                 "money_at_stake": rec.get("money_at_stake", ""),
                 "why": rec.get("why", ""),
+                "new": rec.get("new", ""),
+                "score": rec.get("score", ""),
                 "figures": {k: rec[k] for k in labels},
                 "colours": {k: rec[f"{k} status"] for k in labels},
                 "icons": {k: STATUS_ICONS[rec[f"{k} status"]] for k in labels},
-                "counts": _tile_counts([rec[f"{k} status"] for k in labels]),
+                "counts": "figures: "
+                + _tile_counts([rec[f"{k} status"] for k in labels])
+                + (f"; {rec['findings']}" if rec.get("findings") else ""),
                 "run_status": r.status if r is not None else "not run",
                 "error": r.error if r is not None else "",
                 "href": f"customers/{r.slug}.html" if html_exists else "",
@@ -291,6 +344,9 @@ def _write_index(
         portfolio_href=f"{PORTFOLIO}.html",
         portfolio_failed=portfolio is not None and not portfolio.ok,
         workbook_href="pack.xlsx",
+        ranking=ranking,
+        has_previous=any(r["new"] for r in rows) or previous_pack,
+        new_rows=[r for r in rows if r["new"]],
         # the index is a wide table: it prints landscape
         css=(TEMPLATES / "kamlab.css").read_text() + f"@page {{ size: {paper} landscape; }}\n",
         footer=footer,
@@ -308,9 +364,15 @@ def _tile_counts(statuses: list[str]) -> str:
 
 
 def _write_workbook(
-    directory: Path, summary: pd.DataFrame, results: dict[str, JobResult], analytics
+    directory: Path,
+    summary: pd.DataFrame,
+    results: dict[str, JobResult],
+    analytics,
+    *,
+    findings: pd.DataFrame | None = None,
 ) -> None:
-    """``pack.xlsx``: Summary (KPI figures as numbers), Run log, then the headline tables."""
+    """``pack.xlsx``: Summary (KPI figures as numbers, status and reason as on the index),
+    Findings (the month's findings table, the index's source), Run log, headline tables."""
     units = summary.attrs.get("units", {})
     labels = list(units)
     kpis = pd.DataFrame(
@@ -321,7 +383,11 @@ def _write_workbook(
             "status": summary["status"].map(STATUS_WORDS),
             "priority": summary["priority"],
             "money_at_stake": summary["money_at_stake"],
+            f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}": summary[
+                "score"
+            ].astype("float64"),
             "why": summary["why"],
+            "new_since_last_pack": summary["new"],
             **{label: summary[f"{label} number"].astype("float64") for label in labels},
             **{
                 f"{label}, status": summary[f"{label} status"].map(STATUS_WORDS) for label in labels
@@ -346,7 +412,14 @@ def _write_workbook(
         ],
         columns=["customer_id", "name", "page", "status", "seconds", "error", "cell", "html_kb"],
     ).astype({"cell": "Int64", "seconds": "float64", "html_kb": "float64"})
-    sheets = {"Summary": kpis, "Run log": runs, **_headline_tables(analytics)}
+    sheets = {"Summary": kpis}
+    if findings is not None and len(findings):
+        currency = analytics.customers.set_index("customer_id")["currency"].astype(str)
+        sheets["Findings"] = findings.assign(
+            unit=findings["kind"].map(UNITS),  # of value and reference
+            text=[sentence(f, currency.get(f["customer_id"])) for f in findings.to_dict("records")],
+        )
+    sheets.update({"Run log": runs, **_headline_tables(analytics)})
     sheets.update(commercial.workbook_sheets(analytics))
     proposals = supply.safety_stock_proposals(analytics)
     if len(proposals):
@@ -360,9 +433,24 @@ def _write_workbook(
     atomic_write(directory / "pack.xlsx", data)
 
 
+def _write_sop(directory: Path, analytics) -> None:
+    """``sop_agreed_forecast.csv``: the agreed forecast as the flat file S&OP loads
+    (:func:`kamlab.accuracy.sop_export`); not written when nothing was agreed."""
+    from kamlab.accuracy import sop_export
+
+    agreed = getattr(analytics, "agreed_forecasts", None)
+    if agreed is None or agreed.empty:
+        return
+    flat = sop_export(agreed, customers=analytics.customers)
+    atomic_write(directory / "sop_agreed_forecast.csv", flat.to_csv(index=False))
+
+
 def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
     """The portfolio-wide tables worth a sheet, as far as the analytics provide them."""
+    from kamlab.accuracy import sop_export, with_agreed
+
     a = analytics
+    agreed = getattr(a, "agreed_forecasts", None)
     tables: dict[str, pd.DataFrame | None] = {
         "Plan vs actual": a.plan,
         "OTIF 12 months": _on_time_and_in_full(a.service_year),
@@ -378,7 +466,10 @@ def _headline_tables(analytics) -> dict[str, pd.DataFrame]:
             aggfunc="first",
         ).reset_index(),
         "Value added": a.value_added,
-        "Challenge list": a.challenges,
+        "Challenge list": None if a.challenges is None else with_agreed(a.challenges, agreed),
+        "Agreed forecast (S&OP)": None
+        if agreed is None
+        else sop_export(agreed).drop(columns="customer"),
         "Ageing": a.ageing_history[a.ageing_history["month_end"] == a.as_of]
         if a.ageing_history is not None
         else None,

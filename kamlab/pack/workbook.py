@@ -41,6 +41,7 @@ _KINDS = {
         "otif", "otd", "in_full", "delivered_in_full", "fill_rate", "share", "cost_share",
         "air_freight_share", "utilisation", "accuracy", "bias", "wape", "error_naive",
         "error_customer", "error_statistical", "attractiveness", "strength",
+        "weight_statistical",
     },
     "signed share": {
         "month_variance_pct", "ytd_variance_pct", "ytd_growth", "deviation",
@@ -51,6 +52,7 @@ _KINDS = {
     "quantity": {
         "customer_forecast", "statistical_forecast", "lo", "hi", "last_year", "quantity_due",
         "quantity_in_window", "rejected_quantity", "delivered_quantity", "quantity",
+        "combined_forecast", "mae_customer", "mae_statistical", "agreed_quantity",
     },
     "ratio": {"mase", "cv", "ppm"},
 }  # fmt: skip
@@ -73,6 +75,16 @@ _HEADERS = {
     "html_kb": "Page size (KB)",
     "seconds": "Seconds",
     "cell": "Failed cell",
+    "verdict": "Verdict (challenge only where ours is better)",
+    "record_level": "Track record of",
+    "record_lag": "Track record, months ahead",
+    "record_months": "Track record, months compared",
+    "closer_customer": "Months the customer's forecast was closer",
+    "closer_statistical": "Months our forecast was closer",
+    "mae_customer": "MAE of the customer's forecast",
+    "mae_statistical": "MAE of our forecast",
+    "weight_statistical": "Weight of our forecast in the combination",
+    "basis": "Basis (customer / kamlab / own)",
 }
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -3,9 +3,13 @@ added of the customer's forecast (:mod:`kamlab.accuracy`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from kamlab.i18n import formats as fmt
+from kamlab.i18n.challenge import say
 from kamlab.scorecard import figures
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import Tile, target_tile
@@ -14,7 +18,7 @@ from kamlab.scorecard.values import absent_section, as_float, unavailable_sectio
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
 
-__all__ = ["accuracy_tile", "accuracy_value", "fva_label", "section"]
+__all__ = ["accuracy_tile", "accuracy_value", "fva_label", "judgement_table", "section"]
 
 
 def section(card: Scorecard) -> Section:
@@ -58,6 +62,7 @@ def section(card: Scorecard) -> Section:
             "(positive: the first is better)."
         )
         body += table_html(shown, formats=dict.fromkeys(shown.columns[1:], "+.1f"))
+    body += _judgement(card)
     bias = card._slice(card.analytics.bias)
     if bias is not None and len(bias):
         alerts = bias[bias["alert"]]
@@ -68,6 +73,37 @@ def section(card: Scorecard) -> Section:
     return Section(title, body)
 
 
+def judgement_table(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Rows of :func:`kamlab.accuracy.judgement_value_added` as a table a KAM reads."""
+    cols = ["error_customer", "error_statistical", "error_agreed"]
+    fva = ["fva_agreed_vs_customer", "fva_agreed_vs_statistical"]
+    keep = [*([by] if by else []), "lag", "n_points", *cols, *fva]
+    names = {
+        "account_manager": "Key account manager",
+        "lag": "Months ahead",
+        "n_points": "Figures",
+        "error_customer": "Error, customer's forecast",
+        "error_statistical": "Error, our forecast",
+        "error_agreed": "Error, agreed forecast",
+        **{c: fva_label(c) for c in fva},
+    }
+    return frame[keep].rename(columns=names)
+
+
+def _judgement(card: Scorecard) -> str:
+    """The agreed forecast's errors and the value the KAM's judgement added, by lag."""
+    mine = card._slice(card.analytics.judgement)
+    if mine is None or mine.empty:
+        return ""
+    table = judgement_table(mine)
+    formats = {c: fmt.percent for c in table.columns if c.startswith("Error")}
+    formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
+    points = fmt.count(int(mine["n_points"].sum()))
+    return note_html(say("judgement_intro", points=points)) + table_html(
+        table, formats=formats, print_rows=None
+    )
+
+
 def accuracy_tile(card: Scorecard) -> Tile:
     """The customer's forecast accuracy one month ahead against its target."""
     label = "Forecast accuracy, 1 month ahead"
@@ -75,13 +111,15 @@ def accuracy_tile(card: Scorecard) -> Tile:
         label, "customer_forecasts", "orders"
     ):
         return tile
-    return target_tile(
+    tile = target_tile(
         label,
         accuracy_value(card, "customer", lag=1, metric="accuracy"),
         as_float(card.customer["forecast_accuracy_target"]),
         margin=card.settings.scorecard.accuracy_amber_margin,
         note="customer's forecast against its orders",
     )
+    # the customer's own forecast is amber at most, as in kamlab.findings
+    return dataclasses.replace(tile, status="amber") if tile.status == "red" else tile
 
 
 def accuracy_value(card: Scorecard, source: str, *, lag: int, metric: str) -> float:
@@ -93,7 +131,12 @@ def accuracy_value(card: Scorecard, source: str, *, lag: int, metric: str) -> fl
 
 def fva_label(column: str) -> str:
     """ "fva_customer_vs_naive" -> "Customer's forecast vs naive (points saved)"."""
-    words = {"customer": "customer's forecast", "statistical": "our forecast", "naive": "naive"}
+    words = {
+        "customer": "customer's forecast",
+        "statistical": "our forecast",
+        "naive": "naive",
+        "agreed": "agreed forecast",
+    }
     a, _, b = column.removeprefix("fva_").partition("_vs_")
     first = words.get(a, a)
     return f"{first[0].upper()}{first[1:]} vs {words.get(b, b)} (points saved)"

@@ -303,6 +303,19 @@ class Scorecard:
         for i, (kpi, show) in trends_of.items():
             if tiles[i].value != "–":
                 tiles[i] = dataclasses.replace(tiles[i], trend=trends.trend_text(self, kpi, show))
+        return self._with_finding_severity(tiles)
+
+    def _with_finding_severity(self, tiles: list[Tile]) -> list[Tile]:
+        """A red tile whose finding (kamlab.findings) is amber turns amber: a shortfall
+        within its own noise (few lines, lumpy revenue) — the index and the tile agree."""
+        mine = self._slice(getattr(self.analytics, "findings", None))
+        if mine is None or mine.empty:
+            return tiles
+        severity = dict(zip(mine["kind"].astype(str), mine["severity"].astype(str), strict=False))
+        kinds = {0: "otif_below_target", 2: "revenue_gap"}
+        for i, kind in kinds.items():
+            if tiles[i].status == "red" and severity.get(kind) == "amber":
+                tiles[i] = dataclasses.replace(tiles[i], status="amber")
         return tiles
 
     # -- what changed -----------------------------------------------------------------------
@@ -346,57 +359,6 @@ class Scorecard:
     def late_risk(self) -> pd.DataFrame:
         """:func:`kamlab.scorecard.receivables.late_risk`."""
         return receivables.late_risk(self)
-
-    # -- money at stake ---------------------------------------------------------------------
-    def stake_parts(self) -> list[pd.DataFrame]:
-        """This customer's money at stake, one frame per kind (customer_id, currency, amount,
-        kind): receivables long overdue, receivables above the credit limit (open − limit),
-        receivables likely to be paid late, revenue gap to plan (full-year plan − outlook),
-        forecast worth challenging (focused lines' value at stake), air-freight cost."""
-        from kamlab.scorecard.priority import stake_frame
-
-        cid, parts = self.customer_id, []
-        row = receivables.ageing_now(self)
-        if row is not None:
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "customer_id": [cid],
-                        "currency": [self.currency],
-                        "amount": [receivables.long_overdue(self, row)],
-                        "kind": ["overdue"],
-                    }
-                )
-            )
-        credit = self._slice(self.analytics.credit)
-        if credit is not None and len(credit):
-            over = credit.assign(
-                over_limit=(credit["open_receivables"] - credit["credit_limit"]).clip(lower=0)
-            )
-            parts.append(stake_frame(over, kind="over_limit", amount="over_limit"))
-        plan = self._slice(self.analytics.plan)
-        if plan is not None and len(plan):
-            rev = plan[plan["measure"] == "revenue"]
-            gap = rev.assign(gap=rev["fy_plan"] - rev["fy_outlook"])
-            parts.append(stake_frame(gap, kind="revenue_gap", amount="gap"))
-        focus = self.focused_challenges()
-        if len(focus):
-            parts.append(
-                stake_frame(
-                    focus[focus["currency"] != "–"],
-                    kind="challenged_forecast",
-                    amount="value_at_stake",
-                )
-            )
-        air = self._slice(self.analytics.air_freight)
-        if air is not None and len(air):
-            parts.append(stake_frame(air, kind="service_cost", amount="air_freight_cost"))
-        late = self.late_risk()
-        if len(late):
-            parts.append(
-                stake_frame(late.assign(customer_id=cid), kind="late_risk", amount="amount")
-            )
-        return [p for p in parts if len(p)]
 
     # -- sections: one module each ----------------------------------------------------------
     def commentary(self) -> Section:

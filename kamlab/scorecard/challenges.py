@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kamlab.chain import PackAnalytics
+from kamlab.i18n import formats as fmt
+from kamlab.i18n.challenge import say
 from kamlab.scorecard.render import Section, note_html, table_html
 from kamlab.scorecard.values import unavailable_section
 
@@ -67,17 +69,28 @@ def section(card: Scorecard) -> Section:
     top = card.focused_challenges()
     flagged = card._slice(card.analytics.challenges)
     s = card.settings.accuracy
+    margin = fmt.percent(s.challenge_margin)
+    gate = note_html(say("gate_note", months=s.track_record_months, margin=margin))
+    theirs = _not_challenged(flagged)
     if top.empty:
-        text = (
-            "Nothing to challenge: the customer's latest forecast is within the statistical "
-            "range and last year's orders for every material"
-            if flagged.empty
-            else f"Nothing material to challenge: {len(flagged)} forecast figures deviate, "
-            f"none by {s.challenge_min_value:,.0f} or more in value"
-        )
-        return Section(title, note_html(text + "."))
-    why = top["reason"].astype(str) + top["context"].fillna("").map(
-        lambda c: f". {c[0].upper()}{c[1:]}" if c else ""
+        ours = int((flagged["verdict"] == "challenge").sum()) if "verdict" in flagged else 0
+        if flagged.empty:
+            text = say("nothing_flagged")
+        elif ours == 0 and "verdict" in flagged:
+            text = say("nothing_better", flagged=fmt.count(len(flagged)), margin=margin)
+        else:
+            text = say(
+                "nothing_material",
+                flagged=fmt.count(len(flagged)),
+                ours=fmt.count(ours),
+                min_value=fmt.number(s.challenge_min_value),
+            )
+        return Section(title, note_html(text) + theirs + (gate if len(flagged) else ""))
+    record = top.apply(_record_text, axis=1) if len(top) else pd.Series(dtype="string")
+    why = (
+        top["reason"].astype(str)
+        + record
+        + top["context"].fillna("").map(lambda c: f". {c[0].upper()}{c[1:]}" if c else "")
     )
     table = pd.DataFrame(
         {
@@ -87,6 +100,7 @@ def section(card: Scorecard) -> Section:
             "Months flagged": top["months"],
             "Customer forecast": top["customer_forecast"],
             "Our forecast": top["statistical_forecast"],
+            "Combined": top["combined_forecast"],
             f"Value at stake ({', '.join(sorted(set(top['currency'])))})": top["value_at_stake"],
             "Why (largest month)": why,
         }
@@ -104,6 +118,50 @@ def section(card: Scorecard) -> Section:
     body += note_html(
         f"One line per material (its flagged months summed), at most {s.challenge_max_lines}, "
         f"each {s.challenge_min_value:,.0f} or more at stake; {hidden} smaller or duplicate "
-        "figures are in the workbook's full challenge list."
+        "figures are in the workbook's full challenge list. Combined: the two forecasts "
+        "weighted by their track record."
     )
-    return Section(title, body)
+    return Section(title, body + theirs + gate)
+
+
+def _record_text(line: pd.Series) -> str:
+    """ "; our forecast has been closer 9 of the last 12 months, 1 month ahead" for a line
+    whose track record was checked; "" otherwise."""
+    wins, months = line.get("closer_statistical"), line.get("record_months")
+    if pd.isna(wins) or pd.isna(months):
+        return ""
+    text = "; " + say(
+        "closer_ours",
+        wins=int(wins),
+        months=int(months),
+        ahead=say("ahead", lag=int(line["record_lag"])),
+    )
+    if line.get("record_level") == "family":
+        text += say("family_basis")
+    return text
+
+
+def _not_challenged(flagged: pd.DataFrame | None, shown: int = 5) -> str:
+    """A note naming the materials not challenged because the customer's record is better."""
+    from kamlab.accuracy.challenge import customer_better
+
+    if flagged is None or flagged.empty:
+        return ""
+    better = customer_better(flagged)
+    if better.empty:
+        return ""
+    names = [
+        f"{r.material_id} ("
+        + say(
+            "closer_theirs",
+            wins=int(r.closer_customer),
+            months=int(r.record_months),
+            ahead=say("ahead", lag=int(r.record_lag)),
+        )
+        + ")"
+        for r in better.head(shown).itertuples()
+    ]
+    listed = "; ".join(names)
+    if len(better) > shown:
+        listed = say("not_challenged_more", shown=listed, more=len(better) - shown)
+    return note_html(say("not_challenged", materials=listed))

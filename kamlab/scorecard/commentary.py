@@ -17,7 +17,26 @@ from kamlab.i18n import formats as fmt
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
 
-__all__ = ["commentary"]
+__all__ = ["ACTIONS", "commentary", "finding_lines"]
+
+#: findings the tiles do not already speak for: commercial, supply and the month-after-month
+#: trends (kamlab.findings kinds); red and amber ones, and notes of these kinds
+_OWN_LINES = {"dso_worsening", "paying_later", "otif_falling", "price_realisation_falling",
+              "open_complaints"}  # fmt: skip
+_NOTE_KINDS = {"lost_deals"}  # said even without a colour: who won the business
+
+#: what to do about a finding (the commentary's actions), one per kind
+ACTIONS = {
+    "expired_special_price": "stop billing the expired special price and recover the difference",
+    "billed_below_agreement": "correct the prices billed below the agreement with billing",
+    "price_record_error": "have the price condition record corrected (price unit)",
+    "npi_stalled": "agree the next NPI step and a realistic SOP date with the customer",
+    "lost_deals": "debrief the lost deals: what did the competitor offer?",
+    "paying_later": "ask why payments come later each month before it becomes overdue",
+    "phase_out_exposure": "agree a last-time buy or sell-off for the phase-out stock",
+    "margin_erosion": "review the mix and prices behind the falling margin",
+    "share_falling": "find out where the lost share of business went",
+}
 
 
 def commentary(card: Scorecard) -> list[str]:
@@ -59,6 +78,8 @@ def commentary(card: Scorecard) -> list[str]:
         if t.status == "red" and not any(t.label.startswith(m) for m in moved):
             lines.append(f"Off target: {t.label} {t.value} ({t.target}).")
 
+    lines += finding_lines(card)  # commercial, supply and month-after-month findings
+
     by = {t.label: t for t in tiles}
     otif = next((t for label, t in by.items() if label.startswith("OTIF")), None)
     if otif is not None and otif.status == "red":
@@ -91,6 +112,7 @@ def commentary(card: Scorecard) -> list[str]:
             "(open actions section)"
         )
 
+    actions += [ACTIONS[k] for k in _kinds(card) if k in ACTIONS]
     focus = card.focused_challenges()
     if len(focus):
         top = focus.iloc[0]
@@ -141,3 +163,24 @@ def commentary(card: Scorecard) -> list[str]:
     else:
         lines.append("Actions: none beyond the regular review.")
     return lines
+
+
+def _mine(card: Scorecard) -> pd.DataFrame:
+    f = card._slice(getattr(card.analytics, "findings", None))
+    if f is None or f.empty:
+        return pd.DataFrame(columns=["kind", "group", "severity"])
+    listed = f["group"].isin(["commercial", "supply"]) | f["kind"].isin(_OWN_LINES)
+    shown = f["severity"].isin(["red", "amber"]) | f["kind"].isin(_NOTE_KINDS)
+    return f[listed & shown]
+
+
+def _kinds(card: Scorecard) -> list[str]:
+    return list(dict.fromkeys(_mine(card)["kind"].astype(str)))
+
+
+def finding_lines(card: Scorecard) -> list[str]:
+    """The customer's commercial, supply and trend findings as sentences (same table as the
+    index, :mod:`kamlab.findings`)."""
+    from kamlab.scorecard.reasons import sentence
+
+    return [sentence(r, card.currency) for r in _mine(card).to_dict("records")]

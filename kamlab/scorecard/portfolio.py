@@ -21,7 +21,7 @@ from kamlab.scorecard.values import unavailable_section
 __all__ = ["PACK_JSON_VERSION", "Portfolio", "open_portfolio", "overall_status"]
 
 #: version of the pack.json layout (:meth:`Portfolio.pack_json`); bump on any change
-PACK_JSON_VERSION = "1.0"
+PACK_JSON_VERSION = "2.0"
 
 _ORDER = {"red": 0, "amber": 1, "green": 2, "grey": 3}
 
@@ -65,78 +65,117 @@ def overall_status(statuses: list[str]) -> str:
 class Portfolio:
     """All customers of the analytics' month, side by side."""
 
-    def __init__(self, analytics: PackAnalytics, *, stake: Sequence[pd.DataFrame] = ()) -> None:
+    def __init__(
+        self,
+        analytics: PackAnalytics,
+        *,
+        stake: Sequence[pd.DataFrame] = (),
+        previous: pd.DataFrame | None = None,
+    ) -> None:
         """`stake`: more money-at-stake frames (customer_id, currency, amount, kind), added to
-        each account's priority besides the chain's commercial (price leakage, lost sales,
-        pipeline at risk) and supply (stock at risk) frames."""
+        each account's priority besides the chain's findings (:mod:`kamlab.findings`);
+        `previous`: last month's findings (the previous pack's ``pack.json``, read by the
+        pack), to mark each finding new / persisting / resolved."""
         self.analytics = analytics
         self.month = analytics.month
-        chained = (analytics.money_at_stake, analytics.supply_at_stake)
+        chained = (analytics.money_at_stake,)
         self.stake = [f for f in chained if f is not None and len(f)] + list(stake)
+        self.previous = previous
         self._cards: dict[str, Scorecard] = {}
         self._priorities: pd.DataFrame | None = None
+        self._findings: pd.DataFrame | None = None
 
     def card(self, customer_id: str) -> Scorecard:
         if customer_id not in self._cards:
             self._cards[customer_id] = Scorecard(self.analytics, customer_id)
         return self._cards[customer_id]
 
+    def findings(self) -> pd.DataFrame:
+        """The month's findings (:func:`kamlab.findings.findings`, from the chain) with
+        ``status`` new / persisting / resolved against last month's (`previous`) and
+        ``weighted``: the amount in the priority's basis × the kind's weight."""
+        from kamlab.findings import compare, findings
+
+        if self._findings is not None:
+            return self._findings
+        table = self.analytics.findings
+        if table is None:
+            table = findings(customers=self.analytics.customers, month=self.month,
+                             revenue=pd.DataFrame(columns=["customer_id", "currency", "revenue"]))  # fmt: skip
+        out = compare(table, self.previous)
+        sc = self.analytics.settings.scorecard
+        rates = {sc.reporting_currency: 1.0, **sc.fx_rates} if sc.fx_rates else {}
+        rate = out["currency"].map(
+            lambda c: rates.get(c, float("nan")) if isinstance(c, str) else float("nan")
+        )
+        weight = out["kind"].map(lambda k: sc.stake_weights.get(k, 1.0)).astype("float64")
+        out["weighted"] = (out["amount"] * rate.astype("float64") * weight).astype("float64")
+        order = {"red": 0, "amber": 1, "note": 2}
+        out = out.assign(
+            _s=out["severity"].map(order),
+            _r=(out["status"] == "resolved"),
+            _w=out["weighted"].fillna(out["amount"]).fillna(-1.0),
+        ).sort_values(["customer_id", "_r", "_s", "_w"], ascending=[True, True, True, False])
+        self._findings = out.drop(columns=["_s", "_r", "_w"]).reset_index(drop=True)
+        return self._findings
+
+    def customer_findings(self, customer_id: str, *, resolved: bool = False) -> pd.DataFrame:
+        """One customer's findings in priority order (resolved ones only if asked)."""
+        f = self.findings()
+        mine = f[f["customer_id"] == customer_id]
+        return mine if resolved else mine[mine["status"] != "resolved"]
+
+    def status(self, customer_id: str) -> str:
+        """The account's colour: the worst of its headline figures and its findings."""
+        tiles = [t.status for t in self.card(customer_id).headline_tiles()]
+        sev = self.customer_findings(customer_id)["severity"]
+        worst = [s for s in ("red", "amber") if (sev == s).any()]
+        return overall_status(tiles + worst)
+
     def priorities(self) -> pd.DataFrame:
         """Every customer's priority (:func:`kamlab.scorecard.priority.priority`), rank 1 first,
-        with ``why``: one sentence naming the money at stake and what is off target."""
+        with ``why``: one short sentence from the account's top findings."""
         from kamlab.scorecard.priority import priority
 
         if self._priorities is not None:
             return self._priorities.copy()
         a, sc_settings = self.analytics, self.analytics.settings.scorecard
-        parts, revenue, actions = list(self.stake), [], {}
+        parts, revenue, actions, status = list(self.stake), [], {}, {}
         for cid in a.customer_ids():
             card = self.card(cid)
-            parts += card.stake_parts()
             revenue.append(
                 {"customer_id": cid, "currency": card.currency, "revenue": card.revenue_12m()}
             )
             actions[cid] = card.overdue_actions()
+            status[cid] = self.status(cid)
         out = priority(
             parts,
             customers=a.customer_ids(),
             revenue=pd.DataFrame(revenue),
-            rates=dict(sc_settings.fx_rates) or None,
+            rates={sc_settings.reporting_currency: 1.0, **sc_settings.fx_rates}
+            if sc_settings.fx_rates
+            else None,
             reporting_currency=sc_settings.reporting_currency,
             overdue_actions=actions,
             action_weight=sc_settings.overdue_action_weight,
             weights=sc_settings.stake_weights,
+            status=status,
         )
+        out["status"] = out["customer_id"].map(status)
         out["why"] = [self._why(r) for r in out.itertuples(index=False)]
         self._priorities = out
         return out.copy()
 
     def _why(self, row) -> str:
-        from kamlab.scorecard.priority import PART_WORDS
+        from kamlab.scorecard.reasons import why
 
         card = self.card(row.customer_id)
-        red = [t for t in card.headline_tiles() if t.status == "red"]
-        bits = []
-        if row.parts:
-            money = ", ".join(f"{fmt.short_amount(v)} {c}" for c, v in sorted(row.stake.items()))
-            top = row.parts[:2]
-            detail = " and ".join(
-                f"{PART_WORDS.get(p['kind'], p['kind'])} {fmt.short_amount(p['amount'])}"
-                for p in top
-            )
-            bits.append(f"{money} at stake, mostly {detail}")
-        if red:
-            bits.append("off target: " + ", ".join(f"{t.label} {t.value}" for t in red))
-        if row.overdue_actions:
-            n = row.overdue_actions
-            bits.append(f"{n} agreed action{'s' if n > 1 else ''} overdue")
-        g = card.growth()
-        if g is not None and g["trend"] != "stable":
-            bits.append(f"{g['trend']} ({fmt.percent(g['growth'])} revenue in 12 months)")
-        if not bits:
-            return "Nothing at stake and nothing off target."
-        text = "; ".join(bits)
-        return text[0].upper() + text[1:] + "."
+        return why(
+            self.customer_findings(row.customer_id),
+            rank=int(row.rank),
+            stake=row.stake,
+            currency=card.currency,
+        )
 
     def summary(self) -> pd.DataFrame:
         """One row per customer, highest priority first: id, name, account manager, overall
@@ -153,10 +192,13 @@ class Portfolio:
                 "customer_id": cid,
                 "name": str(card.customer["name"]),
                 "account_manager": str(card.customer["account_manager"]),
-                "status": overall_status([t.status for t in tiles]),
+                "status": str(p["status"]),
                 "priority": int(p["rank"]),
                 "money_at_stake": _stake_text(p["stake"]),
+                "score": round(float(p["score"]), 2),
                 "why": str(p["why"]),
+                "new": self._new_text(cid),
+                "findings": self._finding_counts(cid),
             }
             row.update({t.label: t.value for t in tiles})
             row.update({f"{t.label} status": t.status for t in tiles})
@@ -168,26 +210,68 @@ class Portfolio:
         out.attrs["units"] = units
         return out
 
+    def _finding_counts(self, customer_id: str) -> str:
+        """ "1 red, 2 amber findings" ("" when none is red or amber)."""
+        sev = self.customer_findings(customer_id)["severity"]
+        parts = [f"{int((sev == s).sum())} {s}" for s in ("red", "amber") if (sev == s).any()]
+        return (
+            f"{', '.join(parts)} finding{'s' if len(sev[sev != 'note']) > 1 else ''}"
+            if parts
+            else ""
+        )
+
+    def _new_text(self, customer_id: str) -> str:
+        """The findings new since last pack, as short phrases ("" when none or no last pack)."""
+        from kamlab.scorecard.reasons import phrase
+
+        if self.previous is None:
+            return ""
+        mine = self.customer_findings(customer_id)
+        new = mine[(mine["status"] == "new") & mine["severity"].isin(["red", "amber"])]
+        card = self.card(customer_id)
+        return "; ".join(phrase(r, card.currency) for r in new.to_dict("records"))
+
+    def findings_records(self) -> list[dict]:
+        """The findings table as plain records (pack.json ``findings``; NaN as null)."""
+        f = self.findings()
+        out = []
+        for r in f.to_dict("records"):
+            out.append({k: (None if v is None or v != v or v is pd.NA else
+                            (float(v) if isinstance(v, float) else str(v)))
+                        for k, v in r.items()})  # fmt: skip
+        return out
+
     def pack_json(self) -> dict:
         """The pack as plain data for BI tools and scripts (``reports/YYYY-MM/pack.json``).
 
         Layout (version :data:`PACK_JSON_VERSION`)::
 
             {"schema_version", "month", "reporting_currency", "priority_basis",
+             "stake_weights": {kind: weight}, "fx_rates": {currency: rate},
+             "findings": [{"customer_id", "kind", "group", "severity", "currency", "amount",
+                           "value", "reference", "months", "since", "evidence", "detail",
+                           "status", "weighted"}],
              "customers": [{"customer_id", "name", "account_manager", "status",
                  "priority": {"rank", "score", "money_at_stake": {currency: amount},
-                              "parts": [{"kind", "currency", "amount"}], "overdue_actions",
-                              "why"},
+                              "parts": [{"kind", "currency", "amount", "weighted"}],
+                              "overdue_actions", "why"},
+                 "findings": [str],
                  "kpis": [{"label", "value", "status", "target", "note", "trend",
                            "number", "unit"}],
                  "challenge_lines", "challenge_figures_flagged", "commentary": [str]}]}
 
         Customers in priority order; amounts in the stated currency, never summed across
-        currencies; a KPI's ``value`` is the text shown on the page ("–" when missing),
+        currencies. ``findings`` is the month's findings table (:mod:`kamlab.findings`:
+        severity red/amber/note, ``status`` new/persisting/resolved against the previous
+        pack's pack.json, ``weighted`` = amount × rate × the kind's weight, the priority's
+        unit); each customer's ``findings`` are its open findings as sentences, the same rows.
+        A customer's ``status`` is the worst of its KPIs and findings. A KPI's ``value`` is
+        the text shown on the page ("–" when missing),
         ``number`` the same figure as a number (null when missing) in ``unit`` ("share":
         0.9 = 90 %, or "days").
         """
         from kamlab.scorecard.commentary import commentary
+        from kamlab.scorecard.reasons import sentence
 
         pri = self.priorities()
         customers = []
@@ -200,7 +284,7 @@ class Portfolio:
                     "customer_id": r.customer_id,
                     "name": str(card.customer["name"]),
                     "account_manager": str(card.customer["account_manager"]),
-                    "status": overall_status([t.status for t in tiles]),
+                    "status": str(r.status),
                     "priority": {
                         "rank": int(r.rank),
                         "score": round(float(r.score), 2),
@@ -209,6 +293,10 @@ class Portfolio:
                         "overdue_actions": int(r.overdue_actions),
                         "why": r.why,
                     },
+                    "findings": [
+                        sentence(f, card.currency)
+                        for f in self.customer_findings(r.customer_id).to_dict("records")
+                    ],
                     "kpis": [
                         {
                             "label": t.label,
@@ -235,6 +323,9 @@ class Portfolio:
             "month": str(self.month),
             "reporting_currency": sc_settings.reporting_currency,
             "priority_basis": str(pri["basis"].iloc[0]) if len(pri) else None,
+            "stake_weights": dict(sc_settings.stake_weights),
+            "fx_rates": dict(sc_settings.fx_rates),
+            "findings": self.findings_records(),
             "customers": customers,
         }
 
@@ -245,6 +336,8 @@ class Portfolio:
 
     def priority(self) -> Section:
         """The accounts in priority order: money at stake, its largest parts, and why."""
+        from kamlab.scorecard.reasons import ranking_text
+
         pri = self.priorities()
         names = self.analytics.customers.set_index("customer_id")["name"]
         table = pd.DataFrame(
@@ -252,20 +345,11 @@ class Portfolio:
                 "#": pri["rank"],
                 "Customer": pri["customer_id"].map(names),
                 "Money at stake": pri["stake"].map(_stake_text),
+                "Weighted": pri["score"].round(0),
                 "Why look at it": pri["why"],
             }
         )
-        basis = str(pri["basis"].iloc[0]) if len(pri) else ""
-        how = (
-            "share of each account's own revenue (several currencies and no exchange rates)"
-            if basis == "share of revenue"
-            else f"money at stake in {basis}"
-        )
-        note = note_html(
-            f"Ranked by {how}: cash at risk counts in full, revenue gaps and forecast "
-            "deviations by the margin they carry (30 %); raised by 25 % per overdue agreed "
-            "action. Amounts are shown in each customer's own currency."
-        )
+        note = note_html(ranking_text(self.analytics.settings))
         return Section("Where to look first", note + table_html(table, max_rows=len(table) or 1))
 
     def kpis(self) -> Section:
@@ -392,6 +476,23 @@ class Portfolio:
             "Ranked by open amount × days overdue within each currency: large and old first."
         )
         return Section(title, note + table_html(table, formats={"Open": ",.0f"}, max_rows=4 * n))
+
+    def judgement(self) -> Section:
+        """The value each key account manager's agreed forecasts added, by lag (Gilliland FVA
+        of :func:`kamlab.accuracy.judgement_value_added`)."""
+        from kamlab.i18n.challenge import say
+        from kamlab.scorecard.accuracy import judgement_table
+
+        title = "Agreed forecasts: the value of our judgement"
+        if missing := unavailable_section(title, self.analytics, "judgement_kam"):
+            return missing
+        if self.analytics.judgement_kam is None:
+            return Section(title, note_html("Not available: no agreed forecasts scored."))
+        table = judgement_table(self.analytics.judgement_kam, by="account_manager")
+        formats = {c: fmt.percent for c in table.columns if c.startswith("Error")}
+        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
+        note = note_html(say("judgement_kam_intro"))
+        return Section(title, note + table_html(table, formats=formats, max_rows=len(table)))
 
     def accuracy_league(self) -> Section:
         """Customers by the value their forecast adds over a naive forecast, lag 1."""

@@ -1,12 +1,14 @@
 """Which account to look at first: money at stake per customer and the priority it gives.
 
-Money at stake is the sum, **per customer and currency**, of parts that each name what is
-at risk in money: receivables long overdue, the revenue gap to plan, the value of the
-customer's forecast worth challenging, the cost of service misses, and any other frames
-with columns ``customer_id, currency, amount, kind`` (price leakage, lost sales, stock at
-risk from other modules). Amounts are never added across currencies: a customer's parts
-in several currencies are converted with stated rates, or else compared as a share of the
-customer's own revenue in that currency (a unit-free figure).
+Money at stake comes from the month's findings (:mod:`kamlab.findings`, amounts counted
+once: :func:`kamlab.at_stake.money_at_stake`), one part per kind, **per customer and
+currency**. Amounts are never added across currencies: a customer's parts in several
+currencies are converted with stated rates, or else compared as a share of the customer's
+own revenue in that currency (a unit-free figure). Each kind counts with its weight
+(``[scorecard] stake_weights``, shown in the index header and the glossary).
+
+When nothing is at stake (no invoices, budget or customer forecasts in the data) the order
+follows revenue × the worst status (red 1, amber 0.5, green 0.1): never the alphabet.
 """
 
 from __future__ import annotations
@@ -17,45 +19,12 @@ import pandas as pd
 
 from kamlab.currency import rate_factors
 
-__all__ = ["PART_WORDS", "STAKE_COLUMNS", "priority", "stake_frame"]
+__all__ = ["STAKE_COLUMNS", "STATUS_FACTOR", "priority"]
 
 STAKE_COLUMNS = ["customer_id", "currency", "amount", "kind"]
 
-#: how each kind of money at stake reads in a sentence
-PART_WORDS = {
-    "overdue": "receivables long overdue",
-    "over_limit": "receivables above the credit limit",
-    "expected_loss": "expected credit loss",
-    "late_risk": "receivables likely paid late",
-    "revenue_gap": "revenue gap to plan",
-    "challenged_forecast": "forecast worth challenging",
-    "service_cost": "air freight after service misses",
-    "price leakage": "billing below the agreed prices",
-    "lost sales": "deals lost in 12 months",
-    "pipeline at risk": "pipeline at risk",
-    "deadstock": "deadstock",
-    "phase-out at risk": "phase-out stock at risk",
-    "overstock": "overstock",
-    "slow mover": "slow-moving stock",
-}
-
-
-def stake_frame(
-    frame: pd.DataFrame, *, kind: str, amount: str, currency: str = "currency"
-) -> pd.DataFrame:
-    """`frame` as a money-at-stake part: customer_id, currency, amount (`amount` column), kind.
-
-    Rows with a missing or non-positive amount are not at stake and are left out.
-    """
-    out = pd.DataFrame(
-        {
-            "customer_id": frame["customer_id"].astype("string"),
-            "currency": frame[currency].astype("string"),
-            "amount": pd.to_numeric(frame[amount], errors="coerce").astype("float64"),
-            "kind": kind,
-        }
-    )
-    return out[out["amount"] > 0].reset_index(drop=True)
+#: how much the worst status weighs revenue in the order when nothing is at stake
+STATUS_FACTOR = {"red": 1.0, "amber": 0.5, "green": 0.1, "grey": 0.0}
 
 
 def priority(
@@ -68,10 +37,11 @@ def priority(
     overdue_actions: Mapping[str, int] | None = None,
     action_weight: float = 0.25,
     weights: Mapping[str, float] | None = None,
+    status: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Priority score of each of `customers` from the money-at-stake `parts`, highest first.
 
-    `parts`: frames with columns customer_id, currency, amount, kind (see :func:`stake_frame`).
+    `parts`: frames with columns customer_id, currency, amount, kind (e.g. :func:`kamlab.at_stake.money_at_stake`).
     Per customer and currency the parts are summed (``stake``, money in that currency).
 
     The score compares customers:
@@ -87,10 +57,14 @@ def priority(
     amounts, which put at risk the margin they carry rather than the revenue itself).
     The score is then multiplied by 1 + `action_weight` × the customer's number of overdue
     actions (`overdue_actions`): an agreed action past its due date raises the account.
-    Customers without anything at stake get score 0 and sort last (by id).
+    Ties (above all: customers without anything at stake, score 0) are ordered by
+    ``fallback`` = revenue × :data:`STATUS_FACTOR` of the customer's worst status
+    (`status`: customer_id -> red/amber/green/grey; `revenue` converted like the stake, or
+    as a share of the largest account in its currency), then by id.
 
     Returns customer_id, score, basis, stake (dict currency -> amount), parts (list of
-    dicts kind, currency, amount, largest first), overdue_actions, rank (1 = look first).
+    dicts kind, currency, amount, weighted, largest weighted first), overdue_actions,
+    fallback, rank (1 = look first).
     """
     known = pd.Series(list(customers), dtype="string")
     frames = [p[STAKE_COLUMNS] for p in parts if p is not None and len(p)]
@@ -147,15 +121,48 @@ def priority(
                 "basis": basis,
                 "stake": mine.groupby("currency")["amount"].sum().round(2).to_dict(),
                 "parts": [
-                    {"kind": r.kind, "currency": r.currency, "amount": round(float(r.amount), 2)}
+                    {
+                        "kind": r.kind,
+                        "currency": r.currency,
+                        "amount": round(float(r.amount), 2),
+                        "weighted": round(float(r.weighted), 2),
+                    }
                     for r in by_part.itertuples(index=False)
                 ],
                 "overdue_actions": n_actions,
+                "fallback": _fallback(cid, revenue, rates, status),
             }
         )
     out = pd.DataFrame(rows, columns=[*rows[0].keys()] if rows else ["customer_id", "score"])
     if out.empty:
         return out.assign(rank=pd.Series(dtype="int64"))
-    out = out.sort_values(["score", "customer_id"], ascending=[False, True], ignore_index=True)
+    out = out.sort_values(
+        ["score", "fallback", "customer_id"], ascending=[False, False, True], ignore_index=True
+    )
     out["rank"] = range(1, len(out) + 1)
     return out
+
+
+def _fallback(
+    cid: str,
+    revenue: pd.DataFrame | None,
+    rates: Mapping[str, float] | None,
+    status: Mapping[str, str] | None,
+) -> float:
+    """Revenue × the status factor: the order among accounts with the same score."""
+    if revenue is None or not len(revenue):
+        return 0.0
+    mine = revenue[revenue["customer_id"].astype("string") == cid]
+    if not len(mine):
+        return 0.0
+    factor = STATUS_FACTOR.get((status or {}).get(cid, "grey"), 0.0)
+    total = 0.0
+    for r in mine.itertuples(index=False):
+        amount = float(r.revenue) if r.revenue == r.revenue else 0.0
+        if rates and r.currency in rates:
+            amount *= float(rates[r.currency])
+        else:  # no rate: the share of the largest account in that currency
+            same = revenue.loc[revenue["currency"] == r.currency, "revenue"].max()
+            amount = amount / same if same and same > 0 else 0.0
+        total += amount
+    return total * factor

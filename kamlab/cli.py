@@ -3,11 +3,14 @@
 Exit codes (also in the README):
 
 - 0: everything ran.
-- 1: the pack ran, but some customers' notebooks failed or timed out (``--retry-failed``).
-- 2: bad input or usage, found before any work: a bad month or a month outside the data,
-  an unknown customer, a bad ``kamlab.toml``, a missing database or extracts folder, an
-  invalid extract, an unreadable file or an unwritable reports folder. One line on stderr
-  names the path (or table, column, rule) and the reason; never a traceback.
+- 1: the pack ran, but some customers' notebooks failed or timed out (``--retry-failed``),
+  or a pack file could not be written (each named with its path and reason).
+- 2: bad input or usage, found before any analytics run: a bad month or a month outside the
+  data, a bad argument (workers, timeout, scheduler address), an unknown customer, a
+  ``kamlab.toml`` value of the wrong type or out of range, a missing or damaged database or
+  extracts folder, an invalid extract, an unreadable file or an unwritable reports folder.
+  One line on stderr names the path (or table, column, rule) and the reason; never a
+  traceback. Warnings (a damaged run log, a cache entry not stored) are one line each.
 - 130 / 143: stopped by Ctrl-C (SIGINT) / SIGTERM; workers and kernels are stopped and the
   run log marks the unfinished customers ``not run``, for ``--retry-failed``.
 
@@ -23,6 +26,7 @@ import re
 import signal
 import sys
 import tomllib
+import warnings
 from collections.abc import Sequence
 
 import kamlab
@@ -129,7 +133,13 @@ def _add_pack(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--month", required=True, help="review month, YYYY-MM")
     p.add_argument("--customers", nargs="+", default=None, help="customer ids (default: all)")
     p.add_argument("--workers", type=int, default=None, help="parallel kernels ([pack] workers)")
-    p.add_argument("--source", default=None, help="database (default: [pack] database)")
+    p.add_argument(
+        "--database",
+        "--source",
+        dest="database",
+        default=None,
+        help="database (default: $KAMLAB_DATABASE, else [pack] database); --source: the same",
+    )
     p.add_argument("--reports", default=None, help="reports folder ([pack] reports_dir)")
     p.add_argument("--config", default=None, help="kamlab.toml (default: ./kamlab.toml if any)")
     p.add_argument("--retry-failed", action="store_true", help="rerun only last run's failures")
@@ -145,7 +155,7 @@ def _pack(args: argparse.Namespace) -> int:
         args.month,
         customers=args.customers,
         workers=args.workers,
-        source=args.source,
+        source=args.database,
         reports_dir=args.reports,
         settings_path=args.config,
         retry_failed=args.retry_failed,
@@ -162,7 +172,9 @@ def _pack(args: argparse.Namespace) -> int:
         print(f"  {r.status}: {r.kind} {r.key}{cell}: {r.error}", file=sys.stderr)
     if result.failed:
         print("rerun the failures with --retry-failed", file=sys.stderr)
-    return EXIT_OK if not result.failed else EXIT_PACK_FAILED
+    for problem in result.problems:  # a pack file not written: path and reason
+        print(f"  not written: {problem}", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_PACK_FAILED
 
 
 def _add_budget(sub: argparse._SubParsersAction) -> None:
@@ -263,11 +275,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as the user reads it: one line, no source location."""
+    return f"kamlab: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``kamlab`` with `argv` (default: the process arguments); return the exit code."""
     from kamlab.pack.runner import PackInterrupted, io_error
 
     args = _parser().parse_args(argv)
+    warnings.formatwarning = _one_line_warning
     try:
         return args.run(args)
     except _expected_errors() as exc:

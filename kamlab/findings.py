@@ -450,7 +450,7 @@ def findings(
         now = d[d["period"] == month]
         for s in now.itertuples(index=False):
             terms = cust.at[str(s.customer_id), "payment_terms_days"]
-            if terms != terms or s.dso_countback != s.dso_countback:
+            if pd.isna(terms) or pd.isna(s.dso_countback):  # terms: Int64, may be <NA>
                 continue
             sev = _grade(float(s.dso_countback) - float(terms), r.dso_green_days,
                          r.dso_amber_days)  # fmt: skip

@@ -89,3 +89,58 @@ def test_good_values_are_shaped_like_the_defaults(tmp_path):
         "revenue": 0.5,
     }
     assert s.formats.encoding == "cp1252" and s.scorecard.fx_rates == {"USD": 0.9}
+
+
+# the issue's out-of-range settings: each once past the type check, now refused by its range
+OUT_OF_RANGE = {
+    "[forecast]\nhorizon = 0": "horizon: allowed 1 or more; got 0",
+    "[forecast]\nseason_length = 0": "season_length: allowed 1 or more; got 0",
+    "[inventory]\ncycle_service_level = 1.5": "cycle_service_level: allowed a probability",
+    '[inventory]\nservice_measure = "foo"': "service_measure: allowed 'cycle' or 'fill_rate'",
+    "[inventory]\nfill_rate = 2": "fill_rate: allowed a probability",
+    '[commercial]\npricing_date = "foo"': "pricing_date: allowed one of 'billing_date'",
+    "[commercial]\nwindow_months = 0": "window_months: allowed 1 or more; got 0",
+    "[scorecard]\nfx_rates = { USD = -0.9 }": "fx_rates: allowed exchange rates, each more than 0",
+    "[scorecard]\nfx_rates = { USD = 0 }": "fx_rates: allowed exchange rates, each more than 0",
+}
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    from pack_support import build_demo_database
+
+    return build_demo_database(tmp_path_factory.mktemp("range"), customers=2)
+
+
+@pytest.mark.parametrize("text", OUT_OF_RANGE)
+def test_a_setting_out_of_range_stops_the_pack_before_any_analytics_with_one_line(
+    text, database, tmp_path, capsys, monkeypatch
+):
+    path = tmp_path / "kamlab.toml"
+    path.write_text(text + "\n")
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("KAMLAB_CACHE", str(cache))
+    argv = ["pack", "--month", "2025-06", "--config", str(path), "--source", str(database)]
+    assert main([*argv, "--reports", str(tmp_path / "reports")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert OUT_OF_RANGE[text] in err and str(path) in err
+    assert not cache.exists() and not (tmp_path / "reports").exists()  # nothing ran
+
+
+def test_settings_built_in_code_are_held_to_the_same_ranges():
+    import dataclasses
+
+    bad = dataclasses.replace(
+        DEFAULTS, inventory=dataclasses.replace(DEFAULTS.inventory, cycle_service_level=1.5)
+    )
+    with pytest.raises(SettingsError, match=r"\[inventory\] cycle_service_level: allowed"):
+        resolve_settings(bad)
+    assert resolve_settings(DEFAULTS) is DEFAULTS
+
+
+def test_every_setting_keeps_its_own_rules_by_default():
+    """The defaults themselves keep the declared rules (a rule that refuses its default is wrong)."""
+    from kamlab.config import check_settings
+
+    assert check_settings(DEFAULTS) is DEFAULTS

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from byo_extracts import END, write_erp, write_sap
 from pack_support import MONTH
 
 from kamlab.cli import main
@@ -50,7 +51,7 @@ def _pack(
         mp.chdir(project)
         mp.delenv("KAMLAB_CACHE", raising=False)
         assert main(["ingest", str(extracts), "--database", "kam.duckdb"]) == 0
-        argv = ["pack", "--month", month, "--workers", "2", "--source", "kam.duckdb"]
+        argv = ["pack", "--month", month, "--workers", "2", "--database", "kam.duckdb"]
         argv += ["--reports", "reports"]
         if customers:
             argv += ["--customers", *customers]
@@ -198,5 +199,60 @@ def test_the_public_ar_ledger_packs_with_its_documented_mapping_only(shared_data
     assert "30 days net" in _text(card)
     _says_absent(card, "Revenue and volume", "orders")
     _says_absent(card, "Demand and forecast", "orders")
+    assert "not available" not in _sections(card)["Receivables"].lower()
+    assert _tiles(card)["Days sales outstanding"][1].endswith("days")
+
+
+# -- orders as header + lines, joined by SQL (issue 23): docs/byo mappings only -------------
+
+
+def _pack_example(tmp_path: Path, write, mapping: str, customers: tuple[str, ...]) -> Path:
+    """Write an example extract set of ``byo_extracts``; ingest and pack it with `mapping`."""
+    write(tmp_path / "extracts")
+    return _pack(
+        tmp_path / "project", tmp_path / "extracts", END, config=BYO / mapping, customers=customers
+    )
+
+
+def test_the_erp_header_and_lines_pack_with_their_documented_mapping_only(tmp_path):
+    pack = _pack_example(tmp_path, write_erp, "erp_header_lines.toml", ("C-001", "C-003"))
+    for card in _check_pages(pack, customers=2):
+        assert "Revenue this year to date" in _sections(card)["Revenue and volume"]
+        tiles = _tiles(card)
+        assert tiles["OTIF, last 3 months"][1].endswith("%"), tiles["OTIF, last 3 months"]
+        _says_absent(card, "Receivables", "invoices")
+
+
+def test_the_sap_vbak_vbap_extracts_pack_with_their_documented_mapping_only(tmp_path):
+    pack = _pack_example(tmp_path, write_sap, "sap_vbak_vbap.toml", ("0000100001",))
+    (card,) = _check_pages(pack, customers=1)
+    text = _text(card)
+    assert "Müller Maschinenbau" in text  # KNA1 read as cp1252
+    assert "Revenue this year to date" in _sections(card)["Revenue and volume"]
+    assert "not available" not in _sections(card)["Receivables"].lower()
+
+
+def test_invoices_running_later_than_orders_give_a_valid_receivables_month(tmp_path):
+    """The AR ledger covers two years after the last order: its months are review months;
+    the order sections say there are no orders that month, receivables show figures."""
+    extracts = tmp_path / "extracts"
+    write_sap(extracts)
+    vbrk = pd.read_csv(extracts / "VBRK.csv", sep=";", dtype="str", encoding="cp1252")
+    later = pd.to_datetime(vbrk["FKDAT"], format="%Y%m%d") + pd.DateOffset(years=2)
+    vbrk.assign(FKDAT=later.dt.strftime("%Y%m%d")).to_csv(
+        extracts / "VBRK.csv", sep=";", index=False, encoding="cp1252"
+    )
+    month = str(pd.Period(END, "M") + 24)
+    pack = _pack(
+        tmp_path / "project",
+        extracts,
+        month,
+        config=BYO / "sap_vbak_vbap.toml",
+        customers=("0000100002",),
+    )
+    (card,) = _check_pages(pack, customers=1)
+    first = str(pd.Period(END, "M") - 17)
+    orders_gone = f"no orders in {month}: they run from {first} to {END}"
+    assert orders_gone in _sections(card)["Revenue and volume"], _sections(card)
     assert "not available" not in _sections(card)["Receivables"].lower()
     assert _tiles(card)["Days sales outstanding"][1].endswith("days")

@@ -29,6 +29,7 @@ Dask workers read and write the same cache folder the pack's kernels use.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -167,7 +168,8 @@ class OriginCache:
 
             warnings.warn(f"backtest cache file {str(path)!r} not written: {err}", CacheWarning, 3)
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only folder refuses even that
+                tmp.unlink(missing_ok=True)
 
 
 def origin_cache(

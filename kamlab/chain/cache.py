@@ -7,8 +7,10 @@ kernel serving many customers loads it once.
 On disk an entry is a folder ``analytics-<key>/``: one Parquet file per frame and
 ``meta.json`` for the rest (month, settings, notes, column types) — nothing in it executes
 code when read, so a shared cache folder is safe. The key (:func:`analytics_key`) covers the
-data file's bytes, the settings that shape the analytics, the month and the code
-(:func:`code_version`, a hash of the analytics modules' source). An entry is written to a
+data file's bytes, every setting but the few that only shape the presentation
+(:data:`PRESENTATION_SETTINGS`), the month and the code (:func:`code_version`, a hash of
+every module but the presentation's): derived, not listed, so a setting or module added
+later is covered without anyone remembering to add it. An entry is written to a
 unique temporary folder and renamed into place, so readers never see half an entry; an entry
 that cannot be read is a miss (warned, removed, recomputed). After each write, entries older
 than ``[cache] max_age_days`` and then the least recently used beyond
@@ -48,10 +50,13 @@ from kamlab.chain.steps import PackAnalytics, prepare
 from kamlab.config import Settings
 
 __all__ = [
-    "ANALYTICS_CODE",
     "CACHE_ENV",
+    "PRESENTATION_CODE",
+    "PRESENTATION_SETTINGS",
     "CacheWarning",
     "analytics_key",
+    "analytics_code",
+    "analytics_settings",
     "code_version",
     "load_analytics",
     "resolve_cache_dir",
@@ -59,33 +64,22 @@ __all__ = [
 
 CACHE_ENV = "KAMLAB_CACHE"
 FORMAT = 2  # bump when the layout of an entry changes
-# the source whose change changes the analytics (relative to the kamlab package)
-ANALYTICS_CODE = (
-    "accuracy",
-    "chain",
-    "classify",
-    "forecast",
-    "inventory",
-    "receivables",
-    "service",
-    "at_stake.py",
-    "findings.py",
-    "market.py",
-    "opportunities.py",
-    "pricing.py",
-    "satisfaction.py",
-    "config.py",
-    "currency.py",
-    "demand.py",
-    "exclusions.py",
-    "data/dataset.py",
-)
-# settings sections the analytics depend on ([pack], [cache], [formats], [mapping] do not:
-# the data file's hash covers how it was ingested)
-KEY_SECTIONS = ("forecast", "accuracy", "classify", "service", "receivables", "scorecard",
-                "commercial", "inventory")  # fmt: skip
+# what never changes the analytics, so never the key: everything else — a module or a
+# setting added later too — is part of it. Code: the presentation (relative to the package).
+PRESENTATION_CODE = ("pack", "scorecard", "cli.py", "__main__.py")
+# settings sections that only say how the pack is built, cached or shown, and how extracts were
+# read ([formats], [mapping]: the data file's bytes already cover how it was ingested)
+PRESENTATION_SETTINGS = ("pack", "cache", "formats", "mapping")
 # stored in meta.json
-_META_FIELDS = ("month", "as_of", "settings", "unavailable", "missing_tables", "derived_tables")
+_META_FIELDS = (
+    "month",
+    "as_of",
+    "settings",
+    "unavailable",
+    "missing_tables",
+    "missing_reasons",
+    "derived_tables",
+)
 _STALE_TMP_SECONDS = 3600  # a temporary entry this old belongs to a killed process
 
 
@@ -108,17 +102,30 @@ def resolve_cache_dir(
     return Path(cache_dir).resolve()
 
 
+def analytics_code(package: Path = Path(kamlab.__file__).parent) -> list[Path]:
+    """Every source file of the package but the presentation (:data:`PRESENTATION_CODE`)."""
+    skipped = [package / name for name in PRESENTATION_CODE]
+    return [
+        file
+        for file in sorted(package.rglob("*.py"))
+        if not any(file == s or s in file.parents for s in skipped)
+    ]
+
+
 @functools.cache
 def code_version(package: Path = Path(kamlab.__file__).parent) -> str:
-    """sha256 (16 hex) over the source of the analytics modules (:data:`ANALYTICS_CODE`)."""
+    """sha256 (16 hex) over the source of the analytics modules (:func:`analytics_code`)."""
     digest = hashlib.sha256(kamlab.__version__.encode())
-    for name in ANALYTICS_CODE:
-        path = package / name
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for file in files:
-            digest.update(file.relative_to(package).as_posix().encode())
-            digest.update(file.read_bytes())
+    for file in analytics_code(package):
+        digest.update(file.relative_to(package).as_posix().encode())
+        digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def analytics_settings(settings: Settings) -> dict:
+    """The settings the analytics read: all of them but :data:`PRESENTATION_SETTINGS`."""
+    tables = settings_mapping(settings)
+    return {name: values for name, values in tables.items() if name not in PRESENTATION_SETTINGS}
 
 
 def analytics_key(
@@ -128,15 +135,14 @@ def analytics_key(
     *,
     code: str | None = None,
 ) -> str:
-    """Cache key: sha256 of the data file's bytes, the analytics settings, the month and the
-    code version (`code`, default :func:`code_version`)."""
+    """Cache key: sha256 of the data file's bytes, the analytics settings
+    (:func:`analytics_settings`), the month and the code version (`code`, default
+    :func:`code_version`)."""
     digest = hashlib.sha256(f"format {FORMAT}\n".encode())
     with open(source, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    tables = settings_mapping(settings)
-    keyed = {name: tables[name] for name in KEY_SECTIONS}
-    digest.update(json.dumps(keyed, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(analytics_settings(settings), sort_keys=True, default=str).encode())
     digest.update(str(parse_month(month)).encode())
     digest.update((code or code_version()).encode())
     return digest.hexdigest()[:24]
@@ -264,6 +270,7 @@ def _write_frames(analytics: PackAnalytics, folder: Path) -> dict:
         "settings": settings_mapping(analytics.settings),
         "unavailable": analytics.unavailable,
         "missing_tables": list(analytics.missing_tables),
+        "missing_reasons": analytics.missing_reasons,
         "derived_tables": list(analytics.derived_tables),
         "frames": frames,
         "dtypes": dtypes,
@@ -285,6 +292,7 @@ def _read(entry: Path, settings: Settings) -> PackAnalytics | None:
             settings=settings,  # equal in every keyed section; the caller's [pack]/[cache] win
             unavailable=dict(meta["unavailable"]),
             missing_tables=tuple(meta["missing_tables"]),
+            missing_reasons=dict(meta.get("missing_reasons", {})),
             derived_tables=tuple(meta["derived_tables"]),
             **frames,
         )
@@ -297,7 +305,10 @@ def _read(entry: Path, settings: Settings) -> PackAnalytics | None:
         )
         _remove(entry)
         return None
-    os.utime(entry)  # recently used: pruned last
+    try:
+        os.utime(entry)  # recently used: pruned last
+    except OSError:  # a read-only (shared) cache folder: read, never pruned from here
+        pass
     return result
 
 

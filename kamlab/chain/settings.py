@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from kamlab.config import Settings, load_settings, settings_from_mapping
+from kamlab.config import Settings, check_settings, load_settings, settings_from_mapping
 
 __all__ = ["resolve_settings", "settings_digest", "settings_mapping", "write_settings"]
 
@@ -34,10 +34,11 @@ def resolve_settings(
     `config` is a :class:`Settings`, a path to a ``kamlab.toml``, or a path to a ``.json``
     file written by :func:`write_settings` (complete, already resolved settings). The
     database's own location cannot come from its recorded settings (``--source``,
-    ``$KAMLAB_DATABASE`` or ``[pack] database`` find it).
+    ``$KAMLAB_DATABASE`` or ``[pack] database`` find it). Settings built in code are checked
+    by the same rules as a file's (:func:`check_settings`).
     """
     if isinstance(config, Settings):
-        return config
+        return check_settings(config)
     if config is None and database is not None and not Path("kamlab.toml").is_file():
         from kamlab.data.store import recorded_settings
 

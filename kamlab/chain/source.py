@@ -15,12 +15,15 @@ from kamlab.data.dataset import Dataset
 
 __all__ = [
     "DATABASE_ENV",
+    "TRANSACTION_DATES",
     "check_month",
+    "data_months",
     "latest_month",
     "load_dataset",
     "load_dates",
     "parse_month",
     "project_root",
+    "months_without_data",
     "resolve_source",
 ]
 
@@ -97,14 +100,14 @@ def load_dataset(
 
 
 def load_dates(source: str | os.PathLike) -> Dataset:
-    """Only what :func:`latest_month` and :func:`check_month` read from the store at
-    `source`: the orders' order dates and the invoices' posting dates."""
+    """Only what :func:`latest_month`, :func:`check_month` and :func:`months_without_data`
+    read from the store at `source`: the dates of :data:`TRANSACTION_DATES`."""
     from kamlab.data import store
 
     return store.load(
         source,
-        tables=("orders", "invoices"),
-        columns={"orders": ["order_date"], "invoices": ["posting_date"]},
+        tables=tuple(TRANSACTION_DATES),
+        columns={table: [column] for table, column in TRANSACTION_DATES.items()},
     )
 
 
@@ -126,18 +129,66 @@ def latest_month(dataset: Dataset) -> pd.Period:
     return _dated(dataset)[0].max().to_period("M")
 
 
-def check_month(dataset: Dataset, month: pd.Period) -> None:
-    """Raise :class:`ChainError` unless `month` lies within the months that have orders (or
-    invoices, when there are no orders).
+TRANSACTION_DATES = {  # transactional table -> the date that places a row in a month
+    "orders": "order_date",
+    "invoices": "posting_date",
+    "payments": "payment_date",
+    "deliveries": "delivered_date",
+}
 
-    A review month after the data would show an empty month as the latest; one before it
-    has nothing to show at all.
+
+def data_months(dataset: Dataset) -> dict[str, tuple[pd.Period, pd.Period]]:
+    """First and last month of each transactional table with dated rows (orders by order
+    date, invoices by posting date, payments by payment date, deliveries by delivery date)."""
+    out = {}
+    for table, column in TRANSACTION_DATES.items():
+        dates = getattr(dataset, table)[column].dropna()
+        if len(dates):
+            out[table] = (dates.min().to_period("M"), dates.max().to_period("M"))
+    return out
+
+
+def _ranges(months: dict[str, tuple[pd.Period, pd.Period]]) -> str:
+    return ", ".join(
+        f"{table} run from {first} to {last}" for table, (first, last) in months.items()
+    )
+
+
+def check_month(dataset: Dataset, month: pd.Period) -> None:
+    """Raise :class:`ChainError` unless some transactional table (:func:`data_months`) has
+    `month` within its first and last month; the message names each table's range.
+
+    A review month after all the data would show an empty month as the latest; one before
+    it has nothing to show at all. Sections whose own table does not cover `month` say so
+    (:func:`months_without_data`).
     """
-    dates, what = _dated(dataset)
-    first, last = dates.min().to_period("M"), dates.max().to_period("M")
-    if not first <= month <= last:
-        side = "after" if month > last else "before"
+    months = data_months(dataset)
+    if not months:
         raise ChainError(
-            f"month {month} is {side} the data: {what} run from {first} to {last}; "
-            "choose a review month in that range"
+            "the data holds no dated orders, invoices, payments or deliveries: "
+            "ingest an order or AR extract first"
         )
+    if any(first <= month <= last for first, last in months.values()):
+        return
+    if all(month > last for _, last in months.values()):
+        side = "after"
+    elif all(month < first for first, _ in months.values()):
+        side = "before"
+    else:
+        side = "between the tables of"
+    raise ChainError(
+        f"month {month} is {side} the data: {_ranges(months)}; "
+        "choose a review month within one of these ranges"
+    )
+
+
+def months_without_data(dataset: Dataset, month: pd.Period) -> dict[str, str]:
+    """Orders or invoices with rows, but `month` outside their first to last month -> the
+    sentence their sections say instead of figures (e.g. an AR ledger running years past
+    the order book). Deliveries and payments are read against those and may lag them (the
+    latest orders not yet delivered, the latest invoices not yet paid): not listed."""
+    return {
+        table: f"no {table} in {month}: they run from {first} to {last}"
+        for table, (first, last) in data_months(dataset).items()
+        if table in ("orders", "invoices") and not first <= month <= last
+    }

@@ -50,7 +50,7 @@ from kamlab.chain.chunks import (
     step_chunk,
 )
 from kamlab.chain.errors import ChainError
-from kamlab.chain.source import check_month, load_dates, parse_month
+from kamlab.chain.source import check_month, load_dates, months_without_data, parse_month
 from kamlab.config import DEFAULTS, Settings
 from kamlab.data.dataset import Dataset
 from kamlab.demand import monthly_demand
@@ -164,7 +164,8 @@ class PackAnalytics:
     expiring_prices: pd.DataFrame | None = None  # agreements ending in the next 3 months
     unavailable: dict[str, str] = field(default_factory=dict)
     actions: pd.DataFrame | None = None  # agreed actions (optional `actions` table), as given
-    missing_tables: tuple[str, ...] = ()  # contract tables with no rows in the data
+    missing_tables: tuple[str, ...] = ()  # contract tables with no rows (for the month)
+    missing_reasons: dict[str, str] = field(default_factory=dict)  # table -> why, if not "none"
     derived_tables: tuple[str, ...] = ()  # master tables built from the transactions' ids
     excluded: pd.DataFrame | None = (
         None  # rows each analysis left out: analysis, table, reason, rows
@@ -244,7 +245,9 @@ def prepare(
 
     Data after `month` is ignored (the pack is reproducible for a past month); ``as_of``
     is the last day of `month`. `on_step(name, seconds)` is called after each step (timing).
-    Raises :class:`ChainError` when `month` lies outside the months that have orders.
+    Raises :class:`ChainError` when no transactional table (orders, invoices, payments,
+    deliveries) covers `month`; orders or invoices that do not cover it count as missing for
+    the month, their sections saying so (``missing_reasons``).
     Forecasts and the per-customer-chunk steps run in `n_jobs` local processes (None: one
     per core) or on the Dask cluster of `scheduler` (a ``distributed.Client`` or address);
     the results do not depend on where they ran.
@@ -256,7 +259,10 @@ def prepare(
     results equal those of the whole `dataset` in memory.
     """
     period = parse_month(month)
-    check_month(dataset if source is None else load_dates(source), period)
+    dated = dataset if source is None else load_dates(source)  # the client may lack the ledger
+    check_month(dated, period)
+    outside_month = months_without_data(dated, period)  # e.g. orders ending before it
+    empty = set(_missing_tables(dataset, source))
     as_of = period.to_timestamp(how="end").normalize()
     demand = monthly_demand(dataset.orders, end=period)
     excluded = demand.attrs.get("excluded")
@@ -280,7 +286,8 @@ def prepare(
         customer_forecasts=snapshots.reset_index(drop=True),
         excluded=excluded,
         actions=getattr(dataset, "actions", None),
-        missing_tables=_missing_tables(dataset, source),
+        missing_tables=tuple(n for n in dataset.table_names() if n in empty or n in outside_month),
+        missing_reasons=outside_month,
         derived_tables=tuple(dataset.derived),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
@@ -463,7 +470,8 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     s = a.settings.accuracy
     fields = _ACCURACY
     if "orders" in a.missing_tables:  # an AR ledger alone: nothing to forecast or score
-        return {"unavailable": dict.fromkeys(fields, "no orders in the data")}
+        reason = a.missing_reasons.get("orders", "no orders in the data")
+        return {"unavailable": dict.fromkeys(fields, reason)}
     demand = a.demand[["customer_id", "material_id", "period", "quantity"]]
     by_customer = demand.groupby("customer_id", sort=False).indices
     snapshots = a.customer_forecasts
@@ -749,7 +757,7 @@ def _classify_step(ds: Dataset, a: PackAnalytics) -> dict:
         )
     if not classes:
         reason = (
-            "no orders in the data"
+            a.missing_reasons.get("orders", "no orders in the data")
             if "orders" in a.missing_tables
             else f"no demand in the {window} months up to {a.month}"
         )

@@ -56,11 +56,12 @@ class ForeignKey:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A rule across columns of one row, e.g. ``due_date >= posting_date`` (nulls pass)."""
+    """A rule across columns of one row, e.g. ``due_date >= posting_date`` (nulls pass);
+    ``"one of"``: exactly one of the two columns is given (here an empty value fails)."""
 
     name: str
     left: str
-    op: Literal[">=", ">", "=="]
+    op: Literal[">=", ">", "==", "one of"]
     right: str
 
 
@@ -970,8 +971,15 @@ TABLES: dict[str, Table] = {
                 ForeignKey(("material_id",), "materials", ("material_id",)),
                 ForeignKey(("customer_id",), "customers", ("customer_id",)),
             ),
+            row_rules=(
+                RowRule(
+                    "a material or a product family, not both nor neither",
+                    "material_id",
+                    "one of",
+                    "product_family",
+                ),
+            ),
             optional=True,
-            notes=("Each row names a material or a product family, not both.",),
         ),
         # --- actions table ---
         Table(
@@ -1063,7 +1071,12 @@ def _table_markdown(spec: Table) -> list[str]:
             text += f", with the same {' and '.join(f'`{c}`' for c in fk.same)}"
         checks.append(text + " (empty values skipped)")
     for rule in spec.row_rules:
-        checks.append(f"{rule.name}: `{rule.left}` {rule.op} `{rule.right}` (empty values pass)")
+        if rule.op == "one of":
+            checks.append(f"{rule.name}: exactly one of `{rule.left}`, `{rule.right}` is given")
+        else:
+            checks.append(
+                f"{rule.name}: `{rule.left}` {rule.op} `{rule.right}` (empty values pass)"
+            )
     checks += list(spec.notes)
     if checks:
         out += ["", *(f"- {c}" for c in checks)]

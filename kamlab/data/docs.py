@@ -63,7 +63,8 @@ transactions (`Dataset.derived`, shown by `kamlab ingest` and `kamlab summary`):
   the id; product family `unknown`; lifecycle `active`.
 
 Worked examples on two public extracts nobody here designed, an order book and an AR ledger,
-with a line-by-line explanation: [`docs/byo/`](../docs/byo/README.md).
+and on orders as header + lines (a generic ERP, SAP's VBAK/VBAP) joined by SQL, with a
+line-by-line explanation: [`docs/byo/`](../docs/byo/README.md).
 
 ## Tables
 """
@@ -79,6 +80,7 @@ spell dates and numbers and maps each table's extract columns to the contract's.
 |---|---|
 | `EXTRACT_COLUMN = "contract_column"` | rename; a list (`["order_date", "requested_date"]`) feeds several contract columns |
 | `file = "name.csv"` | the table's file when it is not `<table>.csv/.parquet/.xlsx`; several tables may name the same file (it is read once): `[mapping.customers] file = "sales_data_sample.csv"` (`[mapping.files]` `TABLE = "name"` works too) |
+| `sql = "SELECT ... FROM order_header h JOIN order_lines l USING (order_id)"` (or a multi-line string in triple quotes) | the table is this DuckDB query's result instead of a file: every extract file is a table under its name (`order_lines` or `"order_lines.csv"`), read with this table's formats, columns whose every value is a date or number in those formats typed as such (ids with leading zeros stay text); joins, computed columns, `CASE`, `WHERE` and lookups; the result is then renamed, recoded and validated like a file (failures quote "SQL row N" of the result). One `SELECT` only; it sees the folder's files and nothing else (no other path, no writes, no `ATTACH`, no extensions, no network) |
 | `date_format`, `period_format`, `decimal`, `thousands`, `blank_flag_false`, `encoding`, `csv_separator` | this table's spelling, over `[formats]` |
 | `formats = {COLUMN = "%m/%d/%Y %H:%M"}` | one contract column's date or month format; or a table of the keys above, e.g. `formats = {amount = {decimal = ","}}` |
 | `distinct = true` | keep one row per distinct combination of the table's contract columns: master data read from a transaction file; the repeats are counted in `exclusions`, and conflicting repeats (one id, two names) still fail the key rule |

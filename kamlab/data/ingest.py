@@ -1,7 +1,8 @@
 """Ingest: read a folder of extracts, map, validate, and write the DuckDB store atomically.
 
 Files are named after their tables (``orders.csv``, ``orders.parquet``, ``orders.xlsx``) or
-named in ``[mapping.files]``. The database is written to a temporary file beside the target
+named in ``[mapping.files]``; a table may instead be a query over the files
+(``[mapping.TABLE] sql``, :mod:`kamlab.data.sql`). The database is written to a temporary file beside the target
 and moved over it with :func:`os.replace` only after everything succeeded, so a failed ingest
 leaves the previous database untouched.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,9 +25,16 @@ from kamlab.data.budget_workbook import (
     read_budget_workbook,
 )
 from kamlab.data.contract import TABLES
-from kamlab.data.mapping import apply_mapping, check_mapping, file_names, table_formats
+from kamlab.data.mapping import (
+    apply_mapping,
+    check_mapping,
+    file_names,
+    sql_queries,
+    table_formats,
+)
+from kamlab.data.sql import SqlError, run_query
 from kamlab.data.store import write
-from kamlab.data.validate import validate
+from kamlab.data.validate import did_you_mean, validate
 
 __all__ = [
     "EXTENSIONS",
@@ -52,7 +61,7 @@ class IngestReport:
     database: Path
     rows: pd.Series
     exclusions: pd.DataFrame
-    files: dict[str, Path]
+    files: dict[str, Path | tuple[Path, ...]]  # a SQL table: the files its query read
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)  # by table(s) of a file
     ignored_files: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -68,7 +77,7 @@ class IngestReport:
         table = pd.DataFrame(
             {
                 "rows": self.rows,
-                "file": pd.Series({t: p.name for t, p in self.files.items()}),
+                "file": pd.Series({t: _source_name(p) for t, p in self.files.items()}),
             }
         ).reindex(self.rows.index)
         for name in self.derived:
@@ -84,6 +93,12 @@ class IngestReport:
         if self.ignored_files:
             lines.append(f"files not read (no table): {', '.join(self.ignored_files)}")
         return "\n".join(lines)
+
+
+def _source_name(source: Path | tuple[Path, ...]) -> str:
+    if isinstance(source, tuple):
+        return "SQL over " + ", ".join(p.name for p in source)
+    return source.name
 
 
 def _sniff_separator(path: Path, encoding: str) -> str:
@@ -144,9 +159,16 @@ def _typed_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _find_files(folder: Path, named: dict[str, str]) -> tuple[dict[str, Path], list[str]]:
+def _find_files(
+    folder: Path, named: dict[str, str], queried: Collection[str] = ()
+) -> tuple[dict[str, Path], list[str]]:
+    """Table -> its file (named, else ``<table>.<ext>``) and the files no table names; the
+    tables in `queried` are defined by SQL and take no file."""
     found: dict[str, Path] = {}
+    named = {**named, **dict.fromkeys(queried, "")}
     for table, name in named.items():
+        if table in queried:
+            continue
         path = folder / name
         if not path.is_file():
             raise IngestError(f"kamlab.toml: file of {table} {name!r}: no such file in {folder}")
@@ -171,17 +193,28 @@ def _find_files(folder: Path, named: dict[str, str]) -> tuple[dict[str, Path], l
 
 def read_extracts(
     extracts_dir: str | Path, *, settings: Settings = DEFAULTS
-) -> tuple[dict[str, pd.DataFrame], dict[str, Path], list[str]]:
-    """Read and map every table's extract in `extracts_dir`.
+) -> tuple[dict[str, pd.DataFrame], dict[str, Path | tuple[Path, ...]], list[str]]:
+    """Read and map every table's extract in `extracts_dir`; run the tables defined by SQL.
 
-    Returns (table -> frame in contract column names, table -> file, files not read).
+    Returns (table -> frame in contract column names, table -> file (a SQL table: the
+    files its query read), files not read). A query that fails, or whose result lacks a
+    required contract column, raises :class:`IngestError` in one line naming the table.
     """
     folder = Path(extracts_dir)
     if not folder.is_dir():
         raise IngestError(f"extracts folder not found: {folder}")
     check_mapping(settings.mapping)
-    files, ignored = _find_files(folder, file_names(settings.mapping))
+    queries = sql_queries(settings.mapping)
+    files: dict[str, Path | tuple[Path, ...]]
+    files, ignored = _find_files(folder, file_names(settings.mapping), queries)
     read: dict[tuple, pd.DataFrame] = {}  # one file feeding several tables is read once
+
+    def read_once(path: Path, formats: FormatSettings) -> pd.DataFrame:
+        how = (path, formats.encoding, formats.csv_separator)
+        if how not in read:
+            read[how] = read_file(path, formats=formats)
+        return read[how]
+
     frames = {}
     for table, path in files.items():
         if table == "budget" and is_budget_workbook(path):  # the draft a KAM edited
@@ -191,11 +224,42 @@ def read_extracts(
                 raise IngestError(str(err)) from None
             continue
         formats = table_formats(settings.mapping, table, settings.formats)
-        how = (path, formats.encoding, formats.csv_separator)
-        if how not in read:
-            read[how] = read_file(path, formats=formats)
-        frames[table] = apply_mapping(read[how], table, settings.mapping)
+        frames[table] = apply_mapping(read_once(path, formats), table, settings.mapping)
+    extracts = [p for p in sorted(folder.iterdir()) if _is_extract(p)]
+    for table, sql in queries.items():
+        formats = table_formats(settings.mapping, table, settings.formats)
+        try:
+            result, used = run_query(
+                table, sql, extracts, lambda p, f=formats: read_once(p, f), formats
+            )
+        except SqlError as exc:
+            raise IngestError(str(exc)) from exc
+        frames[table] = apply_mapping(result, table, settings.mapping)
+        _check_result_columns(table, frames[table])
+        files[table] = used
+        ignored = [name for name in ignored if name not in {p.name for p in used}]
     return frames, files, ignored
+
+
+def _is_extract(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in EXTENSIONS
+
+
+def _check_result_columns(table: str, frame: pd.DataFrame) -> None:
+    """One line naming the required contract columns a query's mapped result lacks."""
+    spec = TABLES[table]
+    missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
+    if not missing:
+        return
+    unmapped = [c for c in frame.columns if c not in spec.column_names]
+    hints = [h for h in (did_you_mean(table, c, unmapped) for c in missing) if h]
+    raise IngestError(
+        f"kamlab.toml [mapping.{table}] sql: the result lacks the required column(s) "
+        f"{', '.join(missing)}"
+        + "".join(f"; {h}" for h in hints)
+        + "; its columns: "
+        + (", ".join(map(str, frame.columns)) or "none")
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -230,10 +294,11 @@ def remove_stale_temp_files(database: str | Path) -> list[Path]:
 
 
 def _columns_not_stored(
-    frames: dict[str, pd.DataFrame], files: dict[str, Path]
+    frames: dict[str, pd.DataFrame], files: dict[str, Path | tuple[Path, ...]]
 ) -> dict[str, list[str]]:
-    """Per file, the extract columns no table reading it stores, keyed by those tables."""
-    by_file: dict[Path, list[str]] = {}
+    """Per file (or query), the extract columns no table reading it stores, keyed by those
+    tables."""
+    by_file: dict[Path | tuple[Path, ...], list[str]] = {}
     for table in frames:
         by_file.setdefault(files[table], []).append(table)
     out = {}

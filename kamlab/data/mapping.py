@@ -14,13 +14,15 @@ load unedited (``[formats]`` says how all extracts spell dates and numbers)::
     [mapping.orders.recode.status]           # extract codes -> contract values
     A = "open"
     C = "delivered"
+    [mapping.deliveries]                     # a table defined by SQL over the extract files
+    sql = "SELECT * FROM LIKP JOIN LIPS USING (VBELN) WHERE WADAT_IST IS NOT NULL"
     [mapping.customers]
     file = "VA05_export.xlsx"                # one file feeding several tables
     distinct = true                          # one row per distinct customer (master data from
     KUNNR = "customer_id"                    #   a transaction file; repeats counted, not stored)
 
 Reserved keys of ``[mapping.TABLE]`` (never read as extract column names): ``file``,
-``distinct``, ``formats``, ``constants``, ``recode`` and the ``[formats]`` settings
+``sql``, ``distinct``, ``formats``, ``constants``, ``recode`` and the ``[formats]`` settings
 (``date_format``, ``period_format``, ``decimal``, ``thousands``, ``blank_flag_false``,
 ``encoding``, ``csv_separator``). ``[mapping.files]`` (table = file) is still read.
 :data:`SAP_EXAMPLE` is a complete example for a German SAP system; ``data/README.md`` shows it
@@ -45,13 +47,14 @@ __all__ = [
     "column_formats",
     "distinct",
     "file_names",
+    "sql_queries",
     "table_formats",
 ]
 
 _FORMAT_KEYS = tuple(f.name for f in dataclasses.fields(FormatSettings))
 _COLUMN_FORMAT_KEYS = ("date_format", "period_format", "decimal", "thousands", "blank_flag_false")
 _TABLES_OF_NAMES = ("constants", "recode")
-_RESERVED = ("file", "distinct", "formats", *_TABLES_OF_NAMES, *_FORMAT_KEYS)
+_RESERVED = ("file", "sql", "distinct", "formats", *_TABLES_OF_NAMES, *_FORMAT_KEYS)
 
 
 def _format_changes(where: str, values: Mapping[str, Any], allowed: tuple[str, ...]) -> dict:
@@ -91,8 +94,8 @@ def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
                 if not isinstance(target, Mapping):
                     raise SettingsError(f"kamlab.toml [mapping.{table}.{source}] must be a table")
                 (recoded if source == "recode" else targets).extend(target)
-            elif source in ("file", "distinct"):
-                want = str if source == "file" else bool
+            elif source in ("file", "sql", "distinct"):
+                want = bool if source == "distinct" else str
                 if not isinstance(target, want):
                     raise SettingsError(
                         f"{where} {source}: expected {want.__name__}, got {target!r}"
@@ -128,7 +131,16 @@ def check_mapping(mapping: Mapping[str, Mapping[str, Any]]) -> None:
         unknown = sorted(set(targets + recoded) - set(known))
         if unknown:
             raise SettingsError(f"{where}: unknown contract column(s) {unknown}; known: {known}")
+        if "sql" in spec and ("file" in spec or table in mapping.get("files", {})):
+            raise SettingsError(
+                f"{where}: give either a file or sql, not both (the query names its files)"
+            )
     file_names(mapping)
+
+
+def sql_queries(mapping: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Table -> its query, for the tables ``[mapping.TABLE] sql = "SELECT ..."`` defines."""
+    return {t: spec["sql"] for t, spec in mapping.items() if t != "files" and "sql" in spec}
 
 
 def file_names(mapping: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:

@@ -8,8 +8,9 @@ Months are stored as the DATE of their first day and come back as ``Period[M]``.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,8 +126,41 @@ def write(dataset: Dataset, path: str | Path, *, settings: str | None = None) ->
         Path(f"{tmp}.wal").unlink(missing_ok=True)
 
 
-def _connect(path: str | Path) -> duckdb.DuckDBPyConnection:
+# what DuckDB raises reading a damaged file (truncated, empty, text, another program's file)
+_DAMAGED = (
+    duckdb.IOException,
+    duckdb.SerializationException,
+    duckdb.InternalException,
+    duckdb.FatalException,
+)
+
+
+def _damaged(path: Path, err: Exception) -> StoreError:
+    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return StoreError(
+        f"{path} is damaged or not a kamlab database ({reason}); rebuild it from the "
+        f"extracts: kamlab ingest EXTRACTS_DIR --database {path}"
+    )
+
+
+@contextlib.contextmanager
+def _connect(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the store at `path`, checked; a damaged file (also one
+    found damaged while reading) is a :class:`StoreError` naming it and the re-ingest."""
     path = Path(path)
+    try:
+        con = _checked_connection(path)
+    except duckdb.Error as err:
+        raise _damaged(path, err) from None
+    try:
+        yield con
+    except _DAMAGED as err:
+        raise _damaged(path, err) from None
+    finally:
+        con.close()
+
+
+def _checked_connection(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
         raise StoreError(f"no kamlab database at {path}; run `kamlab ingest EXTRACTS_DIR` first")
     con = duckdb.connect(str(path), read_only=True)

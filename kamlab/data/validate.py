@@ -18,7 +18,9 @@ Nothing is dropped silently: the only rows left out are completely blank lines, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,7 +33,13 @@ from kamlab.config import DEFAULTS, FormatSettings, Settings
 from kamlab.data.contract import ONE_OF_REQUIRED, TABLES, Column, ForeignKey, RowRule, Table
 from kamlab.data.dataset import Dataset
 from kamlab.data.derive import derive
-from kamlab.data.mapping import check_mapping, column_formats, distinct, table_formats
+from kamlab.data.mapping import (
+    check_mapping,
+    column_formats,
+    distinct,
+    sql_queries,
+    table_formats,
+)
 
 if TYPE_CHECKING:
     import pandera.pandas as pandera
@@ -39,7 +47,9 @@ if TYPE_CHECKING:
 __all__ = [
     "FAILURE_COLUMNS",
     "ContractError",
+    "closest_columns",
     "coerce_column",
+    "did_you_mean",
     "empty_frame",
     "table_schema",
     "validate",
@@ -127,11 +137,15 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
     unparsed: dict[str, dict[str, np.ndarray]] = {}
     missing: dict[str, set[str]] = {}
     exclusions = []
+    queried = sql_queries(settings.mapping)  # rows of a query's result: "SQL row 1" is the first
+    words = {name: "SQL row" if name in queried else "line" for name in TABLES}
     for name, spec in TABLES.items():
         if name not in frames:
             continue
         fmt = table_formats(settings.mapping, name, settings.formats)
         frame, line, blank = _drop_blank_rows(frames[name])
+        if name in queried:
+            line = line - (_FIRST_LINE - 1)
         if blank:
             exclusions.append({"table": name, "reason": "blank line", "rows": blank})
         if distinct(settings.mapping, name):
@@ -140,7 +154,9 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
                 reason = "repeated row (distinct = true)"
                 exclusions.append({"table": name, "reason": reason, "rows": repeated})
         columns = column_formats(settings.mapping, name, settings.formats)
-        typed[name], table_failures, unparsed[name] = _coerce_table(spec, frame, line, fmt, columns)
+        typed[name], table_failures, unparsed[name] = _coerce_table(
+            spec, frame, line, fmt, columns, word=words[name]
+        )
         missing[name] = {c.name for c in spec.columns if c.name not in frame.columns}
         lines[name] = line
         failures += table_failures
@@ -170,6 +186,7 @@ def validate(frames: Mapping[str, pd.DataFrame], *, settings: Settings = DEFAULT
             unparsed=unparsed[name],
             missing=missing[name],
             related=present,
+            word=words[name],
         )
     failures += _missing_referenced_tables(typed, present)
     if failures:
@@ -413,14 +430,19 @@ def _coerce_table(
     line: np.ndarray,
     fmt: FormatSettings,
     column_fmt: Mapping[str, FormatSettings],
+    *,
+    word: str = "line",
 ):
     failures = []
     out = {}
     unparsed = {}
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
+    unmapped = [c for c in frame.columns if c not in spec.column_names]
     for name in missing:
         have = ", ".join(map(str, frame.columns)) or "none"
-        failures.append(_failure(spec.name, name, "required column", 1, [], f"columns: {have}"))
+        hint = did_you_mean(spec.name, name, unmapped)
+        text = f"{hint}; columns: {have}" if hint else f"columns: {have}"
+        failures.append(_failure(spec.name, name, "required column", 1, [], text))
     for column in spec.columns:
         if column.name not in frame.columns:
             empty = {"int": "Int64", "bool": "boolean"}.get(column.dtype, _dtype(column))
@@ -443,10 +465,51 @@ def _coerce_table(
                             rows.to_numpy(),
                             line,
                             {column.name: frame[column.name]},
+                            word,
                         )
                     )
         out[column.name] = values
     return pd.DataFrame(out, index=frame.index), failures, unparsed
+
+
+def _plain(name: str) -> str:
+    """`name` without case and separators: ``customerID`` and ``Customer-Id`` -> customerid."""
+    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
+
+
+def closest_columns(name: str, headers: Iterable[str], *, n: int = 3) -> list[str]:
+    """The `headers` most like the contract column `name`, best first: those equal to it but
+    for case and separators, else up to `n` by difflib's similarity (ratio >= 0.6) of their
+    plain spellings; [] when none is close.
+
+    >>> closest_columns("customer_id", ["OrderNo", "customerID", "Kunde"])
+    ['customerID']
+    >>> closest_columns("net_value", ["NetValu", "value", "qty"])
+    ['NetValu', 'value']
+    """
+    headers = [str(h) for h in headers]
+    same = [h for h in headers if _plain(h) == _plain(name)]
+    if same:
+        return same
+    by_plain: dict[str, list[str]] = {}
+    for h in headers:
+        by_plain.setdefault(_plain(h), []).append(h)
+    close = difflib.get_close_matches(_plain(name), list(by_plain), n=n, cutoff=0.6)
+    return [h for c in close for h in by_plain[c]][:n]
+
+
+def did_you_mean(table: str, column: str, headers: Iterable[str]) -> str:
+    """The hint for a missing contract `column` among the extract's unmapped `headers`, with
+    the mapping line that fixes it; "" when no header is close.
+
+    >>> did_you_mean("orders", "customer_id", ["customerID", "qty"])
+    'did you mean customerID? map it: [mapping.orders] customerID = "customer_id"'
+    """
+    found = closest_columns(column, headers)
+    if not found:
+        return ""
+    names = " or ".join(found)
+    return f'did you mean {names}? map it: [mapping.{table}] {found[0]} = "{column}"'
 
 
 # --- checks: pandera schemas built from the contract ----------------------------------------
@@ -560,7 +623,9 @@ def _schema(
     return _Schema(schema, column_rules, tuple(frame_rules))
 
 
-def _check_table(spec: Table, df: pd.DataFrame, line: np.ndarray, *, unparsed, missing, related):
+def _check_table(
+    spec: Table, df: pd.DataFrame, line: np.ndarray, *, unparsed, missing, related, word="line"
+):
     """Every rule of one table, checked lazily by pandera; returns failure rows in contract
     order. Cells that did not parse and columns missing from the extract were reported already
     and are not reported again as empty."""
@@ -617,7 +682,7 @@ def _check_table(spec: Table, df: pd.DataFrame, line: np.ndarray, *, unparsed, m
     failures = []
     for (_, name, rule), (bad, view) in sorted(found.items(), key=lambda item: item[0][0]):
         if bad.any():
-            failures.append(_rows_failure(spec.name, name, rule, bad, line, view(df)))
+            failures.append(_rows_failure(spec.name, name, rule, bad, line, view(df), word))
         else:
             failures.append(_failure(spec.name, name, rule, 1, [], ""))
     return failures
@@ -639,6 +704,8 @@ def _comparable(s: pd.Series, other: pd.Series) -> pd.Series:
 
 
 def _row_rule_violations(df: pd.DataFrame, rule: RowRule) -> np.ndarray:
+    if rule.op == "one of":  # both given or neither: the row names no single thing
+        return (df[rule.left].notna() == df[rule.right].notna()).to_numpy(dtype=bool)
     left = _comparable(df[rule.left], df[rule.right])
     right = _comparable(df[rule.right], df[rule.left])
     both = (left.notna() & right.notna()).to_numpy()
@@ -804,13 +871,17 @@ def _failure(table, column, rule, count, line_numbers, examples) -> dict:
     }
 
 
-def _rows_failure(table, column, rule, bad, line, view: dict[str, pd.Series]) -> dict:
+def _rows_failure(
+    table, column, rule, bad, line, view: dict[str, pd.Series], word: str = "line"
+) -> dict:
+    """A failure quoting the first offending rows by `word` (a file's "line", a query's
+    "SQL row") and number; number 0 is a derived row."""
     bad = np.asarray(bad, dtype=bool)
     pos = np.flatnonzero(bad)[:_SHOWN]
     shown = []
     for p in pos:
         values = " ".join(f"{k}={_fmt(v.iloc[p])}" for k, v in view.items())
-        where = f"line {line[p]}" if line[p] else "derived row"
+        where = f"{word} {line[p]}" if line[p] else "derived row"
         shown.append(f"{where}: {values}")
     return _failure(table, column, rule, int(bad.sum()), line[pos].tolist(), shown)
 

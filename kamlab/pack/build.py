@@ -15,9 +15,15 @@ interrupted or repeated build never leaves a half-written page.
 
 from __future__ import annotations
 
+import errno
+import functools
+import gc
 import json
 import os
+import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -25,11 +31,20 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from lxml import etree
 from tqdm.auto import tqdm
 
 import kamlab
-from kamlab.chain import ChainError, open_chain
-from kamlab.pack.html import PAPER_SIZES, TEMPLATES, atomic_write, external_urls
+from kamlab.chain import (
+    ChainError,
+    open_chain,
+    parse_month,
+    resolve_cache_dir,
+    resolve_settings,
+    resolve_source,
+)
+from kamlab.chain.snapshot import PinnedDatabase, pin_database
+from kamlab.pack.html import TEMPLATES, atomic_write, external_urls
 from kamlab.pack.runner import (
     NOTEBOOKS,
     Job,
@@ -37,6 +52,7 @@ from kamlab.pack.runner import (
     PackError,
     PackInterrupted,
     PackResult,
+    check_scheduler,
     io_error,
     run_jobs,
     write_run_log,
@@ -47,7 +63,12 @@ from kamlab.scorecard import Portfolio, commercial, supply
 from kamlab.scorecard.reasons import UNITS, ranking_text, sentence
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 
-__all__ = ["build_pack"]
+__all__ = ["RunLogWarning", "build_pack"]
+
+
+class RunLogWarning(UserWarning):
+    """The last run's ``run-log.json`` cannot be read; the pack runs as if there were none."""
+
 
 PORTFOLIO = "portfolio"
 
@@ -77,46 +98,116 @@ def build_pack(
     Settings, database and the shared analytics come from :func:`kamlab.chain.open_chain`
     (`settings_path`, else ``./kamlab.toml``, else defaults; cached in `cache_dir`, default
     ``$KAMLAB_CACHE``, else ``.kamlab-cache``); every kernel gets the resolved settings.
-    Raises :class:`PackError` before any work when a parameter is wrong.
+    The database is pinned for the whole pack (:func:`kamlab.chain.snapshot.pin_database`):
+    an ingest while it runs changes the next pack, never this one; its fingerprint is in
+    every page's footer, the run log and pack.json.
+    Raises :class:`PackError` before any work when a parameter is wrong (workers, timeout,
+    scheduler address, settings, month, database, customers, reports folder).
     """
     started = time.perf_counter()
-    try:
-        chain = open_chain(
-            month, source=source, config=settings_path, cache_dir=cache_dir, scheduler=scheduler
+    # everything a user can get wrong is checked before the analytics run (minutes at scale)
+    scheduler = check_scheduler(scheduler)
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        raise PackError(f"--workers: expected a whole number 1 or more, got {workers!r}")
+    if timeout is not None and not (float(timeout).is_integer() and timeout > 0):
+        raise PackError(
+            f"--timeout: expected whole seconds more than 0 (e.g. 120), got {timeout!r}"
         )
+    try:
+        settings = resolve_settings(settings_path)
+        period = parse_month(month)
+        database = resolve_source(source, settings=settings)
+        cache_folder = resolve_cache_dir(cache_dir or "", settings=settings)
     except ChainError as err:
         raise PackError(str(err)) from None
-    settings, period, source, analytics = chain.settings, chain.month, chain.source, chain.analytics
-    workers = workers or settings.pack.workers
-    timeout = timeout if timeout is not None else settings.pack.timeout_seconds
-    if settings.pack.paper not in PAPER_SIZES:
-        raise PackError(
-            f"[pack] paper must be one of {list(PAPER_SIZES)}, got {settings.pack.paper!r}"
-        )
     directory = Path(reports_dir or settings.pack.reports_dir).resolve() / str(period)
+    _check_writable(directory)
+    previous = _previous_results(directory)
+    if retry_failed and not previous:
+        raise PackError(f"nothing to retry: no readable run log in {str(directory)!r}")
+    # one snapshot of the database for the whole pack: an ingest meanwhile cannot mix data
+    try:
+        pinned = pin_database(database, cache_folder)
+    except ChainError as err:
+        raise PackError(str(err)) from None
+    with pinned:
+        known = _stored_customers(pinned)  # also: a damaged database is named now, not later
+        wanted = list(dict.fromkeys(customers)) if customers else None
+        unknown = [c for c in wanted or () if c not in known]
+        if unknown:
+            raise PackError(f"unknown customer(s) {unknown}: not in {str(database)!r}")
+        return _build(
+            period,
+            wanted=wanted,
+            workers=workers,
+            pinned=pinned,
+            settings=settings,
+            cache_dir=cache_folder,
+            directory=directory,
+            previous=previous,
+            retry_failed=retry_failed,
+            scheduler=scheduler,
+            timeout=timeout,
+            notebook=notebook,
+            progress=progress,
+            started=started,
+        )
+
+
+def _build(
+    period: pd.Period,
+    *,
+    wanted: list[str] | None,
+    workers: int | None,
+    pinned: PinnedDatabase,
+    settings,
+    cache_dir: Path,
+    directory: Path,
+    previous: dict[str, JobResult],
+    retry_failed: bool,
+    scheduler: str | None,
+    timeout: float | None,
+    notebook: str | Path | None,
+    progress: bool,
+    started: float,
+) -> PackResult:
+    """:func:`build_pack` once its parameters are checked, on the pinned database."""
+    from kamlab.data.store import StoreError
+
+    try:
+        chain = open_chain(
+            period, source=pinned.path, config=settings, cache_dir=cache_dir, scheduler=scheduler
+        )
+    except (ChainError, StoreError) as err:  # named by the path the user gave
+        raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
+    source, analytics = chain.source, chain.analytics
+    workers = workers or settings.pack.workers
+    timeout = int(timeout if timeout is not None else settings.pack.timeout_seconds)
     notebook = Path(notebook or NOTEBOOKS / "scorecard.ipynb").resolve()
 
     known = analytics.customer_ids()
-    wanted = list(dict.fromkeys(customers)) if customers else known
+    wanted = wanted or known
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        raise PackError(f"unknown customer(s) {unknown}: not in {str(source)!r}")
+        raise PackError(f"unknown customer(s) {unknown}: not in {str(pinned.original)!r}")
     slugs = {c: slug(c) for c in known}
     clashes = pd.Series(slugs).str.lower().duplicated(keep=False)
     if clashes.any():
         raise PackError(f"customer ids clash as file names: {sorted(clashes[clashes].index)}")
 
-    previous = _previous_results(directory)
     run_portfolio = True
     if retry_failed:
-        if not previous:
-            raise PackError(f"nothing to retry: no run log in {str(directory)!r}")
         failed = {k for k, r in previous.items() if r.status != "ok"}
         run_portfolio = PORTFOLIO in failed
         wanted = [c for c in wanted if c in failed]
 
     key = chain.key
-    footer = f"kamlab {kamlab.__version__} · month {period} · data {key}"
+    footer = (
+        f"kamlab {kamlab.__version__} · month {period} · database {pinned.fingerprint} "
+        f"· analytics {key}"
+    )
     options = chain.kernel_options()
     names = analytics.customers.set_index("customer_id")["name"].astype(str)
     jobs = [
@@ -157,7 +248,7 @@ def build_pack(
             )
         )
     preload = chain.preload()
-    _check_writable(directory)
+    directory.mkdir(parents=True, exist_ok=True)  # the kernels start in it
     bar = tqdm(total=len(jobs), desc=f"pack {period}", unit="notebook", disable=not progress)
 
     def done(result: JobResult) -> None:
@@ -168,7 +259,8 @@ def build_pack(
         "month": str(period),
         "kamlab_version": kamlab.__version__,
         "analytics_key": key,
-        "source": str(source),
+        "source": str(pinned.original),
+        "database_fingerprint": pinned.fingerprint,
         "workers": workers,
         "scheduler": scheduler,
     }
@@ -181,30 +273,53 @@ def build_pack(
     ahead.shutdown(wait=False)
 
     def finish(results: list[JobResult]) -> PackResult:
-        """Run log, index and workbook for `results` merged over the previous run's."""
+        """Run log, index, workbook and pack.json for `results` merged over the previous
+        run's; each written on its own, so one that cannot be (full disk, file-size limit)
+        is a problem named with its path and reason, never the loss of the others."""
         merged = {**previous, **{r.key: r for r in results}}
         ordered = [merged[k] for k in [*known, PORTFOLIO] if k in merged]
         seconds = round(time.perf_counter() - started, 2)
         finished = datetime.now(UTC).isoformat(timespec="seconds")
-        write_run_log(directory, ordered, {**meta, "finished": finished, "seconds": seconds})
+        problems: list[str] = []
+
+        def attempt(write, *args) -> None:
+            try:
+                write(*args)
+            except OSError as err:
+                problems.append(io_error(err))
+
+        attempt(
+            write_run_log, directory, ordered, {**meta, "finished": finished, "seconds": seconds}
+        )
         ranked.result()  # raises what the ranking raised
         summary = portfolio.summary()
         summary = summary[summary["customer_id"].isin([r.key for r in ordered])]
-        _write_index(
+        attempt(
+            functools.partial(
+                _write_index,
+                paper=settings.pack.paper,
+                ranking=ranking_text(settings),
+                previous_pack=portfolio.previous is not None,
+            ),
             directory,
             summary,
             merged,
             period,
             footer,
-            paper=settings.pack.paper,
-            ranking=ranking_text(settings),
-            previous_pack=portfolio.previous is not None,
         )
-        _write_workbook(directory, summary, merged, analytics, findings=portfolio.findings())
-        _write_sop(directory, analytics)
+        attempt(
+            functools.partial(_write_workbook, findings=portfolio.findings()),
+            directory,
+            summary,
+            merged,
+            analytics,
+        )
+        attempt(_write_sop, directory, analytics)
         pack_json = portfolio.pack_json()  # documented in Portfolio.pack_json
-        atomic_write(directory / "pack.json", json.dumps(pack_json, indent=1, ensure_ascii=False))
-        return PackResult(directory=directory, results=ordered, seconds=seconds)
+        pack_json["database"] = {"path": str(pinned.original), "fingerprint": pinned.fingerprint}
+        text = json.dumps(pack_json, indent=1, ensure_ascii=False)
+        attempt(atomic_write, directory / "pack.json", text)
+        return PackResult(directory=directory, results=ordered, seconds=seconds, problems=problems)
 
     try:
         results = run_jobs(
@@ -259,22 +374,58 @@ def previous_findings(directory: Path) -> pd.DataFrame | None:
 
 
 def _check_writable(directory: Path) -> None:
-    """Create `directory` and write a probe file in it, or raise :class:`PackError` saying why."""
+    """Raise :class:`PackError` saying why unless `directory` can be made and written in;
+    nothing is created (a pack refused later leaves no empty month folder behind)."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".tmp-probe-{os.getpid()}"
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(existing))
+        probe = existing / f".tmp-probe-{os.getpid()}"
         probe.write_bytes(b"kamlab")
         probe.unlink()
     except OSError as err:
         raise PackError(f"reports folder unusable: {io_error(err)}") from None
 
 
+def _stored_customers(pinned: PinnedDatabase) -> set[str]:
+    """The customer ids in the pinned database (read before any analytics run)."""
+    from kamlab.data import store
+
+    try:
+        ids = store.load(pinned.path, tables=["customers"], columns={"customers": ["customer_id"]})
+    except store.StoreError as err:  # named by the path the user gave, not the pinned copy
+        raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
+    return set(ids.customers["customer_id"].astype(str))
+
+
 def _previous_results(directory: Path) -> dict[str, JobResult]:
+    """The last run's results from ``run-log.json``; a damaged log is ignored with a warning
+    (this run writes a new one), never a traceback."""
     log = directory / "run-log.json"
-    if not log.exists():
+    try:
+        text = log.read_bytes()
+    except FileNotFoundError:
         return {}
-    data = json.loads(log.read_text())
-    return {r["key"]: JobResult(**r) for r in data["results"]}
+    except OSError as err:
+        warnings.warn(f"run log ignored: {io_error(err)}", RunLogWarning, 2)
+        return {}
+    try:
+        data = json.loads(text.decode("utf-8"))
+        results = {str(r["key"]): JobResult(**r) for r in data["results"]}
+        for r in results.values():
+            if not isinstance(r.status, str) or not isinstance(r.slug, str):
+                raise TypeError("status and slug must be texts")
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        warnings.warn(
+            f"run log {str(log)!r} is damaged ({type(err).__name__}: {err}); ignored, "
+            "this run writes a new one",
+            RunLogWarning,
+            2,
+        )
+        return {}
+    return results
 
 
 def _write_index(
@@ -283,7 +434,6 @@ def _write_index(
     results: dict[str, JobResult],
     period,
     footer: str,
-    *,
     paper: str = "A4",
     ranking: str = "",
     previous_pack: bool = False,
@@ -425,12 +575,43 @@ def _write_workbook(
     if len(proposals):
         sheets["Safety stock to change"] = proposals
     names = analytics.customers.set_index("customer_id")["name"].astype(str).to_dict()
-    data = excel_workbook(
-        sheets,
-        names=names,
-        number_formats={"Summary": kinds, "Run log": {"seconds": "ratio", "html_kb": "ratio"}},
-    )
-    atomic_write(directory / "pack.xlsx", data)
+    path = directory / "pack.xlsx"
+    failure = None
+    try:  # openpyxl writes each sheet to a temporary file first (lxml: IO_EFBIG, IO_ENOSPC)
+        data = excel_workbook(
+            sheets,
+            names=names,
+            number_formats={"Summary": kinds, "Run log": {"seconds": "ratio", "html_kb": "ratio"}},
+        )
+    except OSError as err:
+        failure = err.strerror or str(err)
+    except etree.LxmlError as err:
+        reason = _LXML_IO.get(str(err).split(":")[0].strip(), str(err))
+        failure = f"{reason} (temporary files in {tempfile.gettempdir()})"
+    if failure is not None:
+        _collect_quietly()  # the half-written sheets' writers, whose cleanup fails again
+        raise OSError(None, failure, str(path))
+    atomic_write(path, data)
+
+
+def _collect_quietly() -> None:
+    """Collect garbage now, dropping the errors finalizers raise (printed otherwise, with a
+    traceback, when openpyxl's abandoned sheet writers are collected)."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
+# lxml's I/O error codes as the reasons the OS would give
+_LXML_IO = {
+    "IO_EFBIG": "File too large (the file-size limit, ulimit -f)",
+    "IO_ENOSPC": "No space left on device",
+    "IO_EACCES": "Permission denied",
+    "IO_EROFS": "Read-only file system",
+}
 
 
 def _write_sop(directory: Path, analytics) -> None:

@@ -6,7 +6,7 @@ import threading
 
 from distributed import WorkerPlugin, get_worker
 
-from kamlab.pack.kernels import WarmKernel
+from kamlab.pack.kernels import KernelError, WarmKernel
 from kamlab.pack.runner import Job, JobResult, execute_job
 
 __all__ = ["PLUGIN", "WarmKernelPlugin", "execute_on_worker"]
@@ -22,6 +22,7 @@ class WarmKernelPlugin(WorkerPlugin):
         self.cwd = cwd
         self.kernel: WarmKernel | None = None
         self.lock = threading.Lock()
+        self.stopped = False
 
     def __getstate__(self) -> dict:
         return {"preload": self.preload, "cwd": self.cwd}
@@ -30,15 +31,21 @@ class WarmKernelPlugin(WorkerPlugin):
         self.__init__(state["preload"], state["cwd"])
 
     def teardown(self, worker) -> None:
-        if self.kernel is not None:
-            self.kernel.shutdown()
-            self.kernel = None
+        """The pack ended or was stopped: kill the kernel now, even mid-notebook (the task
+        thread holds the lock), and start none after."""
+        self.stopped = True
+        kernel = self.kernel
+        if kernel is not None:
+            kernel.close()
 
 
 def execute_on_worker(job: Job, timeout: float | None) -> JobResult:
     """Run `job` on this worker's warm kernel (one notebook at a time per kernel)."""
     plugin: WarmKernelPlugin = get_worker().plugins[PLUGIN]
     with plugin.lock:
+        if plugin.stopped:
+            raise KernelError("the pack was stopped")
         if plugin.kernel is None:
-            plugin.kernel = WarmKernel(cwd=plugin.cwd).start(plugin.preload)
+            plugin.kernel = WarmKernel(cwd=plugin.cwd)
+            plugin.kernel.start(plugin.preload)
         return execute_job(job, plugin.kernel, timeout=timeout)

@@ -8,6 +8,7 @@ tests apply to every page written.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -20,6 +21,8 @@ from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+from kamlab.config import PAPER_SIZES
+
 __all__ = [
     "PAPER_SIZES",
     "TEMPLATES",
@@ -29,8 +32,6 @@ __all__ = [
     "notebook_html",
 ]
 
-# CSS @page sizes a printed page may take ([pack] paper)
-PAPER_SIZES = ("A3", "A4", "A5", "letter", "legal")
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -109,15 +110,28 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     """Write `data` to `path` via a temporary file in the same directory and ``os.replace``.
 
     The temporary name is unique (process id and a random part); it is created with mode
-    0666 so the process umask gives the file the usual permissions, as ``open`` would.
+    0666 so the process umask gives the file the usual permissions, as ``open`` would. An
+    :class:`OSError` (full disk, file-size limit, read-only folder) names `path`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as err:
+        raise _named(err, path) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
+    except OSError as err:  # a full disk, a file-size limit: named by the file meant
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise _named(err, path) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _named(err: OSError, path: Path) -> OSError:
+    """`err` naming `path` (a write error on an open file names none, a temporary one ours)."""
+    return type(err)(err.errno, err.strerror or str(err), str(path))

@@ -78,10 +78,13 @@ class WarmKernel:
         self.kc = None
         self.preload = ""
         self.notebooks_run = 0
+        self.closed = False  # closed for good (the pack stopped): never started again
 
     def start(self, preload: str = "") -> WarmKernel:
         """Start the kernel, import the warm-up modules and run `preload` (not in history);
         what they leave in memory is exempt from garbage collection from then on."""
+        if self.closed:
+            raise KernelError("the warm kernel was closed: the pack is stopping")
         # the kernel talks to us over loopback only; its log level keeps the per-start
         # "running over TCP without encryption" warning out of the pack's progress display.
         # No input history on disk: IPython would write every cell of every notebook to the
@@ -132,13 +135,14 @@ class WarmKernel:
 
     def kill(self) -> None:
         """Kill the kernel's process group at once; safe inside a signal handler (no event loop)."""
-        pid = self.pid
+        km = self.km
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
         if pid is not None:
             try:
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        connection_file = getattr(self.km, "connection_file", "")
+        connection_file = getattr(km, "connection_file", "")
         if connection_file:
             Path(connection_file).unlink(missing_ok=True)
 
@@ -146,15 +150,27 @@ class WarmKernel:
         return self.km is not None and bool(run_sync(self.km.is_alive)())
 
     def shutdown(self) -> None:
-        """Stop the kernel and its channels (idempotent)."""
-        if self.kc is not None:
-            self.kc.stop_channels()
-        if self.km is not None:
-            try:
-                run_sync(self.km.shutdown_kernel)(now=True)
-            finally:
-                run_sync(self.km.cleanup_resources)()
+        """Stop the kernel and its channels (idempotent; safe when another thread is
+        shutting it down too: each shuts down only what it took)."""
+        km, kc = self.km, self.kc
         self.km = self.kc = None
+        if kc is not None:
+            kc.stop_channels()
+        if km is not None:
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            finally:
+                run_sync(km.cleanup_resources)()
+
+    def close(self) -> None:
+        """Kill the kernel at once and never start it again (the pack is stopping; a
+        notebook still running on it fails, and :meth:`restart` refuses)."""
+        self.closed = True
+        self.kill()
+        try:
+            self.shutdown()
+        except Exception:  # the kernel is killed already; its manager may be mid-shutdown
+            pass
 
     def __enter__(self) -> WarmKernel:
         return self

@@ -23,6 +23,7 @@ import json
 import multiprocessing as mp
 import os
 import queue
+import re
 import signal
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -37,6 +38,7 @@ __all__ = [
     "PackError",
     "PackInterrupted",
     "PackResult",
+    "check_scheduler",
     "execute_job",
     "run_jobs",
 ]
@@ -110,10 +112,16 @@ class PackResult:
     directory: Path
     results: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)  # pack files not written, and why
 
     @property
     def failed(self) -> list[JobResult]:
         return [r for r in self.results if not r.ok]
+
+    @property
+    def ok(self) -> bool:
+        """Every notebook ran and every pack file was written."""
+        return not self.failed and not self.problems
 
 
 def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
@@ -159,12 +167,19 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
             True,
         )
     except OSError as err:  # the notebook could not be read or written: the kernel is fine
+        if err.filename is None or Path(err.filename) == tmp:
+            err = OSError(err.errno, err.strerror or str(err), str(ipynb))
         status, error = "failed", io_error(err)
     except Exception as err:  # a dead kernel, a broken notebook file, ...
         status, error, restart = "failed", f"{type(err).__name__}: {err}", True
     try:
-        if nb is None and tmp.exists():  # stopped early: what papermill or the engine saved
-            nb = nbformat.read(tmp, as_version=4)
+        if nb is None and tmp.exists() and not error.startswith(IO_ERROR):
+            # stopped early: what papermill or the engine saved (a write that failed left
+            # half a file, and its error is the one to report)
+            try:
+                nb = nbformat.read(tmp, as_version=4)
+            except (ValueError, nbformat.ValidationError) as err:  # incl. NotJSONError
+                error = error or f"the partial notebook is unreadable: {err}"
         if nb is not None:
             unfinished = _unfinished_cell(nb)
             if unfinished is not None:
@@ -203,11 +218,35 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     )
 
 
+_ADDRESS = re.compile(
+    r"(?:(?P<scheme>tcp|tls|ucx|ws|wss)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)"
+    r":(?P<port>\d{1,5})"
+)
+
+
+def check_scheduler(address):
+    """`address` if it is a Dask scheduler address ``[tcp://]HOST:PORT`` (or not a text: a
+    ``Client``/cluster object, or None); else :class:`PackError` in one line."""
+    if not isinstance(address, str):
+        return address
+    match = _ADDRESS.fullmatch(address.strip())
+    if match is None or not 0 < int(match["port"]) < 65536:
+        raise PackError(
+            f"--scheduler: expected a Dask scheduler address tcp://HOST:PORT "
+            f"(e.g. tcp://10.0.0.5:8786), got {address!r}"
+        )
+    return address.strip()
+
+
+IO_ERROR = "cannot read or write"
+
+
 def io_error(err: OSError) -> str:
-    """One line naming the path and the reason: ``cannot write PATH: No space left on device``."""
+    """One line naming the path and the reason: ``cannot read or write PATH: No space left
+    on device``."""
     paths = [p for p in (err.filename, err.filename2) if p is not None]
     where = " -> ".join(str(p) for p in paths) or "a file"
-    return f"cannot read or write {where}: {err.strerror or err}"
+    return f"{IO_ERROR} {where}: {err.strerror or err}"
 
 
 # what the worker's signal handler must clean up: the temporary notebook being written
@@ -448,6 +487,7 @@ def _run_dask(jobs, *, scheduler, preload, timeout, cwd, on_done) -> list[JobRes
 
     with Client(scheduler) as client:
         client.register_plugin(WarmKernelPlugin(preload, cwd), name=PLUGIN)
+        futures: dict = {}
         try:
             futures = {
                 client.submit(
@@ -476,9 +516,20 @@ def _run_dask(jobs, *, scheduler, preload, timeout, cwd, on_done) -> list[JobRes
                     )
                 done[job.key] = result
                 on_done(result)
-        finally:
-            client.unregister_worker_plugin(PLUGIN)
+        finally:  # also when stopped: no task left running, every worker's kernel killed
+            _stop_dask(client, list(futures), PLUGIN)
     return [done[j.key] for j in jobs]
+
+
+def _stop_dask(client, futures: list, plugin: str) -> None:
+    """Cancel what has not run and remove the warm-kernel plugin (its teardown kills each
+    worker's kernel, also one busy with a notebook). A failure here (a worker gone, its
+    kernel already dead) never replaces the pack's result or its stop."""
+    for step in (lambda: client.cancel(futures), lambda: client.unregister_worker_plugin(plugin)):
+        try:
+            step()
+        except Exception:  # the kernels of a worker that is gone went with it
+            pass
 
 
 def write_run_log(directory: Path, results: Iterable[JobResult], meta: dict) -> None:

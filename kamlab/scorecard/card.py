@@ -203,8 +203,8 @@ class Scorecard:
         """
         a = self.analytics
         missing = getattr(a, "missing_tables", None) or ()
-        if table in missing:
-            return f"no {table} in the data"
+        if table in missing:  # none at all, or none around the month (orders ending earlier)
+            return (getattr(a, "missing_reasons", None) or {}).get(table, f"no {table} in the data")
         if table == "orders":
             if a.customer_demand.empty:
                 return "no orders in the data"

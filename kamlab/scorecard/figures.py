@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import numpy as np
@@ -18,6 +19,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+
+from kamlab.scorecard.render import TEXT_IS_DATA
 
 __all__ = [
     "QUADRANT_COLOURS",
@@ -92,7 +95,11 @@ def text_outside(fig: Figure) -> list[str]:
 
 @contextmanager
 def _style() -> Iterator[None]:
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.85):
+    with (
+        sns.axes_style("whitegrid"),
+        sns.plotting_context("notebook", font_scale=0.85),
+        matplotlib.rc_context(TEXT_IS_DATA),  # names with "$" are text, never mathtext
+    ):
         yield
 
 

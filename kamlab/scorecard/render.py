@@ -13,6 +13,7 @@ import html
 import io
 from collections.abc import Callable, Mapping
 
+import matplotlib
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -42,6 +43,11 @@ class Section:
         return f"Section({self.title!r}, status={self.status!r})"
 
 
+# every text on a figure is data (a name like "Cash $\\qqq$ Ltd"), never mathtext: the one
+# setting both the figure style (kamlab.scorecard.figures) and the drawing here apply
+TEXT_IS_DATA = {"text.parse_math": False}
+
+
 def note_html(text: str, *, kind: str = "note") -> str:
     """A one-paragraph note (kind: note | unavailable | warning), text escaped."""
     return f'<p class="kam-{kind}">{html.escape(text)}</p>'
@@ -51,9 +57,10 @@ def figure_html(fig: Figure, *, alt: str) -> str:
     """Embed `fig` as a base64 PNG ``<img>`` (dpi :data:`FIGURE_DPI`), then release it."""
     buf = io.BytesIO()
     FigureCanvasAgg(fig)
-    fig.savefig(  # the figures lay themselves out
-        buf, format="png", dpi=FIGURE_DPI, pil_kwargs={"compress_level": PNG_COMPRESSION}
-    )
+    with matplotlib.rc_context(TEXT_IS_DATA):  # tick labels are made while drawing
+        fig.savefig(  # the figures lay themselves out
+            buf, format="png", dpi=FIGURE_DPI, pil_kwargs={"compress_level": PNG_COMPRESSION}
+        )
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return f'<img class="kam-figure" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 

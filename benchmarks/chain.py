@@ -8,7 +8,9 @@ Run by hand (once; the machine is shared):
 
 demo → CSV → ingest into DuckDB → load → every shared-analytics step of the pack
 (``kamlab.chain.STEPS``: forecast, accuracy with its backtests by customer chunk, service,
-receivables, classify), with the demo's own ``kamlab.toml`` (its exchange rates). It is
+receivables and payment risk by customer chunk read from the store, classify, …), with the
+demo's own ``kamlab.toml`` (its exchange rates); ``--whole`` runs every step on the whole
+dataset in this process instead (the chain before steps read their chunks). It is
 exactly what a pack computes before its first kernel starts, so it is the floor for the pack
 benchmark: a pack cannot be faster than this.
 
@@ -35,7 +37,7 @@ from pathlib import Path
 
 import psutil
 
-from kamlab.chain import prepare, resolve_settings
+from kamlab.chain import load_dataset, prepare, resolve_settings
 from kamlab.data import demo, store
 from kamlab.data.ingest import ingest
 
@@ -100,7 +102,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--config", help="its kamlab.toml (with --database)")
     p.add_argument("--n-jobs", type=int, default=None, help="worker processes (default: cores)")
     p.add_argument("--scheduler", help="Dask scheduler address for the chunked steps")
+    p.add_argument("--chunk-customers", type=int, help="customers per chunk (default: the chain's)")
+    p.add_argument(
+        "--whole",
+        action="store_true",
+        help="load every table in this process and run every step on it (no chunk reads)",
+    )
     args = p.parse_args(argv)
+    if args.chunk_customers:
+        import kamlab.chain.chunks as chunks
+
+        chunks.CUSTOMERS_PER_CHUNK = args.chunk_customers
     size = SIZES["large" if args.large else args.size]
     sampler = MemorySampler()
     sampler.start()
@@ -143,7 +155,16 @@ def main(argv: list[str] | None = None) -> None:
             settings = resolve_settings(next(p for p in paths if p.name == "kamlab.toml"))
             db = Path(tmp) / "kam.duckdb"
             timed("ingest", lambda: ingest(Path(tmp) / "extracts", db, settings=settings))
-        ds = timed("store.load", lambda: store.load(db), rows=lambda d: len(d.orders))
+        chunked = "source" in inspect.signature(prepare).parameters and not args.whole
+        if chunked:  # as a pack does: the chunked steps read their customers from the store
+            options["source"] = db
+            ds = timed(
+                "store.load",
+                lambda: load_dataset(db, chunked=True),
+                rows=lambda d: len(d.orders),
+            )
+        else:
+            ds = timed("store.load", lambda: store.load(db), rows=lambda d: len(d.orders))
         prepare(ds, args.month, settings=settings, on_step=report, **options)
     total = time.perf_counter() - wall
     sampler.stop()

@@ -241,3 +241,19 @@ def test_the_chunks_on_a_dask_cluster_reuse_the_origins_and_agree(
         following = _analytics(database, NEXT, cache, scheduler=cluster.scheduler_address)
     assert seen == [(ORIGINS - 1, 1)]
     assert_identical(following, from_scratch)
+
+
+def test_a_chunks_fingerprints_see_only_its_customers_orders(database, corrected):
+    """The late correction belongs to one customer: the other customers' fingerprints per
+    origin are unchanged (their chunks' backtests stay reusable), that customer's change
+    from the corrected month on."""
+    months = pd.period_range(NEXT - ORIGINS, NEXT - 1, freq="M")
+    old, new = store.load(database, tables=["orders"]), store.load(corrected, tables=["orders"])
+    both = old.orders.merge(new.orders, how="outer", indicator=True)
+    (who,) = both.loc[both["_merge"] != "both", "customer_id"].unique()
+    others = sorted(set(old.orders["customer_id"]) - {who})
+    assert others
+    for ids, changed in ((others, []), ([who], list(months[months >= CORRECTED]))):
+        before = store.monthly_fingerprints(database, "orders", months, customers=ids)
+        after = store.monthly_fingerprints(corrected, "orders", months, customers=ids)
+        assert [pd.Period(m, "M") for m in months.astype(str) if before[m] != after[m]] == changed

@@ -12,8 +12,10 @@ customer chunk and origin, ``backtest-<key>.parquet`` in the cache folder, where
 covers
 
 - the orders' fingerprint up to the end of the origin (:func:`kamlab.data.store.
-  monthly_fingerprints`, all customers, one scan of the table for all origins: a late
-  correction to an old month invalidates the origins from that month on, and only those),
+  monthly_fingerprints`, of the chunk's customers — :meth:`OriginCache.for_customers`,
+  one scan of their rows for all origins: a late correction to an old month invalidates
+  that customer's chunk from that month on, and only that; another customer's new orders
+  or history invalidate nothing of this chunk),
 - the forecast and pattern settings and the analytics code version,
 - the origin and the first month of the chunk's history (a history start that moves with
   the review month changes every key: nothing is reused then, nothing wrong is),
@@ -33,7 +35,7 @@ import json
 import os
 import uuid
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -65,6 +67,19 @@ class OriginCache:
 
     folder: str
     bases: Mapping[str, str]
+    source: str | None = None  # the store, to narrow the bases to a chunk's customers
+    shared: str = ""  # what every base hashes besides the origin and the orders
+
+    def for_customers(self, customers: Sequence[str]) -> OriginCache:
+        """This cache for one customer chunk: each origin's base hashes only `customers`'
+        orders up to it (one scan of their rows), so another customer's orders — a new
+        account's history, a late correction elsewhere — do not invalidate the chunk."""
+        if self.source is None:
+            return self
+        from kamlab.data.store import monthly_fingerprints
+
+        orders = monthly_fingerprints(self.source, "orders", list(self.bases), customers=customers)
+        return OriginCache(folder=self.folder, bases=_bases(self.shared, orders))
 
     def key(self, origin: pd.Period, *, first: pd.Period, series: pd.DataFrame) -> str | None:
         """The file key of `series`' snapshot at `origin` (None: origin not cached)."""
@@ -187,11 +202,17 @@ def origin_cache(
     )
     origins = [month - back for back in range(f.backtest_origins, 0, -1)]
     orders = monthly_fingerprints(source, "orders", origins)
-    bases = {
+    return OriginCache(
+        folder=str(folder), bases=_bases(shared, orders), source=str(source), shared=shared
+    )
+
+
+def _bases(shared: str, orders: Mapping[str, str]) -> dict[str, str]:
+    """Per origin month: the hash of `shared` with the orders' fingerprint up to it."""
+    return {
         o: hashlib.sha256(f"{shared}\n{o}\n{fingerprint}\n".encode()).hexdigest()
         for o, fingerprint in orders.items()
     }
-    return OriginCache(folder=str(folder), bases=bases)
 
 
 @contextmanager

@@ -39,7 +39,13 @@ import kamlab
 from kamlab.chain.backtests import PREFIX as BACKTEST_PREFIX
 from kamlab.chain.backtests import origin_cache, reusing
 from kamlab.chain.settings import resolve_settings, settings_mapping
-from kamlab.chain.source import latest_month, load_dataset, parse_month, resolve_source
+from kamlab.chain.source import (
+    latest_month,
+    load_dataset,
+    load_dates,
+    parse_month,
+    resolve_source,
+)
 from kamlab.chain.steps import PackAnalytics, prepare
 from kamlab.config import Settings
 
@@ -170,12 +176,10 @@ def load_analytics(
         path = resolve_source(source, settings=settings)
     cache_dir = resolve_cache_dir(cache_dir, settings=settings)
     stat = path.stat()
-    dataset = None
     if month is None:
         data_id = (str(path), stat.st_mtime_ns, stat.st_size)
         if data_id not in _LATEST:
-            dataset = load_dataset(path)
-            _LATEST[data_id] = latest_month(dataset)
+            _LATEST[data_id] = latest_month(load_dates(path))
         month = _LATEST[data_id]
     period = parse_month(month)
     memo = (str(path), stat.st_mtime_ns, stat.st_size, str(period), repr(settings))
@@ -199,10 +203,11 @@ def load_analytics(
         backtests = origin_cache(cache_dir, path, period, settings, code=code_version())
     with reusing(backtests):
         result = prepare(
-            dataset if dataset is not None else load_dataset(path),
+            load_dataset(path, chunked=True),
             period,
             settings=settings,
             scheduler=scheduler,
+            source=path,  # service, receivables, payment risk: by chunk from the store
         )
     if entry is not None:
         _store(result, entry, settings)

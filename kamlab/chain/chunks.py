@@ -1,14 +1,20 @@
 """Portfolio analytics by customer chunk: the statistical backtest, the naive benchmark and the
-accuracy figures of a few hundred customers at a time.
+accuracy figures, service, receivables and payment risk of about a hundred customers at a time.
 
 Every accuracy figure of the pack is per customer (scores, value added) or per customer ×
 material (bias), and every forecast is made per series, so a chunk of customers is scored
-exactly as the whole portfolio would be (the results are concatenated in customer order).
+exactly as the whole portfolio would be (the results are put back in customer order).
 Only a chunk's backtest snapshots and forecast/actual pairs are ever in memory — on the large
 demo that is tens of millions of rows the whole-portfolio pass held at once. Chunks run one
 after the other, in local worker processes (`n_jobs`), or on a Dask cluster (`scheduler`:
 a ``distributed.Client`` or a scheduler address), where a task lost with its worker is
 retried.
+
+A customer's chunk is a fixed hash of its id (:func:`chunk_of`, BLAKE2b), not its place in
+the sorted list: a customer added to the portfolio joins one chunk and moves no other, so
+next month every other chunk's cached backtest is reused. The number of chunks is the power
+of two that keeps them at most :data:`CUSTOMERS_PER_CHUNK` on average; it changes (every
+chunk splits in two) only when the portfolio doubles.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -37,26 +44,37 @@ if TYPE_CHECKING:
 __all__ = [
     "CUSTOMERS_PER_CHUNK",
     "accuracy_chunk",
+    "chunk_count",
+    "chunk_of",
     "combine",
     "customer_chunks",
+    "in_customer_order",
     "map_chunks",
     "placement",
     "run_on",
+    "source_of_chunks",
+    "step_chunk",
     "sum_exclusions",
 ]
 
 CUSTOMERS_PER_CHUNK = 100  # ~4,000 series of the demo: a worker peaks at ~1.2 GB (pairing)
+_ADDITIVE = ("rows", "quantity", "amount", "revenue")  # exclusion columns summed over chunks
 _SCORE_METRICS = ("wape", "accuracy", "bias", "mase")
 _COLUMNS = ["customer_id", "material_id", "snapshot_date", "period", "quantity", "source"]
-# where chunked steps run: (n_jobs, scheduler), set by kamlab.chain.prepare for its steps
-_WHERE: ContextVar[tuple[int | None, Any]] = ContextVar("kamlab_chunks_where", default=(None, None))
+# where chunked steps run and read: (n_jobs, scheduler, store), set by kamlab.chain.prepare
+_WHERE: ContextVar[tuple[int | None, Any, str | None]] = ContextVar(
+    "kamlab_chunks_where", default=(None, None, None)
+)
 
 
 @contextmanager
-def run_on(*, n_jobs: int | None = None, scheduler: Any = None) -> Iterator[None]:
+def run_on(
+    *, n_jobs: int | None = None, scheduler: Any = None, source: str | os.PathLike | None = None
+) -> Iterator[None]:
     """Within the block, chunked steps run in `n_jobs` processes (None: one per core) or on
-    the Dask cluster of `scheduler`."""
-    token = _WHERE.set((n_jobs, scheduler))
+    the Dask cluster of `scheduler`, and read their customers from the store at `source`
+    (None: the dataset in memory)."""
+    token = _WHERE.set((n_jobs, scheduler, None if source is None else str(source)))
     try:
         yield
     finally:
@@ -65,16 +83,76 @@ def run_on(*, n_jobs: int | None = None, scheduler: Any = None) -> Iterator[None
 
 def placement() -> dict[str, Any]:
     """The ``n_jobs`` / ``scheduler`` of the innermost :func:`run_on` (default: all cores)."""
-    n_jobs, scheduler = _WHERE.get()
+    n_jobs, scheduler, _ = _WHERE.get()
     return {"n_jobs": n_jobs, "scheduler": scheduler}
 
 
-def customer_chunks(customer_ids: Sequence[str], size: int | None = None) -> list[list[str]]:
-    """The distinct `customer_ids` in sorted order, cut into runs of at most `size`
-    (default: :data:`CUSTOMERS_PER_CHUNK`, read when called)."""
+def source_of_chunks() -> str | None:
+    """The store chunks read their customers from (innermost :func:`run_on`), or None."""
+    return _WHERE.get()[2]
+
+
+def step_chunk(
+    run: Callable[..., dict],
+    view: Any,
+    source: str,
+    customers: list[str],
+    tables: Sequence[str],
+) -> dict:
+    """One chunk of a chain step: read `customers`' rows of `tables` from the store at
+    `source` (the others empty) and return ``run(dataset, view)`` — `view` is the
+    :class:`~kamlab.chain.PackAnalytics` sliced to those customers."""
+    from kamlab.data import store
+
+    return run(store.load(source, customers=customers, tables=tables), view)
+
+
+def chunk_of(customer_id: str, chunks: int) -> int:
+    """The chunk (0 … `chunks` − 1) of `customer_id`: its BLAKE2b hash (8 bytes, big-endian)
+    modulo `chunks` — the same in every process, run and Python version (unlike ``hash()``).
+
+    >>> chunk_of("C0001", 1), chunk_of("C0001", 8) == chunk_of("C0001", 16) % 8
+    (0, True)
+    """
+    digest = hashlib.blake2b(str(customer_id).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % chunks
+
+
+def chunk_count(customers: int, size: int | None = None) -> int:
+    """How many chunks `customers` ids go to: the least power of two ≥ customers / `size`
+    (default :data:`CUSTOMERS_PER_CHUNK`), so chunks hold `size` / 2 to `size` customers on
+    average and the count changes only when the portfolio doubles or halves."""
     size = max(int(CUSTOMERS_PER_CHUNK if size is None else size), 1)
+    needed = max(-(-int(customers) // size), 1)
+    return 1 << (needed - 1).bit_length()
+
+
+def customer_chunks(customer_ids: Sequence[str], size: int | None = None) -> list[list[str]]:
+    """The distinct `customer_ids` by chunk (:func:`chunk_of` of :func:`chunk_count` chunks),
+    each sorted, empty chunks left out, in chunk order.
+
+    A customer's chunk depends on its id and the chunk count only: inserting or removing a
+    customer changes that customer's chunk alone (unless the count crosses a power of two).
+    """
     ids = sorted({str(c) for c in customer_ids})
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+    n = chunk_count(len(ids), size)
+    chunks: list[list[str]] = [[] for _ in range(n)]
+    for c in ids:
+        chunks[chunk_of(c, n)].append(c)
+    return [c for c in chunks if c]
+
+
+def in_customer_order(frame: pd.DataFrame, column: str = "customer_id") -> pd.DataFrame:
+    """`frame`'s rows stably sorted by `column` (a no-op without it): chunks' results put
+    end to end come back in the order of the whole-portfolio computation, which groups by
+    customer first. The index is reset."""
+    if column not in frame.columns or len(frame) < 2:
+        return frame.reset_index(drop=True)
+    keys = frame[column].astype("str").to_numpy(dtype=object, na_value="")
+    order = np.argsort(keys, kind="stable")
+    if (order == np.arange(len(order))).all():
+        return frame.reset_index(drop=True)
+    return frame.take(order).reset_index(drop=True)
 
 
 def accuracy_chunk(
@@ -115,6 +193,7 @@ def accuracy_chunk(
 
     s, f = settings.accuracy, settings.forecast
     actuals = demand[["customer_id", "material_id", "period", "quantity"]]
+    chunk = sorted(actuals["customer_id"].astype("str").unique())
     statistical = backtest(
         actuals,
         origins=f.backtest_origins,
@@ -129,7 +208,7 @@ def accuracy_chunk(
         adi_cutoff=settings.classify.adi_cutoff,
         cv2_cutoff=settings.classify.cv2_cutoff,
         n_jobs=1,
-        snapshots=backtests,
+        snapshots=None if backtests is None else backtests.for_customers(chunk),
     )
     origins = pd.DataFrame([statistical.attrs["origins"]])
     naive = naive_snapshots(actuals, lags=s.lags, season_length=s.season_length)
@@ -302,12 +381,12 @@ def _return_free_memory() -> None:
 
 
 def combine(parts: Sequence[dict[str, pd.DataFrame]], name: str) -> pd.DataFrame | None:
-    """The chunks' `name` frames end to end, their exclusions summed per table, source and
-    reason (in order of first appearance) into ``attrs["excluded"]``."""
+    """The chunks' `name` frames end to end in customer order (:func:`in_customer_order`),
+    their exclusions summed (:func:`sum_exclusions`) into ``attrs["excluded"]``."""
     frames = [p[name] for p in parts if name in p]
     if not frames:
         return None
-    out = pd.concat([_plain(f) for f in frames], ignore_index=True)
+    out = in_customer_order(pd.concat([_plain(f) for f in frames], ignore_index=True))
     reports = [f.attrs.get("excluded") for f in frames]
     reports = [pd.DataFrame(r) for r in reports if r is not None and len(r)]
     if reports:
@@ -316,11 +395,14 @@ def combine(parts: Sequence[dict[str, pd.DataFrame]], name: str) -> pd.DataFrame
 
 
 def sum_exclusions(reports: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Exclusion tables (table, [source,] reason, rows[, quantity]) added up across chunks."""
+    """Exclusion tables (table, [source,] reason, [currency,] rows[, quantity, amount, …])
+    added up across chunks: the numbers summed per value of the other columns, in their
+    sorted order (the same whatever the chunks)."""
     both = pd.concat(reports, ignore_index=True)
-    keys = [c for c in ("table", "source", "reason") if c in both.columns]
-    values = [c for c in ("rows", "quantity") if c in both.columns]
-    summed = both.groupby(keys, sort=False, dropna=False, as_index=False)[values].sum()
+    values = [c for c in both.columns if c in _ADDITIVE]
+    keys = [c for c in both.columns if c not in values]
+    summed = both.groupby(keys, sort=True, dropna=False, as_index=False)[values].sum(min_count=1)
+    summed = summed.astype({k: both[k].dtype for k in keys})
     if "rows" in summed:
         summed["rows"] = summed["rows"].astype(np.int64)
     return summed

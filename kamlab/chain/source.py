@@ -20,6 +20,7 @@ __all__ = [
     "data_months",
     "latest_month",
     "load_dataset",
+    "load_dates",
     "parse_month",
     "project_root",
     "months_without_data",
@@ -80,11 +81,34 @@ def project_root(start: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
-def load_dataset(source: Path, customers: list[str] | None = None) -> Dataset:
-    """Load the DuckDB store at `source` (only `customers` if given)."""
+def load_dataset(
+    source: Path, customers: list[str] | None = None, *, chunked: bool = False
+) -> Dataset:
+    """Load the DuckDB store at `source` (only `customers` if given).
+
+    `chunked`: leave out the tables only the chain's customer-chunk steps read
+    (:data:`kamlab.chain.steps.CHUNK_TABLES`: they read them from the store themselves).
+    """
     from kamlab.data import store
 
-    return store.load(source, customers=customers)
+    if not chunked:
+        return store.load(source, customers=customers)
+    from kamlab.chain.steps import CHUNK_TABLES
+
+    tables = [t for t in Dataset.table_names() if t not in CHUNK_TABLES]
+    return store.load(source, customers=customers, tables=tables)
+
+
+def load_dates(source: str | os.PathLike) -> Dataset:
+    """Only what :func:`latest_month`, :func:`check_month` and :func:`months_without_data`
+    read from the store at `source`: the dates of :data:`TRANSACTION_DATES`."""
+    from kamlab.data import store
+
+    return store.load(
+        source,
+        tables=tuple(TRANSACTION_DATES),
+        columns={table: [column] for table, column in TRANSACTION_DATES.items()},
+    )
 
 
 def _dated(dataset: Dataset) -> tuple[pd.Series, str]:

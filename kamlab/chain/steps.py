@@ -11,12 +11,23 @@ default ``None``: the cache stores frames) and one decorated function below; ste
 step may use the fields of earlier ones. A module that has not landed leaves its fields
 ``None`` and says so in ``PackAnalytics.unavailable``; the scorecard shows that note.
 A step that cannot run on this data returns ``{"unavailable": {field: reason}}``.
+
+A step whose results are per customer runs **by customer chunk** when it names the tables
+it reads: ``@step("kamlab.x:f", "field", tables=("customers", "orders"), inputs=("demand",))``.
+Reading a store (a pack: :func:`kamlab.chain.load_analytics`), each chunk of about a
+hundred customers then reads only its customers' rows of those tables and gets the
+`inputs` (earlier fields) sliced to them — in a worker process or on a Dask cluster — and
+the chunks' frames are put end to end in customer order; the client never holds those
+tables. A step that needs a portfolio-wide figure (a rank, a model) computes it from
+per-chunk parts, as the payment-risk step does (:func:`_late_payment_by_chunk`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,17 +40,21 @@ import pandas as pd
 from kamlab.chain.backtests import reusable_origins
 from kamlab.chain.chunks import (
     accuracy_chunk,
+    chunk_of,
     combine,
     customer_chunks,
     map_chunks,
     placement,
     run_on,
+    source_of_chunks,
+    step_chunk,
 )
 from kamlab.chain.errors import ChainError
 from kamlab.chain.source import (
     MONTH_END_SLACK_DAYS,
     check_month,
     coverage,
+    load_dates,
     months_without_data,
     parse_month,
 )
@@ -47,9 +62,16 @@ from kamlab.config import DEFAULTS, Settings
 from kamlab.data.dataset import Dataset
 from kamlab.demand import monthly_demand
 
-__all__ = ["STEPS", "PackAnalytics", "Step", "prepare", "step"]
+__all__ = ["CHUNK_TABLES", "STEPS", "PackAnalytics", "Step", "prepare", "step"]
 
 _log = logging.getLogger("kamlab.chain")
+_LEDGER = ("customers", "invoices", "payments", "instalments")
+# tables only steps run by customer chunk read: a chain reading a store leaves them out of
+# the client's dataset
+CHUNK_TABLES = ("invoices", "payments", "instalments")
+# the late-payment model trains on the settled invoices of at most this many customers (the
+# first by the hash of their id: the same sample every month); all customers are scored
+LATE_MODEL_CUSTOMERS = 1000
 
 
 @dataclass
@@ -195,27 +217,43 @@ class PackAnalytics:
 class Step:
     """One shared-analytics step: `run` fills `fields` when `requirement` can be imported.
 
-    `requirement` is ``"module"`` or ``"module:attribute"``.
+    `requirement` is ``"module"`` or ``"module:attribute"``. A step with `tables` runs by
+    customer chunk when the chain reads a store (:func:`prepare`'s ``source``): each chunk
+    reads those tables for its customers only and gets the analytics `inputs` (earlier
+    fields, keyed by customer) sliced to them; its per-customer results are put end to
+    end in customer order. Its results must therefore be per customer (no portfolio-wide
+    ranks or shares).
     """
 
     name: str
     requirement: str
     fields: tuple[str, ...]
     run: Callable[[Dataset, PackAnalytics], dict]
+    tables: tuple[str, ...] | None = None  # by customer chunk, reading these tables
+    inputs: tuple[str, ...] = ()  # PackAnalytics fields a chunk receives (its customers')
 
 
 STEPS: list[Step] = []  # in run order
 
 
-def step(requirement: str, *fields: str) -> Callable:
-    """Register the decorated function as the next step, filling `fields` (see :class:`Step`)."""
-    unknown = set(fields) - {f.name for f in dataclasses_fields(PackAnalytics)}
+def step(
+    requirement: str,
+    *fields: str,
+    tables: tuple[str, ...] | None = None,
+    inputs: tuple[str, ...] = (),
+) -> Callable:
+    """Register the decorated function as the next step, filling `fields`; with `tables`, a
+    step run by customer chunk on those tables, given `inputs` (see :class:`Step`)."""
+    known = {f.name for f in dataclasses_fields(PackAnalytics)}
+    unknown = (set(fields) | set(inputs)) - known
     if unknown:
         raise TypeError(f"PackAnalytics has no field(s) {sorted(unknown)}")
+    if tables is not None and set(tables) - set(Dataset.table_names()):
+        raise TypeError(f"no table(s) {sorted(set(tables) - set(Dataset.table_names()))}")
 
     def register(run: Callable[[Dataset, PackAnalytics], dict]) -> Callable:
         name = run.__name__.removeprefix("_").removesuffix("_step")
-        STEPS.append(Step(name, requirement, fields, run))
+        STEPS.append(Step(name, requirement, fields, run, tables, tuple(inputs)))
         return run
 
     return register
@@ -229,6 +267,7 @@ def prepare(
     on_step: Callable[[str, float], None] | None = None,
     n_jobs: int | None = None,
     scheduler: Any = None,
+    source: str | os.PathLike | None = None,
 ) -> PackAnalytics:
     """Compute the month's shared analytics for every customer in `dataset`, once.
 
@@ -240,10 +279,18 @@ def prepare(
     Forecasts and the per-customer-chunk steps run in `n_jobs` local processes (None: one
     per core) or on the Dask cluster of `scheduler` (a ``distributed.Client`` or address);
     the results do not depend on where they ran.
+
+    With `source` (the store `dataset` was read from) the steps that declare ``tables``
+    (service, receivables, payment risk) run by customer chunk, each chunk reading its
+    customers' rows from the store: `dataset` then needs none of the tables only they read
+    (:data:`CHUNK_TABLES`; :func:`kamlab.chain.load_dataset` with ``chunked=True``). The
+    results equal those of the whole `dataset` in memory.
     """
     period = parse_month(month)
-    check_month(dataset, period)
-    outside_month = months_without_data(dataset, period)  # e.g. orders ending before it
+    dated = dataset if source is None else load_dates(source)  # the client may lack the ledger
+    check_month(dated, period)
+    outside_month = months_without_data(dated, period)  # e.g. orders ending before it
+    empty = set(_missing_tables(dataset, source))
     as_of = period.to_timestamp(how="end").normalize()
     demand = monthly_demand(dataset.orders, end=period)
     excluded = demand.attrs.get("excluded")
@@ -267,12 +314,10 @@ def prepare(
         customer_forecasts=snapshots.reset_index(drop=True),
         excluded=excluded,
         actions=getattr(dataset, "actions", None),
-        missing_tables=tuple(
-            n for n, f in dataset.tables().items() if f.empty or n in outside_month
-        ),
+        missing_tables=tuple(n for n in dataset.table_names() if n in empty or n in outside_month),
         missing_reasons=outside_month,
         derived_tables=tuple(dataset.derived),
-        coverage=coverage(dataset, as_of),
+        coverage=coverage(dated, as_of),
     )
     excluded_parts = [] if excluded is None else [excluded.assign(analysis="demand")]
     for s in STEPS:
@@ -281,8 +326,16 @@ def prepare(
             out.unavailable.update(dict.fromkeys(s.fields, f"{module} is not available yet"))
             continue
         started = time.perf_counter()
-        with run_on(n_jobs=n_jobs, scheduler=scheduler):
-            results = s.run(dataset, out)
+        with run_on(n_jobs=n_jobs, scheduler=scheduler, source=source):
+            if s.tables is not None and source is not None:
+                results = _by_customer_chunk(s, out, source)
+            elif s.tables is not None:  # in customer order, as its chunks would give it
+                results = {
+                    k: combine([{k: v}], k) if isinstance(v, pd.DataFrame) else v
+                    for k, v in s.run(dataset, out).items()
+                }
+            else:
+                results = s.run(dataset, out)
         if on_step is not None:
             on_step(s.name, time.perf_counter() - started)
         for name, value in results.items():
@@ -292,7 +345,79 @@ def prepare(
                 setattr(out, name, _without_attrs(value, name, excluded_parts))
     if excluded_parts:
         out.excluded = pd.concat(excluded_parts, ignore_index=True)
+        if "rows" in out.excluded:  # counts, whether a part's frame typed them or not
+            out.excluded["rows"] = out.excluded["rows"].astype("int64")
     return out
+
+
+def _missing_tables(dataset: Dataset, source: str | os.PathLike | None) -> tuple[str, ...]:
+    """Contract tables with no rows: counted in the store when there is one (the client's
+    `dataset` may leave out the tables only chunks read)."""
+    if source is None:
+        return tuple(n for n, f in dataset.tables().items() if f.empty)
+    from kamlab.data.store import row_counts
+
+    counts = row_counts(source)
+    return tuple(n for n in dataset.table_names() if not counts.get(n, 0))
+
+
+def _by_customer_chunk(s: Step, a: PackAnalytics, source: str | os.PathLike) -> dict:
+    """Run step `s` by customer chunk (:func:`~kamlab.chain.chunks.step_chunk`): each chunk
+    reads its customers' rows of ``s.tables`` from `source`; the results are combined."""
+    ids = a.customer_ids()
+    sliced = {name: _rows_by_customer(getattr(a, name)) for name in ("customers", *s.inputs)}
+
+    def tasks():
+        for chunk in customer_chunks(ids):
+            view = _chunk_view(a, chunk, sliced)
+            yield (s.run, view, str(source), chunk, s.tables), {}
+
+    parts = map_chunks(step_chunk, tasks(), **placement())
+    out: dict = {}
+    unavailable: dict[str, str] = {}
+    for name in s.fields:
+        combined = combine(parts, name)
+        if combined is not None:
+            out[name] = combined
+    for part in parts:
+        for name, reason in part.get("unavailable", {}).items():
+            if name not in out:
+                unavailable.setdefault(name, reason)
+    if unavailable:
+        out["unavailable"] = unavailable
+    return out
+
+
+def _rows_by_customer(frame: pd.DataFrame | None) -> tuple[pd.DataFrame, dict] | None:
+    """`frame` with the positions of each customer's rows (None: no frame)."""
+    if frame is None:
+        return None
+    if "customer_id" not in frame.columns:
+        return frame, {}
+    return frame, frame.groupby(frame["customer_id"].astype("str"), sort=False).indices
+
+
+def _chunk_view(a: PackAnalytics, customers: list[str], sliced: dict) -> PackAnalytics:
+    """`a` as a chunk sees it: the `sliced` fields (customers and the step's inputs) hold
+    only `customers`' rows (a frame without customer_id whole); other customer frames are
+    empty or None."""
+    values = {}
+    for f in dataclasses_fields(a):
+        value = getattr(a, f.name)
+        if not isinstance(value, pd.DataFrame) or f.name == "materials":
+            continue
+        if f.name in sliced:
+            frame, rows = sliced[f.name]
+            if rows or "customer_id" in frame.columns:
+                mine = [rows[c] for c in customers if c in rows]
+                at = np.sort(np.concatenate(mine)) if mine else np.empty(0, dtype=np.intp)
+                value = frame.take(at).reset_index(drop=True)
+            values[f.name] = value
+        elif f.default is dataclasses.MISSING:  # required: the step did not ask for it
+            values[f.name] = value.iloc[:0]
+        else:
+            values[f.name] = None
+    return dataclasses.replace(a, **values)
 
 
 def _without_attrs(frame: pd.DataFrame, name: str, excluded: list[pd.DataFrame]) -> pd.DataFrame:
@@ -501,6 +626,7 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
     "quality",
     "plan",
     "budget_revisions",
+    tables=("customers", "materials", "orders", "deliveries", "complaints", "budget"),
 )
 def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.budget import budget_in_force, budget_revisions
@@ -551,6 +677,7 @@ def _service_step(ds: Dataset, a: PackAnalytics) -> dict:
     "top_overdue",
     "days_to_pay",
     "pay_monthly",
+    tables=_LEDGER,
 )
 def _receivables_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.receivables import (
@@ -888,7 +1015,12 @@ def _inventory_step(ds: Dataset, a: PackAnalytics) -> dict:
 @step("kamlab.receivables:provision_matrix", "provision", "late_payment")
 def _receivables_risk_step(ds: Dataset, a: PackAnalytics) -> dict:
     """Expected credit loss (provision matrix on the month-end ageing history) and each open
-    invoice's probability of being paid more than ``late_days`` late."""
+    invoice's probability of being paid more than ``late_days`` late.
+
+    The model trains on the settled invoices of :func:`late_model_sample` (at most
+    :data:`LATE_MODEL_CUSTOMERS` customers) and scores every open invoice; reading a store,
+    both by customer chunk (:func:`_late_payment_by_chunk`), with the same results.
+    """
     from kamlab.receivables import late_payment_risk, provision_matrix
 
     r = a.settings.receivables
@@ -898,19 +1030,93 @@ def _receivables_risk_step(ds: Dataset, a: PackAnalytics) -> dict:
         out["provision"] = provision_matrix(
             hist, hist[hist["month_end"] == a.as_of], write_off_loss_rate=r.write_off_loss_rate
         ).by_customer
-    if len(ds.invoices) and len(ds.payments):
-        inv = ds.invoices
-        extra = [c for c in ("disputed",) if c in inv.columns and inv[c].notna().any()]
-        out["late_payment"] = late_payment_risk(
-            ds.invoices,
-            ds.payments,
-            as_of=a.as_of,
-            late_days=r.late_days,
-            instalments=ds.instalments if len(ds.instalments) else None,
-            features=extra,
-            random_state=r.random_state,
-        )
+    if "invoices" in a.missing_tables or "payments" in a.missing_tables:
+        return out
+    source = source_of_chunks()
+    if source is not None:
+        out["late_payment"] = _late_payment_by_chunk(a, source)
+        return out
+    out["late_payment"] = late_payment_risk(
+        ds.invoices,
+        ds.payments,
+        as_of=a.as_of,
+        late_days=r.late_days,
+        instalments=ds.instalments if len(ds.instalments) else None,
+        features=_late_features(ds.invoices),
+        random_state=r.random_state,
+        fit_customers=late_model_sample(a.customer_ids()),
+    )
     return out
+
+
+def late_model_sample(customer_ids: list[str]) -> list[str]:
+    """The customers the late-payment model trains on: all, or the
+    :data:`LATE_MODEL_CUSTOMERS` first by their chunk hash (stable month to month)."""
+    if len(customer_ids) <= LATE_MODEL_CUSTOMERS:
+        return list(customer_ids)
+    ranked = sorted(customer_ids, key=lambda c: (chunk_of(c, 1 << 62), c))
+    return ranked[:LATE_MODEL_CUSTOMERS]
+
+
+def _late_features(invoices: pd.DataFrame) -> list[str]:
+    """Extra model features the invoices carry (the dispute flag, when it is filled)."""
+    return [c for c in ("disputed",) if c in invoices.columns and invoices[c].notna().any()]
+
+
+def _late_payment_by_chunk(a: PackAnalytics, source: str) -> pd.DataFrame:
+    """:func:`~kamlab.receivables.late_payment_risk` of the whole store, by customer chunk:
+    each chunk's outcomes per day (summed: the portfolio late rate), a fit on the sample
+    customers' ledger, then each chunk's open invoices scored."""
+    from kamlab.data.store import load
+    from kamlab.receivables.risk import fit_late_payment, sum_late_rates
+
+    r = a.settings.receivables
+    chunks = customer_chunks(a.customer_ids())
+    sample = late_model_sample(a.customer_ids())
+    ledger = load(source, customers=sample, tables=_LEDGER)
+    features = _late_features(ledger.invoices)  # the flag is filled in the sample or not
+    common = {"as_of": a.as_of, "late_days": r.late_days, "features": features}
+    daily = map_chunks(
+        _late_payment_chunk, (((source, ids), common) for ids in chunks), **placement()
+    )
+    portfolio = sum_late_rates([d["late_rates"] for d in daily])
+    model = fit_late_payment(
+        _payment_outcomes(ledger, **common),
+        portfolio,
+        as_of=a.as_of,
+        features=features,
+        random_state=r.random_state,
+    )
+    del ledger
+    scored = map_chunks(
+        _late_payment_chunk,
+        (((source, ids), {**common, "portfolio": portfolio, "model": model}) for ids in chunks),
+        **placement(),
+    )
+    return combine(scored, "late_payment")
+
+
+def _payment_outcomes(ledger: Dataset, **common: Any) -> pd.DataFrame:
+    from kamlab.receivables.risk import payment_outcomes
+
+    instalments = ledger.instalments if len(ledger.instalments) else None
+    return payment_outcomes(ledger.invoices, ledger.payments, instalments=instalments, **common)
+
+
+def _late_payment_chunk(
+    source: str, customers: list[str], *, portfolio=None, model=None, **common: Any
+) -> dict[str, pd.DataFrame]:
+    """One chunk of :func:`_late_payment_by_chunk`: its outcomes per day (no `model` yet),
+    or its open invoices scored by `model`."""
+    from kamlab.data.store import load
+    from kamlab.receivables.risk import late_rate_by_day, score_late_payment
+
+    outcomes = _payment_outcomes(load(source, customers=customers, tables=_LEDGER), **common)
+    if model is None:
+        return {"late_rates": late_rate_by_day(outcomes)}
+    scored = score_late_payment(outcomes, portfolio, model, as_of=common["as_of"])
+    scored.attrs = {}
+    return {"late_payment": scored}
 
 
 @step("kamlab.pricing:gross_margin", "budget_monthly", "margin_monthly", "bridge")
@@ -1031,6 +1237,7 @@ def finding_rules(settings: Settings):
     "open_orders",
     "open_complaints",
     "expiring_prices",
+    tables=("customers", "orders", "deliveries", "complaints", "prices"),
 )
 def _meeting_step(ds: Dataset, a: PackAnalytics) -> dict:
     """What the customer meeting pack lists: the order lines behind the OTIF figure that were

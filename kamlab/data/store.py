@@ -27,6 +27,7 @@ __all__ = [
     "fingerprints",
     "monthly_fingerprints",
     "load",
+    "row_counts",
     "summary",
     "write",
 ]
@@ -280,6 +281,10 @@ def _query(
             params.append(until.date())
     if where:
         sql += " WHERE " + " AND ".join(where)
+    if customers is not None:  # a join or filter may not keep the stored order: restore it
+        first = _SORT.get(spec.name, "customer_id")
+        order = dict.fromkeys([first, *spec.key])
+        sql += " ORDER BY " + ", ".join(f"t.{_quote(c)}" for c in order)
     return sql, params
 
 
@@ -349,6 +354,18 @@ def load(
     return Dataset(**frames, exclusions=exclusions, absent=absent, derived=derived)
 
 
+def row_counts(path: str | Path) -> dict[str, int]:
+    """The number of rows of each contract table in the store at `path` (0: absent)."""
+    with _connect(path) as con:
+        have = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        return {
+            name: int(con.execute(f"SELECT count(*) FROM {_quote(name)}").fetchone()[0])
+            if name in have
+            else 0
+            for name in TABLES
+        }
+
+
 def _absent_derived(con: duckdb.DuckDBPyConnection) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The tables the ingest had no extract for, and the master tables it derived."""
     have = {r[0] for r in con.execute(f"DESCRIBE {_META}").fetchall()}
@@ -393,12 +410,20 @@ def fingerprints(path: str | Path, *, until: Bound = None) -> dict[str, str]:
     return out
 
 
-def monthly_fingerprints(path: str | Path, table: str, months: Iterable[Bound]) -> dict[str, str]:
+def monthly_fingerprints(
+    path: str | Path,
+    table: str,
+    months: Iterable[Bound],
+    *,
+    customers: Iterable[str] | None = None,
+) -> dict[str, str]:
     """`table`'s fingerprint up to the end of each of `months`, from one scan of the table.
 
     Equal to ``fingerprints(path, until=month)[table]`` for each month (keys ``"YYYY-MM"``):
     the rows' hash sums and counts per month of the :data:`WINDOW_COLUMNS` date, added up.
     A table without such a date has its whole-table fingerprint for every month.
+    `customers`: of their rows only (a table with a customer_id column): another
+    customer's rows, added or corrected, leave it unchanged.
     """
     wanted = {str(pd.Period(m, "M")): pd.Period(m, "M") for m in months}
     spec, column = TABLES[table], WINDOW_COLUMNS.get(table)
@@ -407,10 +432,17 @@ def monthly_fingerprints(path: str | Path, table: str, months: Iterable[Bound]) 
         return dict.fromkeys(wanted, whole)
     sql = (
         f"SELECT strftime(t.{_quote(column)}, '%Y-%m') AS m, count(*), {_row_hashes(spec)} "
-        f"FROM {_quote(table)} t GROUP BY m"
+        f"FROM {_quote(table)} t"
     )
+    params: list | None = None
+    if customers is not None:
+        if "customer_id" not in spec.column_names:
+            raise ValueError(f"table {table} has no customer_id to select customers by")
+        params = [str(c) for c in customers]
+        sql += f" WHERE t.customer_id IN ({', '.join('?' * len(params)) or 'NULL'})"
+    sql += " GROUP BY m"
     with _connect(path) as con:
-        groups = con.execute(sql).fetchall()
+        groups = con.execute(sql, params or None).fetchall()
     undated = [(c, h or 0) for m, c, h in groups if m is None]
     dated = sorted((pd.Period(m, "M"), c, h or 0) for m, c, h in groups if m is not None)
     out = {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,9 +16,19 @@ from threadpoolctl import threadpool_limits
 from kamlab.config import DEFAULTS
 from kamlab.receivables._ledger import INVOICE, as_day, build_ledger, to_dates
 
-__all__ = ["late_payment_risk", "settlements"]
+__all__ = [
+    "LatePaymentModel",
+    "fit_late_payment",
+    "late_payment_risk",
+    "late_rate_by_day",
+    "payment_outcomes",
+    "score_late_payment",
+    "settlements",
+    "sum_late_rates",
+]
 
 _MIN_TRAIN = 50  # fewer known outcomes (or one class only): the baseline is returned
+_BASELINE = "baseline (too little history)"
 _FEATURES = [
     "hist_invoices",
     "hist_late_rate",
@@ -103,6 +115,174 @@ def settlements(
     ]
 
 
+@dataclass(frozen=True)
+class LatePaymentModel:
+    """A fitted late-payment model (:func:`fit_late_payment`): picklable, applied by
+    :func:`score_late_payment` to any customers' invoices, e.g. chunk by chunk.
+
+    `model` is the calibrated classifier, None when there were fewer than 50 known outcomes
+    or one class only (the baseline is returned then). `categories`: the training values of
+    each string feature, so every chunk encodes them alike.
+    """
+
+    model: Any | None
+    features: tuple[str, ...]
+    categories: Mapping[str, list]
+    train_rows: int
+    train_late_rate: float
+
+
+def payment_outcomes(
+    invoices: pd.DataFrame,
+    payments: pd.DataFrame,
+    *,
+    as_of: str | pd.Timestamp,
+    late_days: int = DEFAULTS.receivables.late_days,
+    instalments: pd.DataFrame | None = None,
+    features: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Each invoice's outcome as known at `as_of`: :func:`settlements` plus `features`
+    (invoice columns), ``late`` (days_late > `late_days`, 0/1), ``known`` (settled on or
+    before `as_of`), ``settled_day`` and ``posting_day`` (days since 1970-01-01)."""
+    day = as_day(pd.Timestamp(as_of))
+    docs = settlements(invoices, payments, instalments=instalments)
+    extra = list(features)
+    if extra:
+        cols = invoices.set_index(invoices["document_id"].astype("string"))[extra]
+        docs = docs.join(cols, on="document_id")
+    docs["settled_day"] = _day(docs["settled_date"])
+    docs["posting_day"] = _day(docs["posting_date"])
+    docs["known"] = docs["settled_date"].notna().to_numpy() & (docs["settled_day"] <= day)
+    docs["late"] = (docs["days_late"] > late_days).fillna(False).astype("int64")
+    return docs
+
+
+def late_rate_by_day(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The known outcomes per settlement day: day, settled (invoices), late (of them).
+
+    Additive: the portfolio's table is the sum of its customer chunks' tables (summed per
+    day with :func:`sum_late_rates`); it gives the portfolio late-rate feature.
+    """
+    known = outcomes.loc[outcomes["known"], ["settled_day", "late"]]
+    out = known.groupby("settled_day", sort=True).agg(
+        settled=("late", "size"), late=("late", "sum")
+    )
+    out = out.rename_axis("day").reset_index()
+    return out.astype({"day": "int64", "settled": "int64", "late": "int64"})
+
+
+def sum_late_rates(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`late_rate_by_day` tables of disjoint sets of customers, added up per day."""
+    both = pd.concat(tables, ignore_index=True)
+    out = both.groupby("day", sort=True, as_index=False)[["settled", "late"]].sum()
+    return out.astype({"day": "int64", "settled": "int64", "late": "int64"})
+
+
+def _history(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """The known outcomes in settlement order (customer's own history features)."""
+    known = outcomes["known"].to_numpy()
+    history = outcomes.loc[known, ["customer_id", "days_late", "late"]].assign(
+        day=outcomes["settled_day"].to_numpy()[known]
+    )
+    history["days_late"] = history["days_late"].astype("float64")
+    return history.sort_values("day", kind="stable", ignore_index=True)
+
+
+def fit_late_payment(
+    outcomes: pd.DataFrame,
+    portfolio: pd.DataFrame,
+    *,
+    as_of: str | pd.Timestamp,
+    features: Sequence[str] = (),
+    random_state: int = DEFAULTS.receivables.random_state,
+    n_threads: int | None = 1,
+) -> LatePaymentModel:
+    """Fit the model of :func:`late_payment_risk` on the known outcomes in `outcomes`
+    (:func:`payment_outcomes` of all customers, or of a sample of them), with the portfolio
+    late rate from `portfolio` (:func:`late_rate_by_day` of all customers).
+
+    Rows train in settlement order (day, then customer and document id: the same order
+    whichever customers the outcomes came with).
+    """
+    day = as_day(pd.Timestamp(as_of))
+    extra = list(features)
+    train = outcomes.loc[outcomes["known"]]
+    train = train.sort_values(
+        ["settled_day", "customer_id", "document_id"], kind="stable", ignore_index=True
+    )
+    y = train["late"].to_numpy()
+    late_rate = float(y.mean()) if len(y) else float("nan")
+    if len(y) < _MIN_TRAIN or len(np.unique(y)) != 2:
+        return LatePaymentModel(None, tuple(extra), {}, int(len(y)), late_rate)
+    at = np.minimum(train["posting_day"].to_numpy(), day)
+    x = _features(train, _history(outcomes), portfolio, at, extra)
+    categories = {
+        c: sorted(x[c].dropna().astype("string").unique())
+        for c in extra
+        if not pd.api.types.is_numeric_dtype(x[c])
+    }
+    x = _encoded(x, categories)
+    model = CalibratedClassifierCV(
+        HistGradientBoostingClassifier(
+            max_iter=200,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            min_samples_leaf=20,
+            l2_regularization=1.0,
+            categorical_features="from_dtype",
+            random_state=random_state,
+        ),
+        method="sigmoid",
+        cv=KFold(n_splits=5),  # contiguous folds in settlement order, all before as_of
+    )
+    with threadpool_limits(limits=n_threads, user_api="openmp"):
+        model.fit(x, y)
+    return LatePaymentModel(model, tuple(extra), categories, int(len(y)), late_rate)
+
+
+def score_late_payment(
+    outcomes: pd.DataFrame,
+    portfolio: pd.DataFrame,
+    model: LatePaymentModel,
+    *,
+    as_of: str | pd.Timestamp,
+    targets: Sequence[str] | None = None,
+    n_threads: int | None = 1,
+) -> pd.DataFrame:
+    """The rows of :func:`late_payment_risk` for the open invoices in `outcomes` (or the
+    `targets` document ids), scored by `model`; the baseline from the customers' own
+    histories and the portfolio late rate in `portfolio`."""
+    day = as_day(pd.Timestamp(as_of))
+    if targets is None:
+        target = outcomes.loc[(outcomes["posting_day"] <= day) & ~outcomes["known"]]
+    else:
+        target = outcomes.loc[outcomes["document_id"].isin(pd.Index(targets).astype("string"))]
+    x = _features(
+        target,
+        _history(outcomes),
+        portfolio,
+        np.minimum(target["posting_day"].to_numpy(), day),
+        list(model.features),
+    )
+    baseline = np.where(x["hist_invoices"] > 0, x["hist_late_rate"], x["portfolio_late_rate"])
+    if model.model is not None and len(x):
+        with threadpool_limits(limits=n_threads, user_api="openmp"):
+            proba = model.model.predict_proba(_encoded(x, model.categories))[:, 1]
+    else:
+        proba = baseline
+    out = target[
+        ["customer_id", "currency", "document_id", "posting_date", "due_date", "amount"]
+    ].reset_index(drop=True)
+    out["probability"] = np.round(proba, 6)
+    out["baseline"] = np.round(baseline, 6)
+    out["hist_invoices"] = x["hist_invoices"].to_numpy("int64")
+    used = "calibrated gradient boosting" if model.model is not None else _BASELINE
+    out["model"] = pd.array([used] * len(out), dtype="string")
+    out.attrs["train_rows"] = model.train_rows
+    out.attrs["train_late_rate"] = model.train_late_rate
+    return out
+
+
 def late_payment_risk(
     invoices: pd.DataFrame,
     payments: pd.DataFrame,
@@ -114,17 +294,20 @@ def late_payment_risk(
     features: Sequence[str] = (),
     random_state: int = DEFAULTS.receivables.random_state,
     n_threads: int | None = 1,
+    fit_customers: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Probability that each open invoice is settled more than `late_days` after its due date.
 
     Target: late = days_late > `late_days` (see :func:`settlements`). Training set: the
     invoices whose outcome is known at `as_of`, i.e. settled on or before it (time-based
     split: nothing after `as_of` is used; invoices still open at `as_of` do not train, even
-    when already known to be late). Features of an invoice, all from data dated before
+    when already known to be late) — of the customers in `fit_customers` only, when given
+    (a bounded sample of a large portfolio; the features still come from everyone's history).
+    Features of an invoice, all from data dated before
     t = min(posting_date, as_of): the customer's number of invoices settled before t, their
     late rate and mean days late, the portfolio late rate, log amount, payment terms (days),
     posting month, plus `features` (extra invoice columns, e.g. disputed; strings are treated
-    as categories). Model: scikit-learn ``HistGradientBoostingClassifier`` calibrated with
+    as categories, those seen in training). Model: scikit-learn ``HistGradientBoostingClassifier`` calibrated with
     ``CalibratedClassifierCV`` (sigmoid, 5 contiguous folds in settlement order — all
     before `as_of`; on the IBM sample these beat ``TimeSeriesSplit``, whose first models
     see only a quarter of the history);
@@ -136,6 +319,10 @@ def late_payment_risk(
     has no settled invoice yet). With fewer than 50 known outcomes or only one class, the
     probability is the baseline (``model`` says which).
 
+    The steps, for a portfolio too large for one process (as the monthly chain runs them by
+    customer chunk): :func:`payment_outcomes`, :func:`late_rate_by_day` (summed over chunks),
+    :func:`fit_late_payment` on a sample, :func:`score_late_payment` per chunk.
+
     Source: the invoice-outcome prediction set-up of Zeng, Melville et al., "Using predictive
     analysis to improve invoice-to-cash collection", KDD 2008 (features from the customer's
     paid history, time-ordered evaluation). Unit: probability 0-1; compare with the baseline
@@ -145,75 +332,39 @@ def late_payment_risk(
     currency, document_id, posting_date, due_date, amount, probability, baseline,
     hist_invoices, model. ``attrs`` holds train_rows and train_late_rate.
     """
-    d = pd.Timestamp(as_of)
-    day = as_day(d)
-    docs = settlements(invoices, payments, instalments=instalments)
-    extra = list(features)
-    if extra:
-        cols = invoices.set_index(invoices["document_id"].astype("string"))[extra]
-        docs = docs.join(cols, on="document_id")
-    settled_day = _day(docs["settled_date"])
-    posting_day = _day(docs["posting_date"])
-    known = docs["settled_date"].notna().to_numpy() & (settled_day <= day)
-    docs["late"] = (docs["days_late"] > late_days).fillna(False).astype("int64")
-
-    history = docs.loc[known, ["customer_id", "days_late", "late"]].assign(day=settled_day[known])
-    history["days_late"] = history["days_late"].astype("float64")
-    history = history.sort_values("day", kind="stable", ignore_index=True)
-    if targets is None:
-        target = docs.loc[(posting_day <= day) & ~known]
-    else:
-        target = docs.loc[docs["document_id"].isin(pd.Index(targets).astype("string"))]
-    train = docs.loc[known]
-    train_x = _features(train, history, np.minimum(_day(train["posting_date"]), day), extra)
-    target_x = _features(target, history, np.minimum(_day(target["posting_date"]), day), extra)
-
-    y = train["late"].to_numpy()
-    order = np.argsort(settled_day[known], kind="stable")
-    use_model = len(y) >= _MIN_TRAIN and len(np.unique(y)) == 2
-    if use_model:
-        x_all = pd.concat([train_x, target_x], ignore_index=True)
-        categorical = [c for c in extra if not pd.api.types.is_numeric_dtype(x_all[c])]
-        for c in categorical:
-            x_all[c] = pd.Categorical(x_all[c].astype("string"))
-        x_train, x_target = x_all.iloc[: len(train_x)], x_all.iloc[len(train_x) :]
-        model = CalibratedClassifierCV(
-            HistGradientBoostingClassifier(
-                max_iter=200,
-                learning_rate=0.05,
-                max_leaf_nodes=15,
-                min_samples_leaf=20,
-                l2_regularization=1.0,
-                categorical_features="from_dtype",
-                random_state=random_state,
-            ),
-            method="sigmoid",
-            cv=KFold(n_splits=5),  # contiguous folds in settlement order, all before as_of
-        )
-        with threadpool_limits(limits=n_threads, user_api="openmp"):
-            model.fit(x_train.iloc[order], y[order])
-            proba = (
-                model.predict_proba(x_target)[:, 1]
-                if len(x_target)
-                else np.empty(0, dtype="float64")
-            )
-    baseline = np.where(
-        target_x["hist_invoices"] > 0, target_x["hist_late_rate"], target_x["portfolio_late_rate"]
+    outcomes = payment_outcomes(
+        invoices,
+        payments,
+        as_of=as_of,
+        late_days=late_days,
+        instalments=instalments,
+        features=features,
     )
-    out = target[
-        ["customer_id", "currency", "document_id", "posting_date", "due_date", "amount"]
-    ].reset_index(drop=True)
-    out["probability"] = np.round(proba if use_model else baseline, 6)
-    out["baseline"] = np.round(baseline, 6)
-    out["hist_invoices"] = target_x["hist_invoices"].to_numpy("int64")
-    out["model"] = pd.array(
-        ["calibrated gradient boosting" if use_model else "baseline (too little history)"]
-        * len(out),
-        dtype="string",
+    portfolio = late_rate_by_day(outcomes)
+    sample = outcomes
+    if fit_customers is not None:
+        sample = outcomes.loc[outcomes["customer_id"].isin(pd.Index(fit_customers).astype("str"))]
+    model = fit_late_payment(
+        sample,
+        portfolio,
+        as_of=as_of,
+        features=features,
+        random_state=random_state,
+        n_threads=n_threads,
     )
-    out.attrs["train_rows"] = int(len(y))
-    out.attrs["train_late_rate"] = float(y.mean()) if len(y) else float("nan")
-    return out
+    return score_late_payment(
+        outcomes, portfolio, model, as_of=as_of, targets=targets, n_threads=n_threads
+    )
+
+
+def _encoded(x: pd.DataFrame, categories: Mapping[str, list]) -> pd.DataFrame:
+    """`x` with its string features as categoricals of the training values."""
+    if not categories:
+        return x
+    x = x.copy()
+    for c, values in categories.items():
+        x[c] = pd.Categorical(x[c].astype("string"), categories=values)
+    return x
 
 
 def _day(values: pd.Series) -> np.ndarray:
@@ -221,15 +372,19 @@ def _day(values: pd.Series) -> np.ndarray:
 
 
 def _features(
-    rows: pd.DataFrame, history: pd.DataFrame, at: np.ndarray, extra: list[str]
+    rows: pd.DataFrame,
+    history: pd.DataFrame,
+    portfolio: pd.DataFrame,
+    at: np.ndarray,
+    extra: list[str],
 ) -> pd.DataFrame:
-    """Model features of `rows` from `history` (settled invoices) dated strictly before `at`."""
+    """Model features of `rows` from their customers' `history` (settled invoices) and the
+    `portfolio`'s outcomes per day (:func:`late_rate_by_day`), dated strictly before `at`."""
+    at = np.asarray(at, dtype="int64")
     hist = history.assign(
         n=history.groupby("customer_id").cumcount() + 1,
         n_late=history.groupby("customer_id")["late"].cumsum(),
         sum_days=history.groupby("customer_id")["days_late"].cumsum(),
-        p_n=np.arange(1, len(history) + 1),
-        p_late=history["late"].cumsum(),
     )
     query = pd.DataFrame(
         {"customer_id": rows["customer_id"].array, "at": at, "row": np.arange(len(rows))}
@@ -242,19 +397,15 @@ def _features(
         by="customer_id",
         allow_exact_matches=False,
     )
-    portfolio = pd.merge_asof(
-        query[["at", "row"]],
-        hist[["day", "p_n", "p_late"]],
-        left_on="at",
-        right_on="day",
-        allow_exact_matches=False,
-    )
     own = own.sort_values("row").reset_index(drop=True)
-    portfolio = portfolio.sort_values("row").reset_index(drop=True)
+    # the portfolio's outcomes settled strictly before each row's day
+    before = np.searchsorted(portfolio["day"].to_numpy("int64"), at, side="left")
+    settled = np.concatenate([[0], np.cumsum(portfolio["settled"].to_numpy("int64"))])
+    late = np.concatenate([[0], np.cumsum(portfolio["late"].to_numpy("int64"))])
+    p_n = settled[before].astype("float64")
     n = own["n"].fillna(0).to_numpy("float64")
-    p_n = portfolio["p_n"].fillna(0).to_numpy("float64")
     with np.errstate(divide="ignore", invalid="ignore"):
-        p_rate = np.where(p_n > 0, portfolio["p_late"].to_numpy("float64") / p_n, np.nan)
+        p_rate = np.where(p_n > 0, late[before].astype("float64") / p_n, np.nan)
         out = pd.DataFrame(
             {
                 "hist_invoices": n,

@@ -129,16 +129,21 @@ def commentary(card: Scorecard) -> list[str]:
             f"Customer forecast to challenge: {len(focus)} materials, {money} at stake; largest "
             f"{top['material_id']} ({top['months']}): {top['reason']}."
         )
-        phase_out = focus[focus["lifecycle"].astype("string") == "phase-out"]
+        actions.append(
+            f"challenge the forecast of {top['material_id']} and the other listed materials"
+        )
+    # a phase-out material the customer still forecasts is a question of its end of life, not
+    # of whose forecast has been closer: said whatever the track-record gate decided
+    flagged = card._slice(card.analytics.challenges)
+    if flagged is not None and len(flagged):
+        life = card.analytics.materials.set_index("material_id")["lifecycle"].astype("string")
+        phase_out = flagged[flagged["material_id"].map(life).eq("phase-out").fillna(False)]
         if len(phase_out):
-            mats = ", ".join(phase_out["material_id"].astype(str).head(3))
+            mats = ", ".join(phase_out["material_id"].astype(str).drop_duplicates().head(3))
             lines.append(
                 f"Phase-out material(s) still forecast by the customer: {mats}; agree a last-time "
                 "buy and what happens to the stock."
             )
-        actions.append(
-            f"challenge the forecast of {top['material_id']} and the other listed materials"
-        )
     bias = card._slice(card.analytics.bias)
     if bias is not None and len(bias) and bias["alert"].any():
         alerts = bias[bias["alert"]]

@@ -229,7 +229,7 @@ class AccuracySettings:
     # track record (kamlab.accuracy.track_record): which forecast has been closer, per series
     track_record_months: AtLeast1 = 12  # target months of the record (the last N up to the month)
     track_record_min_months: AtLeast1 = 6  # fewer months for a material: its family's record
-    combination_prior_months: NonNegative = 6  # shrinkage of combination weights towards 1/2
+    combination_prior_months: NonNegative = 6.0  # shrinkage of combination weights towards 1/2
     # a figure is challenged only where, at the lag concerned, our record's MAE is at least
     # this share below the customer's AND ours was closer in more of the months than theirs
     # (the customer's is "better" in the mirror case). Chosen on simulated pairs with 12

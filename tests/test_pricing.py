@@ -110,7 +110,7 @@ def test_a_special_price_that_expired_the_day_before_the_invoice_is_flagged():
     assert named["expired_request_id"].isna().tolist() == [True, False]
     assert named["expired_request_id"].iloc[1] == "SPR-0007"
     assert named["finding"].tolist()[1] == (
-        "billed at a special price that expired on 2024-05-31 (request SPR-0007)"
+        "billed at a special price that expired on 31 May 2024 (request SPR-0007)"
     )
     summary = price_realisation_summary(r)
     row = summary.iloc[0]

@@ -20,6 +20,11 @@ def test_ingest_records_the_extracts_kamlab_toml_and_runs_without_config_find_it
     assert text is not None and "fx_rates" in text
     settings = resolve_settings(None, database=work / "kam.duckdb")
     assert settings.scorecard.fx_rates["USD"] == pytest.approx(1 / 1.08, rel=1e-5)
+    # the pack as `make pack` runs it, without --config: its index converts at those rates
+    assert main(["pack", "--month", "2026-06", "--database", "kam.duckdb",
+                 "--customers", "0000100001"]) == 0  # fmt: skip
+    index = (work / "reports" / "2026-06" / "index.html").read_text(encoding="utf-8")
+    assert "converted to EUR at" in index
     # a ./kamlab.toml (or --config) still wins over what the database recorded
     (work / "kamlab.toml").write_text('[scorecard]\nreporting_currency = "EUR"\n')
     assert resolve_settings(None, database=work / "kam.duckdb").scorecard.fx_rates == {}

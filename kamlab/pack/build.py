@@ -120,6 +120,8 @@ def build_pack(
         settings = resolve_settings(settings_path)
         period = parse_month(month)
         database = resolve_source(source, settings=settings)
+        if settings_path is None:  # no file given: ./kamlab.toml, else those recorded at ingest
+            settings = resolve_settings(None, database=database)
         cache_folder = resolve_cache_dir(cache_dir or "", settings=settings)
     except ChainError as err:
         raise PackError(str(err)) from None

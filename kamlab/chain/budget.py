@@ -18,6 +18,7 @@ import pandas as pd
 from kamlab.chain.errors import ChainError
 from kamlab.chain.settings import resolve_settings
 from kamlab.chain.source import latest_month, load_dataset, parse_month, resolve_source
+from kamlab.chain.steps import forecast_options
 
 __all__ = ["BudgetDraft", "draft_budget_workbook"]
 
@@ -60,19 +61,13 @@ def draft_budget_workbook(
     if pd.Period(f"{year}-01", "M").ordinal - last.ordinal > 12:
         raise ChainError(f"the {year} budget starts more than a year after the history ({last})")
     as_of = last.to_timestamp(how="end").normalize()
-    f = settings.forecast
     orders = ds.orders.loc[ds.orders["requested_date"] <= as_of]
     demand = monthly_demand(orders, end=last)
-    fc = forecast(
+    fc = forecast(  # no lifecycle: the draft tapers each phase-out to its own end of life
         demand[["customer_id", "material_id", "period", "quantity"]],
         end.ordinal - last.ordinal,
-        level=f.levels,
         end=last,
-        season_length=f.season_length,
-        min_seasonal_history=f.min_seasonal_history,
-        min_history=f.min_history,
-        adi_cutoff=settings.classify.adi_cutoff,
-        cv2_cutoff=settings.classify.cv2_cutoff,
+        **forecast_options(settings),
     )
     b = settings.budget
     draft = draft_budget(
@@ -88,7 +83,7 @@ def draft_budget_workbook(
         price_increase=b.price_increase,
         npi_ramp_months=b.npi_ramp_months,
         price_months=b.price_months,
-        phaseout_months=f.phaseout_months,
+        phaseout_months=settings.forecast.phaseout_months,
     )
     history = ds.budget
     in_year = pd.PeriodIndex(history["period"]).year == year if len(history) else []

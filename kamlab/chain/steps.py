@@ -446,24 +446,32 @@ def _available(requirement: str) -> bool:
     return not attribute or hasattr(imported, attribute)
 
 
+def forecast_options(settings: Settings) -> dict:
+    """The keyword arguments of :func:`kamlab.forecast.forecast` that come from `settings`
+    (intervals, seasonality, history, phase-out taper, demand-pattern cut-offs)."""
+    f, c = settings.forecast, settings.classify
+    return {
+        "level": f.levels,
+        "season_length": f.season_length,
+        "min_seasonal_history": f.min_seasonal_history,
+        "min_history": f.min_history,
+        "phaseout_months": f.phaseout_months,
+        "adi_cutoff": c.adi_cutoff,
+        "cv2_cutoff": c.cv2_cutoff,
+    }
+
+
 @step("kamlab.forecast:forecast", "forecast", "forecast_total")
 def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.forecast import aggregate_forecast, forecast
 
-    f = a.settings.forecast
     series = a.demand[["customer_id", "material_id", "period", "quantity"]]
     fc = forecast(
         series,
-        f.horizon,
-        level=f.levels,
+        a.settings.forecast.horizon,
         lifecycle=a.materials[["material_id", "lifecycle"]],
         end=a.month,
-        season_length=f.season_length,
-        min_seasonal_history=f.min_seasonal_history,
-        min_history=f.min_history,
-        phaseout_months=f.phaseout_months,
-        adi_cutoff=a.settings.classify.adi_cutoff,
-        cv2_cutoff=a.settings.classify.cv2_cutoff,
+        **forecast_options(a.settings),
         **placement(),
     )
     return {"forecast": fc, "forecast_total": aggregate_forecast(fc, a.materials, level="customer")}

@@ -242,6 +242,23 @@ def _rows(numbers: Sequence[int]) -> str:
     return shown + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
 
 
+def _budget_rows(
+    rows: pd.DataFrame, quantity: pd.Series, revenue: pd.Series, version: object
+) -> pd.DataFrame:
+    """Sheet rows as the contract's budget table (text ids, monthly periods, float figures)."""
+    return pd.DataFrame(
+        {
+            "customer_id": rows["customer_id"].astype("string"),
+            "period": pd.PeriodIndex(rows["period"].astype(str), freq="M"),
+            "product_family": rows["product_family"].astype("string"),
+            "planned_quantity": quantity.astype("float64"),
+            "planned_revenue": revenue.astype("float64"),
+            "currency": rows["currency"].astype("string"),
+            "version_date": version,
+        }
+    )
+
+
 def read_budget_workbook(path: str | Path) -> pd.DataFrame:
     """The budget table in a workbook written by :func:`write_budget_workbook` and edited.
 
@@ -317,31 +334,18 @@ def read_budget_workbook(path: str | Path) -> pd.DataFrame:
             raise BudgetWorkbookError(
                 f"{name}: sheet Budget rows {_rows(excel_row[negative].tolist())}: {head} is negative"
             )
-    current = pd.DataFrame(
-        {
-            "customer_id": body["customer_id"].astype("string"),
-            "period": pd.PeriodIndex(body["period"].astype(str), freq="M"),
-            "product_family": body["product_family"].astype("string"),
-            "planned_quantity": body["budget_quantity"].astype("float64"),
-            "planned_revenue": body["budget_revenue"].astype("float64"),
-            "currency": body["currency"].astype("string"),
-            "version_date": pd.Timestamp(approved).normalize(),
-        }
+    current = _budget_rows(
+        body, body["budget_quantity"], body["budget_revenue"], pd.Timestamp(approved).normalize()
     )
     if len(version_rows) > 1:
         earlier = pd.DataFrame([r[: len(VERSION_COLUMNS)] for r in version_rows[1:]],
                                columns=list(VERSION_COLUMNS))  # fmt: skip
         earlier = earlier.loc[earlier.notna().any(axis=1)]
-        earlier = pd.DataFrame(
-            {
-                "customer_id": earlier["customer_id"].astype("string"),
-                "period": pd.PeriodIndex(earlier["period"].astype(str), freq="M"),
-                "product_family": earlier["product_family"].astype("string"),
-                "planned_quantity": earlier["planned_quantity"].astype("float64"),
-                "planned_revenue": earlier["planned_revenue"].astype("float64"),
-                "currency": earlier["currency"].astype("string"),
-                "version_date": pd.to_datetime(earlier["version_date"]),
-            }
+        earlier = _budget_rows(
+            earlier,
+            earlier["planned_quantity"],
+            earlier["planned_revenue"],
+            pd.to_datetime(earlier["version_date"]),
         )
         earlier = earlier.loc[earlier["version_date"] != current["version_date"].iloc[0]]
         current = pd.concat([current, earlier], ignore_index=True)

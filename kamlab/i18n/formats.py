@@ -12,6 +12,7 @@ amounts are rounded to whole units with thousands separators.
 ('1.2M', '35k', '980')
 >>> days(1), days(12.4), money(1234.6, "EUR"), count(2100)
 ('1 day', '12 days', '1,235 EUR', '2,100')
+>>> import pandas as pd
 >>> from kamlab.i18n import speaking
 >>> with speaking("de"):
 ...     money(1234.6, "EUR"), percent(0.953), month_year(pd.Period("2026-12", "M"))
@@ -19,8 +20,6 @@ amounts are rounded to whole units with thousands separators.
 """
 
 from __future__ import annotations
-
-import pandas as pd
 
 from kamlab.i18n.language import MISSING, current, text
 

@@ -9,15 +9,21 @@ from kamlab.i18n import formats as fmt
 from kamlab.scorecard.render import Section, note_html
 
 __all__ = [
+    "CODE_WORDS",
     "NEEDS",
+    "NO_TABLE",
     "absent_frames",
     "absent_section",
     "as_float",
     "coverage_note",
     "coverage_sentence",
     "first",
+    "no_table_text",
+    "not_available",
+    "not_available_html",
     "unavailable_note",
     "unavailable_section",
+    "word",
 ]
 
 
@@ -51,8 +57,57 @@ def absent_frames(analytics: PackAnalytics) -> dict[str, str]:
     for frame, tables in NEEDS.items():
         gone = [t for t in tables if t in missing]
         if gone:
-            out[frame] = f"no {' and no '.join(gone)} in the data"
+            out[frame] = no_table_text(*gone)
     return out
+
+
+#: "no <table> in the data", one template per table (a missing table is said, never 0)
+NO_TABLE = {
+    "orders": "no orders in the data",
+    "deliveries": "no deliveries in the data",
+    "invoices": "no invoices in the data",
+    "complaints": "no complaints in the data",
+    "customer_forecasts": "no customer forecasts in the data",
+    "budget": "no budget in the data",
+    "actions": "no actions in the data",
+}
+
+
+#: codes of the data a page shows as words (statuses, sources, flags), each a catalog entry:
+#: :func:`word` shows one in the active language (an unknown code as it is)
+CODE_WORDS = (
+    # action statuses, the OTIF date basis, forecast sources
+    "open", "in progress", "done", "dropped", "requested", "confirmed",
+    "customer", "statistical", "naive", "agreed", "revenue", "quantity",
+    # receivables flags, price-request states, NPI flags, stock and allocation statuses
+    "disputed", "long overdue: bad-debt risk", "disputed, long overdue",
+    "expiring", "expired", "active", "approved", "rejected", "withdrawn",
+    "stalled", "slipping", "on track",
+    "deadstock", "overstock", "slow mover", "healthy",
+    "over-allocated", "under-allocated", "in line", "in step",
+    "over-forecast", "under-forecast",
+    # key-account quadrants
+    "strategic", "development", "status", "streamline", "unclassified",
+    # ageing buckets
+    "not due",
+)  # fmt: skip
+
+
+def word(code: object) -> str:
+    """A data code (a status, a source, a flag) as a word in the active language; "–" for
+    a missing one."""
+    if code is None or (not isinstance(code, str) and pd.isna(code)):
+        return fmt.MISSING
+    return fmt.text(str(code))
+
+
+def no_table_text(*tables: str) -> str:
+    """Why figures are missing: "no complaints in the data" (several: joined by "; "), in
+    the active language."""
+    return "; ".join(
+        fmt.text(NO_TABLE[t]) if t in NO_TABLE else fmt.text("no {table} in the data", table=t)
+        for t in tables
+    )
 
 
 def as_float(value: object) -> float:
@@ -71,20 +126,28 @@ def unavailable_section(title: str, analytics: PackAnalytics, *names: str) -> Se
     if not missing:
         return None
     reasons = "; ".join(sorted(set(missing)))
-    return Section(
-        title, note_html(f"Not available: {reasons}.", kind="unavailable"), status="unavailable"
-    )
+    return Section(title, not_available_html(reasons), status="unavailable")
 
 
 def unavailable_note(analytics: PackAnalytics, *names: str) -> str:
     """A "not available" note for the analytics steps among `names` that could not run."""
     missing = sorted({analytics.unavailable[n] for n in names if n in analytics.unavailable})
-    return note_html(f"Not available: {'; '.join(missing)}.", kind="unavailable") if missing else ""
+    return not_available_html("; ".join(missing)) if missing else ""
+
+
+def not_available(why: str) -> str:
+    """A grey tile's note: "not available: <why>"."""
+    return fmt.text("not available: {why}", why=why)
+
+
+def not_available_html(why: str) -> str:
+    """The grey "Not available: <why>." note."""
+    return note_html(fmt.text("Not available: {why}.", why=why), kind="unavailable")
 
 
 def absent_section(title: str, why: str) -> Section:
     """A section whose data is not there: says so, grey, never a number."""
-    return Section(title, note_html(f"Not available: {why}.", kind="unavailable"), status="empty")
+    return Section(title, not_available_html(why), status="empty")
 
 
 def coverage_sentence(analytics: PackAnalytics) -> str:
@@ -92,10 +155,11 @@ def coverage_sentence(analytics: PackAnalytics) -> str:
     they cover it to its end): the month's figures are partial."""
     if not analytics.month_partial:
         return ""
-    return (
-        f"The data end on {fmt.date(analytics.data_end)}: {fmt.month(analytics.month)} is "
-        "covered only to that day, so its figures are partial; order lines due later are not "
-        "judged for OTIF."
+    return fmt.text(
+        "The data end on {day}: {month} is covered only to that day, so its figures are "
+        "partial; order lines due later are not judged for OTIF.",
+        day=fmt.date(analytics.data_end),
+        month=fmt.month(analytics.month),
     )
 
 

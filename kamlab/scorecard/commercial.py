@@ -17,7 +17,7 @@ from kamlab.chain import PackAnalytics
 from kamlab.i18n import formats as fmt
 from kamlab.scorecard.card import Scorecard
 from kamlab.scorecard.render import Section, note_html, table_html
-from kamlab.scorecard.values import not_available_html, word
+from kamlab.scorecard.values import data_text, not_available_html, word
 
 __all__ = [
     "SECTIONS",
@@ -59,6 +59,13 @@ def _no_data(title: str, card: Scorecard, names: tuple[str, ...], what: str) -> 
     )
     return Section(title, note_html(said, kind="unavailable"), status="empty")
 
+
+#: the labels of the visit counts, one template per kind of visit
+VISIT_LABELS = {
+    "visit": "Visits, last {n} months",
+    "voc": "Voice-of-customer meetings, last {n} months",
+    "review": "Account reviews, last {n} months",
+}
 
 #: what a commercial section lacks when it has no data (catalog entries)
 _NO_DATA_WHAT = {
@@ -132,14 +139,14 @@ def prices(card: Scorecard) -> Section:
                 t("Billed above the agreements"): fmt.money(max(row.overbilled - unit, 0.0), cur),
             }
             if unit > 0:  # a price-unit mix-up in a record, not money taken from the customer
-                facts["Price-unit record errors (billed at a multiple of the agreed price)"] = t(
+                facts[t("Price-unit record errors (billed at a multiple of the agreed price)")] = t(
                     "{amount}: check the price unit in the price record",
                     amount=fmt.money(unit, cur),
                 )  # fmt: skip
-            facts["Invoice lines checked / off the agreement"] = (
+            facts[t("Invoice lines checked / off the agreement")] = (
                 f"{fmt.count(row.lines)} / {fmt.count(row.lines - row.lines_ok)}"
             )
-            facts["Revenue without any agreed price"] = fmt.money(row.revenue_unagreed, cur)
+            facts[t("Revenue without any agreed price")] = fmt.money(row.revenue_unagreed, cur)
             body += _facts(facts)
     else:
         body += _unavailable_note(card, "price_summary")
@@ -157,7 +164,7 @@ def prices(card: Scorecard) -> Section:
             .sort_values("at_stake", ascending=False, key=lambda s: s.abs())
         )
         body += table_html(
-            by_issue.assign(issue=by_issue["issue"].map(word)).rename(columns={"issue": t("Finding"), "currency": t("Currency"),
+            by_issue.assign(issue=by_issue["issue"].map(data_text)).rename(columns={"issue": t("Finding"), "currency": t("Currency"),
                                      "lines": t("Lines"), "at_stake": t("Agreed − billed")}),
             formats={t("Agreed − billed"): ",.0f", t("Lines"): ",d"},
         )  # fmt: skip
@@ -172,7 +179,7 @@ def prices(card: Scorecard) -> Section:
                     t("Agreed / unit"): top["agreed_unit_price"],
                     t("Agreed − billed"): top["at_stake"],
                     t("Currency"): top["currency"].astype(str),
-                    t("Finding"): top["finding"].astype(str),
+                    t("Finding"): top["finding"].map(data_text),
                 }
             ),
             formats={t("Qty"): ",.0f", t("Billed / unit"): ",.4g", t("Agreed / unit"): ",.4g",
@@ -368,7 +375,7 @@ def pipeline(card: Scorecard) -> Section:
                     t("Opportunity"): risk["opportunity_id"].astype(str),
                     t("Type"): risk["type"].astype(str).str.upper(),
                     t("Stage"): risk["stage"].map(word),
-                    t("Why"): risk["reason"].map(word),
+                    t("Why"): risk["reason"].map(data_text),
                     t("Weighted value / year"): risk["at_stake"],
                     t("Currency"): risk["currency"].astype(str),
                 }
@@ -408,7 +415,7 @@ def projects(card: Scorecard) -> Section:
                     t("Slippage (days)"): npi["slippage_days"],
                     t("Value / year"): npi["annual_value"],
                     t("Currency"): npi["currency"].astype(str),
-                    t("Flag"): npi["flag"].map(word),
+                    t("Flag"): npi["flag"].map(data_text),
                 }
             ),
             formats={t("Days in stage"): ",.0f", t("Slippage (days)"): "+,.0f",
@@ -552,11 +559,7 @@ def satisfaction(card: Scorecard) -> Section:
             overdue=fmt.count(r["overdue"]),
         )
     if visits is not None and len(visits):
-        names = {
-            "visit": "Visits, last {n} months",
-            "voc": "Voice-of-customer meetings, last {n} months",
-            "review": "Account reviews, last {n} months",
-        }
+        names = VISIT_LABELS
         n = fmt.count(card.settings.commercial.window_months)
         for row in visits.itertuples(index=False):
             label = (

@@ -16,14 +16,13 @@ for the challenge list).
 from __future__ import annotations
 
 import math
-import re
 
 import pandas as pd
 
 from kamlab.chain import PackAnalytics
 from kamlab.i18n import formats as fmt
 from kamlab.scorecard.render import Section, note_html, table_html
-from kamlab.scorecard.values import word
+from kamlab.scorecard.values import data_text, word
 
 __all__ = [
     "capacity_allocation",
@@ -80,33 +79,6 @@ def _share(value: float) -> str:
     return f"{value:.0%}" if fmt.current().english else fmt.percent(value)
 
 
-#: what kamlab.inventory writes about a phase-out (its proposal and note, English): each
-#: part re-said from one template in the active language
-_PIPO_PARTS = (
-    (re.compile(r"cancel (?P<n>[\d,.]+) on order"), "cancel {n} on order"),
-    (re.compile(r"sell off or run down (?P<n>[\d,.]+)"), "sell off or run down {n}"),
-    (re.compile(r"last-time buy (?P<n>[\d,.]+)"), "last-time buy {n}"),
-    (re.compile(r"customers forecast (?P<n>[\d,.]+) more: ask for binding orders"),
-     "customers forecast {n} more: ask for binding orders"),
-)  # fmt: skip
-
-
-def _pipo_text(said: object) -> str:
-    """A phase-out proposal or note in the active language (English: as written)."""
-    if not isinstance(said, str) or not said or fmt.current().english:
-        return said if isinstance(said, str) else ""
-    parts = []
-    for part in said.split("; "):
-        for pattern, template in _PIPO_PARTS:
-            if found := pattern.fullmatch(part):
-                n = fmt.number(float(found["n"].replace(",", "")))
-                parts.append(fmt.text(template, n=n))
-                break
-        else:
-            parts.append(fmt.text(part))
-    return "; ".join(parts)
-
-
 def _money(amounts: pd.DataFrame) -> str:
     """'12,300 EUR, 800 USD' (one figure per currency, never added across)."""
     per = amounts.groupby("currency", observed=True)["amount"].sum()
@@ -142,7 +114,7 @@ def stock_health(card) -> Section:
         body += table_html(
             stake.pivot_table(index="kind", columns="currency", values="amount", aggfunc="sum")
             .reset_index()
-            .pipe(lambda f: f.assign(kind=f["kind"].map(word)))
+            .pipe(lambda f: f.assign(kind=f["kind"].map(data_text)))
             .rename(columns={"kind": t("Money at stake")}),
             formats={c: ",.0f" for c in stake["currency"].unique()},
         )
@@ -219,8 +191,8 @@ def phase_in_out(card) -> Section:
                     t("Demand left (customers')"): top["remaining_customer"],
                     t("At risk (share)"): top["customer_at_risk"],
                     t("Currency"): top["currency"].astype(str),
-                    t("Proposal"): top["proposal"].map(_pipo_text),
-                    t("Note"): top["note"].map(_pipo_text),
+                    t("Proposal"): top["proposal"].map(data_text),
+                    t("Note"): top["note"].map(data_text),
                 }
             ),
             formats={
@@ -245,7 +217,7 @@ def phase_in_out(card) -> Section:
                     t("Runs out"): ramps["run_out"].map(
                         lambda p: t("after 2 years") if pd.isna(p) else str(p)
                     ),
-                    t("Status"): ramps["status"].map(word),
+                    t("Status"): ramps["status"].map(data_text),
                     t("Gap (months)"): ramps["gap_months"],
                     t("Double stock"): ramps["double_stock_value"],
                     t("Currency"): ramps["currency"].astype(str),
@@ -301,9 +273,11 @@ def safety_stock(card) -> Section:
                     t("Tied up"): top["money_tied_up"],
                     t("At risk"): top["money_at_risk"],
                     t("Currency"): top["currency"].astype(str),
-                    t("How"): top["method"].where(
+                    t("How"): top["method"]
+                    .where(
                         top["sigma_basis"] == "", top["method"] + " (" + top["sigma_basis"] + ")"
-                    ),
+                    )
+                    .map(data_text),
                 }
             ),
             formats={

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from kamlab.chain import PackAnalytics
+from kamlab.i18n import current
 from kamlab.i18n import formats as fmt
 from kamlab.scorecard.render import Section, note_html
 
@@ -15,6 +18,7 @@ __all__ = [
     "absent_frames",
     "absent_section",
     "as_float",
+    "data_text",
     "coverage_note",
     "coverage_sentence",
     "first",
@@ -99,6 +103,88 @@ def word(code: object) -> str:
     if code is None or (not isinstance(code, str) and pd.isna(code)):
         return fmt.MISSING
     return fmt.text(str(code))
+
+
+_DAY = r"(?P<day>\d{2} [A-Z][a-z]{2} \d{4})"
+_NUMBER = r"[+\-]?[\d,]+(?:\.\d+)?"
+#: sentences the analytics write in English into their frames (kamlab.pricing's audit
+#: findings, kamlab.inventory's proposals and methods, kamlab.opportunities' flags): each
+#: re-said from one template; named groups: ``day`` a date, ``n`` a number, ``pct`` a
+#: percentage, ``words`` a phrase of :data:`DATA_WORDS`, others as they are
+DATA_PHRASES = (
+    (rf"billed at a special price that expired on {_DAY} \(request (?P<request>[^)]+)\)",
+     "billed at a special price that expired on {day} (request {request})"),
+    (rf"billed at a special price that expired on {_DAY}",
+     "billed at a special price that expired on {day}"),
+    (rf"billed at the previous price, superseded on {_DAY}",
+     "billed at the previous price, superseded on {day}"),
+    (rf"billed (?P<pct>{_NUMBER})% against the agreed price",
+     "billed {pct} against the agreed price"),
+    (r"billed in (?P<billed>\S+), agreed in (?P<agreed>\S+)", "billed in {billed}, agreed in {agreed}"),
+    (rf"billed at (?P<n>{_NUMBER}) x the agreed unit price: price per (?P<unit>\S+) used per 1\?",
+     "billed at {n} x the agreed unit price: price per {unit} used per 1?"),
+    (rf"billed at (?P<n>{_NUMBER}) x the agreed unit price: price unit mixed up\?",
+     "billed at {n} x the agreed unit price: price unit mixed up?"),
+    (rf"cancel (?P<n>{_NUMBER}) on order", "cancel {n} on order"),
+    (rf"sell off or run down (?P<n>{_NUMBER})", "sell off or run down {n}"),
+    (rf"last-time buy (?P<n>{_NUMBER})", "last-time buy {n}"),
+    (rf"customers forecast (?P<n>{_NUMBER}) more: ask for binding orders",
+     "customers forecast {n} more: ask for binding orders"),
+    (r"(?P<words>[^,()]+), (?P<measure>cycle service|fill rate) (?P<pct>\d+)% \((?P<basis>[^)]+)\)",
+     "{method}, {measure} {level} ({basis})"),
+    (r"(?P<words>[^,()]+), (?P<measure>cycle service|fill rate) (?P<pct>\d+)%",
+     "{method}, {measure} {level}"),
+)  # fmt: skip
+#: the words of those sentences that are whole phrases
+DATA_WORDS = (
+    "no price agreed for this customer and material on that day",
+    "end of life passed", "no end-of-life date: whole forecast counted",
+    "balanced: run down as planned", "award overdue, stalled", "award overdue", "SOP passed",
+    "normal", "Poisson lead-time demand", "exact lead-time demand distribution",
+    "bootstrap of lead-time demand", "no demand in the window", "cycle service", "fill rate",
+    "forecast errors", "demand history", "no start of production planned", "coverage gap",
+    "double stock", "currency differs", "expired special price", "no agreement",
+    "previous price", "price unit", "off agreement", "phase-out at risk", "safety stock short",
+    "phase-out", "phase-in", "active",
+)  # fmt: skip
+_PHRASES = [(re.compile(pattern), template) for pattern, template in DATA_PHRASES]
+
+
+def data_text(said: object) -> str:
+    """A sentence an analytics module wrote in English, in the active language: each part
+    (split at "; ") re-said from its template of :data:`DATA_PHRASES`, a known phrase
+    (:data:`DATA_WORDS`) translated, anything else as it is. English: as written."""
+    if not isinstance(said, str) or not said:
+        return fmt.MISSING if said is None or (not isinstance(said, str) and pd.isna(said)) else ""
+    if current().english:
+        return said
+    return "; ".join(_data_part(part) for part in said.split("; "))
+
+
+def _data_part(part: str) -> str:
+    for pattern, template in _PHRASES:
+        found = pattern.fullmatch(part)
+        if found is None:
+            continue
+        values = {}
+        for name, value in found.groupdict().items():
+            if name == "day":
+                values["day"] = fmt.date(pd.to_datetime(value, format="%d %b %Y"))
+            elif name == "n":
+                values["n"] = current().number(
+                    float(value.replace(",", "")), digits=len(value.partition(".")[2])
+                )
+            elif name == "pct":
+                v = float(value.replace(",", "")) / 100
+                values["pct" if "{pct}" in template else "level"] = fmt.percent(
+                    v, signed=value.startswith("+"), digits=len(value.partition(".")[2])
+                )
+            elif name in ("words", "measure", "basis"):
+                values["method" if name == "words" else name] = fmt.text(value)
+            else:
+                values[name] = value
+        return fmt.text(template, **values)
+    return fmt.text(part)
 
 
 def no_table_text(*tables: str) -> str:

@@ -242,3 +242,33 @@ def _day(cell: str, lang) -> datetime.date:
     day, month, year = cell.split()
     names = {v: k for k, v in lang.locale.months["format"]["abbreviated"].items()}
     return datetime.date(int(year), names[month], int(day))
+
+
+#: the figures' titles and axis labels, with values as long as the pages fill them with
+FIGURE_TEXTS = {
+    "Forecast accuracy by lag: customer, statistical and naive forecasts": {},
+    "OTIF and on-time delivery by month (requested date)": {},
+    "OTIF and on-time delivery by month (confirmed date)": {},
+    "Gross margin by month (revenue − quantity × standard cost), {last} vs {year}": {
+        "last": 2024, "year": 2025},
+    "Monthly demand to {month}, forecast for the next {n} months": {
+        "month": "Sept. 2025", "n": 12},
+    "Net revenue by month, {last} vs {year}, budget {year}": {"last": 2024, "year": 2025},
+    "Open receivables by days overdue at {day}": {"day": "30 set 2025"},
+    "Days sales outstanding at each month end": {},
+    "Forecast lag (months ahead)": {},
+    "Rejected parts per million delivered (PPM)": {},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("code", ["en", "de", "it"])
+def test_every_figure_title_fits_on_its_figure(code):
+    from kamlab.scorecard import figures
+
+    lang = language(code)
+    frame = pd.DataFrame({"month": ["Jan", "Feb"], "value": [1.0, 2.0]})
+    for template, values in FIGURE_TEXTS.items():
+        said = lang.text(template, **values)
+        fig = figures.bar_figure(frame, x="month", y="value", title=said, xlabel=said,
+                                 ylabel=lang.text("Open amount ({currency})", currency="EUR"))  # fmt: skip
+        assert not figures.text_outside(fig), (code, said)

@@ -94,6 +94,10 @@ CODE_WORDS = (
     "strategic", "development", "status", "streamline", "unclassified",
     # ageing buckets
     "not due",
+    # CRM picklists: reasons a deal was lost, opportunity stages
+    "(not recorded)", "price", "technical", "delivery time", "relationship", "project cancelled",
+    "qualification", "quotation", "negotiation", "submitted", "shortlisted", "prototype",
+    "samples", "PPAP", "pre-series", "closed",
 )  # fmt: skip
 
 
@@ -145,7 +149,7 @@ DATA_WORDS = (
     "forecast errors", "demand history", "no start of production planned", "coverage gap",
     "double stock", "currency differs", "expired special price", "no agreement",
     "previous price", "price unit", "off agreement", "phase-out at risk", "safety stock short",
-    "phase-out", "phase-in", "active",
+    "phase-out", "phase-in", "active", "phase-out: run down, no safety stock",
 )  # fmt: skip
 _PHRASES = [(re.compile(pattern), template) for pattern, template in DATA_PHRASES]
 

@@ -39,7 +39,7 @@ CALLS = {"text", "t"}
 #: module-level tables of English templates or words, shown through ``text`` by key
 TABLES = {
     "STATUS_WORDS", "TEMPLATES", "SENTENCES", "PHRASES", "ACTIONS", "NO_TABLE", "CODE_WORDS",
-    "_FVA_LABELS", "_CLAUSES", "LIFECYCLE_NOTES", "_CRITERIA_WORDS", "_NO_DATA_WHAT",
+    "_FVA_LABELS", "_CLAUSES", "KIND_NAMES", "LIFECYCLE_NOTES", "_CRITERIA_WORDS", "_NO_DATA_WHAT",
     "DATA_PHRASES", "DATA_WORDS", "VISIT_LABELS", "NO_TERMS",
 }  # fmt: skip
 #: data codes a section passes to ``text`` through a variable (kpi_changes' names, states)

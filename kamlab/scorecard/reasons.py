@@ -230,22 +230,60 @@ def ranking_text(settings) -> str:
     from kamlab.findings import KINDS
 
     sc = settings.scorecard
+    lang = fmt.current()
+
+    def g(v: float) -> str:  # a weight or rate as written ("0.3"), in the language's marks
+        shown = f"{v:g}"
+        return (
+            shown
+            if lang.english
+            else shown.replace(".", lang.locale.number_symbols["latn"]["decimal"])
+        )
+
     weights = {k: sc.stake_weights.get(k, 1.0) for k in KINDS if k in PHRASES}
     shown = ", ".join(
-        f"{k.replace('_', ' ')} {w:g}" for k, w in weights.items() if k in _MONEY_KINDS
+        fmt.text(
+            "{kind} {weight}", kind=fmt.text(KIND_NAMES.get(k, k.replace("_", " "))), weight=g(w)
+        )
+        for k, w in weights.items()
+        if k in _MONEY_KINDS
     )
-    rates = ", ".join(f"{c} {r:g}" for c, r in sorted(sc.fx_rates.items()))
+    rates = ", ".join(f"{c} {g(r)}" for c, r in sorted(sc.fx_rates.items()))
     basis = (
-        f"converted to {sc.reporting_currency} at {rates}"
+        fmt.text("converted to {currency} at {rates}", currency=sc.reporting_currency, rates=rates)
         if rates
-        else "as a share of each account's revenue where currencies differ"
+        else fmt.text("as a share of each account's revenue where currencies differ")
     )
-    return (
-        f"Ranked by the weighted money at stake ({basis}; {sc.reporting_currency} per unit): "
-        f"each amount is counted once, in one kind, times its weight — {shown}; raised by "
-        f"{sc.overdue_action_weight:.0%} per overdue agreed action. With nothing at stake, "
-        "by revenue × the worst status."
+    return fmt.text(
+        "Ranked by the weighted money at stake ({basis}; {currency} per unit): each amount is "
+        "counted once, in one kind, times its weight — {weights}; raised by {raise_by} per "
+        "overdue agreed action. With nothing at stake, by revenue × the worst status.",
+        basis=basis,
+        currency=sc.reporting_currency,
+        weights=shown,
+        raise_by=f"{sc.overdue_action_weight:.0%}"
+        if lang.english
+        else fmt.percent(sc.overdue_action_weight),
     )
+
+
+#: the kinds of money at stake as the ranking names them
+KIND_NAMES = {
+    "overdue": "overdue",
+    "over_credit_limit": "over credit limit",
+    "air_freight": "air freight",
+    "forecast_challenge": "forecast challenge",
+    "revenue_gap": "revenue gap",
+    "expired_special_price": "expired special price",
+    "billed_below_agreement": "billed below agreement",
+    "lost_deals": "lost deals",
+    "npi_stalled": "npi stalled",
+    "pipeline_at_risk": "pipeline at risk",
+    "phase_out_exposure": "phase out exposure",
+    "deadstock": "deadstock",
+    "overstock": "overstock",
+    "stock_out_risk": "stock out risk",
+}
 
 
 #: the kinds that can carry money at stake (kamlab.findings.OWNERSHIP)

@@ -84,6 +84,31 @@ def _messages() -> list[str]:
     return list(dict.fromkeys([*found, *WORDS]))
 
 
+def _notebook_texts() -> list[str]:
+    """The scorecard notebook's markdown cells (a heading and what to look for), each one
+    catalog entry the pack's runner translates as a whole; the glossary cell is the
+    pack's glossary, translated with it."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "kamlab" / "notebooks" / "scorecard.ipynb", as_version=4)
+    return [
+        c.source
+        for c in nb.cells
+        if c.cell_type == "markdown" and not c.source.startswith("## Glossary")
+    ]
+
+
+def test_the_notebooks_headings_and_guidance_are_in_both_catalogs():
+    texts = _notebook_texts()
+    assert len(texts) == 19
+    for code in ("de", "it"):
+        entries = catalog(code)
+        missing = [m.splitlines()[0] for m in texts if not entries.get(m)]
+        assert not missing, f"{code}: {missing}"
+        for m in texts:  # the heading stays a heading: the pack's contents list reads it
+            assert entries[m].startswith("## ") and entries[m].count("\n") == m.count("\n")
+
+
 def _table(value: ast.AST) -> list[str]:
     """The English of a template table: a dict's values, a tuple's strings, or the template
     (second place) of each (pattern, template) pair."""

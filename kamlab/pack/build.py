@@ -681,6 +681,8 @@ def _write_workbook(
     units = summary.attrs.get("units", {})
     labels = list(units)
     words = {status: text(word) for status, word in STATUS_WORDS.items()}
+    currency = analytics.settings.scorecard.reporting_currency
+    weighted = text("Weighted at stake {currency}", currency=currency)  # in that currency
     run_words, pages = (
         _run_words(),
         {"scorecard": text("scorecard"), "portfolio": text("portfolio")},
@@ -708,9 +710,7 @@ def _write_workbook(
                 if any(several)
                 else {}
             ),
-            f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}": summary[
-                "score"
-            ].astype("float64"),
+            weighted: summary["score"].astype("float64"),
             "why": summary["why"],
             "new_since_last_pack": summary["new"],
             **{label: summary[f"{label} number"].astype("float64") for label in labels},
@@ -723,9 +723,7 @@ def _write_workbook(
     kinds = {label: units[label] or "ratio" for label in labels}
     kinds.update({k: "signed share" for k in labels if "vs budget" in k})
     # converted into the reporting currency its header names, not the row's stake currency
-    kinds[f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}"] = (
-        "converted amount"
-    )
+    kinds[weighted] = "converted amount"
     runs = pd.DataFrame(
         [
             {

@@ -161,6 +161,26 @@ def test_each_customer_gets_its_account_managers_language(database):
         page_languages(customers, wrong)
 
 
+def test_a_misspelt_account_manager_stops_the_pack_before_any_work(database, tmp_path, capsys):
+    from kamlab.cli import main
+
+    toml = tmp_path / "kamlab.toml"
+    toml.write_text('[pack.languages]\n"Nobody Here" = "it"\n', encoding="utf-8")
+    with pytest.raises(PackError, match=r"no customer has the account manager\(s\) \['Nobody"):
+        build_pack(
+            MONTH,
+            source=database,
+            reports_dir=tmp_path / "reports",
+            settings_path=toml,
+            cache_dir=tmp_path / "cache",
+            progress=False,
+        )
+    assert not (tmp_path / "reports").exists()
+    argv = ["pack", "--month", MONTH, "--database", str(database), "--config", str(toml)]
+    assert main([*argv, "--reports", str(tmp_path / "reports")]) == 2
+    assert "Nobody Here" in capsys.readouterr().err
+
+
 # -- the demo pack in German and Italian -------------------------------------------------------
 @pytest.fixture(scope="module")
 def database(tmp_path_factory):

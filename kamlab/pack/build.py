@@ -134,13 +134,16 @@ def build_pack(
     previous = _previous_results(directory)
     if retry_failed and not previous:
         raise PackError(f"nothing to retry: no readable run log in {str(directory)!r}")
+    glossary = _glossary_dir(settings)
     # one snapshot of the database for the whole pack: an ingest meanwhile cannot mix data
     try:
         pinned = pin_database(database, cache_folder)
     except ChainError as err:
         raise PackError(str(err)) from None
-    with pinned:
-        known = _stored_customers(pinned)  # also: a damaged database is named now, not later
+    with pinned, speaking(language(settings.pack.language, glossary_dir=glossary or None)):
+        stored = _stored_customers(pinned)  # also: a damaged database is named now, not later
+        page_languages(stored, settings)  # a misspelt account manager, too
+        known = set(stored["customer_id"].astype(str))
         wanted = list(dict.fromkeys(customers)) if customers else None
         unknown = [c for c in wanted or () if c not in known]
         if unknown:
@@ -201,90 +204,7 @@ def _build(
         raise PackError(f"unknown customer(s) {unknown}: not in {str(pinned.original)!r}")
     glossary = _glossary_dir(settings)
     speaks = page_languages(analytics.customers, settings)
-    with speaking(language(settings.pack.language, glossary_dir=glossary or None)) as pack_language:
-        return _build_pages(
-            period,
-            chain=chain,
-            analytics=analytics,
-            known=known,
-            wanted=wanted,
-            speaks=speaks,
-            glossary=glossary,
-            pack_language=pack_language,
-            workers=workers,
-            timeout=timeout,
-            notebook=notebook,
-            pinned=pinned,
-            settings=settings,
-            cache_dir=cache_dir,
-            directory=directory,
-            previous=previous,
-            retry_failed=retry_failed,
-            scheduler=scheduler,
-            progress=progress,
-            started=started,
-        )
-
-
-def page_languages(customers: pd.DataFrame, settings) -> dict[str, str]:
-    """customer_id -> the language of the customer's scorecard: its account manager's in
-    ``[pack.languages]``, else ``[pack] language``.
-
-    Raises :class:`PackError` for an account manager in ``[pack.languages]`` who manages
-    none of the customers (a misspelt name would otherwise fall back without a word).
-    """
-    chosen = settings.pack.languages
-    managers = customers["account_manager"].astype("string").fillna("")
-    unknown = sorted(set(chosen) - set(managers))
-    if unknown:
-        raise PackError(
-            f"[pack.languages]: no customer has the account manager(s) {unknown}; "
-            f"the account managers are {sorted(set(managers) - {''})[:10]}"
-        )
-    return {
-        str(cid): chosen.get(str(manager), settings.pack.language)
-        for cid, manager in zip(customers["customer_id"], managers, strict=True)
-    }
-
-
-def _glossary_dir(settings) -> str:
-    """``[pack] glossary_dir`` as an absolute path ("" when not set): the kernels run in the
-    reports folder. Raises :class:`PackError` when it is set but not a folder."""
-    given = settings.pack.glossary_dir
-    if not given:
-        return ""
-    folder = Path(given).expanduser().resolve()
-    if not folder.is_dir():
-        raise PackError(f"[pack] glossary_dir: no such folder {str(folder)!r}")
-    return str(folder)
-
-
-def _build_pages(
-    period: pd.Period,
-    *,
-    chain,
-    analytics,
-    known: list[str],
-    wanted: list[str],
-    speaks: dict[str, str],
-    glossary: str,
-    pack_language: Language,
-    workers: int,
-    timeout: int,
-    notebook: Path,
-    pinned: PinnedDatabase,
-    settings,
-    cache_dir: Path,
-    directory: Path,
-    previous: dict[str, JobResult],
-    retry_failed: bool,
-    scheduler: str | None,
-    progress: bool,
-    started: float,
-) -> PackResult:
-    """The pack's notebooks, index, workbook and pack.json, with the index, portfolio page
-    and workbook in `pack_language` (the active language) and each scorecard in its
-    account manager's (`speaks`)."""
+    pack_language = current()  # build_pack speaks [pack] language around the whole build
     source = chain.source
     slugs = {c: slug(c) for c in known}
     clashes = pd.Series(slugs).str.lower().duplicated(keep=False)
@@ -462,6 +382,39 @@ def _build_pages(
     return finish(results)
 
 
+def page_languages(customers: pd.DataFrame, settings) -> dict[str, str]:
+    """customer_id -> the language of the customer's scorecard: its account manager's in
+    ``[pack.languages]``, else ``[pack] language``.
+
+    Raises :class:`PackError` for an account manager in ``[pack.languages]`` who manages
+    none of the customers (a misspelt name would otherwise fall back without a word).
+    """
+    chosen = settings.pack.languages
+    managers = customers["account_manager"].astype("string").fillna("")
+    unknown = sorted(set(chosen) - set(managers))
+    if unknown:
+        raise PackError(
+            f"[pack.languages]: no customer has the account manager(s) {unknown}; "
+            f"the account managers are {sorted(set(managers) - {''})[:10]}"
+        )
+    return {
+        str(cid): chosen.get(str(manager), settings.pack.language)
+        for cid, manager in zip(customers["customer_id"], managers, strict=True)
+    }
+
+
+def _glossary_dir(settings) -> str:
+    """``[pack] glossary_dir`` as an absolute path ("" when not set): the kernels run in the
+    reports folder. Raises :class:`PackError` when it is set but not a folder."""
+    given = settings.pack.glossary_dir
+    if not given:
+        return ""
+    folder = Path(given).expanduser().resolve()
+    if not folder.is_dir():
+        raise PackError(f"[pack] glossary_dir: no such folder {str(folder)!r}")
+    return str(folder)
+
+
 def previous_findings(directory: Path) -> pd.DataFrame | None:
     """Last month's findings, from the previous pack's ``pack.json`` (layout 2.0 or later), or
     None when that pack is absent, older or unreadable (then every finding shows as new)."""
@@ -511,15 +464,20 @@ def _check_writable(directory: Path) -> None:
         raise PackError(f"reports folder unusable: {io_error(err)}") from None
 
 
-def _stored_customers(pinned: PinnedDatabase) -> set[str]:
-    """The customer ids in the pinned database (read before any analytics run)."""
+def _stored_customers(pinned: PinnedDatabase) -> pd.DataFrame:
+    """The customer ids and account managers in the pinned database (read before any
+    analytics run)."""
     from kamlab.data import store
 
     try:
-        ids = store.load(pinned.path, tables=["customers"], columns={"customers": ["customer_id"]})
+        stored = store.load(
+            pinned.path,
+            tables=["customers"],
+            columns={"customers": ["customer_id", "account_manager"]},
+        )
     except store.StoreError as err:  # named by the path the user gave, not the pinned copy
         raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
-    return set(ids.customers["customer_id"].astype(str))
+    return stored.customers
 
 
 def _previous_results(directory: Path) -> dict[str, JobResult]:

@@ -9,7 +9,10 @@ Layout of ``reports/YYYY-MM/``::
     pack.xlsx             the headline tables for Excel users
     run-log.json, run.log per-notebook status, error, cell and seconds
 
-Validation happens before any kernel starts; every file is written atomically, so an
+The index, portfolio page, workbook and run log's page names are in ``[pack] language``;
+each scorecard in its account manager's (``[pack.languages]``, else the pack's): its kernel
+is told the language before the notebook runs, and the notebook's narrative is translated
+(:mod:`kamlab.pack.narrative`). Validation happens before any kernel starts; every file is written atomically, so an
 interrupted or repeated build never leaves a half-written page.
 """
 

@@ -40,7 +40,13 @@ from kamlab.scorecard import (
 )
 from kamlab.scorecard.render import Section, table_html
 from kamlab.scorecard.tiles import Tile, tiles_html
-from kamlab.scorecard.values import as_float, coverage_note, no_table_text, not_available
+from kamlab.scorecard.values import (
+    as_float,
+    coverage_note,
+    no_table_text,
+    not_available,
+    unavailable_reasons,
+)
 
 __all__ = [
     "OPTIONS",
@@ -235,11 +241,8 @@ class Scorecard:
 
     def unavailable_tile(self, label: str, *names: str) -> Tile | None:
         """A grey tile when an analytics step behind it could not run, else None."""
-        reasons = sorted(
-            {self.analytics.unavailable[n] for n in names if n in self.analytics.unavailable}
-        )
-        why = "; ".join(fmt.text(r) for r in reasons)
-        return Tile(label, "–", "", "grey", not_available(why)) if reasons else None
+        why = unavailable_reasons(self.analytics, *names)
+        return Tile(label, "–", "", "grey", not_available(why)) if why else None
 
     def absent_tile(self, label: str, *tables: str) -> Tile | None:
         """A grey tile when one of `tables` is absent (:meth:`absent`), else None."""

@@ -17,7 +17,7 @@ from kamlab.chain import PackAnalytics
 from kamlab.i18n import formats as fmt
 from kamlab.scorecard.card import Scorecard
 from kamlab.scorecard.render import Section, note_html, table_html
-from kamlab.scorecard.values import data_text, not_available_html, word
+from kamlab.scorecard.values import data_text, unavailable_note, unavailable_reasons, word
 
 __all__ = [
     "SECTIONS",
@@ -46,14 +46,10 @@ def _no_data(title: str, card: Scorecard, names: tuple[str, ...], what: str) -> 
     frames = [_slice(card, n) for n in names]
     if any(f is not None and len(f) for f in frames):
         return None
-    reasons = sorted(
-        {card.analytics.unavailable[n] for n in names if n in card.analytics.unavailable}
-    )
+    reasons = unavailable_reasons(card.analytics, *names)
     what = fmt.text(_NO_DATA_WHAT.get(what, what))
     said = (
-        fmt.text(
-            "No {what} for this customer this month ({why}).", what=what, why="; ".join(reasons)
-        )
+        fmt.text("No {what} for this customer this month ({why}).", what=what, why=reasons)
         if reasons
         else fmt.text("No {what} for this customer this month.", what=what)
     )
@@ -250,10 +246,7 @@ def prices(card: Scorecard) -> Section:
 
 
 def _unavailable_note(card: Scorecard, *names: str) -> str:
-    missing = sorted(
-        {card.analytics.unavailable[n] for n in names if n in card.analytics.unavailable}
-    )
-    return not_available_html("; ".join(missing)) if missing else ""
+    return unavailable_note(card.analytics, *names)
 
 
 # -- pipeline ----------------------------------------------------------------------------------

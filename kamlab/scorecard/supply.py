@@ -22,7 +22,7 @@ import pandas as pd
 from kamlab.chain import PackAnalytics
 from kamlab.i18n import formats as fmt
 from kamlab.scorecard.render import Section, note_html, table_html
-from kamlab.scorecard.values import data_text, word
+from kamlab.scorecard.values import data_text, unavailable_reasons, word
 
 __all__ = [
     "capacity_allocation",
@@ -39,14 +39,14 @@ _STAKE = ["customer_id", "currency", "amount", "kind"]
 
 
 def _no_data(title: str, analytics: PackAnalytics, *names: str) -> Section | None:
-    reasons = sorted({analytics.unavailable[n] for n in names if n in analytics.unavailable})
+    reasons = unavailable_reasons(analytics, *names)
     if any(getattr(analytics, n, None) is None for n in names) and not reasons:
-        reasons = [fmt.text("the inventory step did not run")]
+        reasons = fmt.text("the inventory step did not run")
     if not reasons:
         return None
     return Section(
         title,
-        note_html(fmt.text("No data: {why}.", why="; ".join(reasons)), kind="unavailable"),
+        note_html(fmt.text("No data: {why}.", why=reasons), kind="unavailable"),
         status="unavailable",
     )
 
@@ -366,7 +366,8 @@ def capacity_allocation(card) -> Section:
 def portfolio_supply(analytics: PackAnalytics) -> Section:
     """Portfolio view: money at stake by customer and kind, the phase-outs with the most
     deadstock at risk, and how many safety stocks to change in SAP."""
-    title = "Stock, phase-outs and safety stocks"
+    t = fmt.text
+    title = t("Stock, phase-outs and safety stocks")
     names = ("supply_at_stake", "phase_out", "safety_stock")
     if missing := _no_data(title, analytics, *names):
         return missing
@@ -379,35 +380,46 @@ def portfolio_supply(analytics: PackAnalytics) -> Section:
         wide = wide.sort_values(list(wide.columns), ascending=False).head(10).reset_index()
         who = analytics.customers.set_index("customer_id")["name"]
         wide.insert(1, "name", wide["customer_id"].map(who))
-        kinds = [c for c in wide.columns if c not in ("customer_id", "name", "currency")]
+        kinds = {
+            c: data_text(c) for c in wide.columns if c not in ("customer_id", "name", "currency")
+        }
         wide = wide.rename(
-            columns={"customer_id": "Customer", "name": "Name", "currency": "Currency"}
+            columns={
+                "customer_id": t("Customer"),
+                "name": t("Name"),
+                "currency": t("Currency"),
+                **kinds,
+            }
         )
-        body += note_html("Money at stake at cost, by customer (its share of shared stock):")
-        body += table_html(wide, formats=dict.fromkeys(kinds, ",.0f"), max_rows=10)
+        body += note_html(t("Money at stake at cost, by customer (its share of shared stock):"))
+        body += table_html(wide, formats=dict.fromkeys(kinds.values(), ",.0f"), max_rows=10)
     pipo = analytics.phase_out[analytics.phase_out["deadstock_at_risk"] > 0].head(8)
     if len(pipo):
         materials = analytics.materials.set_index("material_id")["description"]
-        body += note_html("Phase-outs with the most deadstock at risk:")
+        body += note_html(t("Phase-outs with the most deadstock at risk:"))
         body += table_html(
             pd.DataFrame(
                 {
-                    "Material": pipo["material_id"].astype(str)
+                    t("Material"): pipo["material_id"].astype(str)
                     + " "
                     + pipo["material_id"].map(materials).fillna("").astype(str),
-                    "End of life": pipo["end_of_life"].dt.strftime("%b %Y"),
-                    "At risk": pipo["deadstock_at_risk"],
-                    "Currency": pipo["currency"].astype(str),
-                    "Proposal": pipo["proposal"],
+                    t("End of life"): pipo["end_of_life"].map(fmt.month_year),
+                    t("At risk"): pipo["deadstock_at_risk"],
+                    t("Currency"): pipo["currency"].astype(str),
+                    t("Proposal"): pipo["proposal"].map(data_text),
                 }
             ),
-            formats={"At risk": ",.0f"},
+            formats={t("At risk"): ",.0f"},
         )
     changes = safety_stock_proposals(analytics)
     body += note_html(
-        f"{len(changes)} safety stocks to change in SAP (the workbook lists them); "
-        f"money tied up {_money(changes.assign(amount=changes['money_tied_up']))}, "
-        f"at risk {_money(changes.assign(amount=changes['money_at_risk']))}."
+        t(
+            "{n} safety stocks to change in SAP (the workbook lists them); money tied up "
+            "{tied_up}, at risk {at_risk}.",
+            n=fmt.count(len(changes)),
+            tied_up=_money(changes.assign(amount=changes["money_tied_up"])),
+            at_risk=_money(changes.assign(amount=changes["money_at_risk"])),
+        )
     )
     return Section(title, body)
 

@@ -138,6 +138,22 @@ DATA_PHRASES = (
      "{method}, {measure} {level} ({basis})"),
     (r"(?P<words>[^,()]+), (?P<measure>cycle service|fill rate) (?P<pct>\d+)%",
      "{method}, {measure} {level}"),
+    # why an analytics step could not run (kamlab.chain.steps, kamlab.chain.source)
+    (r"revenue is in several currencies \((?P<currencies>[^)]+)\): set \[scorecard\] fx_rates "
+     r"in kamlab\.toml to rank customers and place them in the matrix",
+     "revenue is in several currencies ({currencies}): set [scorecard] fx_rates in kamlab.toml "
+     "to rank customers and place them in the matrix"),
+    (r"no forecast to score up to (?P<month>\d{4}-\d{2}) \(no orders to score against\)",
+     "no forecast to score up to {month} (no orders to score against)"),
+    (r"no customer forecast up to (?P<month>\d{4}-\d{2})", "no customer forecast up to {month}"),
+    (r"no customer forecast for (?P<first>\d{4}-\d{2})–(?P<last>\d{4}-\d{2}) "
+     r"\(the (?P<n>\d+)-month bias window\)",
+     "no customer forecast for {first}–{last} (the {n}-month bias window)"),
+    (r"no demand in the (?P<n>\d+) months up to (?P<month>\d{4}-\d{2})",
+     "no demand in the {n} months up to {month}"),
+    (r"no (?P<table>orders|invoices) in (?P<month>\d{4}-\d{2}): they run from "
+     r"(?P<first>\d{4}-\d{2}) to (?P<last>\d{4}-\d{2})",
+     "no {table} in {month}: they run from {first} to {last}"),
 )  # fmt: skip
 #: the words of those sentences that are whole phrases
 DATA_WORDS = (
@@ -183,7 +199,9 @@ def _data_part(part: str) -> str:
                 values["pct" if "{pct}" in template else "level"] = fmt.percent(
                     v, signed=value.startswith("+"), digits=len(value.partition(".")[2])
                 )
-            elif name in ("words", "measure", "basis"):
+            elif name in ("month", "first", "last"):
+                values[name] = fmt.month_year(pd.Period(value, "M"))
+            elif name in ("words", "measure", "basis", "table"):
                 values["method" if name == "words" else name] = fmt.text(value)
             else:
                 values[name] = value
@@ -210,19 +228,23 @@ def first(frame: pd.DataFrame | None, column: str) -> float:
     return as_float(frame[column].iloc[0]) if frame is not None and len(frame) else float("nan")
 
 
+def unavailable_reasons(analytics: PackAnalytics, *names: str) -> str:
+    """Why the analytics steps among `names` could not run, in the active language ("; "
+    between reasons); "" when all ran."""
+    missing = sorted({analytics.unavailable[n] for n in names if n in analytics.unavailable})
+    return "; ".join(map(data_text, missing))
+
+
 def unavailable_section(title: str, analytics: PackAnalytics, *names: str) -> Section | None:
     """The "not available" section when an analytics step behind it could not run, else None."""
-    missing = [analytics.unavailable[n] for n in names if n in analytics.unavailable]
-    if not missing:
-        return None
-    reasons = "; ".join(sorted(set(missing)))
-    return Section(title, not_available_html(reasons), status="unavailable")
+    reasons = unavailable_reasons(analytics, *names)
+    return Section(title, not_available_html(reasons), status="unavailable") if reasons else None
 
 
 def unavailable_note(analytics: PackAnalytics, *names: str) -> str:
     """A "not available" note for the analytics steps among `names` that could not run."""
-    missing = sorted({analytics.unavailable[n] for n in names if n in analytics.unavailable})
-    return not_available_html("; ".join(missing)) if missing else ""
+    reasons = unavailable_reasons(analytics, *names)
+    return not_available_html(reasons) if reasons else ""
 
 
 def not_available(why: str) -> str:

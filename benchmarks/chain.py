@@ -45,7 +45,88 @@ SIZES = {
     "default": {},
     "medium": {"customers": 400, "materials": 2000, "months": 60},
     "large": {"customers": 2000, "materials": 2000, "months": 60},
+    "xl": {"customers": 10_000, "materials": 2000, "months": 60},
 }
+BLOCK_CUSTOMERS = 1000  # a size above this is generated and ingested block by block
+# ids that name a document, order, … of one block: prefixed with the block so blocks never clash
+_BLOCK_IDS = (
+    "order_id", "delivery_id", "document_id", "reference_document", "payment_id",
+    "allocated_document", "complaint_id", "price_request_id", "request_id", "opportunity_id",
+    "visit_id", "action_id",
+)  # fmt: skip
+
+
+def build_blocked_store(
+    db: Path, work: Path, *, customers: int, materials: int, months: int, end: str
+) -> Path:
+    """Build the store of a demo too large to hold in memory; returns its ``kamlab.toml``.
+
+    The demo is generated, written (Parquet) and ingested (validated) in blocks of
+    :data:`BLOCK_CUSTOMERS` customers, one block in memory at a time (block b: seed b, the
+    same materials), and the block stores are then unioned by DuckDB (which spills to disk)
+    into `db`, sorted as :func:`kamlab.data.store.write` sorts. Block b's customer ids get
+    the block number in their two leading digits, its other document ids a ``B<b>-`` prefix;
+    rows that belong to no customer (materials, plans, central stock) come from block 0.
+    The density per customer is the demo's: a block's customers buy as the demo's do.
+    """
+    import duckdb
+
+    from kamlab.data.contract import TABLES
+    from kamlab.data.store import _SORT
+
+    blocks = -(-customers // BLOCK_CUSTOMERS)
+    paths, toml = [], None
+    for b in range(blocks):
+        part = work / f"block{b}.duckdb"
+        paths.append(part)
+        if part.is_file():  # a resumed build reuses finished blocks
+            continue
+        n = min(BLOCK_CUSTOMERS, customers - b * BLOCK_CUSTOMERS)
+        started = time.perf_counter()
+        files = demo.write_demo(
+            work / f"extracts{b}", fmt="parquet", customers=n, materials=materials,
+            months=months, end=end, seed=b,
+        )  # fmt: skip
+        toml = next(p for p in files if p.name == "kamlab.toml")
+        ingest(work / f"extracts{b}", part, settings=resolve_settings(toml))
+        for f in files:
+            f.unlink()
+        print(f"block {b}: {n} customers in {time.perf_counter() - started:.1f} s", flush=True)
+    toml = work / "kamlab.toml"
+    demo._write_settings(work)
+    tmp = db.with_name(f".{db.name}.building")
+    tmp.unlink(missing_ok=True)
+    with duckdb.connect(str(tmp)) as con:
+        con.execute("SET preserve_insertion_order = false")
+        for b, part in enumerate(paths):
+            con.execute(f"ATTACH '{part}' AS b{b} (READ_ONLY)")
+        for name, spec in TABLES.items():
+            selects = []
+            for b in range(blocks):
+                cols = []
+                for c in spec.column_names:
+                    if c == "customer_id":
+                        cols.append(f"'{b:02d}' || substr(customer_id, 3) AS customer_id")
+                    elif c in _BLOCK_IDS:
+                        cols.append(f"'B{b}-' || {c} AS {c}")
+                    else:
+                        cols.append(f'"{c}"')
+                where = ""
+                if b and name in ("materials", "material_plan"):
+                    continue
+                if b and "customer_id" in spec.column_names:
+                    where = " WHERE customer_id IS NOT NULL"
+                selects.append(f"SELECT {', '.join(cols)} FROM b{b}.{name}{where}")
+            first = _SORT.get(name, "customer_id")
+            order = ", ".join(f'"{c}"' for c in dict.fromkeys([first, *spec.key]))
+            con.execute(f"CREATE TABLE {name} AS {' UNION ALL '.join(selects)} ORDER BY {order}")
+        con.execute("CREATE TABLE exclusions AS SELECT * FROM b0.exclusions")
+        con.execute(
+            "CREATE TABLE _kamlab AS SELECT * REPLACE (now() AS written_at) FROM b0._kamlab"
+        )
+        con.execute("CHECKPOINT")
+    tmp.rename(db)
+    return toml
 
 
 class MemorySampler(threading.Thread):
@@ -145,8 +226,17 @@ def main(argv: list[str] | None = None) -> None:
         options = {"n_jobs": args.n_jobs, "scheduler": args.scheduler}
     print(f"{'step':<20} {'wall s':>9} {'cpu s':>9} {'PSS MB':>10} {'client MB':>10} {'rows':>10}")
     with tempfile.TemporaryDirectory() as tmp:
-        if args.database:
+        if args.database and Path(args.database).is_file():
             db, settings = Path(args.database), resolve_settings(args.config)
+        elif size.get("customers", 0) > BLOCK_CUSTOMERS:  # never the whole demo in memory
+            db = Path(args.database or Path(tmp) / "kam.duckdb")
+            work = db.with_name(db.name + ".blocks")
+            work.mkdir(parents=True, exist_ok=True)
+            toml = timed(
+                "demo+ingest (blocks)",
+                lambda: build_blocked_store(db, work, end=args.month, **size),
+            )
+            settings = resolve_settings(toml)
         else:
             paths = timed(
                 "demo.write_demo",

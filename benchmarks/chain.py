@@ -129,7 +129,11 @@ def build_blocked_store(
             first = _SORT.get(name, "customer_id")
             order = ", ".join(f'"{c}"' for c in dict.fromkeys([first, *spec.key]))
             con.execute(f"CREATE TABLE {name} AS {' UNION ALL '.join(selects)} ORDER BY {order}")
-        con.execute("CREATE TABLE exclusions AS SELECT * FROM b0.exclusions")
+        every = " UNION ALL ".join(f"SELECT * FROM b{b}.exclusions" for b in range(blocks))
+        con.execute(
+            'CREATE TABLE exclusions AS SELECT "table", reason, CAST(SUM("rows") AS BIGINT) '
+            f'AS "rows" FROM ({every}) GROUP BY "table", reason ORDER BY "table", reason'
+        )
         con.execute(
             "CREATE TABLE _kamlab AS SELECT * REPLACE (now() AS written_at) FROM b0._kamlab"
         )

@@ -5,6 +5,14 @@ Run by hand (once; the machine is shared):
     PYTHONPATH=. python benchmarks/chain.py --size medium    # 400 customers × 2000 materials × 60
     PYTHONPATH=. python benchmarks/chain.py --size large     # 2000 customers × 2000 materials × 60
     PYTHONPATH=. python benchmarks/chain.py --database kam.duckdb --config kamlab.toml  # reuse
+    PYTHONPATH=. nice -n 10 python benchmarks/chain.py --size xl --database xl.duckdb
+        # 10,000 customers: built block by block into xl.duckdb (kept; resumable), then the chain
+    PYTHONPATH=. python benchmarks/chain.py --database kam.duckdb --config kamlab.toml --next-month
+        # the month before --month from scratch, then --month from the backtest origins it left
+
+Above :data:`BLOCK_CUSTOMERS` customers the demo is never held whole: it is generated and
+ingested 1,000 customers at a time (:func:`build_blocked_store`) and the blocks are unioned
+in DuckDB; the ``demo+ingest (blocks)`` row is that build.
 
 demo → CSV → ingest into DuckDB → load → every shared-analytics step of the pack
 (``kamlab.chain.STEPS``: forecast, accuracy with its backtests by customer chunk, service,
@@ -35,6 +43,7 @@ import threading
 import time
 from pathlib import Path
 
+import pandas as pd
 import psutil
 
 from kamlab.chain import load_dataset, prepare, resolve_settings
@@ -45,7 +54,92 @@ SIZES = {
     "default": {},
     "medium": {"customers": 400, "materials": 2000, "months": 60},
     "large": {"customers": 2000, "materials": 2000, "months": 60},
+    "xl": {"customers": 10_000, "materials": 2000, "months": 60},
 }
+BLOCK_CUSTOMERS = 1000  # a size above this is generated and ingested block by block
+# ids that name a document, order, … of one block: prefixed with the block so blocks never clash
+_BLOCK_IDS = (
+    "order_id", "delivery_id", "document_id", "reference_document", "payment_id",
+    "allocated_document", "complaint_id", "price_request_id", "request_id", "opportunity_id",
+    "visit_id", "action_id",
+)  # fmt: skip
+
+
+def build_blocked_store(
+    db: Path, work: Path, *, customers: int, materials: int, months: int, end: str
+) -> Path:
+    """Build the store of a demo too large to hold in memory; returns its ``kamlab.toml``.
+
+    The demo is generated, written (Parquet) and ingested (validated) in blocks of
+    :data:`BLOCK_CUSTOMERS` customers, one block in memory at a time (block b: seed b, the
+    same materials), and the block stores are then unioned by DuckDB (which spills to disk)
+    into `db`, sorted as :func:`kamlab.data.store.write` sorts. Block b's customer ids get
+    the block number in their two leading digits, its other document ids a ``B<b>-`` prefix;
+    rows that belong to no customer (materials, plans, central stock) come from block 0.
+    The density per customer is the demo's: a block's customers buy as the demo's do.
+    """
+    import duckdb
+
+    from kamlab.data.contract import TABLES
+    from kamlab.data.store import _SORT
+
+    blocks = -(-customers // BLOCK_CUSTOMERS)
+    paths, toml = [], None
+    for b in range(blocks):
+        part = work / f"block{b}.duckdb"
+        paths.append(part)
+        if part.is_file():  # a resumed build reuses finished blocks
+            continue
+        n = min(BLOCK_CUSTOMERS, customers - b * BLOCK_CUSTOMERS)
+        started = time.perf_counter()
+        files = demo.write_demo(
+            work / f"extracts{b}", fmt="parquet", customers=n, materials=materials,
+            months=months, end=end, seed=b,
+        )  # fmt: skip
+        toml = next(p for p in files if p.name == "kamlab.toml")
+        ingest(work / f"extracts{b}", part, settings=resolve_settings(toml))
+        for f in files:
+            f.unlink()
+        print(f"block {b}: {n} customers in {time.perf_counter() - started:.1f} s", flush=True)
+    toml = work / "kamlab.toml"
+    demo._write_settings(work)
+    tmp = db.with_name(f".{db.name}.building")
+    tmp.unlink(missing_ok=True)
+    with duckdb.connect(str(tmp)) as con:
+        con.execute("SET preserve_insertion_order = false")
+        for b, part in enumerate(paths):
+            con.execute(f"ATTACH '{part}' AS b{b} (READ_ONLY)")
+        for name, spec in TABLES.items():
+            selects = []
+            for b in range(blocks):
+                cols = []
+                for c in spec.column_names:
+                    if c == "customer_id":
+                        cols.append(f"'{b:02d}' || substr(customer_id, 3) AS customer_id")
+                    elif c in _BLOCK_IDS:
+                        cols.append(f"'B{b}-' || {c} AS {c}")
+                    else:
+                        cols.append(f'"{c}"')
+                where = ""
+                if b and name in ("materials", "material_plan"):
+                    continue
+                if b and "customer_id" in spec.column_names:
+                    where = " WHERE customer_id IS NOT NULL"
+                selects.append(f"SELECT {', '.join(cols)} FROM b{b}.{name}{where}")
+            first = _SORT.get(name, "customer_id")
+            order = ", ".join(f'"{c}"' for c in dict.fromkeys([first, *spec.key]))
+            con.execute(f"CREATE TABLE {name} AS {' UNION ALL '.join(selects)} ORDER BY {order}")
+        every = " UNION ALL ".join(f"SELECT * FROM b{b}.exclusions" for b in range(blocks))
+        con.execute(
+            'CREATE TABLE exclusions AS SELECT "table", reason, CAST(SUM("rows") AS BIGINT) '
+            f'AS "rows" FROM ({every}) GROUP BY "table", reason ORDER BY "table", reason'
+        )
+        con.execute(
+            "CREATE TABLE _kamlab AS SELECT * REPLACE (now() AS written_at) FROM b0._kamlab"
+        )
+        con.execute("CHECKPOINT")
+    tmp.rename(db)
+    return toml
 
 
 class MemorySampler(threading.Thread):
@@ -104,6 +198,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--scheduler", help="Dask scheduler address for the chunked steps")
     p.add_argument("--chunk-customers", type=int, help="customers per chunk (default: the chain's)")
     p.add_argument(
+        "--next-month",
+        action="store_true",
+        help="the month before --month from scratch, then --month reusing its backtest origins",
+    )
+    p.add_argument(
         "--whole",
         action="store_true",
         help="load every table in this process and run every step on it (no chunk reads)",
@@ -130,7 +229,8 @@ def main(argv: list[str] | None = None) -> None:
         shown = "" if rows is None else f"{rows:>10,}"
         peak = sampler.take_step_peak()
         print(
-            f"{step:<20} {seconds:9.2f} {used:9.2f} {peak:10,.0f} {sampler.own():10,.0f} {shown}",
+            f"{step:<20} {seconds:9.2f} {used:9.2f} {peak:10,.0f} {sampler.own():10,.0f} "
+            f"{os.getloadavg()[0]:7.2f} {shown}",
             flush=True,
         )
 
@@ -143,10 +243,22 @@ def main(argv: list[str] | None = None) -> None:
     options = {}
     if "n_jobs" in inspect.signature(prepare).parameters:  # absent before the chunked chain
         options = {"n_jobs": args.n_jobs, "scheduler": args.scheduler}
-    print(f"{'step':<20} {'wall s':>9} {'cpu s':>9} {'PSS MB':>10} {'client MB':>10} {'rows':>10}")
+    print(
+        f"{'step':<20} {'wall s':>9} {'cpu s':>9} {'PSS MB':>10} {'client MB':>10} {'load 1m':>7} {'rows':>10}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        if args.database:
+        if args.database and Path(args.database).is_file():
             db, settings = Path(args.database), resolve_settings(args.config)
+        elif size.get("customers", 0) > BLOCK_CUSTOMERS:  # never the whole demo in memory
+            db = Path(args.database or Path(tmp) / "kam.duckdb")
+            work = db.with_name(db.name + ".blocks")
+            work.mkdir(parents=True, exist_ok=True)
+            toml = timed(
+                "demo+ingest (blocks)",
+                lambda: build_blocked_store(db, work, end=args.month, **size),
+            )
+            settings = resolve_settings(toml)
+            sampler.peak = 0.0  # the overall peak is the chain's (the build has its own row)
         else:
             paths = timed(
                 "demo.write_demo",
@@ -165,7 +277,26 @@ def main(argv: list[str] | None = None) -> None:
             )
         else:
             ds = timed("store.load", lambda: store.load(db), rows=lambda d: len(d.orders))
-        prepare(ds, args.month, settings=settings, on_step=report, **options)
+        if not args.next_month:
+            prepare(ds, args.month, settings=settings, on_step=report, **options)
+        else:  # last month from scratch, then this month from the origins it left behind
+            from kamlab.chain import code_version
+            from kamlab.chain.backtests import origin_cache, reusing
+
+            month, cpus = pd.Period(args.month, "M"), []
+            for label, period in (("from scratch", month - 1), ("next month", month)):
+                print(f"-- {period} {label}", flush=True)
+                started = cpu_seconds()
+                cache = origin_cache(
+                    Path(tmp) / "origins", db, period, settings, code=code_version()
+                )
+                with reusing(cache):
+                    prepare(ds, period, settings=settings, on_step=report, **options)
+                cpus.append(cpu_seconds() - started)
+            print(
+                f"next month {cpus[1]:.1f} CPU s against {cpus[0]:.1f} from scratch "
+                f"({cpus[1] / cpus[0]:.0%})"
+            )
     total = time.perf_counter() - wall
     sampler.stop()
     print(f"{'total':<20} {total:9.2f} {cpu_seconds():9.2f}")

@@ -19,7 +19,7 @@ import kamlab.chain as chain
 import kamlab.chain.chunks as chunks
 from kamlab.chain.chunks import chunk_count, chunk_of, customer_chunks
 from kamlab.chain.source import load_dataset
-from kamlab.chain.steps import CHUNK_TABLES, late_model_sample
+from kamlab.chain.steps import _LEDGER, CHUNK_TABLES, late_model_sample
 from kamlab.data import store
 
 IDS = [f"C{i:05d}" for i in range(0, 2000, 2)]  # 1,000 customers
@@ -113,3 +113,29 @@ def test_steps_by_chunk_from_the_store_equal_the_whole_portfolio_in_memory(datab
     for name in ("service", "receivables", "ageing_history", "dso", "late_payment"):
         assert len(getattr(by_chunk, name)), name
     assert by_chunk.late_payment["model"].eq("calibrated gradient boosting").all()
+
+
+def test_the_scoring_pass_takes_the_outcomes_the_first_pass_left_or_reads_them_again(
+    database, tmp_path
+):
+    """A chunk's payment outcomes are kept between the two passes of the payment-risk step;
+    a worker without that file (a Dask worker on another host) reads the store again and
+    scores the same rows with the same probabilities."""
+    from kamlab.chain.steps import _late_payment_chunk, _payment_outcomes
+    from kamlab.receivables.risk import fit_late_payment, late_rate_by_day
+
+    ids = store.load(database, tables=["customers"]).customers["customer_id"].tolist()
+    common = {"as_of": pd.Period(MONTH, "M").end_time.normalize(), "late_days": 10}
+    spill = tmp_path / "chunk.pkl"
+    first = _late_payment_chunk(str(database), ids, spill=str(spill), **common)
+    assert spill.is_file()
+    outcomes = _payment_outcomes(store.load(database, tables=_LEDGER), **common)
+    pd.testing.assert_frame_equal(pd.read_pickle(spill), outcomes, check_exact=True)
+    portfolio = late_rate_by_day(outcomes)
+    pd.testing.assert_frame_equal(first["late_rates"], portfolio, check_exact=True)
+    model = fit_late_payment(outcomes, portfolio, as_of=common["as_of"])
+    scoring = {**common, "portfolio": portfolio, "model": model}
+    kept = _late_payment_chunk(str(database), ids, spill=str(spill), **scoring)
+    again = _late_payment_chunk(str(database), ids, spill=str(tmp_path / "absent.pkl"), **scoring)
+    assert len(kept["late_payment"]) > 0
+    pd.testing.assert_frame_equal(kept["late_payment"], again["late_payment"], check_exact=True)

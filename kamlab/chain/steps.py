@@ -24,10 +24,12 @@ per-chunk parts, as the payment-risk step does (:func:`_late_payment_by_chunk`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1074,7 +1076,13 @@ def _late_features(invoices: pd.DataFrame) -> list[str]:
 def _late_payment_by_chunk(a: PackAnalytics, source: str) -> pd.DataFrame:
     """:func:`~kamlab.receivables.late_payment_risk` of the whole store, by customer chunk:
     each chunk's outcomes per day (summed: the portfolio late rate), a fit on the sample
-    customers' ledger, then each chunk's open invoices scored."""
+    customers' ledger, then each chunk's open invoices scored.
+
+    A chunk's ledger is read and settled once: the first pass leaves its outcomes in a
+    folder of this run (a pickle per chunk) and the second pass scores them from there;
+    a worker that cannot see the folder (a Dask worker on another host) reads its chunk
+    from the store again — the same outcomes.
+    """
     from kamlab.data.store import load
     from kamlab.receivables.risk import fit_late_payment, sum_late_rates
 
@@ -1084,23 +1092,24 @@ def _late_payment_by_chunk(a: PackAnalytics, source: str) -> pd.DataFrame:
     ledger = load(source, customers=sample, tables=_LEDGER)
     features = _late_features(ledger.invoices)  # the flag is filled in the sample or not
     common = {"as_of": a.as_of, "late_days": r.late_days, "features": features}
-    daily = map_chunks(
-        _late_payment_chunk, (((source, ids), common) for ids in chunks), **placement()
-    )
-    portfolio = sum_late_rates([d["late_rates"] for d in daily])
-    model = fit_late_payment(
-        _payment_outcomes(ledger, **common),
-        portfolio,
-        as_of=a.as_of,
-        features=features,
-        random_state=r.random_state,
-    )
-    del ledger
-    scored = map_chunks(
-        _late_payment_chunk,
-        (((source, ids), {**common, "portfolio": portfolio, "model": model}) for ids in chunks),
-        **placement(),
-    )
+    with tempfile.TemporaryDirectory(prefix="kamlab-late-") as spill:
+        tasks = [((source, ids), {**common, "spill": os.path.join(spill, f"{k}.pkl")})
+                 for k, ids in enumerate(chunks)]  # fmt: skip
+        daily = map_chunks(_late_payment_chunk, tasks, **placement())
+        portfolio = sum_late_rates([d["late_rates"] for d in daily])
+        model = fit_late_payment(
+            _payment_outcomes(ledger, **common),
+            portfolio,
+            as_of=a.as_of,
+            features=features,
+            random_state=r.random_state,
+        )
+        del ledger
+        scored = map_chunks(
+            _late_payment_chunk,
+            ((args, {**kw, "portfolio": portfolio, "model": model}) for args, kw in tasks),
+            **placement(),
+        )
     return combine(scored, "late_payment")
 
 
@@ -1112,15 +1121,30 @@ def _payment_outcomes(ledger: Dataset, **common: Any) -> pd.DataFrame:
 
 
 def _late_payment_chunk(
-    source: str, customers: list[str], *, portfolio=None, model=None, **common: Any
+    source: str,
+    customers: list[str],
+    *,
+    spill: str | None = None,
+    portfolio=None,
+    model=None,
+    **common: Any,
 ) -> dict[str, pd.DataFrame]:
-    """One chunk of :func:`_late_payment_by_chunk`: its outcomes per day (no `model` yet),
-    or its open invoices scored by `model`."""
+    """One chunk of :func:`_late_payment_by_chunk`: its outcomes per day (no `model` yet;
+    the outcomes are kept at `spill`), or its open invoices scored by `model` (from the
+    outcomes at `spill` when that file is there)."""
     from kamlab.data.store import load
     from kamlab.receivables.risk import late_rate_by_day, score_late_payment
 
-    outcomes = _payment_outcomes(load(source, customers=customers, tables=_LEDGER), **common)
+    outcomes = None
+    if model is not None and spill is not None and os.path.exists(spill):
+        outcomes = pd.read_pickle(spill)
+    if outcomes is None:
+        outcomes = _payment_outcomes(load(source, customers=customers, tables=_LEDGER), **common)
     if model is None:
+        if spill is not None:
+            with contextlib.suppress(OSError):  # no room: the scoring pass reads it again
+                outcomes.to_pickle(f"{spill}.part")
+                os.replace(f"{spill}.part", spill)  # a file there is whole
         return {"late_rates": late_rate_by_day(outcomes)}
     scored = score_late_payment(outcomes, portfolio, model, as_of=common["as_of"])
     scored.attrs = {}

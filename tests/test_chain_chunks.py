@@ -113,3 +113,31 @@ def test_steps_by_chunk_from_the_store_equal_the_whole_portfolio_in_memory(datab
     for name in ("service", "receivables", "ageing_history", "dso", "late_payment"):
         assert len(getattr(by_chunk, name)), name
     assert by_chunk.late_payment["model"].eq("calibrated gradient boosting").all()
+
+
+def test_the_chains_forecast_and_backtest_do_not_depend_on_the_customer_chunks(database):
+    """The forecast strategy is the portfolio's (one choice per origin on a stable sample of
+    all series, the forecast_strategy step), so chunks of one customer and one chunk of all
+    six give the same analytics: the strategies and the forecast exactly, the backtest's
+    scores and totals to 1e-12 relative (chunk totals are added in chunk order)."""
+    ds = store.load(database)
+    runs = []
+    for size in (1, 1000):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(chunks, "CUSTOMERS_PER_CHUNK", size)
+            runs.append(chain.prepare(ds, MONTH, n_jobs=1))
+        assert (len(customer_chunks(runs[-1].customer_ids(), size)) > 1) == (size == 1)
+    small, one = runs
+    strategy = small.forecast_strategy
+    assert len(strategy) == 2 * (small.settings.forecast.backtest_origins + 1)
+    assert (strategy["origin"] >= strategy["validated_at"]).all()  # no data after an origin
+    for name in ("forecast_strategy", "forecast"):
+        pd.testing.assert_frame_equal(getattr(small, name), getattr(one, name), obj=name)
+    compared = 0
+    for f in dataclasses.fields(small):
+        x, y = getattr(small, f.name), getattr(one, f.name)
+        if isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-12, atol=0, obj=f.name)
+            compared += 1
+    assert compared > 40
+    assert len(small.accuracy) and len(small.backtest_totals) and len(small.track_record)

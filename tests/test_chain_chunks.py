@@ -118,8 +118,10 @@ def test_steps_by_chunk_from_the_store_equal_the_whole_portfolio_in_memory(datab
 def test_the_chains_forecast_and_backtest_do_not_depend_on_the_customer_chunks(database):
     """The forecast strategy is the portfolio's (one choice per origin on a stable sample of
     all series, the forecast_strategy step), so chunks of one customer and one chunk of all
-    six give the same analytics: the strategies and the forecast exactly, the backtest's
-    scores and totals to 1e-12 relative (chunk totals are added in chunk order)."""
+    six give the same analytics: the strategies and the forecast exactly, the rest to 1e-9
+    relative — a chunk's backtest matrix starts at its own customers' first demand, so
+    NaN-skipping sums run over other lengths and may differ in the last bits (seen: 5e-11
+    in a combined forecast's MAE), and chunk totals are added in chunk order."""
     ds = store.load(database)
     runs = []
     for size in (1, 1000):
@@ -137,7 +139,7 @@ def test_the_chains_forecast_and_backtest_do_not_depend_on_the_customer_chunks(d
     for f in dataclasses.fields(small):
         x, y = getattr(small, f.name), getattr(one, f.name)
         if isinstance(x, pd.DataFrame):
-            pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-12, atol=0, obj=f.name)
+            pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-9, atol=0, obj=f.name)
             compared += 1
     assert compared > 40
     assert len(small.accuracy) and len(small.backtest_totals) and len(small.track_record)

@@ -478,7 +478,7 @@ def _forecast_strategy_step(ds: Dataset, a: PackAnalytics) -> dict:
     """The portfolio's strategy per demand pattern at the month and at every backtest
     origin (:func:`kamlab.forecast.strategy.portfolio_strategy`, on the forecast's horizon,
     validated at :func:`strategy_month`): the same whatever the customer chunks."""
-    from kamlab.forecast.strategy import portfolio_strategy
+    from kamlab.forecast import portfolio_strategy
 
     f = a.settings.forecast
     origins = [a.month - back for back in range(f.backtest_origins, -1, -1)]

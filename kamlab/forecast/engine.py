@@ -522,9 +522,10 @@ def forecast(
     - a material whose `lifecycle` (frame material_id, lifecycle) is "phase-out": the above,
       tapered linearly to zero over `phaseout_months` periods.
 
-    `strategy` (a report like ``attrs["strategy"]``, e.g. :func:`portfolio_strategy`'s)
-    sets the strategy per pattern instead of this call's validation; only the strategies it
-    names are computed, so a subset of a portfolio is forecast as the whole would be.
+    `strategy` (a report like ``attrs["strategy"]``, e.g.
+    :func:`kamlab.forecast.portfolio_strategy`'s) sets the strategy per pattern instead of
+    this call's validation; only the strategies it names are computed, so a subset of a
+    portfolio is forecast as the whole would be.
 
     Forecasts and bounds are never negative. Results do not depend on `n_jobs`, `scheduler`
     or the chunking: each series is forecast alone. `n_jobs` processes (default: all cores)
@@ -639,8 +640,9 @@ def backtest(
     to the origin), so a snapshot is a function of the data up to its origin alone: next
     month's backtest repeats this month's snapshots bit for bit. `snapshots` (an
     :class:`OriginSnapshots`) supplies the origins it already holds and keeps the new ones.
-    `strategy` (:func:`portfolio_strategy`'s report with an ``origin`` column covering
-    every origin) sets each origin's strategy per pattern, as in :func:`forecast`.
+    `strategy` (:func:`kamlab.forecast.portfolio_strategy`'s report with an ``origin``
+    column covering every origin) sets each origin's strategy per pattern, as in
+    :func:`forecast`.
 
     Returns *keys*, ``snapshot_date``, ``period``, ``quantity`` (the point forecast),
     ``lo_<L>``/``hi_<L>``, ``method``, ``pattern``, ``lag``, ``source`` ("statistical");

@@ -119,7 +119,8 @@ def test_the_chains_forecast_and_backtest_do_not_depend_on_the_customer_chunks(d
     """The forecast strategy is the portfolio's (one choice per origin on a stable sample of
     all series, the forecast_strategy step), so chunks of one customer and one chunk of all
     six give the same analytics: the strategies, the forecast and the backtest's scores
-    exactly, totals to 1e-12 relative (chunk totals are added in chunk order). Not compared:
+    exactly, the rest to 1e-9 relative (chunk totals are added in chunk order: 2e-16 in a
+    backtest total, 6e-12 in a phase-out shortfall computed from them). Not compared:
     the agreed forecast's count of actuals without a forecast (``excluded``, counted in the
     chunks that have agreed rows) and the track record's combined-forecast errors (they move
     by up to 1e-7 with the chunks): kamlab.accuracy's, not the forecast's."""
@@ -144,7 +145,7 @@ def test_the_chains_forecast_and_backtest_do_not_depend_on_the_customer_chunks(d
         if f.name == "track_record":
             x, y = (t.drop(columns=[c for c in t if c.endswith("_combined")]) for t in (x, y))
         if isinstance(x, pd.DataFrame) and f.name != "excluded":
-            pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-12, atol=0, obj=f.name)
+            pd.testing.assert_frame_equal(x, y, check_exact=False, rtol=1e-9, atol=0, obj=f.name)
             compared += 1
     assert compared > 40
     assert len(small.accuracy) and len(small.backtest_totals) and len(small.track_record)

@@ -138,3 +138,22 @@ def test_the_stops_repeat_separate_fits_bit_for_bit():
     alone = E.ets_forecasts(ys[:, :54], 6, [48, 54], M)
     assert np.array_equal(both["mean"][1], alone["mean"][1])
     assert np.array_equal(both["crit"][:2], alone["crit"])
+
+
+def test_the_median_and_seasonal_choices_leave_out_undamped_trends():
+    """A steep linear trend: the full AICc choice takes an undamped trend on some rows (so the
+    check can fail), the ``damped_`` and ``seasonal_`` choices never do, and they stay among
+    the models allowed (the seasonal one with a season); reruns are bit-for-bit equal."""
+    rng = np.random.default_rng(11)
+    t = np.arange(N)
+    ys = (50 + 4 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / M)) + rng.normal(0, 2, (6, N))
+    r = E.ets_forecasts(ys, 12, [N], M)
+    names = np.array(E.MODELS)
+    assert any(n[1:-1] == "A" for n in names[r["model"][0]])
+    for prefix in ("damped_", "seasonal_"):
+        chosen = names[r[prefix + "model"][0]]
+        assert all(n[1:-1] != "A" for n in chosen)
+        assert np.isfinite(r[prefix + "mean"]).all() and (r[prefix + "mean"] > 0).all()
+    assert all(n[-1] != "N" for n in names[r["seasonal_model"][0]])
+    again = E.ets_forecasts(ys, 12, [N], M)
+    assert all(np.array_equal(again[k], r[k]) for k in ("mean", "damped_mean", "seasonal_mean"))

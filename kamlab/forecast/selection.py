@@ -23,7 +23,8 @@ For a batch of right-aligned series (series × periods, all ending at the foreca
    validation MASE; the decision between per-series selection, this mean and the fixed
    DOTM+Theta+Damped mean was taken on validation scores (benchmarks/forecast_notes.md).
 6. **Strategies** (:data:`STRATEGIES`): the combination of 5, ETS by AICc and seasonal ETS
-   (:mod:`kamlab.forecast.ets`), the median of ETS, DOTM and ARI, the seasonal naive — each
+   (:mod:`kamlab.forecast.ets`; the seasonal choice among damped trends only), the median of
+   ETS (damped trends only), DOTM and ARI, the seasonal naive — each
    with its validation MASE per row; :func:`kamlab.forecast.engine._choose` picks one per
    portfolio and demand pattern.
 7. **Final forecast**: the chosen candidates refitted on the whole history (seasonality
@@ -77,7 +78,7 @@ CANDIDATES = tuple(
 )
 # The strategies a portfolio chooses among by validation (kamlab.forecast.engine picks the one
 # with the lowest mean validation MASE per demand pattern): today's combination (RULE), ETS by
-# AICc, ETS by AICc among the seasonal models only (seasonality by validation: with and
+# AICc, ETS by AICc among the seasonal damped-trend models (seasonality by validation: with and
 # without a season are both candidates), the SCUM-style median of ETS, DOTM and ARIMA
 # (Petropoulos & Svetunkov 2020) and the seasonal naive as a floor. The first wins ties.
 STRATEGIES = ("combination", "ETS", "seasonal ETS", "median", "seasonal naive")
@@ -174,7 +175,8 @@ def _add_ets(
         if ("DOTM", sc) not in fc:  # the scale was not fitted (no row may use logs)
             fc[("SCUM", sc)] = np.full_like(e["mean"], np.nan)
             continue
-        fc[("SCUM", sc)] = np.median(np.stack([e["mean"], fc[("DOTM", sc)], fc[("ARI", sc)]]), 0)
+        members = [e["damped_mean"], fc[("DOTM", sc)], fc[("ARI", sc)]]
+        fc[("SCUM", sc)] = np.median(np.stack(members), 0)
     return e
 
 

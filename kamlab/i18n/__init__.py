@@ -1,10 +1,12 @@
-"""What a user reads: numbers, money, percentages, days and dates formatted for the pack.
+"""What a user reads, in the pack's language: sentences from translatable templates and
+figures in the locale's formats.
 
-:mod:`kamlab.i18n.formats` turns values into text; English today. Every function takes the
-value (and, later, the locale) and returns a string, with no state of its own, so the pages,
-the commentary and the workbook format a figure the same way.
+:func:`speaking` sets the language the pages are written in; :func:`text` translates an
+English template and fills its named placeholders; :mod:`kamlab.i18n.formats` turns values
+into text in that language. Catalogs: ``kamlab/i18n/locales/<code>/*.po``.
 """
 
 from kamlab.i18n import formats
+from kamlab.i18n.language import LANGUAGES, Language, current, language, speak, speaking, text
 
-__all__ = ["formats"]
+__all__ = ["LANGUAGES", "Language", "current", "formats", "language", "speak", "speaking", "text"]

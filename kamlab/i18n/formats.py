@@ -1,8 +1,10 @@
-"""Numbers, money, percentages, days and dates as the pack writes them (English).
+"""Numbers, money, percentages, days and dates as the pack writes them, in the active language.
 
-Every function takes a value and returns text; a missing value (None, NaN, ``pd.NA``, NaT)
-is "–", never "0". Fractions are shown as percentages (0.953 -> "95 %"); amounts are
-rounded to whole units with thousands separators.
+Every function takes a value and returns text in the language set by
+:func:`kamlab.i18n.speaking` (English until then): one formatter,
+:class:`kamlab.i18n.language.Language`, does the work. A missing value (None, NaN,
+``pd.NA``, NaT) is "–", never "0". Fractions are shown as percentages (0.953 -> "95 %");
+amounts are rounded to whole units with thousands separators.
 
 >>> percent(0.953), percent(-0.004), percent(0.05, signed=True), percent(None)
 ('95 %', '0 %', '+5 %', '–')
@@ -10,11 +12,16 @@ rounded to whole units with thousands separators.
 ('1.2M', '35k', '980')
 >>> days(1), days(12.4), money(1234.6, "EUR"), count(2100)
 ('1 day', '12 days', '1,235 EUR', '2,100')
+>>> import pandas as pd
+>>> from kamlab.i18n import speaking
+>>> with speaking("de"):
+...     money(1234.6, "EUR"), percent(0.953), month_year(pd.Period("2026-12", "M"))
+('1.235\\xa0€', '95\\xa0%', 'Dez. 2026')
 """
 
 from __future__ import annotations
 
-import pandas as pd
+from kamlab.i18n.language import MISSING, current, text
 
 __all__ = [
     "MISSING",
@@ -31,104 +38,70 @@ __all__ = [
     "short_amount",
     "short_money",
     "signed_percent",
+    "text",
 ]
-
-MISSING = "–"  # a figure that is not there: never written as 0
-
-
-def _value(value: object) -> float:
-    """`value` as a float; NaN for None, NaN and pd.NA."""
-    return float("nan") if value is None or pd.isna(value) else float(value)
 
 
 def percent(value: object, *, signed: bool = False, digits: int = 0) -> str:
     """A fraction as a percentage: 0.953 -> "95 %" (signed: "+5 %"); never "-0 %"."""
-    v = _value(value)
-    if v != v:
-        return MISSING
-    shown = round(v * 100, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return f"{shown:{'+' if signed and shown else ''}.{digits}f} %"
+    return current().percent(value, signed=signed, digits=digits)
 
 
 def signed_percent(value: object) -> str:
     """A change as a signed percentage: 0.05 -> "+5 %"."""
-    return percent(value, signed=True)
+    return current().signed_percent(value)
 
 
 def points(value: object, *, digits: int = 0) -> str:
     """A change of a fraction in percentage points: 0.03 -> "+3 pts"."""
-    v = _value(value)
-    if v != v:
-        return MISSING
-    shown = round(v * 100, digits) + 0.0
-    return f"{shown:{'+' if shown else ''}.{digits}f} pts"
+    return current().points(value, digits=digits)
 
 
 def short_amount(value: object) -> str:
     """An amount in thousands or millions: 1.2M, 350k, 980."""
-    v = _value(value)
-    if v != v:
-        return MISSING
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:,.1f}M"
-    if abs(v) >= 1e4:
-        return f"{v / 1e3:,.0f}k"
-    return f"{v:,.0f}"
+    return current().short_amount(value)
 
 
 def short_money(value: object, currency: str) -> str:
     """An amount in thousands or millions with its currency: "1.2M EUR"."""
-    text = short_amount(value)
-    return text if text == MISSING else f"{text} {currency}"
+    return current().short_money(value, currency)
 
 
 def number(value: object) -> str:
     """A figure rounded to a whole number, with thousands separators: "211,600"."""
-    v = _value(value)
-    return MISSING if v != v else f"{round(v) + 0:,.0f}"  # + 0: no "-0"
+    return current().number(value)
 
 
 def count(value: object) -> str:
     """A count of things: "2,100"."""
-    v = _value(value)
-    return MISSING if v != v else f"{int(v):,}"
+    return current().count(value)
 
 
 def days(value: object) -> str:
     """A number of days: "1 day", "12 days"."""
-    text = number(value)
-    return text if text == MISSING else f"{text} {'day' if text in ('1', '-1') else 'days'}"
+    return current().days(value)
 
 
 def money(value: object, currency: str) -> str:
     """An amount in whole units with its currency: "1,235 EUR"."""
-    v = _value(value)
-    return MISSING if v != v else f"{v:,.0f} {currency}"
+    return current().money(value, currency)
 
 
 def date(value: object) -> str:
     """A day as written in sentences and tables: "07 Dec 2026"."""
-    if value is None or pd.isna(value):
-        return MISSING
-    return pd.Timestamp(value).strftime("%d %b %Y")
+    return current().date(value)
 
 
 def month(value: object) -> str:
     """A month in full: "December 2026"."""
-    if value is None or pd.isna(value):
-        return MISSING
-    return pd.Period(value, "M").strftime("%B %Y")
+    return current().month_full(value)
 
 
 def month_year(value: object) -> str:
     """A month, short: "Dec 2026"."""
-    if value is None or pd.isna(value):
-        return MISSING
-    return pd.Period(value, "M").strftime("%b %Y")
+    return current().month(value)
 
 
 def month_abbr(value: object) -> str:
     """A month's short name: "Dec"."""
-    if value is None or pd.isna(value):
-        return MISSING
-    return pd.Period(value, "M").strftime("%b")
+    return current().month_abbr(value)

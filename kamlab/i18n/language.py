@@ -1,11 +1,18 @@
 """The pack's languages: translated sentences and locale formats for numbers, money and dates.
 
 A :class:`Language` is what a page needs to speak to its reader: ``text(message, **values)``
-translates an English template (a gettext catalog entry, ``kamlab/i18n/locales/<code>.po``)
-and fills its named placeholders; ``number``, ``money``, ``percent``, ``date`` and ``month``
-format figures with Babel's locale data ("1.234,56 €", "07.12.2026", "Dez. 2026"). English is
-the source language: its catalog is the messages themselves. A company may override any
-entry with its own words in ``<glossary_dir>/<code>.po`` (``[pack] glossary_dir``).
+translates an English template (a gettext catalog entry, ``kamlab/i18n/locales/<code>/*.po``)
+and fills its named placeholders; ``number``, ``money``, ``percent``, ``date``, ``month`` and
+the others format figures. German and Italian use Babel's locale data ("1.234,56 €",
+"07.12.2026", "Dez. 2026"); English keeps the pack's own house style ("1,235 EUR", "95 %",
+"07 Dec 2026"). English is the source language: its catalog is the messages themselves. A
+company may override any entry with its own words in ``<glossary_dir>/<code>.po``
+(``[pack] glossary_dir``).
+
+The pages speak the *active* language: the edge that builds them (the pack runner, the
+notebook, the CLI) sets it once with :func:`speaking` (or :func:`speak` in a notebook), and
+:mod:`kamlab.i18n.formats` and :func:`text` follow it. Analytics never format text, so they
+never see it.
 
 A missing figure is "–" in every language, never 0.
 
@@ -14,13 +21,18 @@ A missing figure is "–" in every language, never 0.
 ('1.235\\xa0€', '12,5\\xa0%', 'Dez. 2026')
 >>> de.text("{done} of {due} lines on time and in full", done=de.count(9), due=de.count(10))
 '9 von 10 Positionen termin- und mengentreu'
+>>> with speaking("it"):
+...     text("{n} days", n=3)
+'3 giorni'
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -29,12 +41,28 @@ import pandas as pd
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+    format_percent,
+)
 
-__all__ = ["LANGUAGES", "MISSING", "Language", "catalog", "language"]
+__all__ = [
+    "LANGUAGES",
+    "MISSING",
+    "Language",
+    "catalog",
+    "current",
+    "language",
+    "speak",
+    "speaking",
+    "text",
+]
 
 LANGUAGES = ("en", "de", "it")
 MISSING = "–"
+_LOCALES = {"en": "en_GB", "de": "de_DE", "it": "it_IT"}
 
 
 def _missing(value: object) -> bool:
@@ -46,6 +74,11 @@ def _missing(value: object) -> bool:
         return False
 
 
+def _float(value: object) -> float:
+    """`value` as a float; NaN for None, NaN, NaT and pd.NA."""
+    return float("nan") if _missing(value) else float(value)
+
+
 def _read(path: Path | resources.abc.Traversable) -> dict[str, str]:
     with path.open("rb") as fh:
         po = read_po(fh)
@@ -53,14 +86,17 @@ def _read(path: Path | resources.abc.Traversable) -> dict[str, str]:
 
 
 def catalog(code: str, glossary_dir: str | Path | None = None) -> dict[str, str]:
-    """English template -> translation for `code`: the shipped catalog, then the company's
-    overrides from ``<glossary_dir>/<code>.po`` (empty for English without overrides)."""
+    """English template -> translation for `code`: the shipped catalogs (every ``*.po`` in
+    ``locales/<code>/``), then the company's overrides from ``<glossary_dir>/<code>.po``
+    (empty for English without overrides)."""
     if code not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {code!r}")
     entries: dict[str, str] = {}
-    shipped = resources.files("kamlab.i18n") / "locales" / f"{code}.po"
-    if code != "en":
-        entries.update(_read(shipped))
+    shipped = resources.files("kamlab.i18n") / "locales" / code
+    if code != "en" and shipped.is_dir():
+        for part in sorted(shipped.iterdir(), key=lambda p: p.name):
+            if part.name.endswith(".po"):
+                entries.update(_read(part))
     if glossary_dir is not None:
         own = Path(glossary_dir) / f"{code}.po"
         if own.is_file():
@@ -77,7 +113,11 @@ class Language:
 
     @functools.cached_property
     def locale(self) -> Locale:
-        return Locale.parse({"en": "en_GB", "de": "de_DE", "it": "it_IT"}[self.code])
+        return Locale.parse(_LOCALES[self.code])
+
+    @property
+    def english(self) -> bool:
+        return self.code == "en"
 
     def text(self, message: str, **values: object) -> str:
         """`message` translated, its ``{name}`` placeholders filled with `values` (already
@@ -86,56 +126,124 @@ class Language:
         return template.format(**values) if values else template
 
     def number(self, value: object, *, digits: int = 0) -> str:
-        if _missing(value):
+        """A figure with thousands separators: "211,600" / "211.600" (never "-0")."""
+        v = _float(value)
+        if v != v:
             return MISSING
+        v = round(v, digits) + 0.0
+        if self.english:
+            return f"{v:,.{digits}f}"
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(float(value), format=pattern, locale=self.locale)
+        return format_decimal(v, format=pattern, locale=self.locale)
 
     def count(self, value: object) -> str:
-        return self.number(value)
+        """A count of things: "2,100" / "2.100"."""
+        v = _float(value)
+        return MISSING if v != v else self.number(int(v))
 
     def money(self, value: object, currency: str, *, digits: int = 0) -> str:
-        """An amount with its currency in the locale's currency pattern, rounded to `digits`
-        decimals (whole units by default; prices with 2)."""
-        if _missing(value) or _missing(currency):
+        """An amount with its currency, rounded to `digits` decimals (whole units by default;
+        prices with 2): "1,235 EUR" in English, the locale's currency pattern otherwise
+        ("1.235 €")."""
+        v = _float(value)
+        if v != v or _missing(currency):
             return MISSING
+        if self.english:
+            return f"{self.number(v, digits=digits)} {currency}"
         pattern = self.locale.currency_formats["standard"].pattern.split(";")[0]
         pattern = pattern.replace(".00", "." + "0" * digits if digits else "")
         return format_currency(
-            round(float(value), digits), str(currency), format=pattern, locale=self.locale,
+            round(v, digits) + 0.0, str(currency), format=pattern, locale=self.locale,
             currency_digits=False,
         )  # fmt: skip
 
     def percent(self, value: object, *, signed: bool = False, digits: int = 0) -> str:
-        """A fraction as a percentage (0.953 -> "95 %" / "95 %")."""
-        if _missing(value) or not math.isfinite(float(value)):
+        """A fraction as a percentage: 0.953 -> "95 %" ("95 %" / "95%" in de / it); signed
+        "+5 %"; never "-0 %"."""
+        v = _float(value)
+        if v != v or not math.isfinite(v):
             return MISSING
+        shown = round(v * 100, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if self.english:
+            return f"{shown:{'+' if signed and shown else ''}.{digits}f} %"
         base = self.locale.percent_formats[None].pattern.split(";")[0]
         if digits:
             base = re.sub(r"0(\s*%)", "0." + "0" * digits + r"\1", base, count=1)
-        text = format_percent(float(value), format=base, locale=self.locale)
-        return ("+" + text) if signed and float(value) > 0 else text
+        text = format_percent(shown / 100, format=base, locale=self.locale)
+        return ("+" + text) if signed and shown > 0 else text
+
+    def signed_percent(self, value: object) -> str:
+        """A change as a signed percentage: 0.05 -> "+5 %"."""
+        return self.percent(value, signed=True)
+
+    def points(self, value: object, *, digits: int = 0) -> str:
+        """A change of a fraction in percentage points: 0.03 -> "+3 pts"."""
+        v = _float(value)
+        if v != v:
+            return MISSING
+        shown = round(v * 100, digits) + 0.0
+        n = ("+" if shown > 0 else "") + self.number(shown, digits=digits)
+        return self.text("{n} pts", n=n)
+
+    def short_amount(self, value: object) -> str:
+        """An amount in thousands or millions: "1.2M", "350k", "980" ("1,2 Mio." in de)."""
+        v = _float(value)
+        if v != v:
+            return MISSING
+        if self.english:
+            if abs(v) >= 1e6:
+                return f"{v / 1e6:,.1f}M"
+            if abs(v) >= 1e4:
+                return f"{v / 1e3:,.0f}k"
+            return f"{v:,.0f}"
+        if abs(v) < 1e4:
+            return self.number(v)
+        digits = 1 if abs(v) >= 1e6 else 0
+        return format_compact_decimal(v, locale=self.locale, fraction_digits=digits)
+
+    def short_money(self, value: object, currency: str) -> str:
+        """An amount in thousands or millions with its currency: "1.2M EUR"."""
+        text = self.short_amount(value)
+        return text if text == MISSING else f"{text} {currency}"
 
     def days(self, value: object) -> str:
-        if _missing(value):
+        """A number of days: "1 day", "12 days"."""
+        v = _float(value)
+        if v != v:
             return MISSING
-        n = round(float(value))
-        if n in (1, -1):
-            return self.text("{n} day", n=self.number(n))
-        return self.text("{n} days", n=self.number(n))
+        n = round(v) + 0
+        template = "{n} day" if n in (1, -1) else "{n} days"
+        return self.text(template, n=self.number(n))
 
     def date(self, value: object) -> str:
-        """A day in the locale's medium form ("7 Dec 2026", "07.12.2026", "7 dic 2026")."""
+        """A day: "07 Dec 2026" in English, the locale's medium form otherwise
+        ("07.12.2026", "7 dic 2026")."""
         if _missing(value):
             return MISSING
-        return format_date(pd.Timestamp(value).date(), format="medium", locale=self.locale)
+        day = pd.Timestamp(value)
+        if self.english:
+            return day.strftime("%d %b %Y")
+        return format_date(day.date(), format="medium", locale=self.locale)
+
+    def _month(self, value: object, pattern: str, english: str) -> str:
+        if _missing(value):
+            return MISSING
+        period = value if isinstance(value, pd.Period) else pd.Period(value, "M")
+        if self.english:
+            return period.strftime(english)
+        return format_date(period.start_time.date(), format=pattern, locale=self.locale)
 
     def month(self, value: object) -> str:
-        """A month in the locale's abbreviation ("Dec 2026", "Dez. 2026", "dic 2026")."""
-        if _missing(value):
-            return MISSING
-        day = (value.start_time if isinstance(value, pd.Period) else pd.Timestamp(value)).date()
-        return format_date(day, format="MMM y", locale=self.locale)
+        """A month, short: "Dec 2026", "Dez. 2026", "dic 2026"."""
+        return self._month(value, "MMM y", "%b %Y")
+
+    def month_full(self, value: object) -> str:
+        """A month in full: "December 2026", "Dezember 2026", "dicembre 2026"."""
+        return self._month(value, "MMMM y", "%B %Y")
+
+    def month_abbr(self, value: object) -> str:
+        """A month's short name: "Dec", "Dez.", "dic"."""
+        return self._month(value, "MMM", "%b")
 
 
 @functools.lru_cache(maxsize=16)
@@ -147,3 +255,35 @@ def language(code: str = "en", *, glossary_dir: str | Path | None = None) -> Lan
     """The :class:`Language` for `code` (``en``, ``de`` or ``it``), with a company's overrides
     from `glossary_dir` if given. Raises ``ValueError`` for another code."""
     return _language(code, None if glossary_dir is None else str(glossary_dir))
+
+
+_active: Language | None = None
+
+
+def current() -> Language:
+    """The language the pages are being written in (English until :func:`speak` is called)."""
+    return _active if _active is not None else language("en")
+
+
+def speak(lang: Language | str) -> Language:
+    """Make `lang` (a :class:`Language` or a code) the active language of this process;
+    returns the one it replaces. For a notebook's first cell; code uses :func:`speaking`."""
+    global _active
+    previous = current()
+    _active = lang if isinstance(lang, Language) else language(lang)
+    return previous
+
+
+@contextlib.contextmanager
+def speaking(lang: Language | str) -> Iterator[Language]:
+    """Write in `lang` inside the ``with`` block, then back to the language before."""
+    previous = speak(lang)
+    try:
+        yield current()
+    finally:
+        speak(previous)
+
+
+def text(message: str, /, **values: object) -> str:
+    """`message` in the active language, its ``{name}`` placeholders filled with `values`."""
+    return current().text(message, **values)

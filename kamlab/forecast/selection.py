@@ -168,7 +168,7 @@ def _add_ets(
         nan = np.full((len(stops), len(Y), h), np.nan)
         none = np.full((len(stops), len(Y)), -1)
         e = {"mean": nan, "sigma": nan, "model": none, "seasonal": none > 0}
-        e.update({f"seasonal_{k}": v for k, v in e.items()})
+        e.update({f"{p}{k}": v for p in ("seasonal_", "damped_") for k, v in e.items()})
     fc[("ETS", "raw")] = e["mean"]
     fc[("ETS seasonal", "raw")] = e["seasonal_mean"]
     for sc in _SCALES:

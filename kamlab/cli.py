@@ -149,6 +149,7 @@ def _add_pack(sub: argparse._SubParsersAction) -> None:
 
 
 def _pack(args: argparse.Namespace) -> int:
+    from kamlab.i18n import speaking, text
     from kamlab.pack import build_pack
 
     result = build_pack(
@@ -163,17 +164,24 @@ def _pack(args: argparse.Namespace) -> int:
         timeout=args.timeout,
     )
     ok = len(result.results) - len(result.failed)
-    print(
-        f"pack {args.month}: {ok} of {len(result.results)} notebooks ok in {result.seconds:.0f} s"
-    )
-    print(f"open {result.directory / 'index.html'}")
-    for r in result.failed:
-        cell = f", cell {r.cell}" if r.cell is not None else ""
-        print(f"  {r.status}: {r.kind} {r.key}{cell}: {r.error}", file=sys.stderr)
-    if result.failed:
-        print("rerun the failures with --retry-failed", file=sys.stderr)
-    for problem in result.problems:  # a pack file not written: path and reason
-        print(f"  not written: {problem}", file=sys.stderr)
+    with speaking(result.language or "en"):  # the pack's language, as its index
+        print(
+            text(
+                "pack {month}: {ok} of {total} notebooks ok in {seconds} s",
+                month=args.month,
+                ok=ok,
+                total=len(result.results),
+                seconds=f"{result.seconds:.0f}",
+            )
+        )
+        print(text("open {path}", path=result.directory / "index.html"))
+        for r in result.failed:  # the error itself stays as raised (English), for support
+            cell = f", cell {r.cell}" if r.cell is not None else ""
+            print(f"  {r.status}: {r.kind} {r.key}{cell}: {r.error}", file=sys.stderr)
+        if result.failed:
+            print(text("rerun the failures with --retry-failed"), file=sys.stderr)
+        for problem in result.problems:  # a pack file not written: path and reason
+            print("  " + text("not written: {problem}", problem=problem), file=sys.stderr)
     return EXIT_OK if result.ok else EXIT_PACK_FAILED
 
 

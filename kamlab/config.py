@@ -134,6 +134,10 @@ _RATES = Allowed(
     "exchange rates, each more than 0 (units of the reporting currency per unit)",
     lambda v: all(x > 0 for x in v.values()),
 )
+_LANGUAGE_TABLE = Allowed(
+    "a language per account manager: en, de or it",
+    lambda v: all(x in ("en", "de", "it") for x in v.values()),
+)
 _EDGES = Allowed("increasing whole days starting at 0, e.g. [0, 30, 60]", _are_edges)
 _CUTOFF_SHARES = Allowed(
     "two increasing shares in (0, 1], e.g. [0.8, 0.95]",
@@ -432,8 +436,12 @@ class PackSettings:
     paper: Annotated[str, one_of(*PAPER_SIZES)] = (
         "A4"  # printed page size: A4, A3, A5, letter or legal (the index prints landscape)
     )
-    # en, de or it: the customer meeting pack (a customer's own first)
+    # en, de or it: the index, portfolio page and workbook, the scorecards of account
+    # managers not in [pack.languages], and the meeting pages (a customer's own first)
     language: Annotated[str, one_of("en", "de", "it")] = "en"
+    # account manager (as in customers.account_manager) -> the language of that KAM's
+    # scorecards, e.g. [pack.languages] "Anna Rossi" = "it"
+    languages: Annotated[dict[str, str], _LANGUAGE_TABLE] = field(default_factory=dict)
     glossary_dir: str = ""  # folder with <language>.po files overriding kamlab's wording
 
 

@@ -1,7 +1,9 @@
-"""Sentences about the forecast challenge and the track record (English), as templates.
+"""Sentences about the forecast challenge and the track record, as templates.
 
-Every sentence is one template with named placeholders, so a translation replaces the
-template, not the code that fills it. :func:`say` fills one; numbers arrive formatted.
+Every sentence is one template with named placeholders (English, a catalog entry of
+``locales/<code>/scorecard.po``), so a translation replaces the template, not the code that
+fills it. :func:`say` translates one into the active language and fills it; numbers arrive
+formatted.
 
 >>> say("closer_ours", wins=9, months=12, ahead=say("ahead", lag=1))
 'our forecast has been closer 9 of the last 12 months, 1 month ahead'
@@ -10,6 +12,8 @@ template, not the code that fills it. :func:`say` fills one; numbers arrive form
 """
 
 from __future__ import annotations
+
+from kamlab.i18n.language import text
 
 __all__ = ["TEMPLATES", "say"]
 
@@ -20,7 +24,8 @@ TEMPLATES: dict[str, str] = {
     "closer_theirs": (
         "the customer's forecast has been closer {wins} of the last {months} months, {ahead}"
     ),
-    "family_basis": " (the record of its product family: its own is short)",
+    "family_basis": "{record} (the record of its product family: its own is short)",
+    "material_record": "{material} ({record})",
     "not_challenged": (
         "Not challenged where the customer's own forecast has the better record: {materials}."
     ),
@@ -56,7 +61,8 @@ TEMPLATES: dict[str, str] = {
 
 
 def say(key: str, /, **values: object) -> str:
-    """The template `key` filled with `values`; ``ahead`` picks its plural by ``lag``."""
+    """The template `key` in the active language, filled with `values`; ``ahead`` picks its
+    plural by ``lag``."""
     if key == "ahead" and values.get("lag") != 1:
         key = "ahead_plural"
-    return TEMPLATES[key].format(**values)
+    return text(TEMPLATES[key], **values)

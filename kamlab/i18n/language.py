@@ -186,7 +186,8 @@ class Language:
         return self.text("{n} pts", n=n)
 
     def short_amount(self, value: object) -> str:
-        """An amount in thousands or millions: "1.2M", "350k", "980" ("1,2 Mio." in de)."""
+        """An amount in thousands or millions: "1.2M", "350k", "980"; in de and it millions
+        in the locale's short form ("1,2 Mio.", "1,2 Mln"), smaller amounts whole ("35.400")."""
         v = _float(value)
         if v != v:
             return MISSING
@@ -196,10 +197,9 @@ class Language:
             if abs(v) >= 1e4:
                 return f"{v / 1e3:,.0f}k"
             return f"{v:,.0f}"
-        if abs(v) < 1e4:
+        if abs(v) < 1e6:  # CLDR has no short form for thousands in de ("495186,63"): whole
             return self.number(v)
-        digits = 1 if abs(v) >= 1e6 else 0
-        return format_compact_decimal(v, locale=self.locale, fraction_digits=digits)
+        return format_compact_decimal(round(v, -5), locale=self.locale, fraction_digits=1)
 
     def short_money(self, value: object, currency: str) -> str:
         """An amount in thousands or millions with its currency: "1.2M EUR"."""

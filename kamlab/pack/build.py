@@ -9,7 +9,10 @@ Layout of ``reports/YYYY-MM/``::
     pack.xlsx             the headline tables for Excel users
     run-log.json, run.log per-notebook status, error, cell and seconds
 
-Validation happens before any kernel starts; every file is written atomically, so an
+The index, portfolio page, workbook and run log's page names are in ``[pack] language``;
+each scorecard in its account manager's (``[pack.languages]``, else the pack's): its kernel
+is told the language before the notebook runs, and the notebook's narrative is translated
+(:mod:`kamlab.pack.narrative`). Validation happens before any kernel starts; every file is written atomically, so an
 interrupted or repeated build never leaves a half-written page.
 """
 
@@ -32,6 +35,7 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 from lxml import etree
+from markupsafe import Markup
 from tqdm.auto import tqdm
 
 import kamlab
@@ -44,7 +48,10 @@ from kamlab.chain import (
     resolve_source,
 )
 from kamlab.chain.snapshot import PinnedDatabase, pin_database
+from kamlab.i18n import formats as fmt
+from kamlab.i18n.language import LANGUAGES, Language, current, language, speaking, text
 from kamlab.pack.html import TEMPLATES, atomic_write, external_urls
+from kamlab.pack.narrative import translated_notebook
 from kamlab.pack.runner import (
     NOTEBOOKS,
     Job,
@@ -64,7 +71,7 @@ from kamlab.scorecard.reasons import UNITS, ranking_text, sentence
 from kamlab.scorecard.tiles import STATUS_ICONS, STATUS_WORDS
 from kamlab.scorecard.values import absent_frames, coverage_sentence
 
-__all__ = ["RunLogWarning", "build_pack"]
+__all__ = ["RunLogWarning", "build_pack", "page_languages"]
 
 
 class RunLogWarning(UserWarning):
@@ -130,13 +137,16 @@ def build_pack(
     previous = _previous_results(directory)
     if retry_failed and not previous:
         raise PackError(f"nothing to retry: no readable run log in {str(directory)!r}")
+    glossary = _glossary_dir(settings)
     # one snapshot of the database for the whole pack: an ingest meanwhile cannot mix data
     try:
         pinned = pin_database(database, cache_folder)
     except ChainError as err:
         raise PackError(str(err)) from None
-    with pinned:
-        known = _stored_customers(pinned)  # also: a damaged database is named now, not later
+    with pinned, speaking(language(settings.pack.language, glossary_dir=glossary or None)):
+        stored = _stored_customers(pinned)  # also: a damaged database is named now, not later
+        page_languages(stored, settings)  # a misspelt account manager, too
+        known = set(stored["customer_id"].astype(str))
         wanted = list(dict.fromkeys(customers)) if customers else None
         unknown = [c for c in wanted or () if c not in known]
         if unknown:
@@ -185,7 +195,7 @@ def _build(
         )
     except (ChainError, StoreError) as err:  # named by the path the user gave
         raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
-    source, analytics = chain.source, chain.analytics
+    analytics = chain.analytics
     workers = workers or settings.pack.workers
     timeout = int(timeout if timeout is not None else settings.pack.timeout_seconds)
     notebook = Path(notebook or NOTEBOOKS / "scorecard.ipynb").resolve()
@@ -195,6 +205,10 @@ def _build(
     unknown = [c for c in wanted if c not in known]
     if unknown:
         raise PackError(f"unknown customer(s) {unknown}: not in {str(pinned.original)!r}")
+    glossary = _glossary_dir(settings)
+    speaks = page_languages(analytics.customers, settings)
+    pack_language = current()  # build_pack speaks [pack] language around the whole build
+    source = chain.source
     slugs = {c: slug(c) for c in known}
     clashes = pd.Series(slugs).str.lower().duplicated(keep=False)
     if clashes.any():
@@ -207,10 +221,24 @@ def _build(
         wanted = [c for c in wanted if c in failed]
 
     key = chain.key
-    footer = (
-        f"kamlab {kamlab.__version__} · month {period} · database {pinned.fingerprint} "
-        f"· analytics {key}"
-    )
+    languages = {code: language(code, glossary_dir=glossary or None) for code in LANGUAGES}
+    # each notebook's narrative in each language its pages are written in: translated once
+    narrated = cache_dir / "notebooks"
+    scorecards = {
+        code: str(translated_notebook(notebook, languages[code], narrated))
+        for code in {speaks[c] for c in wanted}
+    }
+
+    def footer_in(lang: Language) -> str:
+        return lang.text(
+            "kamlab {version} · month {month} · database {database} · analytics {key}",
+            version=kamlab.__version__,
+            month=str(period),
+            database=pinned.fingerprint,
+            key=key,
+        )
+
+    footer = footer_in(pack_language)
     options = chain.kernel_options()
     names = analytics.customers.set_index("customer_id")["name"].astype(str)
     jobs = [
@@ -219,7 +247,7 @@ def _build(
             kind="scorecard",
             name=names[c],
             slug=slugs[c],
-            notebook=str(notebook),
+            notebook=scorecards[speaks[c]],
             parameters={
                 "customer_id": c,
                 "month": str(period),
@@ -228,26 +256,33 @@ def _build(
             },
             ipynb=str(directory / "customers" / f"{slugs[c]}.ipynb"),
             html=str(directory / "customers" / f"{slugs[c]}.html"),
-            title=f"{names[c]} — account review {period}",
-            footer=footer,
+            title=languages[speaks[c]].text(
+                "{customer} — account review {month}", customer=names[c], month=str(period)
+            ),
+            footer=footer_in(languages[speaks[c]]),
             paper=settings.pack.paper,
+            language=speaks[c],
+            glossary_dir=glossary,
         )
         for c in wanted
     ]
     if run_portfolio:
+        portfolio_notebook = NOTEBOOKS / "portfolio.ipynb"
         jobs.append(
             Job(
                 key=PORTFOLIO,
                 kind="portfolio",
-                name="Portfolio overview",
+                name=text("Portfolio overview"),
                 slug=PORTFOLIO,
-                notebook=str(NOTEBOOKS / "portfolio.ipynb"),
+                notebook=str(translated_notebook(portfolio_notebook, pack_language, narrated)),
                 parameters={"month": str(period), "source": str(source), "options": options},
                 ipynb=str(directory / f"{PORTFOLIO}.ipynb"),
                 html=str(directory / f"{PORTFOLIO}.html"),
-                title=f"Portfolio overview {period}",
+                title=text("Portfolio overview {month}", month=str(period)),
                 footer=footer,
                 paper=settings.pack.paper,
+                language=pack_language.code,
+                glossary_dir=glossary,
             )
         )
     preload = chain.preload()
@@ -323,7 +358,13 @@ def _build(
         pack_json["database"] = {"path": str(pinned.original), "fingerprint": pinned.fingerprint}
         text = json.dumps(pack_json, indent=1, ensure_ascii=False)
         attempt(atomic_write, directory / "pack.json", text)
-        return PackResult(directory=directory, results=ordered, seconds=seconds, problems=problems)
+        return PackResult(
+            directory=directory,
+            results=ordered,
+            seconds=seconds,
+            problems=problems,
+            language=pack_language,
+        )
 
     try:
         results = run_jobs(
@@ -342,6 +383,39 @@ def _build(
     finally:
         bar.close()
     return finish(results)
+
+
+def page_languages(customers: pd.DataFrame, settings) -> dict[str, str]:
+    """customer_id -> the language of the customer's scorecard: its account manager's in
+    ``[pack.languages]``, else ``[pack] language``.
+
+    Raises :class:`PackError` for an account manager in ``[pack.languages]`` who manages
+    none of the customers (a misspelt name would otherwise fall back without a word).
+    """
+    chosen = settings.pack.languages
+    managers = customers["account_manager"].astype("string").fillna("")
+    unknown = sorted(set(chosen) - set(managers))
+    if unknown:
+        raise PackError(
+            f"[pack.languages]: no customer has the account manager(s) {unknown}; "
+            f"the account managers are {sorted(set(managers) - {''})[:10]}"
+        )
+    return {
+        str(cid): chosen.get(str(manager), settings.pack.language)
+        for cid, manager in zip(customers["customer_id"], managers, strict=True)
+    }
+
+
+def _glossary_dir(settings) -> str:
+    """``[pack] glossary_dir`` as an absolute path ("" when not set): the kernels run in the
+    reports folder. Raises :class:`PackError` when it is set but not a folder."""
+    given = settings.pack.glossary_dir
+    if not given:
+        return ""
+    folder = Path(given).expanduser().resolve()
+    if not folder.is_dir():
+        raise PackError(f"[pack] glossary_dir: no such folder {str(folder)!r}")
+    return str(folder)
 
 
 def previous_findings(directory: Path) -> pd.DataFrame | None:
@@ -393,15 +467,20 @@ def _check_writable(directory: Path) -> None:
         raise PackError(f"reports folder unusable: {io_error(err)}") from None
 
 
-def _stored_customers(pinned: PinnedDatabase) -> set[str]:
-    """The customer ids in the pinned database (read before any analytics run)."""
+def _stored_customers(pinned: PinnedDatabase) -> pd.DataFrame:
+    """The customer ids and account managers in the pinned database (read before any
+    analytics run)."""
     from kamlab.data import store
 
     try:
-        ids = store.load(pinned.path, tables=["customers"], columns={"customers": ["customer_id"]})
+        stored = store.load(
+            pinned.path,
+            tables=["customers"],
+            columns={"customers": ["customer_id", "account_manager"]},
+        )
     except store.StoreError as err:  # named by the path the user gave, not the pinned copy
         raise PackError(str(err).replace(str(pinned.path), str(pinned.original))) from None
-    return set(ids.customers["customer_id"].astype(str))
+    return stored.customers
 
 
 def _previous_results(directory: Path) -> dict[str, JobResult]:
@@ -469,7 +548,7 @@ def _write_index(
                 "name": rec["name"],
                 "account_manager": rec["account_manager"],
                 "status": rec["status"],
-                "status_word": STATUS_WORDS[rec["status"]],
+                "status_word": text(STATUS_WORDS[rec["status"]]),
                 "status_icon": STATUS_ICONS[rec["status"]],
                 "priority": rec.get("priority", ""),
                 "money_at_stake": rec.get("money_at_stake", ""),
@@ -479,10 +558,14 @@ def _write_index(
                 "figures": {k: rec[k] for k in labels},
                 "colours": {k: rec[f"{k} status"] for k in labels},
                 "icons": {k: STATUS_ICONS[rec[f"{k} status"]] for k in labels},
-                "counts": "figures: "
-                + _tile_counts([rec[f"{k} status"] for k in labels])
-                + (f"; {rec['findings']}" if rec.get("findings") else ""),
+                "counts": _counts_text(
+                    [rec[f"{k} status"] for k in labels], rec.get("findings") or ""
+                ),
+                "score_text": fmt.number(rec["score"])
+                if isinstance(rec.get("score"), int | float)
+                else fmt.MISSING,
                 "run_status": r.status if r is not None else "not run",
+                "run_word": _run_words().get(r.status if r is not None else "not run", ""),
                 "error": r.error if r is not None else "",
                 "href": f"customers/{r.slug}.html" if html_exists else "",
             }
@@ -490,8 +573,10 @@ def _write_index(
     counts = summary["status"].value_counts()
     portfolio = results.get(PORTFOLIO)
     page = env.get_template("pack_index.html.j2").render(
+        t=_markup_text,
+        lang=current().code,
         month=str(period),
-        month_name=period.strftime("%B %Y"),
+        month_name=fmt.month(period),
         coverage=coverage,  # the review month is covered only part-way: said on every page
         customers=rows,
         labels=labels,
@@ -513,10 +598,35 @@ def _write_index(
     atomic_write(directory / "index.html", page)
 
 
-def _tile_counts(statuses: list[str]) -> str:
-    """ "2 red, 1 amber" - what the overall colour stands for."""
-    parts = [f"{statuses.count(s)} {s}" for s in ("red", "amber") if statuses.count(s)]
-    return ", ".join(parts) or ("all on target" if "green" in statuses else "no data")
+def _markup_text(message: str, /, **values: object) -> Markup:
+    """`message` in the active language as HTML the index template inserts as it is (our
+    catalogs' markup kept), its `values` escaped."""
+    template = Markup(current().text(message))
+    return template.format(**values) if values else template
+
+
+def _run_words() -> dict[str, str]:
+    """A notebook's run status as the index shows it."""
+    return {
+        "ok": text("ok"),
+        "failed": text("failed"),
+        "timeout": text("timeout"),
+        "not run": text("not run"),
+    }
+
+
+def _counts_text(statuses: list[str], findings: str) -> str:
+    """ "figures: 2 red, 1 amber; 1 red finding" - what the overall colour stands for."""
+    parts = [
+        text("{n} red", n=fmt.count(statuses.count("red"))) if "red" in statuses else "",
+        text("{n} amber", n=fmt.count(statuses.count("amber"))) if "amber" in statuses else "",
+    ]
+    counts = ", ".join(p for p in parts if p) or (
+        text("all on target") if "green" in statuses else text("no data")
+    )
+    if findings:
+        return text("figures: {counts}; {findings}", counts=counts, findings=findings)
+    return text("figures: {counts}", counts=counts)
 
 
 def _write_workbook(
@@ -531,6 +641,13 @@ def _write_workbook(
     Findings (the month's findings table, the index's source), Run log, headline tables."""
     units = summary.attrs.get("units", {})
     labels = list(units)
+    words = {status: text(word) for status, word in STATUS_WORDS.items()}
+    currency = analytics.settings.scorecard.reporting_currency
+    weighted = text("Weighted at stake {currency}", currency=currency)  # in that currency
+    run_words, pages = (
+        _run_words(),
+        {"scorecard": text("scorecard"), "portfolio": text("portfolio")},
+    )
     # money at stake as a number in its currency (sortable); an account with stakes in
     # several currencies keeps them apart, as text, and has no single number
     stakes = [summary.attrs.get("stakes", {}).get(cid, {}) for cid in summary["customer_id"]]
@@ -540,44 +657,41 @@ def _write_workbook(
             "customer_id": summary["customer_id"],
             "name": summary["name"],
             "account_manager": summary["account_manager"],
-            "status": summary["status"].map(STATUS_WORDS),
+            "status": summary["status"].map(words),
             "priority": summary["priority"],
             "money_at_stake": pd.array(
                 [next(iter(s.values())) if len(s) == 1 else None for s in stakes],
                 dtype="Float64",
             ),
             "currency": [
-                next(iter(s)) if len(s) == 1 else ("several" if s else None) for s in stakes
+                next(iter(s)) if len(s) == 1 else (text("several") if s else None) for s in stakes
             ],
             **(
                 {"money_at_stake_by_currency": summary["money_at_stake"].where(several, "")}
                 if any(several)
                 else {}
             ),
-            f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}": summary[
-                "score"
-            ].astype("float64"),
+            weighted: summary["score"].astype("float64"),
             "why": summary["why"],
             "new_since_last_pack": summary["new"],
             **{label: summary[f"{label} number"].astype("float64") for label in labels},
             **{
-                f"{label}, status": summary[f"{label} status"].map(STATUS_WORDS) for label in labels
+                text("{label}, status", label=label): summary[f"{label} status"].map(words)
+                for label in labels
             },
         }
     )
     kinds = {label: units[label] or "ratio" for label in labels}
     kinds.update({k: "signed share" for k in labels if "vs budget" in k})
     # converted into the reporting currency its header names, not the row's stake currency
-    kinds[f"weighted_at_stake_{analytics.settings.scorecard.reporting_currency}"] = (
-        "converted amount"
-    )
+    kinds[weighted] = "converted amount"
     runs = pd.DataFrame(
         [
             {
                 "customer_id": r.key if r.kind == "scorecard" else "",
                 "name": r.name,
-                "page": r.kind,
-                "status": r.status,
+                "page": pages.get(r.kind, r.kind),
+                "status": run_words.get(r.status, r.status),
                 "seconds": r.seconds,
                 "error": r.error,
                 "cell": r.cell,

@@ -23,6 +23,7 @@ from nbconvert.filters.highlight import Highlight2HTML
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
 from kamlab.config import PAPER_SIZES
+from kamlab.i18n import text
 
 __all__ = [
     "PAPER_SIZES",
@@ -87,9 +88,16 @@ def _exporter() -> PageExporter:
 
 
 def notebook_html(
-    nb: nbformat.NotebookNode, *, title: str, footer: str = "", paper: str = "A4"
+    nb: nbformat.NotebookNode,
+    *,
+    title: str,
+    footer: str = "",
+    paper: str = "A4",
+    language: str = "en",
 ) -> str:
-    """The executed notebook `nb` as one offline HTML page titled `title`, printing on `paper`."""
+    """The executed notebook `nb` as one offline HTML page titled `title`, printing on `paper`,
+    in `language` (its ``lang`` attribute; the words of the page's own frame, such as
+    "Contents", in the active language)."""
     if paper not in PAPER_SIZES:
         raise ValueError(f"paper must be one of {PAPER_SIZES}, got {paper!r}")
     # a shallow copy titled `title` (the exporter deep-copies the notebook itself)
@@ -99,6 +107,8 @@ def notebook_html(
         "kamlab_footer": footer,
         "kamlab_paper": paper,
         "kamlab_toc": contents(nb),
+        "kamlab_language": language,
+        "kamlab_contents": text("Contents"),
     }
     body, _ = _exporter().from_notebook_node(nb, resources=resources)
     return body

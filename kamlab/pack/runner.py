@@ -32,6 +32,8 @@ from pathlib import Path
 
 import nbformat
 
+from kamlab.i18n.language import Language, language, speaking
+
 __all__ = [
     "Job",
     "JobResult",
@@ -83,6 +85,8 @@ class Job:
     title: str
     footer: str = ""
     paper: str = "A4"
+    language: str = "en"  # the page's language: the kernel speaks it, the page is marked so
+    glossary_dir: str = ""  # a company's own wording ([pack] glossary_dir)
 
 
 @dataclass
@@ -113,6 +117,7 @@ class PackResult:
     results: list[JobResult] = field(default_factory=list)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)  # pack files not written, and why
+    language: Language | None = None  # the pack's language (index, workbook, summary)
 
     @property
     def failed(self) -> list[JobResult]:
@@ -139,6 +144,7 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     from kamlab.pack.html import atomic_write, external_urls, notebook_html
     from kamlab.pack.kernels import warm_engine
 
+    lang = language(job.language, glossary_dir=job.glossary_dir or None)
     started = time.perf_counter()
     ipynb = Path(job.ipynb)
     tmp = _temporary_notebook(ipynb)
@@ -146,6 +152,7 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
     nb = None  # the executed notebook as papermill returns it; else read back from `tmp`
     try:
         ipynb.parent.mkdir(parents=True, exist_ok=True)
+        kernel.run(SPEAK.format(code=job.language, glossary=job.glossary_dir or None))
         nb = pm.execute_notebook(
             job.notebook,
             str(tmp),
@@ -189,7 +196,10 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
                         "failed",
                         f"notebook stopped before cell {unfinished} without an error",
                     )
-            html = notebook_html(nb, title=job.title, footer=job.footer, paper=job.paper)
+            with speaking(lang):
+                html = notebook_html(
+                    nb, title=job.title, footer=job.footer, paper=job.paper, language=lang.code
+                )
             urls = external_urls(html)
             if urls and status == "ok":
                 status, error = "failed", f"page would load external URLs: {urls[:3]}"
@@ -216,6 +226,15 @@ def execute_job(job: Job, kernel, *, timeout: float | None) -> JobResult:
         html_kb=round(html_kb, 1),
         worker=str(os.getpid()),
     )
+
+
+# what a warm kernel runs before each notebook: the page's language, process-wide in the
+# kernel (modules survive the reset between notebooks, so every notebook sets its own)
+SPEAK = """\
+import kamlab.i18n as _i18n
+_i18n.speak(_i18n.language({code!r}, glossary_dir={glossary!r}))
+del _i18n
+"""
 
 
 _ADDRESS = re.compile(

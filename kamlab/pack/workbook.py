@@ -1,6 +1,7 @@
 """``pack.xlsx``: the pack's tables as a workbook a manager can filter, sort and print.
 
-Every sheet has human headers, the customer's name beside its id, a frozen header row, an
+Sheet names and headers are in the active language (:func:`kamlab.i18n.speaking`; the
+English names are their catalog entries). Every sheet has human headers, the customer's name beside its id, a frozen header row, an
 autofilter and column widths that fit. Figures stay numbers (so they sort and sum) and carry
 a number format: fractions as %, amounts in the row's currency, quantities and counts with
 thousands separators, days as whole days; dates are dates, months the month's first day
@@ -19,6 +20,8 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
+
+from kamlab.i18n import text
 
 __all__ = ["FORMATS", "SHEET_UNITS", "UNITS", "excel_workbook", "header", "unit"]
 
@@ -113,7 +116,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def header(column: str) -> str:
-    """A human header for a snake_case column: ``ytd_variance_pct`` -> ``YTD variance %``."""
+    """A human header for a snake_case column in the active language: ``ytd_variance_pct``
+    -> ``YTD variance %`` (the English header is the catalog entry of its translation)."""
+    return text(_english_header(column))
+
+
+def _english_header(column: str) -> str:
     if column in _HEADERS:
         return _HEADERS[column]
     if column in _UNITS["points"]:
@@ -198,7 +206,7 @@ def unit(column: str, series: pd.Series, *, sheet: str = "") -> str | None:
 def _write_sheet(book, title: str, frame: pd.DataFrame, names, formats: Mapping[str, str]):
     """One sheet, written row by row in openpyxl's write-only mode (fast, small memory)."""
     frame = _with_names(frame, names)
-    sheet = book.create_sheet(title[:31])
+    sheet = book.create_sheet(text(title)[:31])  # the sheet's units follow its English name
     columns = [str(c) for c in frame.columns]
     has_currency = "currency" in columns
     kinds = {c: formats.get(c) or unit(c, frame[c], sheet=title) for c in columns}
@@ -206,7 +214,8 @@ def _write_sheet(book, title: str, frame: pd.DataFrame, names, formats: Mapping[
     # the Plan sheet mixes revenue and quantity rows: amounts only where the row is money
     measure = values.get("measure") if "measure" in columns else None
     currency = values.get("currency") if has_currency else None
-    widths = [len(header(c)) for c in columns]
+    headers = [header(c) for c in columns]
+    widths = [len(h) for h in headers]
     for j, c in enumerate(columns):
         texts = [len(v) for v in values[c] if isinstance(v, str)]
         numbers = kinds[c] is not None and any(v is not None for v in values[c])
@@ -216,7 +225,7 @@ def _write_sheet(book, title: str, frame: pd.DataFrame, names, formats: Mapping[
     sheet.freeze_panes = "A2"
     if columns:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(frame), 1) + 1}"
-    sheet.append([header(c) for c in columns])
+    sheet.append(headers)
     for i in range(len(frame)):
         row = []
         for c in columns:

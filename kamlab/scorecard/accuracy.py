@@ -13,7 +13,7 @@ from kamlab.i18n.challenge import say
 from kamlab.scorecard import figures
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import Tile, target_tile
-from kamlab.scorecard.values import absent_section, as_float, unavailable_section
+from kamlab.scorecard.values import absent_section, as_float, unavailable_section, word
 
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
@@ -23,7 +23,8 @@ __all__ = ["accuracy_tile", "accuracy_value", "fva_label", "judgement_table", "s
 
 def section(card: Scorecard) -> Section:
     """Forecast accuracy by lag, bias and value added of the customer's forecast."""
-    title = "Forecast accuracy"
+    t = fmt.text
+    title = t("Forecast accuracy")
     if missing := unavailable_section(title, card.analytics, "accuracy"):
         return missing
     for table in ("orders", "customer_forecasts"):
@@ -31,23 +32,22 @@ def section(card: Scorecard) -> Section:
             return absent_section(title, why)
     acc = card._slice(card.analytics.accuracy)
     by_lag = acc[acc["metric"] == "accuracy"][["source", "lag", "value"]].dropna()
+    by_lag = by_lag.assign(source=by_lag["source"].map(word))
     body = ""
     if len(by_lag):
         fig = figures.lag_figure(
             by_lag,
-            title="Forecast accuracy by lag: customer, statistical and naive forecasts",
+            title=t("Forecast accuracy by lag: customer, statistical and naive forecasts"),
             target=as_float(card.customer["forecast_accuracy_target"]),
         )
-        body += figure_html(fig, alt="Forecast accuracy by lag")
+        body += figure_html(fig, alt=t("Forecast accuracy by lag"))
     wide = acc[acc["metric"].isin(["accuracy", "bias"]) & (acc["lag"].isin([1, 3]))].pivot_table(
         index="source", columns=["metric", "lag"], values="value", aggfunc="first"
     )
-    wide.columns = [
-        f"{'Accuracy' if m == 'accuracy' else 'Bias'}, {lag} month{'s' if lag > 1 else ''} ahead"
-        for m, lag in wide.columns
-    ]
+    wide.columns = [_accuracy_column(m, lag) for m, lag in wide.columns]
+    wide = wide.reset_index()
     body += table_html(
-        wide.reset_index().rename(columns={"source": "Forecast"}),
+        wide.assign(source=wide["source"].map(word)).rename(columns={"source": t("Forecast")}),
         formats=dict.fromkeys(wide.columns, fmt.percent),
         print_rows=None,  # one row per forecast compared
     )
@@ -55,11 +55,13 @@ def section(card: Scorecard) -> Section:
     if fva is not None and len(fva):
         cols = [c for c in fva.columns if c.startswith("fva_")]
         shown = fva[["lag", *cols]].rename(
-            columns={"lag": "Months ahead", **{c: fva_label(c) for c in cols}}
+            columns={"lag": t("Months ahead"), **{c: fva_label(c) for c in cols}}
         )
         body += note_html(
-            "Value added: how many points of error one forecast saves over another "
-            "(positive: the first is better)."
+            t(
+                "Value added: how many points of error one forecast saves over another "
+                "(positive: the first is better)."
+            )
         )
         body += table_html(shown, formats=dict.fromkeys(shown.columns[1:], "+.1f"))
     body += _judgement(card)
@@ -67,10 +69,24 @@ def section(card: Scorecard) -> Section:
     if bias is not None and len(bias):
         alerts = bias[bias["alert"]]
         body += note_html(
-            f"Persistent bias: the customer's forecast is one-sidedly off on {len(alerts)} of "
-            f"{len(bias)} materials (over or under month after month)."
+            t(
+                "Persistent bias: the customer's forecast is one-sidedly off on {alerts} of "
+                "{materials} materials (over or under month after month).",
+                alerts=fmt.count(len(alerts)),
+                materials=fmt.count(len(bias)),
+            )
         )
     return Section(title, body)
+
+
+def _accuracy_column(metric: str, lag: int) -> str:
+    """ "Accuracy, 1 month ahead", "Bias, 3 months ahead"."""
+    n = fmt.count(lag)
+    if metric == "accuracy":
+        return fmt.text(
+            "Accuracy, {n} month ahead" if lag == 1 else "Accuracy, {n} months ahead", n=n
+        )
+    return fmt.text("Bias, {n} month ahead" if lag == 1 else "Bias, {n} months ahead", n=n)
 
 
 def judgement_table(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -78,13 +94,14 @@ def judgement_table(frame: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     cols = ["error_customer", "error_statistical", "error_agreed"]
     fva = ["fva_agreed_vs_customer", "fva_agreed_vs_statistical"]
     keep = [*([by] if by else []), "lag", "n_points", *cols, *fva]
+    t = fmt.text
     names = {
-        "account_manager": "Key account manager",
-        "lag": "Months ahead",
-        "n_points": "Figures",
-        "error_customer": "Error, customer's forecast",
-        "error_statistical": "Error, our forecast",
-        "error_agreed": "Error, agreed forecast",
+        "account_manager": t("Key account manager"),
+        "lag": t("Months ahead"),
+        "n_points": t("Figures"),
+        "error_customer": t("Error, customer's forecast"),
+        "error_statistical": t("Error, our forecast"),
+        "error_agreed": t("Error, agreed forecast"),
         **{c: fva_label(c) for c in fva},
     }
     return frame[keep].rename(columns=names)
@@ -96,8 +113,11 @@ def _judgement(card: Scorecard) -> str:
     if mine is None or mine.empty:
         return ""
     table = judgement_table(mine)
-    formats = {c: fmt.percent for c in table.columns if c.startswith("Error")}
-    formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
+    errors = {fmt.text(n) for n in ("Error, customer's forecast", "Error, our forecast",
+                                     "Error, agreed forecast")}  # fmt: skip
+    formats = {c: fmt.percent for c in table.columns if c in errors}
+    saved = {fva_label(c) for c in ("fva_agreed_vs_customer", "fva_agreed_vs_statistical")}
+    formats.update({c: "+.1f" for c in table.columns if c in saved})
     points = fmt.count(int(mine["n_points"].sum()))
     return note_html(say("judgement_intro", points=points)) + table_html(
         table, formats=formats, print_rows=None
@@ -106,7 +126,7 @@ def _judgement(card: Scorecard) -> str:
 
 def accuracy_tile(card: Scorecard) -> Tile:
     """The customer's forecast accuracy one month ahead against its target."""
-    label = "Forecast accuracy, 1 month ahead"
+    label = fmt.text("Forecast accuracy, 1 month ahead")
     if tile := card.unavailable_tile(label, "accuracy") or card.absent_tile(
         label, "customer_forecasts", "orders"
     ):
@@ -116,7 +136,7 @@ def accuracy_tile(card: Scorecard) -> Tile:
         accuracy_value(card, "customer", lag=1, metric="accuracy"),
         as_float(card.customer["forecast_accuracy_target"]),
         margin=card.settings.scorecard.accuracy_amber_margin,
-        note="customer's forecast against its orders",
+        note=fmt.text("customer's forecast against its orders"),
     )
     # the customer's own forecast is amber at most, as in kamlab.findings
     return dataclasses.replace(tile, status="amber") if tile.status == "red" else tile
@@ -131,12 +151,20 @@ def accuracy_value(card: Scorecard, source: str, *, lag: int, metric: str) -> fl
 
 def fva_label(column: str) -> str:
     """ "fva_customer_vs_naive" -> "Customer's forecast vs naive (points saved)"."""
-    words = {
-        "customer": "customer's forecast",
-        "statistical": "our forecast",
-        "naive": "naive",
-        "agreed": "agreed forecast",
-    }
     a, _, b = column.removeprefix("fva_").partition("_vs_")
-    first = words.get(a, a)
-    return f"{first[0].upper()}{first[1:]} vs {words.get(b, b)} (points saved)"
+    template = _FVA_LABELS.get((a, b))
+    if template is not None:
+        return fmt.text(template)
+    return fmt.text("{first} vs {second} (points saved)", first=a, second=b)
+
+
+#: the value-added columns' headings, one template per pair of forecasts
+_FVA_LABELS = {
+    ("customer", "naive"): "Customer's forecast vs naive (points saved)",
+    ("statistical", "naive"): "Our forecast vs naive (points saved)",
+    ("statistical", "customer"): "Our forecast vs customer's forecast (points saved)",
+    ("agreed", "customer"): "Agreed forecast vs customer's forecast (points saved)",
+    ("agreed", "statistical"): "Agreed forecast vs our forecast (points saved)",
+    ("agreed", "naive"): "Agreed forecast vs naive (points saved)",
+    ("customer", "statistical"): "Customer's forecast vs our forecast (points saved)",
+}

@@ -9,6 +9,7 @@ import pandas as pd
 
 from kamlab.i18n import formats as fmt
 from kamlab.scorecard.render import Section, note_html, table_html
+from kamlab.scorecard.values import word
 
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
@@ -37,34 +38,45 @@ def overdue_actions(card: Scorecard) -> int:
 
 def section(card: Scorecard) -> Section:
     """The actions agreed in earlier reviews and still open, overdue ones first."""
-    title = "Open actions"
+    t = fmt.text
+    title = t("Open actions")
     actions = getattr(card.analytics, "actions", None)
     if actions is None or len(actions) == 0:
         return Section(
             title,
             note_html(
-                "Not available: no actions in the data (add an `actions` extract to "
-                "follow up what was agreed in earlier reviews).",
+                t(
+                    "Not available: no actions in the data (add an `actions` extract to "
+                    "follow up what was agreed in earlier reviews)."
+                ),
                 kind="unavailable",
             ),
             status="empty",
         )
     mine = open_actions(card).sort_values(["overdue", "due"], ascending=[False, True])
     if mine.empty:
-        return Section(title, note_html("No open actions for this customer."))
+        return Section(title, note_html(t("No open actions for this customer.")))
     table = pd.DataFrame(
         {
-            "Topic": mine["topic"].astype(str),
-            "Owner": mine["owner"].astype(str),
-            "Opened": mine["opened"].map(fmt.date),
-            "Due": mine["due"].map(fmt.date),
-            "Status": mine["status"].astype(str)
-            + mine["overdue"].map({True: " — overdue", False: ""}),
+            t("Topic"): mine["topic"].astype(str),
+            t("Owner"): mine["owner"].astype(str),
+            t("Opened"): mine["opened"].map(fmt.date),
+            t("Due"): mine["due"].map(fmt.date),
+            t("Status"): [
+                t("{status} — overdue", status=word(s)) if late else word(s)
+                for s, late in zip(mine["status"], mine["overdue"], strict=True)
+            ],
         }
     )
     n = int(mine["overdue"].sum())
     return Section(
         title,
         table_html(table, print_rows=None)  # each one is reported on: all print
-        + note_html(f"{len(mine)} open, {n} past due: overdue actions raise the priority."),
+        + note_html(
+            t(
+                "{open} open, {late} past due: overdue actions raise the priority.",
+                open=fmt.count(len(mine)),
+                late=fmt.count(n),
+            )
+        ),
     )

@@ -16,6 +16,7 @@ the analytics modules.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import os
 import weakref
@@ -39,7 +40,7 @@ from kamlab.scorecard import (
 )
 from kamlab.scorecard.render import Section, table_html
 from kamlab.scorecard.tiles import Tile, tiles_html
-from kamlab.scorecard.values import as_float, coverage_note
+from kamlab.scorecard.values import as_float, coverage_note, no_table_text, not_available
 
 __all__ = [
     "OPTIONS",
@@ -204,31 +205,32 @@ class Scorecard:
         a = self.analytics
         missing = getattr(a, "missing_tables", None) or ()
         if table in missing:  # none at all, or none around the month (orders ending earlier)
-            return (getattr(a, "missing_reasons", None) or {}).get(table, f"no {table} in the data")
+            why = (getattr(a, "missing_reasons", None) or {}).get(table)
+            return fmt.text(why) if why else no_table_text(table)
         if table == "orders":
             if a.customer_demand.empty:
-                return "no orders in the data"
+                return no_table_text("orders")
             if self._slice(a.customer_demand).empty:
-                return "no orders for this customer"
+                return fmt.text("no orders for this customer")
         elif table == "customer_forecasts":
             if a.customer_forecasts.empty:
-                return "no customer forecasts in the data"
+                return no_table_text("customer_forecasts")
             if self._slice(a.customer_forecasts).empty:
-                return "this customer sends no forecast"
+                return fmt.text("this customer sends no forecast")
         elif table == "invoices":
             hist = a.ageing_history
             if hist is not None and hist.empty and (a.dso is None or a.dso.empty):
-                return "no invoices in the data"
+                return no_table_text("invoices")
             if hist is not None and self._slice(hist).empty:
-                return "no invoices for this customer"
+                return fmt.text("no invoices for this customer")
         elif table == "deliveries":
             air = a.air_freight
             if air is not None and air["delivery_lines"].fillna(0).sum() == 0:
-                return "no deliveries in the data"
+                return no_table_text("deliveries")
         elif table == "budget" and a.plan is not None:
             reasons = a.plan["reason"].astype("string").fillna("")
             if len(reasons) and reasons.str.contains("no budget").all():
-                return "no budget in the data"
+                return no_table_text("budget")
         return None
 
     def unavailable_tile(self, label: str, *names: str) -> Tile | None:
@@ -236,42 +238,41 @@ class Scorecard:
         reasons = sorted(
             {self.analytics.unavailable[n] for n in names if n in self.analytics.unavailable}
         )
-        return (
-            Tile(label, "–", "", "grey", f"not available: {'; '.join(reasons)}")
-            if reasons
-            else None
-        )
+        why = "; ".join(fmt.text(r) for r in reasons)
+        return Tile(label, "–", "", "grey", not_available(why)) if reasons else None
 
     def absent_tile(self, label: str, *tables: str) -> Tile | None:
         """A grey tile when one of `tables` is absent (:meth:`absent`), else None."""
         for table in tables:
             if why := self.absent(table):
-                return Tile(label, "–", "", "grey", f"not available: {why}")
+                return Tile(label, "–", "", "grey", not_available(why))
         return None
 
     # -- header and tiles -------------------------------------------------------------------
     def header(self) -> Section:
         """Who and when: customer, account manager, region, segment, terms and the month."""
         c = self.customer
+        t = fmt.text
         facts = {
-            "Customer": f"{c['name']} ({self.customer_id})",
-            "Month": fmt.month(self.month),
-            "Account manager": c["account_manager"],
-            "Region / segment": f"{c['region']} / {c['segment']}",
-            "Payment terms": receivables.NO_TERMS
+            t("Customer"): f"{c['name']} ({self.customer_id})",
+            t("Month"): fmt.month(self.month),
+            t("Account manager"): c["account_manager"],
+            t("Region / segment"): f"{c['region']} / {c['segment']}",
+            t("Payment terms"): t(receivables.NO_TERMS)
             if self.terms is None
-            else f"{self.terms} days net",
-            "Credit limit": fmt.money(c["credit_limit"], self.currency)
+            else t("{days} days net", days=fmt.count(self.terms)),
+            t("Credit limit"): fmt.money(c["credit_limit"], self.currency)
             if pd.notna(c["credit_limit"])
-            else "not set: agree one with finance",
+            else t("not set: agree one with finance"),
         }
         if derived := self.analytics.derived_tables:
-            facts["Master data"] = (
-                f"{' and '.join(derived)} derived from the transactions: "
-                "names are the ids, attributes not in the transactions are unknown"
+            facts[t("Master data")] = t(
+                "{tables} derived from the transactions: names are the ids, attributes not "
+                "in the transactions are unknown",
+                tables=functools.reduce(lambda x, y: t("{a} and {b}", a=x, b=y), derived),
             )
         rows = pd.DataFrame({"": list(facts), " ": [str(v) for v in facts.values()]})
-        title = f"Account review — {c['name']}"
+        title = t("Account review — {customer}", customer=c["name"])
         return Section(
             title,
             f"<h1>{html.escape(title)}</h1>"
@@ -281,7 +282,7 @@ class Scorecard:
 
     def tiles(self) -> Section:
         """Headline KPIs against the SLA targets, red / amber / green."""
-        return Section("Headline KPIs", tiles_html(self.headline_tiles()))
+        return Section(fmt.text("Headline KPIs"), tiles_html(self.headline_tiles()))
 
     def headline_tiles(self) -> list[Tile]:
         """The headline tiles (the scorecard's top row and the pack index's key figures):
@@ -378,7 +379,7 @@ class Scorecard:
             + "".join(f"<li>{html.escape(t)}</li>" for t in items)
             + "</ul>"
         )
-        return Section("Commentary", body)
+        return Section(fmt.text("Commentary"), body)
 
     def actions(self) -> Section:
         """:func:`kamlab.scorecard.actions.section`: open actions, overdue first."""

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kamlab.i18n import formats as fmt
+from kamlab.scorecard.tiles import STATUS_WORDS
+from kamlab.scorecard.values import not_available
 
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
@@ -48,89 +50,143 @@ def commentary(card: Scorecard) -> list[str]:
     def show(kpi: str, value: float) -> str:
         return fmt.days(value) if kpi == "dso" else fmt.percent(value)
 
+    t = fmt.text
     changes = card.kpi_changes()
     material = changes[changes["material"]] if len(changes) else changes
-    for direction, verb in (("worse", "worsening"), ("better", "improving")):
+    state = {"red": STATUS_WORDS["red"], "amber": STATUS_WORDS["amber"],
+             "green": STATUS_WORDS["green"]}  # fmt: skip
+    for direction, template in (
+        ("worse", "{kpi} worsening: {then} in {since} → {now} now, {state}."),
+        ("better", "{kpi} improving: {then} in {since} → {now} now, {state}."),
+    ):
         for r in material[material["direction"] == direction].itertuples(index=False):
-            since = (card.month - int(r.months)).strftime("%b %Y")
             then = {1: r.m1, 3: r.m3, 6: r.m6}[int(r.months)]
-            state = {"red": "off target", "amber": "near target", "green": "on target"}
             lines.append(
-                f"{r.name} {verb}: {show(r.kpi, then)} in {since} → {show(r.kpi, r.now)} now, "
-                f"{state.get(r.status, 'no target')}."
+                t(
+                    template,
+                    kpi=t(r.name),
+                    then=show(r.kpi, then),
+                    since=fmt.month_year(card.month - int(r.months)),
+                    now=show(r.kpi, r.now),
+                    state=t(state.get(r.status, "no target")),
+                )
             )
     g = card.growth()
     if g is not None and g["trend"] != "stable":
-        word = "Growing" if g["trend"] == "growing" else "Declining"
-        before = (
-            f"the same months a year before (the data start in "
-            f"{fmt.month_year(card.analytics.first_month)})"
-            if g["partial"]
-            else "the 12 months before"
-        )
+        growing = g["trend"] == "growing"
+        if g["partial"]:
+            template = (
+                "Growing account: revenue of the last {months} months {growth} on the same "
+                "months a year before (the data start in {start}) ({now} vs {before} {currency})."
+                if growing
+                else "Declining account: revenue of the last {months} months {growth} on the "
+                "same months a year before (the data start in {start}) ({now} vs {before} "
+                "{currency})."
+            )
+        else:
+            template = (
+                "Growing account: revenue of the last {months} months {growth} on the 12 months "
+                "before ({now} vs {before} {currency})."
+                if growing
+                else "Declining account: revenue of the last {months} months {growth} on the 12 "
+                "months before ({now} vs {before} {currency})."
+            )
         lines.append(
-            f"{word} account: revenue of the last {g['months']} months "
-            f"{fmt.percent(g['growth'], signed=True)} on {before} "
-            f"({fmt.short_amount(g['now'])} vs {fmt.short_amount(g['last_year'])} {cur})."
+            t(
+                template,
+                months=fmt.count(g["months"]),
+                growth=fmt.percent(g["growth"], signed=True),
+                start=fmt.month_year(card.analytics.first_month),
+                now=fmt.short_amount(g["now"]),
+                before=fmt.short_amount(g["last_year"]),
+                currency=cur,
+            )
         )
         if g["trend"] == "declining":
-            actions.append("ask why orders are falling: lost business, a competitor or destocking")
+            actions.append(
+                t("ask why orders are falling: lost business, a competitor or destocking")
+            )
         else:
-            actions.append("secure capacity and supply for the growth; agree a new forecast")
+            actions.append(t("secure capacity and supply for the growth; agree a new forecast"))
 
-    moved = set(material["name"]) if len(material) else set()
-    moved = {{"DSO": "Days sales", "Overdue share": "Overdue"}.get(m, m) for m in moved}
+    # the headline tiles in their fixed order (Scorecard.headline_tiles)
     tiles = card.headline_tiles()
-    for t in tiles:
-        if t.status == "red" and not any(t.label.startswith(m) for m in moved):
-            lines.append(f"Off target: {t.label} {t.value} ({t.target}).")
+    otif, _, budget, overdue, credit, dso = tiles
+    moved = set(material["kpi"]) if len(material) else set()
+    moved_tiles = {i for kpi, i in _TILE_OF.items() if kpi in moved}
+    for i, tile in enumerate(tiles):
+        if tile.status == "red" and i not in moved_tiles:
+            lines.append(
+                t(
+                    "Off target: {kpi} {value} ({target}).",
+                    kpi=tile.label,
+                    value=tile.value,
+                    target=tile.target,
+                )  # fmt: skip
+            )
 
     lines += finding_lines(card)  # commercial, supply and month-after-month findings
 
-    by = {t.label: t for t in tiles}
-    otif = next((t for label, t in by.items() if label.startswith("OTIF")), None)
-    if otif is not None and otif.status == "red":
+    if otif.status == "red":
         actions.append(
-            f"review the late and short deliveries behind OTIF {otif.value} with logistics"
+            t(
+                "review the late and short deliveries behind OTIF {value} with logistics",
+                value=otif.value,
+            )  # fmt: skip
         )
-    credit = next((t for label, t in by.items() if label.startswith("Credit")), None)
-    if credit is not None and credit.target == "no credit limit set":
-        actions.append("agree a credit limit with finance: none is set")
-    elif credit is not None and credit.status == "red":
-        actions.append(f"credit utilisation {credit.value}: agree payment or a limit review")
-    overdue = next((t for label, t in by.items() if label.startswith("Overdue")), None)
-    dso = next((t for label, t in by.items() if label.startswith("Days sales")), None)
-    if (overdue is not None and overdue.status == "red") or (
-        dso is not None and dso.status == "red"
-    ):
+    if credit.target == t("no credit limit set"):
+        actions.append(t("agree a credit limit with finance: none is set"))
+    elif credit.status == "red":
         actions.append(
-            "chase the top overdue invoices (receivables section) and agree a payment plan"
+            t("credit utilisation {value}: agree payment or a limit review", value=credit.value)
         )
-    budget = next((t for label, t in by.items() if label.startswith("Revenue vs budget")), None)
-    if budget is not None and budget.status == "red":
+    if overdue.status == "red" or dso.status == "red":
         actions.append(
-            f"explain the revenue gap to plan ({budget.value} YTD) and update the outlook"
+            t("chase the top overdue invoices (receivables section) and agree a payment plan")
+        )
+    if budget.status == "red":
+        actions.append(
+            t(
+                "explain the revenue gap to plan ({value} YTD) and update the outlook",
+                value=budget.value,
+            )  # fmt: skip
         )
 
     n_late = card.overdue_actions()
     if n_late:
         actions.append(
-            f"report on the {n_late} agreed action{'s' if n_late > 1 else ''} past due "
-            "(open actions section)"
+            t(
+                "report on the {n} agreed action past due (open actions section)"
+                if n_late == 1
+                else "report on the {n} agreed actions past due (open actions section)",
+                n=fmt.count(n_late),
+            )
         )
 
-    actions += [ACTIONS[k] for k in _kinds(card) if k in ACTIONS]
+    actions += [t(ACTIONS[k]) for k in _kinds(card) if k in ACTIONS]
     focus = card.focused_challenges()
     if len(focus):
+        from kamlab.scorecard.challenges import _months_text, reason_text
+
         top = focus.iloc[0]
         total = focus.groupby("currency")["value_at_stake"].sum()
         money = ", ".join(f"{fmt.short_amount(v)} {c}" for c, v in total.items())
         lines.append(
-            f"Customer forecast to challenge: {len(focus)} materials, {money} at stake; largest "
-            f"{top['material_id']} ({top['months']}): {top['reason']}."
+            t(
+                "Customer forecast to challenge: {n} materials, {amount} at stake; largest "
+                "{material} ({months}): {reason}.",
+                n=fmt.count(len(focus)),
+                amount=money,
+                material=top["material_id"],
+                months=_months_text(top["months"]),
+                reason=reason_text(str(top["reason"])),
+            )
         )
         actions.append(
-            f"challenge the forecast of {top['material_id']} and the other listed materials"
+            t(
+                "challenge the forecast of {material} and the other listed materials",
+                material=top["material_id"],
+            )  # fmt: skip
         )
     # a phase-out material the customer still forecasts is a question of its end of life, not
     # of whose forecast has been closer: said whatever the track-record gate decided
@@ -141,20 +197,26 @@ def commentary(card: Scorecard) -> list[str]:
         if len(phase_out):
             mats = ", ".join(phase_out["material_id"].astype(str).drop_duplicates().head(3))
             lines.append(
-                f"Phase-out material(s) still forecast by the customer: {mats}; agree a last-time "
-                "buy and what happens to the stock."
+                t(
+                    "Phase-out material(s) still forecast by the customer: {materials}; agree a "
+                    "last-time buy and what happens to the stock.",
+                    materials=mats,
+                )
             )
     bias = card._slice(card.analytics.bias)
     if bias is not None and len(bias) and bias["alert"].any():
         alerts = bias[bias["alert"]]
         over = int((alerts["direction"] == "over-forecast").sum())
         under = len(alerts) - over
-        side = "over-forecasts" if over >= under else "under-forecasts"
+        template = (
+            "The customer persistently over-forecasts {n} of {total} materials (forecast "
+            "accuracy section)."
+            if over >= under
+            else "The customer persistently under-forecasts {n} of {total} materials (forecast "
+            "accuracy section)."
+        )
         if max(over, under) >= max(2, 0.2 * len(bias)):  # a pattern, not one material
-            lines.append(
-                f"The customer persistently {side} {max(over, under)} of {len(bias)} materials "
-                "(forecast accuracy section)."
-            )
+            lines.append(t(template, n=fmt.count(max(over, under)), total=fmt.count(len(bias))))
 
     classes = card._slice(card.analytics.classes)
     if classes is not None and set(classes["when"]) >= {"now", "year_ago"}:
@@ -162,19 +224,28 @@ def commentary(card: Scorecard) -> list[str]:
         before, now = by_when.at["year_ago", "abc_class"], by_when.at["now", "abc_class"]
         if pd.notna(before) and pd.notna(now) and before != now:
             lines.append(
-                f"The account moved from class {before} to {now} by revenue since last year."
+                t(
+                    "The account moved from class {before} to {now} by revenue since last year.",
+                    before=before,
+                    now=now,
+                )
             )
 
-    missing = [t for t in tiles if t.status == "grey" and t.note.startswith("not available")]
-    for t in missing:
-        lines.append(f"{t.label}: {t.note}.")
+    said = not_available("\0").split("\0")[0]  # "not available: " in the active language
+    for tile in tiles:
+        if tile.status == "grey" and tile.note.startswith(said):
+            lines.append(t("{kpi}: {note}.", kpi=tile.label, note=tile.note))
     if not lines:
-        lines.append("No material change this month; every headline KPI with a target is met.")
+        lines.append(t("No material change this month; every headline KPI with a target is met."))
     if actions:
-        lines.append("Actions: " + "; ".join(actions) + ".")
+        lines.append(t("Actions: {actions}.", actions="; ".join(actions)))
     else:
-        lines.append("Actions: none beyond the regular review.")
+        lines.append(t("Actions: none beyond the regular review."))
     return lines
+
+
+#: the headline tile (position in Scorecard.headline_tiles) of each KPI of kpi_changes
+_TILE_OF = {"otif": 0, "overdue": 3, "credit": 4, "dso": 5}
 
 
 def _mine(card: Scorecard) -> pd.DataFrame:

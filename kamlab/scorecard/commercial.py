@@ -17,6 +17,7 @@ from kamlab.chain import PackAnalytics
 from kamlab.i18n import formats as fmt
 from kamlab.scorecard.card import Scorecard
 from kamlab.scorecard.render import Section, note_html, table_html
+from kamlab.scorecard.values import data_text, not_available_html, word
 
 __all__ = [
     "SECTIONS",
@@ -48,14 +49,52 @@ def _no_data(title: str, card: Scorecard, names: tuple[str, ...], what: str) -> 
     reasons = sorted(
         {card.analytics.unavailable[n] for n in names if n in card.analytics.unavailable}
     )
-    text = f"No {what} for this customer this month"
-    text += f" ({'; '.join(reasons)})." if reasons else "."
-    return Section(title, note_html(text, kind="unavailable"), status="empty")
+    what = fmt.text(_NO_DATA_WHAT.get(what, what))
+    said = (
+        fmt.text(
+            "No {what} for this customer this month ({why}).", what=what, why="; ".join(reasons)
+        )
+        if reasons
+        else fmt.text("No {what} for this customer this month.", what=what)
+    )
+    return Section(title, note_html(said, kind="unavailable"), status="empty")
+
+
+#: the labels of the visit counts, one template per kind of visit
+VISIT_LABELS = {
+    "visit": "Visits, last {n} months",
+    "voc": "Voice-of-customer meetings, last {n} months",
+    "review": "Account reviews, last {n} months",
+}
+
+#: what a commercial section lacks when it has no data (catalog entries)
+_NO_DATA_WHAT = {
+    "price data": "price data",
+    "CRM pipeline": "CRM pipeline",
+    "NPI projects or lost sales": "NPI projects or lost sales",
+    "market estimates": "market estimates",
+    "satisfaction data": "satisfaction data",
+}
 
 
 def _facts(facts: dict[str, str]) -> str:
     rows = pd.DataFrame({"": list(facts), " ": list(facts.values())})
     return table_html(rows, classes="kam-facts")
+
+
+def _g(value: object) -> str:
+    """A score as written ("97", "88.2"), with the active language's decimal mark."""
+    lang = fmt.current()
+    shown = lang.number(value, digits=2)
+    mark = "." if lang.english else lang.locale.number_symbols["latn"]["decimal"]
+    return shown.rstrip("0").rstrip(mark) if mark in shown else shown
+
+
+def _against(count: object, target: object) -> str:
+    """ "12" or "12 (target 15)"."""
+    if pd.isna(target):
+        return fmt.count(count)
+    return fmt.text("{n} (target {target})", n=fmt.count(count), target=fmt.number(target))
 
 
 def _date(s: pd.Series) -> pd.Series:
@@ -77,7 +116,8 @@ def _price_unit_errors(audit: pd.DataFrame | None) -> dict[str, float]:
 # -- prices and margin -----------------------------------------------------------------------
 def prices(card: Scorecard) -> Section:
     """Price realisation against the agreements, the price-record audit, special prices, margin."""
-    title = "Prices and margin"
+    t = fmt.text
+    title = t("Prices and margin")
     if empty := _no_data(
         title, card, ("price_summary", "price_audit", "margin", "price_requests"), "price data"
     ):
@@ -92,27 +132,30 @@ def prices(card: Scorecard) -> Section:
             cur = str(row.currency)
             unit = record_errors.get(cur, 0.0)
             facts = {
-                f"Billed / agreed price, last {months} months": fmt.percent(
+                t("Billed / agreed price, last {n} months", n=fmt.count(months)): fmt.percent(
                     row.realisation, digits=1
                 ),
-                "Billed below the agreements (leakage)": fmt.money(row.leakage, cur),
-                "Billed above the agreements": fmt.money(max(row.overbilled - unit, 0.0), cur),
+                t("Billed below the agreements (leakage)"): fmt.money(row.leakage, cur),
+                t("Billed above the agreements"): fmt.money(max(row.overbilled - unit, 0.0), cur),
             }
             if unit > 0:  # a price-unit mix-up in a record, not money taken from the customer
-                facts["Price-unit record errors (billed at a multiple of the agreed price)"] = (
-                    f"{fmt.money(unit, cur)}: check the price unit in the price record"
-                )
-            facts["Invoice lines checked / off the agreement"] = (
-                f"{int(row.lines):,} / {int(row.lines - row.lines_ok):,}"
+                facts[t("Price-unit record errors (billed at a multiple of the agreed price)")] = t(
+                    "{amount}: check the price unit in the price record",
+                    amount=fmt.money(unit, cur),
+                )  # fmt: skip
+            facts[t("Invoice lines checked / off the agreement")] = (
+                f"{fmt.count(row.lines)} / {fmt.count(row.lines - row.lines_ok)}"
             )
-            facts["Revenue without any agreed price"] = fmt.money(row.revenue_unagreed, cur)
+            facts[t("Revenue without any agreed price")] = fmt.money(row.revenue_unagreed, cur)
             body += _facts(facts)
     else:
         body += _unavailable_note(card, "price_summary")
     if audit is not None and len(audit):
         body += note_html(
-            "Price-record audit: invoice lines not billed at the agreed price, biggest money "
-            "first. Correct the price record or the billing, then credit or re-invoice."
+            t(
+                "Price-record audit: invoice lines not billed at the agreed price, biggest money "
+                "first. Correct the price record or the billing, then credit or re-invoice."
+            )
         )
         by_issue = (
             audit.groupby(["issue", "currency"], observed=True)
@@ -121,47 +164,47 @@ def prices(card: Scorecard) -> Section:
             .sort_values("at_stake", ascending=False, key=lambda s: s.abs())
         )
         body += table_html(
-            by_issue.rename(columns={"issue": "Finding", "currency": "Currency",
-                                     "lines": "Lines", "at_stake": "Agreed − billed"}),
-            formats={"Agreed − billed": ",.0f", "Lines": ",d"},
+            by_issue.assign(issue=by_issue["issue"].map(data_text)).rename(columns={"issue": t("Finding"), "currency": t("Currency"),
+                                     "lines": t("Lines"), "at_stake": t("Agreed − billed")}),
+            formats={t("Agreed − billed"): ",.0f", t("Lines"): ",d"},
         )  # fmt: skip
         top = audit.head(6)
         body += table_html(
             pd.DataFrame(
                 {
-                    "Billed": _date(top["billing_date"]) if "billing_date" in top else "–",
-                    "Material": top["material_id"].astype(str),
-                    "Qty": top["quantity"],
-                    "Billed / unit": top["billed_unit_price"],
-                    "Agreed / unit": top["agreed_unit_price"],
-                    "Agreed − billed": top["at_stake"],
-                    "Currency": top["currency"].astype(str),
-                    "Finding": top["finding"].astype(str),
+                    t("Billed"): _date(top["billing_date"]) if "billing_date" in top else "–",
+                    t("Material"): top["material_id"].astype(str),
+                    t("Qty"): top["quantity"],
+                    t("Billed / unit"): top["billed_unit_price"],
+                    t("Agreed / unit"): top["agreed_unit_price"],
+                    t("Agreed − billed"): top["at_stake"],
+                    t("Currency"): top["currency"].astype(str),
+                    t("Finding"): top["finding"].map(data_text),
                 }
             ),
-            formats={"Qty": ",.0f", "Billed / unit": ",.4g", "Agreed / unit": ",.4g",
-                     "Agreed − billed": ",.0f"},
+            formats={t("Qty"): ",.0f", t("Billed / unit"): ",.4g", t("Agreed / unit"): ",.4g",
+                     t("Agreed − billed"): ",.0f"},
         )  # fmt: skip
     elif summary is not None and len(summary):
-        body += note_html("Every invoice line was billed at its agreed price.")
+        body += note_html(t("Every invoice line was billed at its agreed price."))
     requests = _slice(card, "price_requests")
     if requests is not None and len(requests):
         live = requests[requests["state"].isin(["open", "expiring", "expired", "active"])]
         if len(live):
-            body += note_html("Special price requests: open ones, and approved ones by expiry.")
+            body += note_html(t("Special price requests: open ones, and approved ones by expiry."))
             body += table_html(
                 pd.DataFrame(
                     {
-                        "Request": live["request_id"].astype(str),
-                        "Material": live["material_id"].astype(str),
-                        "State": live["state"].astype(str),
-                        "Waiting (days)": live["age_days"],
-                        "Discount granted": live["discount"].map(fmt.percent),
-                        "Expires": _date(live["expiry_date"]).fillna("–"),
-                        "Reason": live["reason"].astype(str),
+                        t("Request"): live["request_id"].astype(str),
+                        t("Material"): live["material_id"].astype(str),
+                        t("State"): live["state"].map(word),
+                        t("Waiting (days)"): live["age_days"],
+                        t("Discount granted"): live["discount"].map(fmt.percent),
+                        t("Expires"): _date(live["expiry_date"]).fillna("–"),
+                        t("Reason"): live["reason"].astype(str),
                     }
                 ),
-                formats={"Waiting (days)": ",.0f"},
+                formats={t("Waiting (days)"): ",.0f"},
                 max_rows=8,
             )
     margin = _slice(card, "margin")
@@ -171,18 +214,18 @@ def prices(card: Scorecard) -> Section:
         ].sum()
         monthly["margin_pct"] = monthly["gross_margin"] / monthly["revenue"]
         last = monthly.sort_values("period").groupby("currency", observed=True).tail(6)
-        body += note_html("Gross margin at standard cost, last 6 billing months and by family.")
+        body += note_html(t("Gross margin at standard cost, last 6 billing months and by family."))
         body += table_html(
             pd.DataFrame(
                 {
-                    "Month": last["period"].dt.strftime("%b %Y"),
-                    "Revenue": last["revenue"],
-                    "Gross margin": last["gross_margin"],
-                    "Margin": last["margin_pct"].map(fmt.percent),
-                    "Currency": last["currency"].astype(str),
+                    t("Month"): last["period"].map(fmt.month_year),
+                    t("Revenue"): last["revenue"],
+                    t("Gross margin"): last["gross_margin"],
+                    t("Margin"): last["margin_pct"].map(fmt.percent),
+                    t("Currency"): last["currency"].astype(str),
                 }
             ),
-            formats={"Revenue": ",.0f", "Gross margin": ",.0f"},
+            formats={t("Revenue"): ",.0f", t("Gross margin"): ",.0f"},
             classes="kam-table kam-print-hide",  # the revenue section's margin chart prints
         )
         fam = margin.groupby(["product_family", "currency"], observed=True, as_index=False)[
@@ -191,14 +234,17 @@ def prices(card: Scorecard) -> Section:
         fam["margin_pct"] = fam["gross_margin"] / fam["revenue"]
         fam = fam.sort_values("revenue", ascending=False)
         body += table_html(
-            fam.rename(columns={"product_family": "Family", "currency": "Currency",
-                                "revenue": "Revenue", "gross_margin": "Gross margin",
-                                "margin_pct": "Margin"}),
-            formats={"Revenue": ",.0f", "Gross margin": ",.0f", "Margin": fmt.percent},
+            fam.rename(columns={"product_family": t("Family"), "currency": t("Currency"),
+                                "revenue": t("Revenue"), "gross_margin": t("Gross margin"),
+                                "margin_pct": t("Margin")}),
+            formats={t("Revenue"): ",.0f", t("Gross margin"): ",.0f", t("Margin"): fmt.percent},
             max_rows=8,
         )  # fmt: skip
     body += note_html(
-        "Price change against last year, split into price, volume and mix: see Revenue and volume."
+        fmt.text(
+            "Price change against last year, split into price, volume and mix: see Revenue and "
+            "volume."
+        )
     )
     return Section(title, body)
 
@@ -207,13 +253,14 @@ def _unavailable_note(card: Scorecard, *names: str) -> str:
     missing = sorted(
         {card.analytics.unavailable[n] for n in names if n in card.analytics.unavailable}
     )
-    return note_html(f"Not available: {'; '.join(missing)}.", kind="unavailable") if missing else ""
+    return not_available_html("; ".join(missing)) if missing else ""
 
 
 # -- pipeline ----------------------------------------------------------------------------------
 def pipeline(card: Scorecard) -> Section:
     """Weighted pipeline by start month, win rate and cycle time, RFQs and wins, deals at risk."""
-    title = "Pipeline"
+    t = fmt.text
+    title = t("Pipeline")
     if empty := _no_data(
         title, card, ("pipeline", "win_rate", "rfq_activity", "pipeline_at_risk"), "CRM pipeline"
     ):
@@ -229,21 +276,23 @@ def pipeline(card: Scorecard) -> Section:
             ]
             .sum()
         )
-        body += note_html("Open opportunities by expected start of production (quarter).")
+        body += note_html(t("Open opportunities by expected start of production (quarter)."))
         body += table_html(
-            quarters.rename(columns={"start": "Start", "currency": "Currency",
-                                     "opportunities": "Opportunities", "value": "Value / year",
-                                     "weighted_value": "× probability"}),
-            formats={"Opportunities": "d", "Value / year": ",.0f", "× probability": ",.0f"},
+            quarters.rename(columns={"start": t("Start"), "currency": t("Currency"),
+                                     "opportunities": t("Opportunities"), "value": t("Value / year"),
+                                     "weighted_value": t("× probability")}),
+            formats={t("Opportunities"): "d", t("Value / year"): ",.0f", t("× probability"): ",.0f"},
             max_rows=8,
         )  # fmt: skip
         totals = pipe.groupby("currency", observed=True)[["opportunities", "value",
                                                           "weighted_value"]].sum()  # fmt: skip
         body += _facts(
             {
-                f"Open opportunities ({cur})": (
-                    f"{int(r.opportunities)} worth {fmt.money(r.value, str(cur))} a year, "
-                    f"{fmt.money(r.weighted_value, str(cur))} weighted"
+                t("Open opportunities ({currency})", currency=cur): t(
+                    "{n} worth {value} a year, {weighted} weighted",
+                    n=fmt.count(r.opportunities),
+                    value=fmt.money(r.value, str(cur)),
+                    weighted=fmt.money(r.weighted_value, str(cur)),
                 )
                 for cur, r in totals.iterrows()
             }
@@ -256,36 +305,47 @@ def pipeline(card: Scorecard) -> Section:
             .sum()
         )
         body += note_html(
-            "Pipeline layer: expected new business per quarter (won projects not yet started, "
-            "open opportunities × probability, from their start of production). Read it on top "
-            "of the statistical forecast (Demand and forecast); it is never added into it."
+            t(
+                "Pipeline layer: expected new business per quarter (won projects not yet "
+                "started, open opportunities × probability, from their start of production). "
+                "Read it on top of the statistical forecast (Demand and forecast); it is never "
+                "added into it."
+            )
         )
         body += table_html(
-            q.rename(columns={"quarter": "Quarter", "currency": "Currency",
-                              "value": "Expected revenue"}),
-            formats={"Expected revenue": ",.0f"},
+            q.rename(columns={"quarter": t("Quarter"), "currency": t("Currency"),
+                              "value": t("Expected revenue")}),
+            formats={t("Expected revenue"): ",.0f"},
         )  # fmt: skip
     wins = _slice(card, "win_rate")
     months = card.settings.commercial.window_months
     if wins is not None and len(wins):
         body += note_html(
-            f"Win rate of the opportunities decided in the last {months} months (open ones "
-            "have no outcome yet and are left out)."
+            t(
+                "Win rate of the opportunities decided in the last {n} months (open ones have "
+                "no outcome yet and are left out).",
+                n=fmt.count(months),
+            )
         )
         body += table_html(
             pd.DataFrame(
                 {
-                    "Type": wins["type"].astype(str).str.upper(),
-                    "Won": wins["won"],
-                    "Lost": wins["lost"],
-                    "Still open": wins["open"],
-                    "Win rate": wins["win_rate"].map(fmt.percent),
-                    "Value win rate": wins["value_win_rate"].map(fmt.percent),
-                    "Days to decide (median)": wins["cycle_days_median"],
-                    "Currency": wins["currency"].astype(str),
+                    t("Type"): wins["type"].astype(str).str.upper(),
+                    t("Won"): wins["won"],
+                    t("Lost"): wins["lost"],
+                    t("Still open"): wins["open"],
+                    t("Win rate"): wins["win_rate"].map(fmt.percent),
+                    t("Value win rate"): wins["value_win_rate"].map(fmt.percent),
+                    t("Days to decide (median)"): wins["cycle_days_median"],
+                    t("Currency"): wins["currency"].astype(str),
                 }
             ),
-            formats={"Won": "d", "Lost": "d", "Still open": "d", "Days to decide (median)": ",.0f"},
+            formats={
+                t("Won"): "d",
+                t("Lost"): "d",
+                t("Still open"): "d",
+                t("Days to decide (median)"): ",.0f",
+            },
             print_rows=None,  # one row per type, a whole
         )
     rfq = _slice(card, "rfq_activity")
@@ -296,33 +356,31 @@ def pipeline(card: Scorecard) -> Section:
         )
         body += _facts(
             {
-                f"RFQs and tenders received, last {months} months": (
-                    f"{int(rfq['rfqs'].sum())}"
-                    + ("" if pd.isna(target_rfq) else f" (target {target_rfq:,.0f})")
+                t("RFQs and tenders received, last {n} months", n=fmt.count(months)): _against(
+                    rfq["rfqs"].sum(), target_rfq
                 ),
-                f"Orders won, last {months} months": (
-                    f"{int(rfq['won'].sum())}"
-                    + ("" if pd.isna(target_won) else f" (target {target_won:,.0f})")
+                t("Orders won, last {n} months", n=fmt.count(months)): _against(
+                    rfq["won"].sum(), target_won
                 ),
             }
         )
     risk = _slice(card, "pipeline_at_risk")
     if risk is not None and len(risk):
         body += note_html(
-            "Opportunities at risk: the award date has passed or they have not moved."
+            t("Opportunities at risk: the award date has passed or they have not moved.")
         )
         body += table_html(
             pd.DataFrame(
                 {
-                    "Opportunity": risk["opportunity_id"].astype(str),
-                    "Type": risk["type"].astype(str).str.upper(),
-                    "Stage": risk["stage"].astype(str),
-                    "Why": risk["reason"].astype(str),
-                    "Weighted value / year": risk["at_stake"],
-                    "Currency": risk["currency"].astype(str),
+                    t("Opportunity"): risk["opportunity_id"].astype(str),
+                    t("Type"): risk["type"].astype(str).str.upper(),
+                    t("Stage"): risk["stage"].map(word),
+                    t("Why"): risk["reason"].map(data_text),
+                    t("Weighted value / year"): risk["at_stake"],
+                    t("Currency"): risk["currency"].astype(str),
                 }
             ),
-            formats={"Weighted value / year": ",.0f"},
+            formats={t("Weighted value / year"): ",.0f"},
             max_rows=8,
         )
     return Section(title, body)
@@ -331,68 +389,74 @@ def pipeline(card: Scorecard) -> Section:
 # -- projects and lost sales ---------------------------------------------------------------------
 def projects(card: Scorecard) -> Section:
     """New-product projects (stage, age in stage, SOP slippage) and the sales lost, with why."""
-    title = "Projects and lost sales"
+    t = fmt.text
+    title = t("Projects and lost sales")
     if empty := _no_data(title, card, ("npi", "lost_sales"), "NPI projects or lost sales"):
         return empty
     body = ""
     npi = _slice(card, "npi")
     if npi is not None and len(npi):
         body += note_html(
-            "New-product projects: a project in one stage for longer than "
-            f"{card.settings.commercial.stall_days} days is stalled; slippage is the expected "
-            "start of production against the first plan."
+            t(
+                "New-product projects: a project in one stage for longer than {days} days is "
+                "stalled; slippage is the expected start of production against the first plan.",
+                days=fmt.count(card.settings.commercial.stall_days),
+            )
         )
         body += table_html(
             pd.DataFrame(
                 {
-                    "Project": npi["opportunity_id"].astype(str),
-                    "Family": npi["product_family"].astype(str),
-                    "Stage": npi["stage"].astype(str),
-                    "Days in stage": npi["age_in_stage_days"],
-                    "Planned SOP": _date(npi["planned_sop_date"]).fillna("–"),
-                    "Expected SOP": _date(npi["sop_date"]).fillna("–"),
-                    "Slippage (days)": npi["slippage_days"],
-                    "Value / year": npi["annual_value"],
-                    "Currency": npi["currency"].astype(str),
-                    "Flag": npi["flag"].astype(str),
+                    t("Project"): npi["opportunity_id"].astype(str),
+                    t("Family"): npi["product_family"].astype(str),
+                    t("Stage"): npi["stage"].map(word),
+                    t("Days in stage"): npi["age_in_stage_days"],
+                    t("Planned SOP"): _date(npi["planned_sop_date"]).fillna("–"),
+                    t("Expected SOP"): _date(npi["sop_date"]).fillna("–"),
+                    t("Slippage (days)"): npi["slippage_days"],
+                    t("Value / year"): npi["annual_value"],
+                    t("Currency"): npi["currency"].astype(str),
+                    t("Flag"): npi["flag"].map(data_text),
                 }
             ),
-            formats={"Days in stage": ",.0f", "Slippage (days)": "+,.0f",
-                     "Value / year": ",.0f"},
+            formats={t("Days in stage"): ",.0f", t("Slippage (days)"): "+,.0f",
+                     t("Value / year"): ",.0f"},
             max_rows=10,
         )  # fmt: skip
     elif npi is not None:
-        body += note_html("No new-product project open for this customer.")
+        body += note_html(t("No new-product project open for this customer."))
     lost = _slice(card, "lost_sales")
     if lost is not None and len(lost):
         months = card.settings.commercial.window_months
-        body += note_html(f"Opportunities lost in the last {months} months, biggest first.")
+        body += note_html(
+            t("Opportunities lost in the last {n} months, biggest first.", n=fmt.count(months))
+        )
         body += table_html(
             pd.DataFrame(
                 {
-                    "Lost on": _date(lost["decided_date"]),
-                    "Opportunity": lost["opportunity_id"].astype(str),
-                    "Type": lost["type"].astype(str).str.upper(),
-                    "Family": lost["product_family"].astype(str),
-                    "Value / year": lost["annual_value"],
-                    "Currency": lost["currency"].astype(str),
-                    "Reason": lost["loss_reason"].astype(str),
-                    "Competitor": lost["competitor"].astype(str),
+                    t("Lost on"): _date(lost["decided_date"]),
+                    t("Opportunity"): lost["opportunity_id"].astype(str),
+                    t("Type"): lost["type"].astype(str).str.upper(),
+                    t("Family"): lost["product_family"].astype(str),
+                    t("Value / year"): lost["annual_value"],
+                    t("Currency"): lost["currency"].astype(str),
+                    t("Reason"): lost["loss_reason"].map(word),
+                    t("Competitor"): lost["competitor"].map(word),
                 }
             ),
-            formats={"Value / year": ",.0f"},
+            formats={t("Value / year"): ",.0f"},
             max_rows=10,
         )
     elif lost is not None:
         months = card.settings.commercial.window_months
-        body += note_html(f"No opportunity lost in the last {months} months.")
+        body += note_html(t("No opportunity lost in the last {n} months.", n=fmt.count(months)))
     return Section(title, body)
 
 
 # -- market and competitors (3C) -----------------------------------------------------------------
 def market(card: Scorecard) -> Section:
     """Share of business per family, its trend, and the competitors: the 3C table."""
-    title = "Share of business and competitors"
+    t = fmt.text
+    title = t("Share of business and competitors")
     if empty := _no_data(title, card, ("three_c", "share_of_business", "competitors"),
                          "market estimates"):  # fmt: skip
         return empty
@@ -400,45 +464,48 @@ def market(card: Scorecard) -> Section:
     three = _slice(card, "three_c")
     if three is not None and len(three):
         body += note_html(
-            "3C: company (our sales and share), customer (its purchases and their growth), "
-            "competitor (the largest one named). Share shown as unknown where no estimate exists."
+            t(
+                "3C: company (our sales and share), customer (its purchases and their growth), "
+                "competitor (the largest one named). Share shown as unknown where no estimate "
+                "exists."
+            )
         )
         body += table_html(
             pd.DataFrame(
                 {
-                    "Family": three["product_family"].astype(str),
-                    "Our sales (12 m)": three["our_sales"],
-                    "Share": three["share_of_business"].map(fmt.percent),
-                    "Change": three["change"].map(fmt.points),
-                    "Customer buys (12 m)": three["total_purchases"],
-                    "Growth": three["market_growth"].map(fmt.signed_percent),
-                    "Main competitor": three["main_competitor"].astype(str).replace("nan", "–"),
-                    "Its share": three["competitor_share"].map(fmt.percent),
-                    "Currency": three["currency"].astype(str),
-                    "Note": three["reason"].astype(str).replace("nan", ""),
+                    t("Family"): three["product_family"].astype(str),
+                    t("Our sales (12 m)"): three["our_sales"],
+                    t("Share"): three["share_of_business"].map(fmt.percent),
+                    t("Change"): three["change"].map(fmt.points),
+                    t("Customer buys (12 m)"): three["total_purchases"],
+                    t("Growth"): three["market_growth"].map(fmt.signed_percent),
+                    t("Main competitor"): three["main_competitor"].astype(str).replace("nan", "–"),
+                    t("Its share"): three["competitor_share"].map(fmt.percent),
+                    t("Currency"): three["currency"].astype(str),
+                    t("Note"): three["reason"].astype(str).replace("nan", "").map(word),
                 }
             ),
-            formats={"Our sales (12 m)": ",.0f", "Customer buys (12 m)": ",.0f"},
+            formats={t("Our sales (12 m)"): ",.0f", t("Customer buys (12 m)"): ",.0f"},
             max_rows=10,
         )
     comp = _slice(card, "competitors")
     if comp is not None and len(comp):
         body += note_html(
-            "Competitors at the customer: share at the latest estimate, deals lost to them."
+            t("Competitors at the customer: share at the latest estimate, deals lost to them.")
         )
         body += table_html(
             pd.DataFrame(
                 {
-                    "Competitor": comp["competitor"].astype(str),
-                    "Families": comp["families"].astype(str).replace("nan", "–"),
-                    "Share": comp["share"].map(fmt.percent),
-                    "Change": comp["change"].map(fmt.points),
-                    "Deals lost to them": comp["lost_to"],
-                    "Value lost / year": comp["lost_value"],
-                    "Activity seen": comp["activity"].astype(str).replace(["nan", "None"], "–"),
+                    t("Competitor"): comp["competitor"].astype(str),
+                    t("Families"): comp["families"].astype(str).replace("nan", "–"),
+                    t("Share"): comp["share"].map(fmt.percent),
+                    t("Change"): comp["change"].map(fmt.points),
+                    t("Deals lost to them"): comp["lost_to"],
+                    t("Value lost / year"): comp["lost_value"],
+                    t("Activity seen"): comp["activity"].astype(str).replace(["nan", "None"], "–"),
                 }
             ),
-            formats={"Deals lost to them": "d", "Value lost / year": ",.0f"},
+            formats={t("Deals lost to them"): "d", t("Value lost / year"): ",.0f"},
             max_rows=8,
         )
     return Section(title, body)
@@ -447,7 +514,8 @@ def market(card: Scorecard) -> Section:
 # -- satisfaction ----------------------------------------------------------------------------------
 def satisfaction(card: Scorecard) -> Section:
     """Vendor rating trend, issues closed on time, visits and VOC meetings against plan."""
-    title = "Customer satisfaction"
+    t = fmt.text
+    title = t("Customer satisfaction")
     if empty := _no_data(title, card, ("ratings", "issues", "visits"), "satisfaction data"):
         return empty
     body = ""
@@ -457,55 +525,62 @@ def satisfaction(card: Scorecard) -> Section:
         body += table_html(
             pd.DataFrame(
                 {
-                    "Rating": recent["period"].astype(str),
-                    "Score": recent["score"].map(lambda v: f"{v:g}")
-                    + " / "
-                    + recent["scale_max"].map(lambda v: f"{v:g}"),
-                    "Of best": recent["score_pct"].map(fmt.percent),
-                    "Change": recent["change"].map(lambda v: fmt.points(v, digits=1)),
-                    "Rank": recent["rank"],
+                    t("Rating"): recent["period"].astype(str),
+                    t("Score"): recent["score"].map(_g) + " / " + recent["scale_max"].map(_g),
+                    t("Of best"): recent["score_pct"].map(fmt.percent),
+                    t("Change"): recent["change"].map(lambda v: fmt.points(v, digits=1)),
+                    t("Rank"): recent["rank"],
                 }
             ),
-            formats={"Rank": lambda v: f"{int(v)}"},
+            formats={t("Rank"): lambda v: f"{int(v)}"},
             print_rows=None,  # the trend, oldest first: a whole
         )
         last = ratings.iloc[-1]
-        rank = "" if pd.isna(last["rank"]) else f", rank {int(last['rank'])}"
-        if "suppliers" in ratings and not pd.isna(last.get("suppliers")):
-            rank += f" of {int(last['suppliers'])} suppliers"
-        body += _facts(
-            {
-                f"Latest vendor rating ({last['period']})": (
-                    f"{last['score']:g} of {last['scale_max']:g} ({fmt.percent(last['score_pct'])}){rank}"
-                ),
-            }
-        )
+        values = {"score": _g(last["score"]), "max": _g(last["scale_max"]),
+                  "share": fmt.percent(last["score_pct"])}  # fmt: skip
+        if pd.isna(last["rank"]):
+            said = t("{score} of {max} ({share})", **values)
+        elif "suppliers" in ratings and not pd.isna(last.get("suppliers")):
+            said = t("{score} of {max} ({share}), rank {rank} of {suppliers} suppliers",
+                     rank=int(last["rank"]), suppliers=int(last["suppliers"]), **values)  # fmt: skip
+        else:
+            said = t("{score} of {max} ({share}), rank {rank}", rank=int(last["rank"]), **values)
+        body += _facts({t("Latest vendor rating ({period})", period=last["period"]): said})
     issues = _slice(card, "issues")
     visits = _slice(card, "visits")
     facts = {}
     if issues is not None and len(issues):
         r = issues.iloc[0]
-        facts[f"Complaints closed within {int(r['target_days'])} days"] = (
-            f"{fmt.percent(r['on_time_rate'])} ({int(r['closed_on_time'])} on time, "
-            f"{int(r['closed_late'])} late, {int(r['overdue'])} open and overdue)"
+        facts[t("Complaints closed within {days} days", days=fmt.count(r["target_days"]))] = t(
+            "{share} ({on_time} on time, {late} late, {overdue} open and overdue)",
+            share=fmt.percent(r["on_time_rate"]),
+            on_time=fmt.count(r["closed_on_time"]),
+            late=fmt.count(r["closed_late"]),
+            overdue=fmt.count(r["overdue"]),
         )
     if visits is not None and len(visits):
-        names = {
-            "visit": "Visits",
-            "voc": "Voice-of-customer meetings",
-            "review": "Account reviews",
-        }
+        names = VISIT_LABELS
+        n = fmt.count(card.settings.commercial.window_months)
         for row in visits.itertuples(index=False):
-            label = names.get(str(row.type), str(row.type))
-            text = f"{int(row.held)} held of {row.plan:.0f} planned ({fmt.percent(row.vs_plan)})"
+            label = (
+                t(names[str(row.type)], n=n)
+                if str(row.type) in names
+                else t("{type}, last {n} months", type=str(row.type), n=n)
+            )
+            said = t(
+                "{held} held of {planned} planned ({share})",
+                held=fmt.count(row.held),
+                planned=fmt.number(row.plan),
+                share=fmt.percent(row.vs_plan),
+            )
             if row.missed:
-                text += f", {int(row.missed)} not held"
+                said = t("{visits}, {missed} not held", visits=said, missed=fmt.count(row.missed))
             if not pd.isna(row.next_planned):
-                text += f"; next {pd.Timestamp(row.next_planned):%d %b %Y}"
-            facts[f"{label}, last {card.settings.commercial.window_months} months"] = text
+                said = t("{visits}; next {day}", visits=said, day=fmt.date(row.next_planned))
+            facts[label] = said
     if facts:
         body += _facts(facts)
-    body += note_html("Complaint counts and PPM: see Service.")
+    body += note_html(t("Complaint counts and PPM: see Service."))
     return Section(title, body)
 
 

@@ -20,12 +20,15 @@ __all__ = ["latest_customer_forecast", "section"]
 
 def section(card: Scorecard) -> Section:
     """Demand history with the statistical forecast, its interval and the customer's forecast."""
-    title = "Demand and forecast"
+    t = fmt.text
+    title = t("Demand and forecast")
     if why := card.absent("orders"):
         return absent_section(title, why)
     d = card._slice(card.analytics.customer_demand)
     if d is None or d.empty:
-        return Section(title, note_html("No demand in the data for this customer."), status="empty")
+        return Section(
+            title, note_html(t("No demand in the data for this customer.")), status="empty"
+        )
     history = d[d["period"] > card.month - 24].groupby("period", as_index=False)["quantity"].sum()
     total = card._slice(card.analytics.forecast_total)
     latest = latest_customer_forecast(card)
@@ -35,16 +38,23 @@ def section(card: Scorecard) -> Section:
         forecast=total,
         customer_forecast=latest,
         level=level,
-        title=f"Monthly demand to {fmt.month_year(card.month)}, forecast for the next "
-        f"{card.settings.forecast.horizon} months",
+        title=t(
+            "Monthly demand to {month}, forecast for the next {n} months",
+            month=fmt.month_year(card.month),
+            n=fmt.count(card.settings.forecast.horizon),
+        ),
     )
-    body = figure_html(fig, alt="Monthly demand with the statistical and the customer forecast")
+    body = figure_html(fig, alt=t("Monthly demand with the statistical and the customer forecast"))
     body += unavailable_note(card.analytics, "forecast_total")
     if latest is not None and len(latest):
         snap = fmt.date(latest["snapshot_date"].iloc[0])
         body += note_html(
-            f"Customer forecast: latest snapshot of {snap}. Statistical forecast: sum over "
-            f"materials with a {level} % interval (materials' errors taken as independent)."
+            t(
+                "Customer forecast: latest snapshot of {day}. Statistical forecast: sum over "
+                "materials with a {level} interval (materials' errors taken as independent).",
+                day=snap,
+                level=fmt.percent(level / 100),
+            )
         )
     return Section(title, body)
 

@@ -20,6 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from kamlab.i18n import current
+from kamlab.i18n import formats as fmt
 from kamlab.scorecard.render import TEXT_IS_DATA
 
 __all__ = [
@@ -57,9 +59,24 @@ def compact_number(value: float, decimals: int = 0) -> str:
     v = float(value)
     for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
         if abs(v) >= size:
-            text = f"{v / size:,.1f}".removesuffix(".0")
-            return f"{text}{suffix}"
-    return f"{v:,.{decimals}f}"
+            shown = f"{v / size:,.1f}".removesuffix(".0")
+            return _local(f"{shown}{suffix}")
+    return _local(f"{v:,.{decimals}f}")
+
+
+def _local(number: str) -> str:
+    """An axis number in the active language's separators ("1,2M", "2.500" in de)."""
+    lang = current()
+    if lang.english:
+        return number
+    symbols = lang.locale.number_symbols["latn"]
+    return number.translate({ord(","): symbols["group"], ord("."): symbols["decimal"]})
+
+
+def _month_tick(value: float, _position: object) -> str:
+    """A quarter's tick in the active language: "Jan\n2025", "Jän.\n2025"."""
+    day = mdates.num2date(value)
+    return f"{fmt.month_abbr(pd.Period(day.strftime('%Y-%m'), 'M'))}\n{day.year}"
 
 
 def text_outside(fig: Figure) -> list[str]:
@@ -132,7 +149,10 @@ def _finish(
     ax.yaxis.set_major_formatter(share if percent else thousands)
     if dates:  # one tick a quarter, "Jan\n2025": never overlapping on A4
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+        english = current().english
+        ax.xaxis.set_major_formatter(
+            mdates.DateFormatter("%b\n%Y") if english else mticker.FuncFormatter(_month_tick)
+        )
     bottom = _BOTTOM + (_DATE_TICKS if dates else 0.0)
     if ax.get_legend() is not None:  # a row under the plot: it never hides a line or a label
         handles, labels = ax.get_legend_handles_labels()
@@ -279,14 +299,19 @@ def demand_figure(
     (period, forecast, lo_<level>, hi_<level>) and the customer's latest forecast (period, quantity)."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 3.4))
-        ax = _axes(fig, xlabel="Month", ylabel=f"Quantity ({unit})")
+        ylabel = (
+            fmt.text("Quantity (units)")
+            if unit == "units"
+            else fmt.text("Quantity ({unit})", unit=unit)
+        )
+        ax = _axes(fig, xlabel=fmt.text("Month"), ylabel=ylabel)
         h = history.assign(month=_months(history["period"]))
         _lineplot(
             ax,
             h,
             x="month",
             y="quantity",
-            label="Actual demand",
+            label=fmt.text("Actual demand"),
             color="#333333",
             marker="o",
             markersize=3,
@@ -299,14 +324,14 @@ def demand_figure(
                 f[f"hi_{level}"],
                 color="#4c72b0",
                 alpha=0.2,
-                label=f"{level} % prediction interval",
+                label=fmt.text("{level} prediction interval", level=fmt.percent(level / 100)),
             )
             _lineplot(
                 ax,
                 f,
                 x="month",
                 y="forecast",
-                label="Statistical forecast",
+                label=fmt.text("Statistical forecast"),
                 color="#4c72b0",
             )
         if customer_forecast is not None and len(customer_forecast):
@@ -316,7 +341,7 @@ def demand_figure(
                 c,
                 x="month",
                 y="quantity",
-                label="Customer forecast",
+                label=fmt.text("Customer forecast"),
                 color="#dd8452",
                 linestyle="--",
                 marker="s",
@@ -411,7 +436,9 @@ def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None)
     """Forecast accuracy (fraction) by lag (months) per source (customer / statistical / naive)."""
     with _style():
         fig = Figure(figsize=(A4_WIDTH, 2.8))
-        ax = _axes(fig, xlabel="Forecast lag (months ahead)", ylabel="Accuracy (%)")
+        ax = _axes(
+            fig, xlabel=fmt.text("Forecast lag (months ahead)"), ylabel=fmt.text("Accuracy (%)")
+        )
         _lineplot(
             ax,
             scores,
@@ -422,7 +449,7 @@ def lag_figure(scores: pd.DataFrame, *, title: str, target: float | None = None)
             palette=PALETTE,
         )
         if target is not None:
-            ax.axhline(target, color="#c44e52", linestyle=":", label="SLA target")
+            ax.axhline(target, color="#c44e52", linestyle=":", label=fmt.text("SLA target"))
             ax.legend()
         ax.xaxis.set_major_locator(mticker.MultipleLocator(1))
         return _finish(

@@ -10,6 +10,7 @@ import pandas as pd
 
 from kamlab.chain import PackAnalytics
 from kamlab.i18n import formats as fmt
+from kamlab.i18n import text
 from kamlab.scorecard import figures
 from kamlab.scorecard.accuracy import fva_label
 from kamlab.scorecard.card import Scorecard, open_analytics
@@ -41,10 +42,39 @@ def _overdue_flag(row) -> str:
     """Disputed (optional invoice flag) or long overdue (> 90 days): not a routine call."""
     flags = []
     if bool(getattr(row, "disputed", False) or False):
-        flags.append("disputed")
+        flags.append(text("disputed"))
     if row.days_overdue > 90:
-        flags.append("long overdue: bad-debt risk")
+        flags.append(text("long overdue: bad-debt risk"))
     return ", ".join(flags)
+
+
+def _error_label(column: str) -> str:
+    """The league's header for an ``error_<source>`` column."""
+    source = column.removeprefix("error_")
+    labels = {
+        "customer": text("Error, customer forecast"),
+        "statistical": text("Error, statistical forecast"),
+        "naive": text("Error, naive forecast"),
+    }
+    return labels.get(source) or text("Error, {source} forecast", source=source)
+
+
+def _whole(value: object) -> str:
+    """A whole amount with thousands separators in the active language ("1,235")."""
+    return fmt.number(value)
+
+
+def _decimal(value: object) -> str:
+    """A figure with two decimals in the active language ("1,234.50" / "1.234,50")."""
+    return fmt.current().number(value, digits=2)
+
+
+def _signed_decimal(value: object) -> str:
+    """A signed figure with one decimal: "+3.2" ("+3,2" in German)."""
+    if fmt.current().english:
+        return format(value, "+.1f")
+    shown = fmt.current().number(value, digits=1)
+    return shown if shown.startswith("-") else "+" + shown
 
 
 def _stake_text(stake: dict) -> str:
@@ -215,12 +245,18 @@ class Portfolio:
     def _finding_counts(self, customer_id: str) -> str:
         """ "1 red, 2 amber findings" ("" when none is red or amber)."""
         sev = self.customer_findings(customer_id)["severity"]
-        parts = [f"{int((sev == s).sum())} {s}" for s in ("red", "amber") if (sev == s).any()]
-        return (
-            f"{', '.join(parts)} finding{'s' if len(sev[sev != 'note']) > 1 else ''}"
-            if parts
-            else ""
-        )
+        parts = [
+            text("{n} red", n=fmt.count((sev == "red").sum())) if (sev == "red").any() else "",
+            text("{n} amber", n=fmt.count((sev == "amber").sum()))
+            if (sev == "amber").any()
+            else "",
+        ]
+        counts = ", ".join(p for p in parts if p)
+        if not counts:
+            return ""
+        if len(sev[sev != "note"]) > 1:
+            return text("{counts} findings", counts=counts)
+        return text("{counts} finding", counts=counts)
 
     def _new_text(self, customer_id: str) -> str:
         """The findings new since last pack, as short phrases ("" when none or no last pack)."""
@@ -332,13 +368,13 @@ class Portfolio:
         }
 
     def header(self) -> Section:
-        title = f"Key account portfolio — {self.month.strftime('%B %Y')}"
+        title = text("Key account portfolio — {month}", month=fmt.month(self.month))
         n = len(self.analytics.customers)
         return Section(
             title,
             f"<h1>{html.escape(title)}</h1>"
             + coverage_note(self.analytics)
-            + note_html(f"{n} customers."),
+            + note_html(text("{n} customers.", n=fmt.count(n))),
         )
 
     def priority(self) -> Section:
@@ -347,17 +383,22 @@ class Portfolio:
 
         pri = self.priorities()
         names = self.analytics.customers.set_index("customer_id")["name"]
+        weighted = text("Weighted")
         table = pd.DataFrame(
             {
                 "#": pri["rank"],
-                "Customer": pri["customer_id"].map(names),
-                "Money at stake": pri["stake"].map(_stake_text),
-                "Weighted": pri["score"].round(0),
-                "Why look at it": pri["why"],
+                text("Customer"): pri["customer_id"].map(names),
+                text("Money at stake"): pri["stake"].map(_stake_text),
+                weighted: pri["score"].round(0),
+                text("Why look at it"): pri["why"],
             }
         )
         note = note_html(ranking_text(self.analytics.settings))
-        return Section("Where to look first", note + table_html(table, max_rows=len(table) or 1))
+        formats = {} if fmt.current().english else {weighted: _decimal}
+        return Section(
+            text("Where to look first"),
+            note + table_html(table, formats=formats, max_rows=len(table) or 1),
+        )
 
     def kpis(self) -> Section:
         """Per headline KPI, how many customers are off, near or on target (or without data)."""
@@ -368,22 +409,22 @@ class Portfolio:
             counts = summary[col].value_counts()
             rows.append(
                 {
-                    "KPI": col.removesuffix(" status"),
-                    **{STATUS_WORDS[s]: int(counts.get(s, 0)) for s in _ORDER},
+                    text("KPI"): col.removesuffix(" status"),
+                    **{text(STATUS_WORDS[s]): int(counts.get(s, 0)) for s in _ORDER},
                 }
             )
         overall = summary["status"].value_counts()
         rows.append(
             {
-                "KPI": "Customer (worst KPI)",
-                **{STATUS_WORDS[s]: int(overall.get(s, 0)) for s in _ORDER},
+                text("KPI"): text("Customer (worst KPI)"),
+                **{text(STATUS_WORDS[s]): int(overall.get(s, 0)) for s in _ORDER},
             }
         )
-        return Section("Portfolio KPIs", table_html(pd.DataFrame(rows)))
+        return Section(text("Portfolio KPIs"), table_html(pd.DataFrame(rows)))
 
     def matrix(self) -> Section:
         """Attractiveness against strength, one labelled point per customer."""
-        title = "Key-account matrix"
+        title = text("Key-account matrix")
         if missing := unavailable_section(title, self.analytics, "matrix"):
             return missing
         names = self.analytics.customers.set_index("customer_id")["name"]
@@ -395,17 +436,38 @@ class Portfolio:
             axis for axis in axes if m[axis].notna().sum() > 1 and m[axis].round(6).nunique() == 1
         ]
         if unscored or flat:  # no points, or all on one value: stacked, names unreadable
-            why = [f"no customer has a {' or '.join(unscored)} score"] if unscored else []
-            why += [f"every customer has the same {' and '.join(flat)} score"] if flat else []
-            text = (
-                f"The matrix is not drawn: {'; '.join(why)}, because the data lacks the "
-                "criteria behind it (see each customer's explanation below)."
+            scores = {"attractiveness": text("attractiveness"), "strength": text("strength")}
+            why = []
+            if unscored:
+                why.append(
+                    text(
+                        "no customer has a {scores} score",
+                        scores=text(" or ").join(scores[a] for a in unscored),
+                    )
+                )
+            if flat:
+                why.append(
+                    text(
+                        "every customer has the same {scores} score",
+                        scores=text(" and ").join(scores[a] for a in flat),
+                    )
+                )
+            said = text(
+                "The matrix is not drawn: {reasons}, because the data lacks the criteria "
+                "behind it (see each customer's explanation below).",
+                reasons="; ".join(why),
             )
             table = m.assign(explanation=m["explanation"].map(plain_explanation))[
                 ["customer", "quadrant", "explanation"]
-            ].rename(columns={"customer": "Customer", "quadrant": "Quadrant", "explanation": "Why"})
+            ].rename(
+                columns={
+                    "customer": text("Customer"),
+                    "quadrant": text("Quadrant"),
+                    "explanation": text("Why"),
+                }
+            )
             return Section(
-                title, note_html(text, kind="unavailable") + table_html(table, max_rows=60)
+                title, note_html(said, kind="unavailable") + table_html(table, max_rows=60)
             )
         fig = figures.scatter_figure(
             m,
@@ -413,20 +475,22 @@ class Portfolio:
             y="attractiveness",
             hue="quadrant",
             label="customer",
-            title="Key-account matrix: customer attractiveness against our strength",
-            xlabel="Our relative strength with the customer (score 0–1)",
-            ylabel="Customer attractiveness (score 0–1)",
+            title=text("Key-account matrix: customer attractiveness against our strength"),
+            xlabel=text("Our relative strength with the customer (score 0–1)"),
+            ylabel=text("Customer attractiveness (score 0–1)"),
             split=(threshold, threshold),
             colours=figures.QUADRANT_COLOURS,
         )
-        note = note_html("Named: the 12 accounts farthest from the centre of the matrix.")
+        note = note_html(text("Named: the 12 accounts farthest from the centre of the matrix."))
         counts = m["quadrant"].value_counts()
-        table = pd.DataFrame({"Quadrant": counts.index.astype(str), "Customers": counts.to_numpy()})
-        return Section(title, figure_html(fig, alt="Key-account matrix") + note + table_html(table))
+        table = pd.DataFrame(
+            {text("Quadrant"): counts.index.astype(str), text("Customers"): counts.to_numpy()}
+        )
+        return Section(title, figure_html(fig, alt=title) + note + table_html(table))
 
     def rankings(self) -> Section:
         """Customers by revenue over the last 12 months, with ABC class now and a year ago."""
-        title = "Rankings"
+        title = text("Rankings")
         if missing := unavailable_section(title, self.analytics, "classes"):
             return missing
         classes = self.analytics.classes
@@ -434,29 +498,26 @@ class Portfolio:
         before = classes[classes["when"] == "year_ago"].set_index("customer_id")
         names = self.analytics.customers.set_index("customer_id")["name"]
         currency = str(now["currency"].iloc[0]) if len(now) else ""
+        revenue, share = text("Revenue 12 months ({currency})", currency=currency), text("Share")
         table = pd.DataFrame(
             {
-                "Rank": now["rank"],
-                "Customer": now["customer_id"].map(names),
-                f"Revenue 12 months ({currency})": now["net_value"],
-                "Share": now["share"],
+                text("Rank"): now["rank"],
+                text("Customer"): now["customer_id"].map(names),
+                revenue: now["net_value"],
+                share: now["share"],
                 "ABC": now["abc_class"],
-                "ABC a year ago": now["customer_id"].map(before["abc_class"]),
+                text("ABC a year ago"): now["customer_id"].map(before["abc_class"]),
                 "XYZ": now["xyz_class"],
             }
         )
         return Section(
             title,
-            table_html(
-                table,
-                formats={f"Revenue 12 months ({currency})": ",.0f", "Share": fmt.percent},
-                max_rows=50,
-            ),
+            table_html(table, formats={revenue: _whole, share: fmt.percent}, max_rows=50),
         )
 
     def top_overdue(self) -> Section:
         """The largest overdue invoices of the portfolio, per currency."""
-        title = "Top overdue"
+        title = text("Top overdue")
         if missing := unavailable_section(title, self.analytics, "top_overdue"):
             return missing
         top = self.analytics.top_overdue
@@ -468,21 +529,24 @@ class Portfolio:
             .head(n)
         )
         names = self.analytics.customers.set_index("customer_id")["name"]
+        open_amount = text("Open")
         table = pd.DataFrame(
             {
-                "Customer": top["customer_id"].map(names),
-                "Invoice": top["document_id"].astype(str),
-                "Due": top["due_date"].dt.strftime("%d %b %Y"),
-                "Days overdue": top["days_overdue"],
-                "Open": top["open_amount"],
-                "Currency": top["currency"].astype(str),
-                "Flag": [_overdue_flag(r) for r in top.itertuples(index=False)],
+                text("Customer"): top["customer_id"].map(names),
+                text("Invoice"): top["document_id"].astype(str),
+                text("Due"): top["due_date"].map(fmt.date),
+                text("Days overdue"): top["days_overdue"],
+                open_amount: top["open_amount"],
+                text("Currency"): top["currency"].astype(str),
+                text("Flag"): [_overdue_flag(r) for r in top.itertuples(index=False)],
             }
         )
         note = note_html(
-            "Ranked by open amount × days overdue within each currency: large and old first."
+            text("Ranked by open amount × days overdue within each currency: large and old first.")
         )
-        return Section(title, note + table_html(table, formats={"Open": ",.0f"}, max_rows=4 * n))
+        return Section(
+            title, note + table_html(table, formats={open_amount: _whole}, max_rows=4 * n)
+        )
 
     def judgement(self) -> Section:
         """The value each key account manager's agreed forecasts added, by lag (Gilliland FVA
@@ -490,20 +554,20 @@ class Portfolio:
         from kamlab.i18n.challenge import say
         from kamlab.scorecard.accuracy import judgement_table
 
-        title = "Agreed forecasts: the value of our judgement"
+        title = text("Agreed forecasts: the value of our judgement")
         if missing := unavailable_section(title, self.analytics, "judgement_kam"):
             return missing
         if self.analytics.judgement_kam is None:
-            return Section(title, note_html("Not available: no agreed forecasts scored."))
+            return Section(title, note_html(text("Not available: no agreed forecasts scored.")))
         table = judgement_table(self.analytics.judgement_kam, by="account_manager")
         formats = {c: fmt.percent for c in table.columns if c.startswith("Error")}
-        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
+        formats.update({c: _signed_decimal for c in table.columns if c.endswith("(points saved)")})
         note = note_html(say("judgement_kam_intro"))
         return Section(title, note + table_html(table, formats=formats, max_rows=len(table)))
 
     def accuracy_league(self) -> Section:
         """Customers by the value their forecast adds over a naive forecast, lag 1."""
-        title = "Forecast accuracy league table"
+        title = text("Forecast accuracy league table")
         if missing := unavailable_section(title, self.analytics, "league"):
             return missing
         league = self.analytics.league
@@ -513,18 +577,20 @@ class Portfolio:
         table = league[["rank", "customer_id", *error_cols, *fva_cols[:1], "adds_value"]].assign(
             customer_id=lambda f: f["customer_id"].map(names),
             adds_value=lambda f: f["adds_value"].map(
-                {True: "yes: better than naive", False: "no: naive is as good"}
+                {True: text("yes: better than naive"), False: text("no: naive is as good")}
             ),
         )
+        errors = {c: _error_label(c) for c in error_cols}
+        fva = {c: fva_label(c) for c in fva_cols}
         table = table.rename(
             columns={
-                "rank": "Rank",
-                "customer_id": "Customer",
-                "adds_value": "Customer's forecast helps?",
-                **{c: "Error, " + c.removeprefix("error_") + " forecast" for c in error_cols},
-                **{c: fva_label(c) for c in fva_cols},
+                "rank": text("Rank"),
+                "customer_id": text("Customer"),
+                "adds_value": text("Customer's forecast helps?"),
+                **errors,
+                **fva,
             }
         )
-        formats = {c: fmt.percent for c in table.columns if c.startswith("Error")}
-        formats.update({c: "+.1f" for c in table.columns if c.endswith("(points saved)")})
+        formats = {label: fmt.percent for label in errors.values()}
+        formats.update({label: _signed_decimal for label in fva.values()})
         return Section(title, table_html(table, formats=formats, max_rows=50))

@@ -3,7 +3,10 @@
 Each kind has a sentence (the commentary, the workbook) and a short phrase (the index's
 one-line reason), with named placeholders filled from the finding's numbers: ``amount``
 (money with its currency), ``value``/``reference`` (formatted by the kind's unit),
-``months``, ``detail``, ``evidence``. A later translation replaces these dictionaries.
+``months``, ``detail``, ``evidence``. The templates are English catalog entries
+(``locales/<code>/scorecard.po``): :func:`sentence` and :func:`phrase` say them in the
+active language. A kind whose sentence has variants (with or without an amount, over or
+under) has one template per variant (``<kind>:<variant>``), never a fragment.
 """
 
 from __future__ import annotations
@@ -46,8 +49,12 @@ UNITS = {
 }
 
 SENTENCES = {
-    "overdue": "{amount} overdue more than 30 days ({value} of open receivables){since_text}.",
-    "over_credit_limit": "Credit limit exceeded: {value} of the limit used{amount_text}.",
+    "overdue": "{amount} overdue more than 30 days ({value} of open receivables).",
+    "overdue:since": "{amount} overdue more than 30 days ({value} of open receivables), "
+    "since {since}.",
+    "over_credit_limit": "Credit limit exceeded: {value} of the limit used.",
+    "over_credit_limit:amount": "Credit limit exceeded: {value} of the limit used, {amount} "
+    "above it not already overdue.",
     "no_credit_limit": "No credit limit is set: agree one with finance.",
     "dso_above_terms": "DSO {value} against payment terms of {reference}.",
     "dso_worsening": "DSO longer {months} months in a row: {reference} → {value}.",
@@ -60,6 +67,10 @@ SENTENCES = {
     "forecast_accuracy": "The customer's forecast accuracy is {value} against a target of "
     "{reference}.",
     "forecast_bias": "The customer persistently {detail}-forecasts {value} of {reference} "
+    "materials.",
+    "forecast_bias:over": "The customer persistently over-forecasts {value} of {reference} "
+    "materials.",
+    "forecast_bias:under": "The customer persistently under-forecasts {value} of {reference} "
     "materials.",
     "forecast_challenge": "Customer forecast worth challenging: {value} materials, {amount}.",
     "revenue_gap": "Revenue {value} against budget year to date; gap to the full-year plan "
@@ -101,6 +112,8 @@ PHRASES = {
     "open_complaints": "{value} complaints open",
     "forecast_accuracy": "forecast accuracy {value} vs {reference}",
     "forecast_bias": "{detail}-forecasts {value} materials",
+    "forecast_bias:over": "over-forecasts {value} materials",
+    "forecast_bias:under": "under-forecasts {value} materials",
     "forecast_challenge": "forecast to challenge {amount}",
     "revenue_gap": "revenue {value} vs budget",
     "expired_special_price": "expired special price still billed ({amount})",
@@ -120,8 +133,9 @@ PHRASES = {
 }
 
 
-def _fill(template: str, f, currency: str | None) -> str:
-    unit = UNITS.get(str(f["kind"]), "count")
+def _fill(templates: dict[str, str], f, currency: str | None) -> str:
+    kind = str(f["kind"])
+    unit = UNITS.get(kind, "count")
     cur = f["currency"] if isinstance(f["currency"], str) else (currency or "")
 
     def show(v) -> str:
@@ -139,28 +153,35 @@ def _fill(template: str, f, currency: str | None) -> str:
     amount = f["amount"]
     has_amount = amount == amount and amount is not None
     reference = f["reference"]
-    if str(f["kind"]) in ("lost_deals", "npi_stalled") and reference == reference:
+    if kind in ("lost_deals", "npi_stalled") and reference == reference:
         ref_text = f"{fmt.short_amount(reference)} {cur}".strip()
     else:
         ref_text = show(reference)
     detail = f["detail"] if isinstance(f["detail"], str) else ""
-    if str(f["kind"]) == "lost_deals" and not detail:
-        detail = "a competitor not recorded"
+    if kind == "lost_deals" and not detail:
+        detail = fmt.text("a competitor not recorded")
+    elif kind == "npi_stalled" and detail:
+        detail = fmt.text(detail)  # the project's stage
+    elif kind == "expired_special_price" and detail and not fmt.current().english:
+        detail = fmt.date(detail)
     since = f["since"] if isinstance(f["since"], str) else ""
+    variant = {
+        "overdue": "since" if since else "",
+        "over_credit_limit": "amount" if has_amount else "",
+        "forecast_bias": detail if detail in ("over", "under") else "",
+    }.get(kind, "")
+    template = templates.get(f"{kind}:{variant}", templates[kind]) if variant else templates[kind]
     values = {
         "amount": f"{fmt.short_amount(amount)} {cur}" if has_amount else "–",
-        "amount_text": f", {fmt.short_amount(amount)} {cur} above it not already overdue"
-        if has_amount
-        else "",
         "value": show(f["value"]),
         "reference": ref_text,
-        "months": "–" if f["months"] != f["months"] else f"{float(f['months']):.0f}",
+        "months": "–" if f["months"] != f["months"] else fmt.count(f["months"]),
         "detail": detail,
         "evidence": f["evidence"] if isinstance(f["evidence"], str) else "",
         "since": _month_text(since),
-        "since_text": f", since {_month_text(since)}" if since else "",
     }
-    return template.format(**values)
+    used = {k: v for k, v in values.items() if "{" + k + "}" in template}
+    return fmt.text(template, **used)
 
 
 def _month_text(period: str) -> str:
@@ -174,12 +195,12 @@ def _month_text(period: str) -> str:
 
 def sentence(f, currency: str | None = None) -> str:
     """The finding `f` (a row of :func:`kamlab.findings.findings`) as a sentence."""
-    return _fill(SENTENCES[str(f["kind"])], f, currency)
+    return _fill(SENTENCES, f, currency)
 
 
 def phrase(f, currency: str | None = None) -> str:
     """The finding `f` as a short phrase for the index's one-line reason."""
-    return _fill(PHRASES[str(f["kind"])], f, currency)
+    return _fill(PHRASES, f, currency)
 
 
 def why(mine: pd.DataFrame, *, rank: int, stake: dict, currency: str, max_items: int = 2) -> str:
@@ -189,15 +210,19 @@ def why(mine: pd.DataFrame, *, rank: int, stake: dict, currency: str, max_items:
     notes); `stake`: money at stake per currency (counted once).
     """
     money = ", ".join(f"{fmt.short_amount(v)} {c}" for c, v in sorted(stake.items()))
-    head = f"#{rank}: {money} at stake" if money else f"#{rank}: nothing at stake"
+    head = (
+        fmt.text("#{rank}: {amount} at stake", rank=rank, amount=money)
+        if money
+        else fmt.text("#{rank}: nothing at stake", rank=rank)
+    )
     shown = mine[mine["severity"].isin(["red", "amber"])].head(max_items)
     if len(shown) < max_items:
         extra = mine[mine["severity"] == "note"].head(max_items - len(shown))
         shown = pd.concat([shown, extra])
     bits = [phrase(r, currency) for r in shown.to_dict("records")]
     if not bits:
-        return f"{head}; every figure with a target is met."
-    return f"{head}; " + "; ".join(bits) + "."
+        return fmt.text("{head}; every figure with a target is met.", head=head)
+    return fmt.text("{head}; {reasons}.", head=head, reasons="; ".join(bits))
 
 
 def ranking_text(settings) -> str:
@@ -205,22 +230,60 @@ def ranking_text(settings) -> str:
     from kamlab.findings import KINDS
 
     sc = settings.scorecard
+    lang = fmt.current()
+
+    def g(v: float) -> str:  # a weight or rate as written ("0.3"), in the language's marks
+        shown = f"{v:g}"
+        return (
+            shown
+            if lang.english
+            else shown.replace(".", lang.locale.number_symbols["latn"]["decimal"])
+        )
+
     weights = {k: sc.stake_weights.get(k, 1.0) for k in KINDS if k in PHRASES}
     shown = ", ".join(
-        f"{k.replace('_', ' ')} {w:g}" for k, w in weights.items() if k in _MONEY_KINDS
+        fmt.text(
+            "{kind} {weight}", kind=fmt.text(KIND_NAMES.get(k, k.replace("_", " "))), weight=g(w)
+        )
+        for k, w in weights.items()
+        if k in _MONEY_KINDS
     )
-    rates = ", ".join(f"{c} {r:g}" for c, r in sorted(sc.fx_rates.items()))
+    rates = ", ".join(f"{c} {g(r)}" for c, r in sorted(sc.fx_rates.items()))
     basis = (
-        f"converted to {sc.reporting_currency} at {rates}"
+        fmt.text("converted to {currency} at {rates}", currency=sc.reporting_currency, rates=rates)
         if rates
-        else "as a share of each account's revenue where currencies differ"
+        else fmt.text("as a share of each account's revenue where currencies differ")
     )
-    return (
-        f"Ranked by the weighted money at stake ({basis}; {sc.reporting_currency} per unit): "
-        f"each amount is counted once, in one kind, times its weight — {shown}; raised by "
-        f"{sc.overdue_action_weight:.0%} per overdue agreed action. With nothing at stake, "
-        "by revenue × the worst status."
+    return fmt.text(
+        "Ranked by the weighted money at stake ({basis}; {currency} per unit): each amount is "
+        "counted once, in one kind, times its weight — {weights}; raised by {raise_by} per "
+        "overdue agreed action. With nothing at stake, by revenue × the worst status.",
+        basis=basis,
+        currency=sc.reporting_currency,
+        weights=shown,
+        raise_by=f"{sc.overdue_action_weight:.0%}"
+        if lang.english
+        else fmt.percent(sc.overdue_action_weight),
     )
+
+
+#: the kinds of money at stake as the ranking names them
+KIND_NAMES = {
+    "overdue": "overdue",
+    "over_credit_limit": "over credit limit",
+    "air_freight": "air freight",
+    "forecast_challenge": "forecast challenge",
+    "revenue_gap": "revenue gap",
+    "expired_special_price": "expired special price",
+    "billed_below_agreement": "billed below agreement",
+    "lost_deals": "lost deals",
+    "npi_stalled": "npi stalled",
+    "pipeline_at_risk": "pipeline at risk",
+    "phase_out_exposure": "phase out exposure",
+    "deadstock": "deadstock",
+    "overstock": "overstock",
+    "stock_out_risk": "stock out risk",
+}
 
 
 #: the kinds that can carry money at stake (kamlab.findings.OWNERSHIP)

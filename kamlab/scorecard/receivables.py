@@ -14,7 +14,7 @@ from kamlab.receivables import overdue_share
 from kamlab.scorecard import figures
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import Tile, rag_status
-from kamlab.scorecard.values import absent_section, as_float, first, unavailable_section
+from kamlab.scorecard.values import absent_section, as_float, first, unavailable_section, word
 
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
@@ -34,12 +34,14 @@ __all__ = [
     "section",
 ]
 
-NO_TERMS = "no payment terms in the data"  # said where terms would be, never "0 days"
+#: said where terms would be, never "0 days" (English: pages show it through ``fmt.text``)
+NO_TERMS = "no payment terms in the data"
 
 
 def section(card: Scorecard) -> Section:
     """Ageing, overdue, DSO trend, credit utilisation and invoices at risk."""
-    title = "Receivables"
+    t = fmt.text
+    title = t("Receivables")
     if missing := unavailable_section(title, card.analytics, "ageing_history"):
         return missing
     if why := card.absent("invoices"):
@@ -54,25 +56,35 @@ def section(card: Scorecard) -> Section:
         not in {"month_end", "customer_id", "currency", "items", "total", "overdue", "unapplied"}
     ]
     if row is not None:
-        frame = pd.DataFrame({"bucket": buckets, "amount": [float(row[b]) for b in buckets]})
+        frame = pd.DataFrame(
+            {
+                "bucket": [_bucket_name(b) for b in buckets],
+                "amount": [float(row[b]) for b in buckets],
+            }
+        )
         fig = figures.bar_figure(
             frame,
             x="bucket",
             y="amount",
-            title=f"Open receivables by days overdue at {fmt.date(card.analytics.as_of)}",
-            xlabel="Days overdue",
-            ylabel=f"Open amount ({card.currency})",
+            title=t(
+                "Open receivables by days overdue at {day}", day=fmt.date(card.analytics.as_of)
+            ),
+            xlabel=t("Days overdue"),
+            ylabel=t("Open amount ({currency})", currency=card.currency),
         )
-        body += figure_html(fig, alt="Receivables ageing")
+        body += figure_html(fig, alt=t("Receivables ageing"))
         unapplied = as_float(row.get("unapplied", 0.0))
         if unapplied > 0:
             body += note_html(
-                f"Unapplied credit notes and payments: {fmt.money(unapplied, card.currency)}, "
-                "not netted against the invoices above; apply them or refund "
-                f"(net open balance {fmt.money(row['total'], card.currency)})."
+                t(
+                    "Unapplied credit notes and payments: {unapplied}, not netted against the "
+                    "invoices above; apply them or refund (net open balance {net}).",
+                    unapplied=fmt.money(unapplied, card.currency),
+                    net=fmt.money(row["total"], card.currency),
+                )
             )
     else:
-        body += note_html("No open receivables at the month end.")
+        body += note_html(t("No open receivables at the month end."))
     dso = card._slice(card.analytics.dso)
     dso = dso[dso["currency"] == card.currency].dropna(subset=["dso_countback"])
     if len(dso):
@@ -80,45 +92,50 @@ def section(card: Scorecard) -> Section:
             dso.assign(period=dso["month_end"].dt.to_period("M")),
             x="period",
             y="dso_countback",
-            title="Days sales outstanding at each month end",
-            xlabel="Month end",
-            ylabel="DSO (days)",
+            title=t("Days sales outstanding at each month end"),
+            xlabel=t("Month end"),
+            ylabel=t("DSO (days)"),
             target=None if card.terms is None else float(card.terms),
-            target_label="Payment terms",
+            target_label=t("Payment terms"),
         )
-        body += figure_html(fig, alt="DSO trend")
+        body += figure_html(fig, alt=t("DSO trend"))
     body += _risk_html(card)
     top = card.overdue_items()
     if len(top):
-        t = top.head(8)
+        shown = top.head(8)
         body += note_html(
-            "Overdue invoices to chase, largest amount × days overdue first "
-            "(disputed and long-overdue items flagged)."
+            t(
+                "Overdue invoices to chase, largest amount × days overdue first "
+                "(disputed and long-overdue items flagged)."
+            )
         )
         body += table_html(
             pd.DataFrame(
                 {
-                    "Invoice": t["document_id"].astype(str),
-                    "Due": t["due_date"].map(fmt.date),
-                    "Days overdue": t["days_overdue"],
-                    "Open": t["open_amount"],
-                    "Currency": t["currency"].astype(str),
-                    "Flag": t["flag"],
+                    t("Invoice"): shown["document_id"].astype(str),
+                    t("Due"): shown["due_date"].map(fmt.date),
+                    t("Days overdue"): shown["days_overdue"],
+                    t("Open"): shown["open_amount"],
+                    t("Currency"): shown["currency"].astype(str),
+                    t("Flag"): shown["flag"].map(lambda f: word(f) if f else f),
                 }
             ),
-            formats={"Open": ",.0f", "Days overdue": "d"},
+            formats={t("Open"): ",.0f", t("Days overdue"): "d"},
         )
     if pd.isna(card.customer["credit_limit"]):
         body += note_html(
-            "Action: no credit limit is set for this customer; agree one with finance.",
+            t("Action: no credit limit is set for this customer; agree one with finance."),
             kind="warning",
         )
     pay = card._slice(card.analytics.days_to_pay)
     if pay is not None and len(pay):
         body += note_html(
-            f"Paid on average {fmt.days(first(pay, 'days_to_pay'))} after invoicing, "
-            f"{fmt.days(first(pay, 'days_beyond_terms'))} beyond terms "
-            "(last 12 months, amount-weighted)."
+            t(
+                "Paid on average {days} after invoicing, {beyond} beyond terms "
+                "(last 12 months, amount-weighted).",
+                days=fmt.days(first(pay, "days_to_pay")),
+                beyond=fmt.days(first(pay, "days_beyond_terms")),
+            )
         )
     return Section(title, body)
 
@@ -132,7 +149,8 @@ def overdue_tile(card: Scorecard) -> Tile:
     The note counts the invoices behind the figure.
     """
     s = card.settings.scorecard
-    label = f"Overdue more than {s.overdue_grace_days} days"
+    t = fmt.text
+    label = t("Overdue more than {days} days", days=fmt.count(s.overdue_grace_days))
     cur = card.currency
     if tile := card.unavailable_tile(label, "ageing_history") or card.absent_tile(
         label, "invoices"
@@ -140,9 +158,13 @@ def overdue_tile(card: Scorecard) -> Tile:
         return tile
     row = ageing_now(card)
     unapplied = 0.0 if row is None else as_float(row.get("unapplied", 0.0))
-    credits = f"credits {fmt.short_money(unapplied, cur)} unapplied" if unapplied > 0 else ""
+    credits = (
+        t("credits {amount} unapplied", amount=fmt.short_money(unapplied, cur))
+        if unapplied > 0
+        else ""
+    )
     if row is None or not gross_open(row) > 0:
-        return Tile(label, "–", "", "grey", credits or "no open receivables")
+        return Tile(label, "–", "", "grey", credits or t("no open receivables"))
     late, gross = long_overdue(card, row), gross_open(row)
     value = overdue_share(late, gross)
     status = rag_status(
@@ -152,11 +174,20 @@ def overdue_tile(card: Scorecard) -> Tile:
         status = "amber"  # a large share of a small amount: watch, not act
     items = card.overdue_items()
     n = int((items["days_overdue"] > s.overdue_grace_days).sum()) if len(items) else 0
-    note = f"{n} invoice{'' if n == 1 else 's'}; all overdue {fmt.short_money(row['overdue'], cur)}"
+    note = t(
+        "{n} invoice; all overdue {amount}" if n == 1 else "{n} invoices; all overdue {amount}",
+        n=fmt.count(n),
+        amount=fmt.short_money(row["overdue"], cur),
+    )
     return Tile(
         label,
         fmt.percent(value),
-        f"{fmt.short_amount(late)} of {fmt.short_amount(gross)} {cur} invoiced and open",
+        t(
+            "{late} of {gross} {currency} invoiced and open",
+            late=fmt.short_amount(late),
+            gross=fmt.short_amount(gross),
+            currency=cur,
+        ),
         status,
         f"{note}; {credits}" if credits else note,
         number=value,
@@ -166,27 +197,32 @@ def overdue_tile(card: Scorecard) -> Tile:
 
 def credit_tile(card: Scorecard) -> Tile:
     """Open receivables against the credit limit."""
-    label = "Credit utilisation"
+    t = fmt.text
+    label = t("Credit utilisation")
     if tile := card.unavailable_tile(label, "credit") or card.absent_tile(label, "invoices"):
         return tile
     if pd.isna(card.customer["credit_limit"]):
         return Tile(
             label,
-            "not set",
-            "no credit limit set",
+            t("not set"),
+            t("no credit limit set"),
             "grey",
-            "agree a credit limit with finance",
-            word="action needed",
+            t("agree a credit limit with finance"),
+            word=t("action needed"),
         )
     credit = card._slice(card.analytics.credit)
     if credit.empty:
-        return Tile(label, "0 %", "nothing open", "green")
+        return Tile(label, fmt.percent(0.0), t("nothing open"), "green")
     r = credit.iloc[0]
     status = {"ok": "green", "warning": "amber", "over limit": "red"}.get(str(r["status"]), "grey")
     return Tile(
         label,
         fmt.percent(r["utilisation"]),
-        f"limit {fmt.short_amount(r['credit_limit'])} {r['currency']}",
+        t(
+            "limit {amount} {currency}",
+            amount=fmt.short_amount(r["credit_limit"]),
+            currency=r["currency"],
+        ),  # fmt: skip
         status,
         number=as_float(r["utilisation"]),
         unit="share",
@@ -195,15 +231,17 @@ def credit_tile(card: Scorecard) -> Tile:
 
 def dso_tile(card: Scorecard) -> Tile:
     """Days sales outstanding (countback) against the payment terms."""
-    label = "Days sales outstanding"
+    t = fmt.text
+    label = t("Days sales outstanding")
     if tile := card.unavailable_tile(label, "dso") or card.absent_tile(label, "invoices"):
         return tile
     value, terms = dso_now(card), card.terms
-    target = NO_TERMS if terms is None else f"terms {terms} days"
+    target = t(NO_TERMS) if terms is None else t("terms {days} days", days=fmt.count(terms))
     if value != value:
-        return Tile(label, "–", target, "grey", "no receivables")
+        return Tile(label, "–", target, "grey", t("no receivables"))
+    shown = t("{n} days", n=f"{value:.0f}")
     if terms is None:  # nothing to hold DSO against: the figure, without a colour
-        return Tile(label, f"{value:.0f} days", target, "grey", number=value, unit="days")
+        return Tile(label, shown, target, "grey", number=value, unit="days")
     s = card.settings.scorecard
     status = rag_status(
         value,
@@ -211,9 +249,7 @@ def dso_tile(card: Scorecard) -> Tile:
         amber=terms + s.dso_amber_days,
         higher_is_better=False,
     )
-    return Tile(
-        label, f"{value:.0f} days", f"terms {terms} days", status, number=value, unit="days"
-    )
+    return Tile(label, shown, target, status, number=value, unit="days")
 
 
 # -- figures behind the tiles ---------------------------------------------------------------
@@ -320,11 +356,21 @@ def _risk_html(card: Scorecard) -> str:
         money = ", ".join(
             fmt.short_money(v, c) for c, v in likely.groupby("currency")["amount"].sum().items()
         )
+        values = {"likely": fmt.count(len(likely)), "open": fmt.count(len(lp)),
+                  "days": fmt.count(days), "amount": money}  # fmt: skip
         out += note_html(
-            f"Late-payment risk: {len(likely)} of {len(lp)} open invoices are likely (≥ 50 %) "
-            f"to be paid more than {days} days late"
-            + (f" ({money})" if len(likely) else "")
-            + "; model trained on this ledger's paid invoices."
+            fmt.text(
+                "Late-payment risk: {likely} of {open} open invoices are likely (≥ 50 %) to be "
+                "paid more than {days} days late ({amount}); model trained on this ledger's "
+                "paid invoices.",
+                **values,
+            )
+            if len(likely)
+            else fmt.text(
+                "Late-payment risk: {likely} of {open} open invoices are likely (≥ 50 %) to be "
+                "paid more than {days} days late; model trained on this ledger's paid invoices.",
+                **values,
+            )
         )
     el = card.expected_loss()
     if el is None or el.empty:
@@ -337,9 +383,17 @@ def _risk_html(card: Scorecard) -> str:
     if not parts:
         return out
     return out + note_html(
-        f"Expected credit loss (provision matrix from the portfolio's payment history): "
-        f"{', '.join(parts)}."
+        fmt.text(
+            "Expected credit loss (provision matrix from the portfolio's payment history): "
+            "{amounts}.",
+            amounts=", ".join(parts),
+        )
     )
+
+
+def _bucket_name(bucket: str) -> str:
+    """An ageing bucket as the figure names it: "31-60" as it is, "not due" in words."""
+    return bucket if re.fullmatch(r"\d+-\d+|>\d+", bucket) else fmt.text(bucket)
 
 
 def _overdue_buckets(columns) -> list[str]:

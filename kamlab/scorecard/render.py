@@ -19,6 +19,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from kamlab.i18n import current, text
+from kamlab.i18n import formats as formats_
+
 __all__ = ["Section", "figure_html", "note_html", "table_html"]
 
 FIGURE_DPI = 90  # readable at A4 width, keeps a scorecard well under 300 KB
@@ -108,11 +111,21 @@ def table_html(
         rows.append(f'<tr class="kam-print-hide">{tds}</tr>' if screen_only else f"<tr>{tds}</tr>")
     out = f'<table class="{classes}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     if len(frame) > max_rows:
-        out += note_html(f"Showing the first {max_rows} of {len(frame)} rows.")
+        out += note_html(
+            text(
+                "Showing the first {shown} of {total} rows.",
+                shown=formats_.count(max_rows),
+                total=formats_.count(len(frame)),
+            )
+        )
     if print_rows is not None and len(shown) > print_rows:
         more = len(shown) - print_rows
         out += note_html(
-            f"Printed: the first {print_rows} rows; {more} more on screen.",
+            text(
+                "Printed: the first {printed} rows; {more} more on screen.",
+                printed=formats_.count(print_rows),
+                more=formats_.count(more),
+            ),
             kind="note kam-print-only",
         )
     return out
@@ -124,10 +137,23 @@ def _format(value: object, fmt: str | Callable[[object], str] | None) -> str:
     if callable(fmt):
         return fmt(value)
     if fmt is not None:
-        return format(value, fmt)
+        return _local(format(value, fmt))
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return _local(f"{value:,.2f}")
     return str(value)
+
+
+def _local(number: str) -> str:
+    """A number Python formatted ("1,234.5") in the active language's separators
+    ("1.234,5" in de and it); English as it is."""
+    lang = current()
+    if lang.english:
+        return number
+    group, decimal = (
+        lang.locale.number_symbols["latn"]["group"],
+        lang.locale.number_symbols["latn"]["decimal"],
+    )
+    return number.translate({ord(","): group, ord("."): decimal})
 
 
 def _align(column: pd.Series) -> str:

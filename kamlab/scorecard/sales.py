@@ -11,7 +11,7 @@ from kamlab.i18n import formats as fmt
 from kamlab.scorecard import figures
 from kamlab.scorecard.render import Section, figure_html, note_html, table_html
 from kamlab.scorecard.tiles import Tile, rag_status
-from kamlab.scorecard.values import absent_section, as_float, unavailable_note
+from kamlab.scorecard.values import absent_section, as_float, not_available, unavailable_note, word
 
 if TYPE_CHECKING:
     from kamlab.scorecard.card import Scorecard
@@ -21,7 +21,8 @@ __all__ = ["budget_tile", "growth", "plan_row", "revenue_12m", "section"]
 
 def section(card: Scorecard) -> Section:
     """Revenue and volume against budget and last year: month, year to date, full year."""
-    title = "Revenue and volume"
+    t = fmt.text
+    title = t("Revenue and volume")
     if why := card.absent("orders"):
         return absent_section(title, why)
     body = ""
@@ -31,7 +32,7 @@ def section(card: Scorecard) -> Section:
         start = pd.Period(f"{month.year - 1}-01", "M")
         d = d[(d["period"] >= start) & (d["period"] <= month)].assign(
             year=lambda f: f["period"].dt.year.astype(str),
-            month_name=lambda f: f["period"].dt.strftime("%b"),
+            month_name=lambda f: f["period"].map(fmt.month_abbr),
         )
         for currency, part in d.groupby("currency", observed=True, sort=True):
             budget = _budget_by_month(card, str(currency))
@@ -40,14 +41,21 @@ def section(card: Scorecard) -> Section:
                 x="month_name",
                 y="net_value",
                 hue="year",
-                title=f"Net revenue by month, {month.year - 1} vs {month.year}"
-                + (f", budget {month.year}" if budget else ""),
-                xlabel="Month",
-                ylabel=f"Net revenue ({currency})",
+                title=t(
+                    "Net revenue by month, {last} vs {year}, budget {year}"
+                    if budget
+                    else "Net revenue by month, {last} vs {year}",
+                    last=month.year - 1,
+                    year=month.year,
+                ),
+                xlabel=t("Month"),
+                ylabel=t("Net revenue ({currency})", currency=currency),
                 line=budget,
-                line_label=f"Budget {month.year}",
+                line_label=t("Budget {year}", year=month.year),
             )
-            body += figure_html(fig, alt=f"Net revenue by month in {currency} with budget")
+            body += figure_html(
+                fig, alt=t("Net revenue by month in {currency} with budget", currency=currency)
+            )
     body += _margin_html(card) + _bridge_html(card)
     missing = unavailable_note(card.analytics, "plan")
     if missing:
@@ -55,34 +63,40 @@ def section(card: Scorecard) -> Section:
     plan = card._slice(card.analytics.plan)
     if why := card.absent("budget"):
         return Section(
-            title, body + note_html(f"Budget: not available: {why}.", kind="unavailable")
+            title,
+            body + note_html(t("Budget: not available: {why}.", why=why), kind="unavailable"),
         )
     if plan.empty or not (plan["ytd_plan"].fillna(0) > 0).any():
         return Section(
             title,
             body
-            + note_html("Budget: not available: no budget for this customer.", kind="unavailable"),
+            + note_html(
+                t("Budget: not available: no budget for this customer."), kind="unavailable"
+            ),
         )
+    measure = [
+        t("{measure} ({currency})", measure=word(m), currency=c)
+        if m == "revenue"
+        else t("{measure} (units)", measure=word(m))
+        for m, c in zip(plan["measure"].astype(str), plan["currency"].astype(str), strict=True)
+    ]
     table = pd.DataFrame(
         {
-            "Measure": plan["measure"].astype(str)
-            + " ("
-            + plan["currency"].astype(str).where(plan["measure"] == "revenue", "units")
-            + ")",
-            f"{fmt.month_abbr(month)} actual": plan["month_actual"],
-            "plan": plan["month_plan"],
-            "vs plan": plan["month_variance_pct"],
-            "last year": plan["month_last_year"],
-            "YTD actual": plan["ytd_actual"],
-            "YTD plan": plan["ytd_plan"],
-            "YTD vs plan": plan["ytd_variance_pct"],
-            "YTD growth": plan["ytd_growth"],
-            "FY outlook": plan["fy_outlook"],
-            "FY plan": plan["fy_plan"],
+            t("Measure"): measure,
+            t("{month} actual", month=fmt.month_abbr(month)): plan["month_actual"],
+            t("plan"): plan["month_plan"],
+            t("vs plan"): plan["month_variance_pct"],
+            t("last year"): plan["month_last_year"],
+            t("YTD actual"): plan["ytd_actual"],
+            t("YTD plan"): plan["ytd_plan"],
+            t("YTD vs plan"): plan["ytd_variance_pct"],
+            t("YTD growth"): plan["ytd_growth"],
+            t("FY outlook"): plan["fy_outlook"],
+            t("FY plan"): plan["fy_plan"],
         }
     )
-    pct = dict.fromkeys(("vs plan", "YTD vs plan", "YTD growth"), fmt.signed_percent)
-    amounts = {c: ",.0f" for c in table.columns if c not in pct and c != "Measure"}
+    pct = dict.fromkeys((t("vs plan"), t("YTD vs plan"), t("YTD growth")), fmt.signed_percent)
+    amounts = {c: ",.0f" for c in table.columns if c not in pct and c != t("Measure")}
     body += table_html(table, formats={**amounts, **pct}) + _revision_html(card)
     return Section(title, body)
 
@@ -95,10 +109,14 @@ def _revision_html(card: Scorecard) -> str:
     rows = revisions[revisions["year"] == card.month.year]
     return "".join(
         note_html(
-            f"Budget revised on {fmt.date(r.revised_on)}: full-year plan "
-            f"{fmt.money(r.revenue_before, r.currency)} → {fmt.money(r.revenue_after, r.currency)} "
-            f"({fmt.percent(r.revenue_change_pct, signed=True)}); the figures above use the "
-            "revised plan."
+            fmt.text(
+                "Budget revised on {day}: full-year plan {before} → {after} ({change}); the "
+                "figures above use the revised plan.",
+                day=fmt.date(r.revised_on),
+                before=fmt.money(r.revenue_before, r.currency),
+                after=fmt.money(r.revenue_after, r.currency),
+                change=fmt.percent(r.revenue_change_pct, signed=True),
+            )
         )
         for r in rows.itertuples()
     )
@@ -106,20 +124,24 @@ def _revision_html(card: Scorecard) -> str:
 
 def budget_tile(card: Scorecard) -> Tile:
     """Revenue year to date against the budget, coloured by the ``budget_*`` settings."""
-    label = "Revenue vs budget, YTD"
+    label = fmt.text("Revenue vs budget, YTD")
     if tile := card.unavailable_tile(label, "plan") or card.absent_tile(label, "orders", "budget"):
         return tile
     row = plan_row(card, "revenue")
     if row is None or not as_float(row["ytd_plan"]) > 0:
-        return Tile(label, "–", "", "grey", "not available: no budget for this customer")
+        return Tile(label, "–", "", "grey", not_available(fmt.text("no budget for this customer")))
     value = as_float(row["ytd_variance_pct"])
     s = card.settings.scorecard
     status = rag_status(value, green=s.budget_green, amber=s.budget_amber)
     return Tile(
         label,
         fmt.percent(value, signed=True),
-        f"{fmt.short_amount(row['ytd_actual'])} vs plan "
-        f"{fmt.short_amount(row['ytd_plan'])} {card.currency}",
+        fmt.text(
+            "{actual} vs plan {plan} {currency}",
+            actual=fmt.short_amount(row["ytd_actual"]),
+            plan=fmt.short_amount(row["ytd_plan"]),
+            currency=card.currency,
+        ),
         status,
         number=value,
         unit="share",
@@ -185,7 +207,8 @@ def _budget_by_month(card: Scorecard, currency: str) -> dict[str, float] | None:
     b = b[(b["currency"] == currency) & (b["period"].dt.year == card.month.year)]
     if b.empty:
         return None
-    return dict(zip(b["period"].dt.strftime("%b"), b["planned_revenue"].astype(float), strict=True))
+    months = b["period"].map(fmt.month_abbr)
+    return dict(zip(months, b["planned_revenue"].astype(float), strict=True))
 
 
 def _margin_html(card: Scorecard) -> str:
@@ -200,13 +223,15 @@ def _margin_html(card: Scorecard) -> str:
     before = m[(m["period"].dt.year == last) & (m["period"].dt.month <= month.month)]
     if this.empty:
         return note_html(
-            "Gross margin: not available: no unit cost in this customer's currency "
-            "(add a rate to [scorecard] fx_rates or a unit cost).",
+            fmt.text(
+                "Gross margin: not available: no unit cost in this customer's currency "
+                "(add a rate to [scorecard] fx_rates or a unit cost)."
+            ),
             kind="unavailable",
         )
     shown = m[m["period"].dt.year >= last].assign(
         year=lambda f: f["period"].dt.year.astype(str),
-        month_name=lambda f: f["period"].dt.strftime("%b"),
+        month_name=lambda f: f["period"].map(fmt.month_abbr),
     )
     shown = shown[shown["period"] <= month]
     fig = figures.bar_figure(
@@ -214,20 +239,29 @@ def _margin_html(card: Scorecard) -> str:
         x="month_name",
         y="gross_margin",
         hue="year",
-        title=f"Gross margin by month (revenue − quantity × standard cost), {last} vs {year}",
-        xlabel="Month",
-        ylabel=f"Gross margin ({cur})",
+        title=fmt.text(
+            "Gross margin by month (revenue − quantity × standard cost), {last} vs {year}",
+            last=last,
+            year=year,
+        ),
+        xlabel=fmt.text("Month"),
+        ylabel=fmt.text("Gross margin ({currency})", currency=cur),
     )
     ytd, ytd_ly = this["gross_margin"].sum(), before["gross_margin"].sum()
     rev, rev_ly = this["revenue"].sum(), before["revenue"].sum()
     pct = ytd / rev if rev else float("nan")
     pct_ly = ytd_ly / rev_ly if rev_ly else float("nan")
-    text = (
-        f"Gross margin year to date {fmt.short_amount(ytd)} {cur} ({fmt.percent(pct)} of "
-        f"revenue) against {fmt.short_amount(ytd_ly)} ({fmt.percent(pct_ly)}) in the same "
-        f"months of {last}."
+    said = fmt.text(
+        "Gross margin year to date {margin} {currency} ({share} of revenue) against "
+        "{margin_before} ({share_before}) in the same months of {last}.",
+        margin=fmt.short_amount(ytd),
+        currency=cur,
+        share=fmt.percent(pct),
+        margin_before=fmt.short_amount(ytd_ly),
+        share_before=fmt.percent(pct_ly),
+        last=last,
     )
-    return figure_html(fig, alt="Gross margin by month") + note_html(text)
+    return figure_html(fig, alt=fmt.text("Gross margin by month")) + note_html(said)
 
 
 def _bridge_html(card: Scorecard) -> str:
@@ -239,21 +273,24 @@ def _bridge_html(card: Scorecard) -> str:
     if b.empty:
         return ""
     r = b.iloc[0]
+    t = fmt.text
     steps = [
-        ("Revenue last year, same months", r["revenue_base"]),
-        ("Volume: more or fewer units", r["volume_effect"]),
-        ("Mix: dearer or cheaper materials", r["mix_effect"]),
-        ("Price: price changes on the same materials", r["price_effect"]),
-        ("New materials", r["new_effect"]),
-        ("Materials no longer bought", r["lost_effect"]),
-        ("Revenue this year to date", r["revenue_current"]),
+        (t("Revenue last year, same months"), r["revenue_base"]),
+        (t("Volume: more or fewer units"), r["volume_effect"]),
+        (t("Mix: dearer or cheaper materials"), r["mix_effect"]),
+        (t("Price: price changes on the same materials"), r["price_effect"]),
+        (t("New materials"), r["new_effect"]),
+        (t("Materials no longer bought"), r["lost_effect"]),
+        (t("Revenue this year to date"), r["revenue_current"]),
     ]
     last = len(steps) - 1
     amounts = [
-        f"{float(v):,.0f}" if i in (0, last) else f"{float(v):+,.0f}"
+        fmt.number(v) if i in (0, last) else ("+" if float(v) >= 0 else "") + fmt.number(v)
         for i, (_, v) in enumerate(steps)
     ]
     table = pd.DataFrame(
-        {"Revenue bridge, year to date": [k for k, _ in steps], f"{card.currency}": amounts}
+        {t("Revenue bridge, year to date"): [k for k, _ in steps], f"{card.currency}": amounts}
     )
-    return note_html("Why revenue changed against last year:") + table_html(table, print_rows=None)
+    return note_html(t("Why revenue changed against last year:")) + table_html(
+        table, print_rows=None
+    )

@@ -20,7 +20,9 @@ import math
 import pandas as pd
 
 from kamlab.chain import PackAnalytics
+from kamlab.i18n import formats as fmt
 from kamlab.scorecard.render import Section, note_html, table_html
+from kamlab.scorecard.values import data_text, word
 
 __all__ = [
     "capacity_allocation",
@@ -39,12 +41,12 @@ _STAKE = ["customer_id", "currency", "amount", "kind"]
 def _no_data(title: str, analytics: PackAnalytics, *names: str) -> Section | None:
     reasons = sorted({analytics.unavailable[n] for n in names if n in analytics.unavailable})
     if any(getattr(analytics, n, None) is None for n in names) and not reasons:
-        reasons = ["the inventory step did not run"]
+        reasons = [fmt.text("the inventory step did not run")]
     if not reasons:
         return None
     return Section(
         title,
-        note_html(f"No data: {'; '.join(reasons)}.", kind="unavailable"),
+        note_html(fmt.text("No data: {why}.", why="; ".join(reasons)), kind="unavailable"),
         status="unavailable",
     )
 
@@ -66,22 +68,28 @@ def _months(value: object) -> str:
     if value is None or pd.isna(value):
         return "–"
     if math.isinf(float(value)):
-        return "never used up (no forecast)"
+        return fmt.text("never used up (no forecast)")
     if float(value) > 60:
-        return "over 5 years"
-    return f"{float(value):,.1f}"
+        return fmt.text("over 5 years")
+    return fmt.current().number(value, digits=1)
+
+
+def _share(value: float) -> str:
+    """A setting's share as the sentence shows it: "95%" ("95 %" in de)."""
+    return f"{value:.0%}" if fmt.current().english else fmt.percent(value)
 
 
 def _money(amounts: pd.DataFrame) -> str:
     """'12,300 EUR, 800 USD' (one figure per currency, never added across)."""
     per = amounts.groupby("currency", observed=True)["amount"].sum()
-    return ", ".join(f"{v:,.0f} {c}" for c, v in per.items() if v > 0) or "none"
+    return ", ".join(f"{fmt.number(v)} {c}" for c, v in per.items() if v > 0) or fmt.text("none")
 
 
 def stock_health(card) -> Section:
     """The customer's part of the stock of what it buys: deadstock, overstock, slow movers,
     coverage against our and its own forecast, and the money at stake."""
-    title = "Stock health"
+    t = fmt.text
+    title = t("Stock health")
     a = card.analytics
     if missing := _no_data(title, a, "customer_stock", "supply_at_stake"):
         return missing
@@ -89,52 +97,62 @@ def stock_health(card) -> Section:
     if stock.empty:
         return Section(
             title,
-            note_html("No stock is held for the materials this customer buys."),
+            note_html(t("No stock is held for the materials this customer buys.")),
             status="empty",
         )
     stake = _mine(card, a.supply_at_stake)
     held = stock.assign(amount=stock["stock_value"])
     body = note_html(
-        f"Stock held for this customer's materials (its share of their demand): {_money(held)} "
-        f"at cost, over {stock['material_id'].nunique()} materials."
+        t(
+            "Stock held for this customer's materials (its share of their demand): {amount} at "
+            "cost, over {n} materials.",
+            amount=_money(held),
+            n=fmt.count(stock["material_id"].nunique()),
+        )
     )
     if len(stake):
         body += table_html(
             stake.pivot_table(index="kind", columns="currency", values="amount", aggfunc="sum")
             .reset_index()
-            .rename(columns={"kind": "Money at stake"}),
+            .pipe(lambda f: f.assign(kind=f["kind"].map(data_text)))
+            .rename(columns={"kind": t("Money at stake")}),
             formats={c: ",.0f" for c in stake["currency"].unique()},
         )
         body += note_html(
-            "Kinds overlap (a phase-out's surplus is also overstock): read them side by side, "
-            "do not add them."
+            t(
+                "Kinds overlap (a phase-out's surplus is also overstock): read them side by "
+                "side, do not add them."
+            )
         )
     counts = stock["status"].astype(str).value_counts()
     body += note_html(
-        "Materials by status: "
-        + ", ".join(
-            f"{counts.get(s, 0)} {s}" for s in ("deadstock", "overstock", "slow mover", "healthy")
+        t(
+            "Materials by status: {deadstock} deadstock, {overstock} overstock, {slow} slow "
+            "mover, {healthy} healthy.",
+            deadstock=fmt.count(counts.get("deadstock", 0)),
+            overstock=fmt.count(counts.get("overstock", 0)),
+            slow=fmt.count(counts.get("slow mover", 0)),
+            healthy=fmt.count(counts.get("healthy", 0)),
         )
-        + "."
     )
     worst = stock[stock["excess_value"] > 0].sort_values("excess_value", ascending=False).head(8)
     if len(worst):
         body += table_html(
             pd.DataFrame(
                 {
-                    "Material": _material(card, worst["material_id"]),
-                    "Plant": worst["plant"].astype(str),
-                    "Status": worst["status"].astype(str),
-                    "Months (our forecast)": worst["coverage_statistical"],
-                    "Months (customer's)": worst["coverage_customer"],
-                    "Excess (share)": worst["excess_value"],
-                    "Currency": worst["currency"].astype(str),
+                    t("Material"): _material(card, worst["material_id"]),
+                    t("Plant"): worst["plant"].astype(str),
+                    t("Status"): worst["status"].map(word),
+                    t("Months (our forecast)"): worst["coverage_statistical"],
+                    t("Months (customer's)"): worst["coverage_customer"],
+                    t("Excess (share)"): worst["excess_value"],
+                    t("Currency"): worst["currency"].astype(str),
                 }
             ),
             formats={
-                "Months (our forecast)": _months,
-                "Months (customer's)": _months,
-                "Excess (share)": ",.0f",
+                t("Months (our forecast)"): _months,
+                t("Months (customer's)"): _months,
+                t("Excess (share)"): ",.0f",
             },
         )
     return Section(title, body)
@@ -143,40 +161,45 @@ def stock_health(card) -> Section:
 def phase_in_out(card) -> Section:
     """Phase-out materials this customer buys: stock and open supply against the demand left
     until end of life, the deadstock at risk and the proposal; and successors' ramp-up."""
-    title = "Phase in / phase out"
+    t = fmt.text
+    title = t("Phase in / phase out")
     a = card.analytics
     if missing := _no_data(title, a, "customer_phase_out", "phase_in"):
         return missing
     pipo = _mine(card, a.customer_phase_out)
     body = ""
     if pipo.empty:
-        body += note_html("This customer buys no material that is being phased out.")
+        body += note_html(t("This customer buys no material that is being phased out."))
     else:
         at_risk = pipo.assign(amount=pipo["customer_at_risk"])
         body += note_html(
-            f"{len(pipo)} phase-out materials; this customer's share of the deadstock at risk: "
-            f"{_money(at_risk)}."
+            t(
+                "{n} phase-out materials; this customer's share of the deadstock at risk: "
+                "{amount}.",
+                n=fmt.count(len(pipo)),
+                amount=_money(at_risk),
+            )
         )
         top = pipo.head(10)
         body += table_html(
             pd.DataFrame(
                 {
-                    "Material": _material(card, top["material_id"]),
-                    "End of life": top["end_of_life"].dt.strftime("%b %Y"),
-                    "Stock + on order": top["supply"],
-                    "Demand left (ours)": top["remaining_demand"],
-                    "Demand left (customers')": top["remaining_customer"],
-                    "At risk (share)": top["customer_at_risk"],
-                    "Currency": top["currency"].astype(str),
-                    "Proposal": top["proposal"],
-                    "Note": top["note"],
+                    t("Material"): _material(card, top["material_id"]),
+                    t("End of life"): top["end_of_life"].map(fmt.month_year),
+                    t("Stock + on order"): top["supply"],
+                    t("Demand left (ours)"): top["remaining_demand"],
+                    t("Demand left (customers')"): top["remaining_customer"],
+                    t("At risk (share)"): top["customer_at_risk"],
+                    t("Currency"): top["currency"].astype(str),
+                    t("Proposal"): top["proposal"].map(data_text),
+                    t("Note"): top["note"].map(data_text),
                 }
             ),
             formats={
-                "Stock + on order": ",.0f",
-                "Demand left (ours)": ",.0f",
-                "Demand left (customers')": ",.0f",
-                "At risk (share)": ",.0f",
+                t("Stock + on order"): ",.0f",
+                t("Demand left (ours)"): ",.0f",
+                t("Demand left (customers')"): ",.0f",
+                t("At risk (share)"): ",.0f",
             },
         )
     bought = set(
@@ -184,23 +207,23 @@ def phase_in_out(card) -> Section:
     )
     ramps = a.phase_in[a.phase_in["material_id"].isin(bought) & (a.phase_in["status"] != "in step")]
     if len(ramps):
-        body += note_html("Successors whose start does not meet the predecessor's run-down:")
+        body += note_html(t("Successors whose start does not meet the predecessor's run-down:"))
         body += table_html(
             pd.DataFrame(
                 {
-                    "Predecessor": _material(card, ramps["material_id"]),
-                    "Successor": _material(card, ramps["successor_material_id"]),
-                    "Starts": ramps["start_of_production"].dt.strftime("%b %Y"),
-                    "Runs out": ramps["run_out"].map(
-                        lambda p: "after 2 years" if pd.isna(p) else str(p)
+                    t("Predecessor"): _material(card, ramps["material_id"]),
+                    t("Successor"): _material(card, ramps["successor_material_id"]),
+                    t("Starts"): ramps["start_of_production"].map(fmt.month_year),
+                    t("Runs out"): ramps["run_out"].map(
+                        lambda p: t("after 2 years") if pd.isna(p) else str(p)
                     ),
-                    "Status": ramps["status"],
-                    "Gap (months)": ramps["gap_months"],
-                    "Double stock": ramps["double_stock_value"],
-                    "Currency": ramps["currency"].astype(str),
+                    t("Status"): ramps["status"].map(data_text),
+                    t("Gap (months)"): ramps["gap_months"],
+                    t("Double stock"): ramps["double_stock_value"],
+                    t("Currency"): ramps["currency"].astype(str),
                 }
             ),
-            formats={"Double stock": ",.0f", "Gap (months)": "d"},
+            formats={t("Double stock"): ",.0f", t("Gap (months)"): "d"},
         )
     return Section(title, body)
 
@@ -208,7 +231,8 @@ def phase_in_out(card) -> Section:
 def safety_stock(card) -> Section:
     """Safety stocks in SAP against what the service level needs (PFEP), for this customer's
     materials: the changes to make and the money they free or protect."""
-    title = "Safety stock (PFEP)"
+    t = fmt.text
+    title = t("Safety stock (PFEP)")
     a = card.analytics
     if missing := _no_data(title, a, "safety_stock", "supply_shares"):
         return missing
@@ -217,11 +241,23 @@ def safety_stock(card) -> Section:
     change = mine[mine["propose"]]
     s = a.settings.inventory
     level = s.cycle_service_level if s.service_measure == "cycle" else s.fill_rate
-    measure = "cycle service level" if s.service_measure == "cycle" else "fill rate"
+    template = (
+        "Target cycle service level {level}. {n} of {total} materials this customer buys have "
+        "a safety stock in SAP more than {tolerance} off what it needs (tied up: SAP holds "
+        "more; at risk: the cover missing)."
+        if s.service_measure == "cycle"
+        else "Target fill rate {level}. {n} of {total} materials this customer buys have a "
+        "safety stock in SAP more than {tolerance} off what it needs (tied up: SAP holds more; "
+        "at risk: the cover missing)."
+    )
     body = note_html(
-        f"Target {measure} {level:.0%}. {len(change)} of {len(mine)} materials this customer "
-        f"buys have a safety stock in SAP more than {s.safety_stock_tolerance:.0%} off what it "
-        "needs (tied up: SAP holds more; at risk: the cover missing)."
+        t(
+            template,
+            level=_share(level),
+            n=fmt.count(len(change)),
+            total=fmt.count(len(mine)),
+            tolerance=_share(s.safety_stock_tolerance),
+        )
     )
     if len(change):
         top = change.assign(_money=change["money_tied_up"] + change["money_at_risk"])
@@ -229,25 +265,27 @@ def safety_stock(card) -> Section:
         body += table_html(
             pd.DataFrame(
                 {
-                    "Material": _material(card, top["material_id"]),
-                    "Plant": top["plant"].astype(str),
-                    "SAP": top["sap_safety_stock"],
-                    "Needed": top["recommended_safety_stock"],
-                    "Reorder point": top["recommended_reorder_point"],
-                    "Tied up": top["money_tied_up"],
-                    "At risk": top["money_at_risk"],
-                    "Currency": top["currency"].astype(str),
-                    "How": top["method"].where(
+                    t("Material"): _material(card, top["material_id"]),
+                    t("Plant"): top["plant"].astype(str),
+                    t("SAP"): top["sap_safety_stock"],
+                    t("Needed"): top["recommended_safety_stock"],
+                    t("Reorder point"): top["recommended_reorder_point"],
+                    t("Tied up"): top["money_tied_up"],
+                    t("At risk"): top["money_at_risk"],
+                    t("Currency"): top["currency"].astype(str),
+                    t("How"): top["method"]
+                    .where(
                         top["sigma_basis"] == "", top["method"] + " (" + top["sigma_basis"] + ")"
-                    ),
+                    )
+                    .map(data_text),
                 }
             ),
             formats={
-                "SAP": ",.0f",
-                "Needed": ",.0f",
-                "Reorder point": ",.0f",
-                "Tied up": ",.0f",
-                "At risk": ",.0f",
+                t("SAP"): ",.0f",
+                t("Needed"): ",.0f",
+                t("Reorder point"): ",.0f",
+                t("Tied up"): ",.0f",
+                t("At risk"): ",.0f",
             },
         )
     return Section(title, body)
@@ -256,14 +294,15 @@ def safety_stock(card) -> Section:
 def capacity_allocation(card) -> Section:
     """Capacity allocated to this customer against its forecast demand, month by month, and
     the months where more is promised than can be made."""
-    title = "Capacity allocation"
+    t = fmt.text
+    title = t("Capacity allocation")
     a = card.analytics
     if missing := _no_data(title, a, "allocation", "capacity_load"):
         return missing
     mine = _mine(card, a.allocation)
     if mine.empty:
         return Section(
-            title, note_html("No capacity is allocated to this customer."), status="empty"
+            title, note_html(t("No capacity is allocated to this customer.")), status="empty"
         )
     flagged = mine[mine["flag"] != "in line"]
     what = _material(card, mine["material_id"]).where(
@@ -273,24 +312,38 @@ def capacity_allocation(card) -> Section:
     over = over[over["material_id"].isin(set(mine["material_id"].dropna()))]
     tol = a.settings.inventory.allocation_tolerance
     body = note_html(
-        f"{len(flagged)} of {len(mine)} allocations are more than {tol:.0%} off the forecast "
-        f"demand ({(mine['flag'] == 'over-allocated').sum()} over, "
-        f"{(mine['flag'] == 'under-allocated').sum()} under)."
+        t(
+            "{n} of {total} allocations are more than {tolerance} off the forecast demand "
+            "({over} over, {under} under).",
+            n=fmt.count(len(flagged)),
+            total=fmt.count(len(mine)),
+            tolerance=_share(tol),
+            over=fmt.count((mine["flag"] == "over-allocated").sum()),
+            under=fmt.count((mine["flag"] == "under-allocated").sum()),
+        )
     )
     if len(over):
         body += note_html(
-            "Over-booked: "
-            + "; ".join(
-                f"{m} in {p}: {al:,.0f} allocated against a capacity of {c:,.0f}"
-                for m, p, al, c in zip(
-                    over["material_id"],
-                    over["period"].astype(str),
-                    over["allocated"],
-                    over["capacity"],
-                    strict=True,
-                )
-            )
-            + ".",
+            t(
+                "Over-booked: {months}.",
+                months="; ".join(
+                    t(
+                        "{material} in {month}: {allocated} allocated against a capacity of "
+                        "{capacity}",
+                        material=m,
+                        month=p,
+                        allocated=fmt.number(al),
+                        capacity=fmt.number(c),
+                    )
+                    for m, p, al, c in zip(
+                        over["material_id"],
+                        over["period"].astype(str),
+                        over["allocated"],
+                        over["capacity"],
+                        strict=True,
+                    )
+                ),
+            ),
             kind="warning",
         )
     if len(flagged):
@@ -298,14 +351,14 @@ def capacity_allocation(card) -> Section:
         body += table_html(
             pd.DataFrame(
                 {
-                    "Material": top["_what"],
-                    "Month": top["period"].astype(str),
-                    "Allocated": top["allocated"],
-                    "Forecast": top["forecast"],
-                    "Flag": top["flag"],
+                    t("Material"): top["_what"],
+                    t("Month"): top["period"].astype(str),
+                    t("Allocated"): top["allocated"],
+                    t("Forecast"): top["forecast"],
+                    t("Flag"): top["flag"].map(word),
                 }
             ),
-            formats={"Allocated": ",.0f", "Forecast": ",.0f"},
+            formats={t("Allocated"): ",.0f", t("Forecast"): ",.0f"},
         )
     return Section(title, body)
 

@@ -15,6 +15,7 @@ from kamlab.i18n import formats as fmt
 
 __all__ = ["STATUS_ICONS", "STATUS_WORDS", "Tile", "rag_status", "target_tile", "tiles_html"]
 
+#: the status words in English (catalog entries: pages show them through ``fmt.text``)
 STATUS_WORDS = {
     "green": "on target",
     "amber": "near target",
@@ -79,12 +80,13 @@ def target_tile(label: str, value: float, target: float, *, margin: float, note:
     it, red further below; grey without a figure; the figure without a colour when no target
     is agreed."""
     if value != value:
-        return Tile(label, "–", "", "grey", "no figures in the window")
+        return Tile(label, "–", "", "grey", fmt.text("no figures in the window"))
     num = {"number": value, "unit": "share"}
     if target != target:  # no SLA target agreed: the figure, without a colour
-        return Tile(label, fmt.percent(value), "no target agreed", "grey", note, **num)
+        return Tile(label, fmt.percent(value), fmt.text("no target agreed"), "grey", note, **num)
     status = rag_status(value, green=target, amber=target - margin)
-    return Tile(label, fmt.percent(value), f"target {fmt.percent(target)}", status, note, **num)
+    target_text = fmt.text("target {target}", target=fmt.percent(target))
+    return Tile(label, fmt.percent(value), target_text, status, note, **num)
 
 
 def tiles_html(tiles: Sequence[Tile]) -> str:
@@ -97,7 +99,7 @@ def tiles_html(tiles: Sequence[Tile]) -> str:
             f'<div class="kam-tile-value">{html.escape(t.value)}</div>'
             f'<div class="kam-tile-target">{html.escape(t.target)}</div>'
             f'<div class="kam-tile-status">{STATUS_ICONS[t.status]} '
-            f"{html.escape(t.word or STATUS_WORDS[t.status])}</div>"
+            f"{html.escape(t.word or fmt.text(STATUS_WORDS[t.status]))}</div>"
             + (f'<div class="kam-tile-trend">{html.escape(t.trend)}</div>' if t.trend else "")
             + (f'<div class="kam-tile-note">{html.escape(t.note)}</div>' if t.note else "")
             + "</div>"

@@ -193,8 +193,8 @@ def trend_text(card: Scorecard, kpi: str, show: Callable[[object], str]) -> str:
             continue
         when = fmt.month_abbr(month - k)
         if show(now) == show(before):  # a move too small to show is no move
-            parts.append(f"► as in {when}")
+            parts.append(fmt.text("► as in {month}", month=when))
             continue
-        arrow = "▲" if now > before else "▼"
-        parts.append(f"{arrow} from {show(before)} in {when}")
+        template = "▲ from {value} in {month}" if now > before else "▼ from {value} in {month}"
+        parts.append(fmt.text(template, value=show(before), month=when))
     return " · ".join(parts)

@@ -165,6 +165,7 @@ def accuracy_chunk(
     month: pd.Period,
     settings: Settings,
     backtests: OriginSnapshots | None = None,
+    strategy: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Backtest, naive snapshots, one pairing and the pack's accuracy views for some customers.
 
@@ -179,6 +180,8 @@ def accuracy_chunk(
     `agreed` (:func:`~kamlab.accuracy.agreed_snapshots` of the chunk's agreed forecasts)
     is scored as a third source, and ``agreed_pairs`` returns the points it shares with
     the customer's and the statistical forecast (for the judgement's value added).
+    `strategy` (the portfolio's, :func:`kamlab.forecast.strategy.portfolio_strategy` per
+    origin) is the backtest's at each origin, so a chunk is backtested as the whole would be.
     """
     from kamlab.accuracy import (
         bias_alerts,
@@ -209,6 +212,7 @@ def accuracy_chunk(
         cv2_cutoff=settings.classify.cv2_cutoff,
         n_jobs=1,
         snapshots=None if backtests is None else backtests.for_customers(chunk),
+        strategy=strategy,
     )
     origins = pd.DataFrame([statistical.attrs["origins"]])
     naive = naive_snapshots(actuals, lags=s.lags, season_length=s.season_length)

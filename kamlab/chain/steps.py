@@ -74,6 +74,10 @@ CHUNK_TABLES = ("invoices", "payments", "instalments")
 # the late-payment model trains on the settled invoices of at most this many customers (the
 # first by the hash of their id: the same sample every month); all customers are scored
 LATE_MODEL_CUSTOMERS = 1000
+# the forecast strategy is validated in January and July and applied from there to the
+# half-year's months: the forecast and the backtest origins use a choice made on data up to
+# their month, at a fifth of the cost of validating each of the 25 (benchmarks/forecast_notes)
+STRATEGY_EVERY_MONTHS = 6
 
 
 @dataclass
@@ -92,6 +96,8 @@ class PackAnalytics:
     demand: pd.DataFrame  # customer x material x period: quantity, net_value, currency
     customer_demand: pd.DataFrame  # customer x period: quantity, net_value, currency
     customer_forecasts: pd.DataFrame  # the customers' own submitted snapshots
+    # portfolio_strategy() per origin (the forecast's month and the backtest's origins)
+    forecast_strategy: pd.DataFrame | None = None
     forecast: pd.DataFrame | None = None  # kamlab.forecast.forecast, all series
     forecast_total: pd.DataFrame | None = None  # aggregate_forecast() per customer
     accuracy: pd.DataFrame | None = None  # score() by customer x source x lag, volume-pooled
@@ -463,6 +469,48 @@ def forecast_options(settings: Settings) -> dict:
     }
 
 
+def strategy_month(origin: pd.Period) -> pd.Period:
+    """The month whose validation sets the forecast strategy at `origin`: the latest month
+    at or before it whose ordinal is a multiple of :data:`STRATEGY_EVERY_MONTHS`."""
+    return origin - origin.ordinal % STRATEGY_EVERY_MONTHS
+
+
+@step("kamlab.forecast:forecast", "forecast_strategy")
+def _forecast_strategy_step(ds: Dataset, a: PackAnalytics) -> dict:
+    """The portfolio's strategy per demand pattern at the month and at every backtest
+    origin (:func:`kamlab.forecast.strategy.portfolio_strategy`, on the forecast's horizon,
+    validated at :func:`strategy_month`): the same whatever the customer chunks."""
+    from kamlab.forecast import portfolio_strategy
+
+    f = a.settings.forecast
+    origins = [a.month - back for back in range(f.backtest_origins, -1, -1)]
+    chosen = portfolio_strategy(
+        a.demand[["customer_id", "material_id", "period", "quantity"]],
+        f.horizon,
+        origins=sorted({strategy_month(o) for o in origins}),
+        **{
+            k: v
+            for k, v in forecast_options(a.settings).items()
+            if k not in ("level", "phaseout_months")
+        },
+    )
+    at = chosen.set_index("origin")
+    parts = [
+        at.loc[[strategy_month(o)]].reset_index(names="validated_at").assign(origin=o)
+        for o in origins
+    ]
+    out = pd.concat(parts, ignore_index=True)
+    out["origin"] = pd.PeriodIndex(out["origin"], freq="M")
+    return {"forecast_strategy": out[["origin", *chosen.columns.drop("origin"), "validated_at"]]}
+
+
+def _strategy_at(a: PackAnalytics, origin: pd.Period) -> pd.DataFrame | None:
+    """The chain's strategy rows at `origin` (None: no strategy step ran)."""
+    if a.forecast_strategy is None:
+        return None
+    return a.forecast_strategy[a.forecast_strategy["origin"] == origin].reset_index(drop=True)
+
+
 @step("kamlab.forecast:forecast", "forecast", "forecast_total")
 def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
     from kamlab.forecast import aggregate_forecast, forecast
@@ -473,6 +521,7 @@ def _forecast_step(ds: Dataset, a: PackAnalytics) -> dict:
         a.settings.forecast.horizon,
         lifecycle=a.materials[["material_id", "lifecycle"]],
         end=a.month,
+        strategy=_strategy_at(a, a.month),
         **forecast_options(a.settings),
         **placement(),
     )
@@ -524,6 +573,7 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
         "month": a.month,
         "settings": a.settings,
         "backtests": reusable_origins(),
+        "strategy": a.forecast_strategy,
     }
 
     def tasks():  # a chunk's slices are cut when a worker is about to take it

@@ -71,8 +71,11 @@ def _forecast_block(
     phaseout_months: int,
     tsb_params: tuple[float, float],
     cutoffs: tuple[float, float],
+    strategies: tuple[str, ...] = STRATEGIES,
 ) -> dict[str, np.ndarray]:
-    """Point forecasts, bounds, method and reason for each row of one block."""
+    """Point forecasts, bounds, method and reason for each row of one block (`strategies`:
+    those computed for smooth and erratic rows, see
+    :func:`~kamlab.forecast.selection.validated_forecast`)."""
     rows = len(Y)
     n = (~np.isnan(Y)).sum(axis=1)
     adi, cv2, code = pattern_matrix(Y, adi_cutoff=cutoffs[0], cv2_cutoff=cutoffs[1])
@@ -102,7 +105,9 @@ def _forecast_block(
     S = len(STRATEGIES)
     alt = None
     if smooth.any():
-        fit = validated_forecast(Y[smooth], h, m=m, min_seasonal=min_seasonal, levels=levels)
+        fit = validated_forecast(
+            Y[smooth], h, m=m, min_seasonal=min_seasonal, levels=levels, strategies=strategies
+        )
         mean[smooth] = fit["mean"]
         for key in bounds:
             bounds[key][smooth] = fit[key]
@@ -221,7 +226,9 @@ def _forecast_block(
     }
 
 
-def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+def _choose(
+    res: dict[str, np.ndarray], given: pd.DataFrame | None = None
+) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """The portfolio's strategy per demand pattern, and each row's result under it.
 
     For smooth and erratic series apart, the strategy of
@@ -233,7 +240,9 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
     without validated series keeps the combination. Returns the rows' arrays (one strategy
     each) and the report: pattern, validated series, the mean validation MASE of every
     strategy, the winner, its margin over the combination (%) and the t statistic of the
-    lowest-MASE strategy against the combination.
+    lowest-MASE strategy against the combination. `given` (such a report, made on other
+    series: a sample of the portfolio) decides instead: its strategy per pattern (none:
+    the combination) is applied, and it is the report.
     """
     code, err = res.pop("code"), res.pop("error")
     rows = len(code)
@@ -241,33 +250,24 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
     report = []
     clause = np.full(rows, "", dtype=object)
     for c in (1, 2):
-        sel = (code == c) & np.isfinite(err).all(axis=1)
-        if not sel.any():
-            continue
-        score = err[sel].mean(axis=0)
-        gain = err[sel][:, :1] - err[sel]  # per series: the combination's error minus each's
-        k = int(sel.sum())
-        t = np.zeros(len(score))  # one series: no evidence for a switch
-        if k > 1:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t = np.nan_to_num(gain.mean(axis=0) / (gain.std(axis=0, ddof=1) / np.sqrt(k)))
-        win = int(np.argmin(score))
-        clear = score[win] < score[0] * (1 - selection.SWITCH_MARGIN) - 1e-9
-        if not clear or t[win] < selection.SWITCH_T:  # not clearly better: today's stays
-            win = 0
-        if selection.FORCE is not None:
-            win = STRATEGIES.index(selection.FORCE)
-        pick[code == c] = win
-        report.append(
-            {
-                "pattern": PATTERNS[c],
-                "series": int(sel.sum()),
-                **{f"MASE {s}": float(v) for s, v in zip(STRATEGIES, score, strict=True)},
-                "strategy": STRATEGIES[win],
-                "margin %": float(100 * (score[0] - score[win]) / score[0]) if score[0] else 0.0,
-                "t best": float(t[int(np.argmin(score))]),
-            }
-        )
+        if given is not None:
+            row = given[given["pattern"] == PATTERNS[c]]
+            if row.empty:
+                continue
+            k = int(row["series"].iloc[0])
+            if not k:  # nothing validated in the sample: the combination
+                continue
+            score = row[[f"MASE {s}" for s in STRATEGIES]].to_numpy(dtype=float)[0]
+            win = STRATEGIES.index(row["strategy"].iloc[0])
+            pick[code == c] = win
+            report.append(row.iloc[0].to_dict())
+        else:
+            sel = (code == c) & np.isfinite(err).all(axis=1)
+            if not sel.any():
+                continue
+            win, k, score, entry = _decide(err[sel])
+            pick[code == c] = win
+            report.append({"pattern": PATTERNS[c], **entry})
         others = ", ".join(f"{s} {v:.3f}" for s, v in zip(STRATEGIES, score, strict=True))
         why = (
             "the lowest mean validation MASE"
@@ -276,9 +276,10 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
             f"{100 * selection.SWITCH_MARGIN:g} % with a paired t of at least "
             f"{selection.SWITCH_T:g}"
         )
+        whose = "this portfolio's" if given is None else "a stable sample of this portfolio's"
         clause[code == c] = (
-            f"; strategy {STRATEGIES[win]}: {why} over this portfolio's "
-            f"{int(sel.sum())} validated {PATTERNS[c]} series ({others})"
+            f"; strategy {STRATEGIES[win]}: {why} over {whose} "
+            f"{k} validated {PATTERNS[c]} series ({others})"
         )
     r = np.arange(rows)
     out = {k: (v if k == "pattern" else v[r, pick]) for k, v in res.items()}
@@ -297,6 +298,33 @@ def _choose(res: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataF
     return out, pd.DataFrame(report, columns=cols)
 
 
+def _decide(err: np.ndarray) -> tuple[int, int, np.ndarray, dict[str, Any]]:
+    """The strategy (its index in :data:`~kamlab.forecast.selection.STRATEGIES`) that series
+    with validation errors `err` (series × strategies) choose (:func:`_choose`), the number
+    of series, the mean validation MASE per strategy and the report's entries."""
+    score = err.mean(axis=0)
+    gain = err[:, :1] - err  # per series: the combination's error minus each's
+    k = len(err)
+    t = np.zeros(len(score))  # one series: no evidence for a switch
+    if k > 1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.nan_to_num(gain.mean(axis=0) / (gain.std(axis=0, ddof=1) / np.sqrt(k)))
+    win = int(np.argmin(score))
+    clear = score[win] < score[0] * (1 - selection.SWITCH_MARGIN) - 1e-9
+    if not clear or t[win] < selection.SWITCH_T:  # not clearly better: today's stays
+        win = 0
+    if selection.FORCE is not None:
+        win = STRATEGIES.index(selection.FORCE)
+    entry = {
+        "series": k,
+        **{f"MASE {s}": float(v) for s, v in zip(STRATEGIES, score, strict=True)},
+        "strategy": STRATEGIES[win],
+        "margin %": float(100 * (score[0] - score[win]) / score[0]) if score[0] else 0.0,
+        "t best": float(t[int(np.argmin(score))]),
+    }
+    return win, k, score, entry
+
+
 def _run_blocks(
     Y: np.ndarray,
     phase_out: np.ndarray,
@@ -306,9 +334,11 @@ def _run_blocks(
     scheduler: Any,
     progress: bool,
     chunk_size: int,
+    given: pd.DataFrame | None = None,
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """Forecast `Y` in blocks of `chunk_size` rows, serially, in processes or on Dask, and
-    choose the portfolio's strategies (:func:`_choose`): the rows' results and the report."""
+    choose the portfolio's strategies (:func:`_choose`, or apply the `given` report's):
+    the rows' results and the report."""
     from tqdm.std import tqdm  # text bars: no ipywidgets warning in notebooks
 
     starts = list(range(0, len(Y), chunk_size)) or [0]
@@ -345,7 +375,7 @@ def _run_blocks(
                 results[i] = fut.result()
                 bar.update(len(blocks[i][0]))
     bar.close()
-    return _choose({k: np.concatenate([r[k] for r in results]) for k in results[0]})
+    return _choose({k: np.concatenate([r[k] for r in results]) for k in results[0]}, given)
 
 
 def _series_matrix(
@@ -463,6 +493,7 @@ def forecast(
     tsb_params: tuple[float, float] = (_F.tsb_alpha, _F.tsb_beta),
     adi_cutoff: float = _C.adi_cutoff,
     cv2_cutoff: float = _C.cv2_cutoff,
+    strategy: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Statistical forecast for the `h` periods after `end`, per series, with intervals.
 
@@ -490,6 +521,11 @@ def forecast(
     - no demand at all: zero;
     - a material whose `lifecycle` (frame material_id, lifecycle) is "phase-out": the above,
       tapered linearly to zero over `phaseout_months` periods.
+
+    `strategy` (a report like ``attrs["strategy"]``, e.g.
+    :func:`kamlab.forecast.portfolio_strategy`'s) sets the strategy per pattern instead of
+    this call's validation; only the strategies it names are computed, so a subset of a
+    portfolio is forecast as the whole would be.
 
     Forecasts and bounds are never negative. Results do not depend on `n_jobs`, `scheduler`
     or the chunking: each series is forecast alone. `n_jobs` processes (default: all cores)
@@ -525,10 +561,12 @@ def forecast(
             cv2_cutoff,
         ),
     )
+    args = (*args, _computed(strategy))
     series, Y, end_p, excluded = _series_matrix(demand, keys, period, value, end)
     periods = pd.period_range(end_p + 1, periods=h, freq=end_p.freq)
     if series.empty:
-        res, report = _choose(_forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args))
+        empty = _forecast_block(np.zeros((0, 1)), np.zeros(0, dtype=bool), *args)
+        res, report = _choose(empty, strategy)
     else:
         res, report = _run_blocks(
             Y,
@@ -538,11 +576,29 @@ def forecast(
             scheduler=scheduler,
             progress=progress,
             chunk_size=chunk_size,
+            given=strategy,
         )
     out = _to_frame(series, res, periods, h)
     out.attrs["excluded"] = Exclusions(excluded)
     out.attrs["strategy"] = Exclusions(report)  # a table that compares whole: survives concat
     return out
+
+
+def _computed(given: pd.DataFrame | None) -> tuple[str, ...]:
+    """The strategies to compute: those `given` applies (and the combination), else all."""
+    if given is None:
+        return STRATEGIES
+    return tuple(s for s in STRATEGIES if s == STRATEGIES[0] or s in set(given["strategy"]))
+
+
+def _at_origin(strategy: pd.DataFrame, origin: pd.Period) -> pd.DataFrame:
+    """The rows of `strategy` for `origin` (a ValueError when it has none)."""
+    if "origin" not in strategy.columns:
+        raise ValueError("backtest: strategy needs an origin column (portfolio_strategy)")
+    mine = strategy[strategy["origin"] == origin]
+    if mine.empty:
+        raise ValueError(f"backtest: strategy has no row for the origin {origin}")
+    return mine
 
 
 def backtest(
@@ -568,6 +624,7 @@ def backtest(
     adi_cutoff: float = _C.adi_cutoff,
     cv2_cutoff: float = _C.cv2_cutoff,
     snapshots: OriginSnapshots | None = None,
+    strategy: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin snapshots of :func:`forecast`, shaped like ``customer_forecasts``.
 
@@ -583,6 +640,9 @@ def backtest(
     to the origin), so a snapshot is a function of the data up to its origin alone: next
     month's backtest repeats this month's snapshots bit for bit. `snapshots` (an
     :class:`OriginSnapshots`) supplies the origins it already holds and keeps the new ones.
+    `strategy` (:func:`kamlab.forecast.portfolio_strategy`'s report with an ``origin``
+    column covering every origin) sets each origin's strategy per pattern, as in
+    :func:`forecast`.
 
     Returns *keys*, ``snapshot_date``, ``period``, ``quantity`` (the point forecast),
     ``lo_<L>``/``hi_<L>``, ``method``, ``pattern``, ``lag``, ``source`` ("statistical");
@@ -623,20 +683,24 @@ def backtest(
         if not len(rows):
             continue
         origin = end_p - back
+        given = None if strategy is None else _at_origin(strategy, origin)
         res = None
         if snapshots is not None:
             alive = series.iloc[rows].reset_index(drop=True).assign(phase_out=phase[rows])
+            if given is not None:  # the snapshot depends on the strategies applied
+                alive["strategy"] = ";".join(given["pattern"] + ":" + given["strategy"])
             res = snapshots.load(origin, first=first, series=alive)
             reused += res is not None
         if res is None:
             res, _ = _run_blocks(
                 Y[rows, :cut],
                 phase[rows],
-                args,
+                (*args, _computed(given)),
                 n_jobs=n_jobs,
                 scheduler=scheduler,
                 progress=False,
                 chunk_size=chunk_size,
+                given=given,
             )
             res.pop("reason")
             if snapshots is not None:

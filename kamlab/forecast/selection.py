@@ -36,6 +36,7 @@ For a batch of right-aligned series (series × periods, all ending at the foreca
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 
 import numpy as np
 from scipy.stats import norm
@@ -81,6 +82,7 @@ CANDIDATES = tuple(
 # without a season are both candidates), the SCUM-style median of ETS, DOTM and ARIMA
 # (Petropoulos & Svetunkov 2020) and the seasonal naive as a floor. The first wins ties.
 STRATEGIES = ("combination", "ETS", "seasonal ETS", "median", "seasonal naive")
+_NEEDS_ETS = frozenset({"ETS", "seasonal ETS", "median"})  # the strategies that use ETS
 BALANCED = True  # validation MASE: horizons weighted equally (else: every error once)
 FORCE: str | None = None  # development only (benchmarks): one strategy for every portfolio
 
@@ -151,10 +153,22 @@ def _fit_all(
 
 
 def _add_ets(
-    fc: dict[tuple[str, str], np.ndarray], Y: np.ndarray, h: int, stops: list[int], m: int
+    fc: dict[tuple[str, str], np.ndarray],
+    Y: np.ndarray,
+    h: int,
+    stops: list[int],
+    m: int,
+    fit: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Add ETS (AICc choice) and the SCUM-style median of ETS, DOTM and ARI per scale to `fc`."""
-    e = ets_forecasts(Y, h, stops, m)
+    """Add ETS (AICc choice) and the SCUM-style median of ETS, DOTM and ARI per scale to `fc`;
+    without `fit` (no strategy asked for needs ETS) they are NaN: no model fits."""
+    if fit:
+        e = ets_forecasts(Y, h, stops, m)
+    else:
+        nan = np.full((len(stops), len(Y), h), np.nan)
+        none = np.full((len(stops), len(Y)), -1)
+        e = {"mean": nan, "sigma": nan, "model": none, "seasonal": none > 0}
+        e.update({f"{p}{k}": v for p in ("seasonal_", "damped_") for k, v in e.items()})
     fc[("ETS", "raw")] = e["mean"]
     fc[("ETS seasonal", "raw")] = e["seasonal_mean"]
     for sc in _SCALES:
@@ -229,7 +243,7 @@ def _weights(err: np.ndarray) -> np.ndarray:
 
 
 def _validate(
-    Y: np.ndarray, v: int, m: int, min_seasonal: int
+    Y: np.ndarray, v: int, m: int, min_seasonal: int, ets: bool = True
 ) -> tuple[np.ndarray, dict[tuple[str, str], np.ndarray]]:
     """Validation MASE (rows × candidates) over origins in the last `v` periods, and the mean
     squared standardised error per row of each strategy's candidate (keys: the combination
@@ -245,7 +259,7 @@ def _validate(
     first = Y[:, : stops[0]]
     _, idx, logged = _adjustment(first, m, min_seasonal)
     fc, stats = _fit_all(Y[:, : stops[-1]], v, stops, m, idx, logged)
-    ets_fit = _add_ets(fc, Y[:, : stops[-1]], v, stops, m)
+    ets_fit = _add_ets(fc, Y[:, : stops[-1]], v, stops, m, ets)
     actual = np.full((len(stops), len(Y), v), np.nan)
     for i, s in enumerate(stops):
         k = min(v, T - s)
@@ -324,7 +338,13 @@ def _calibrated(sigma: np.ndarray, seen: np.ndarray, prior: float | None = None)
 
 
 def validated_forecast(
-    Y: np.ndarray, h: int, *, m: int, min_seasonal: int, levels: tuple[float, ...]
+    Y: np.ndarray,
+    h: int,
+    *,
+    m: int,
+    min_seasonal: int,
+    levels: tuple[float, ...],
+    strategies: Collection[str] = STRATEGIES,
 ) -> dict[str, np.ndarray]:
     """Validated choice, final forecast and bounds for each row of `Y` (see module doc).
 
@@ -334,8 +354,11 @@ def validated_forecast(
     in ``strategies``: ``mean`` and the bounds (rows × strategies × h), ``error`` (the
     validation MASE, rows × strategies, NaN where not validated; a strategy that cannot run
     on a row falls back to the combination there, forecast and error alike), ``method``
-    (rows × strategies) and ``ets_seasonal`` (the AICc choice has a season).
+    (rows × strategies) and ``ets_seasonal`` (the AICc choice has a season). ETS, the
+    dearest model, is fitted only when one of `strategies` uses it; else the ETS strategies
+    and the median are the combination, as where they cannot run.
     """
+    ets = bool(set(strategies) & _NEEDS_ETS)
     rows, T = Y.shape
     n = (~np.isnan(Y)).sum(axis=1)
     half = -(-h // 2)
@@ -345,7 +368,7 @@ def validated_forecast(
     for v in (h, half):
         sel = horizon == v
         if sel.any() and v > 0:
-            err[sel], part = _validate(Y[sel], v, m, min_seasonal)
+            err[sel], part = _validate(Y[sel], v, m, min_seasonal, ets)
             for k in _Z2_KEYS:
                 z2[k][sel] = part[k]
     w = _weights(err)
@@ -362,7 +385,7 @@ def validated_forecast(
             w[~logged, c] = 0.0
     scales = ("log", "raw") if logged.any() else ("raw",)
     fc, stats = _fit_all(Y, h, [T], m, idx, logged, scales)
-    ets_fit = _add_ets(fc, Y, h, [T], m)
+    ets_fit = _add_ets(fc, Y, h, [T], m, ets)
     mean = np.zeros((rows, h))
     for c, key in enumerate(CANDIDATES):
         if w[:, c].any():

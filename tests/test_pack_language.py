@@ -133,7 +133,7 @@ def test_the_narrative_is_translated_line_by_line_keeping_its_markdown():
 
     source = "## Glossary\n- **OTD** (on-time delivery): share of order lines delivered by the requested date, complete or not.\n\nUnknown line."
     german = translate_markdown(source, language("de"))
-    assert german.startswith("## Glossar\n- **OTD** (Liefertermintreue): Anteil")
+    assert german.startswith("## Glossar\n- **OTD** (Termintreue): Anteil")
     assert german.endswith("\n\nUnknown line.")
     assert translate_markdown(source, language("en")) == source
 

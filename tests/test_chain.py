@@ -360,8 +360,8 @@ def test_without_customer_forecasts_the_chain_says_so_and_the_scorecard_renders(
     ds = dataclasses.replace(ds, customer_forecasts=ds.customer_forecasts.iloc[:0])
     a = chain.prepare(ds, month)
     assert a.bias is None and a.challenges is None
-    assert a.unavailable["bias"] == "no customer_forecasts in the data"  # not "in line"
-    assert a.unavailable["challenges"] == "no customer_forecasts in the data"
+    assert a.unavailable["bias"] == "no customer forecasts in the data"  # not "in line"
+    assert a.unavailable["challenges"] == "no customer forecasts in the data"
     assert a.accuracy is not None  # the naive and statistical forecasts are still scored
     card = sc.Scorecard(a, a.customer_ids()[0])
     for name in sc.Scorecard.SECTIONS:

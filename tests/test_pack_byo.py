@@ -103,7 +103,11 @@ def _check_pages(pack: Path, customers: int) -> list[Path]:
 
 def _says_absent(card: Path, section: str, table: str) -> None:
     text = _sections(card)[section]
-    assert f"not available: no {table} in the data" in text.lower(), (card.name, section, text)
+    assert f"not available: no {table.replace('_', ' ')} in the data" in text.lower(), (
+        card.name,
+        section,
+        text,
+    )
 
 
 # -- (a) orders + customers + materials ------------------------------------------------------
@@ -127,7 +131,11 @@ def test_a_pack_from_orders_and_master_data_only(orders_only):
             ("Overdue more than 30 days", "invoices"),
             ("Days sales outstanding", "invoices"),
         ]:
-            assert tiles[label] == ("grey", "–", f"not available: no {table} in the data")
+            assert tiles[label] == (
+                "grey",
+                "–",
+                f"not available: no {table.replace('_', ' ')} in the data",
+            )
         _says_absent(card, "Service", "deliveries")
         _says_absent(card, "Receivables", "invoices")
         _says_absent(card, "Forecast accuracy", "customer_forecasts")

@@ -645,7 +645,7 @@ def _accuracy_step(ds: Dataset, a: PackAnalytics) -> dict:
             f"(the {s.tracking_signal_window}-month bias window)"
         )
     if "customer_forecasts" in a.missing_tables:
-        unavailable["bias"] = unavailable["challenges"] = "no customer_forecasts in the data"
+        unavailable["bias"] = unavailable["challenges"] = "no customer forecasts in the data"
         unavailable["combined_forecast"] = unavailable["track_record"] = unavailable["bias"]
         del out["track_record"]
     elif customer.empty:

@@ -181,7 +181,8 @@ def _fill(templates: dict[str, str], f, currency: str | None) -> str:
         "since": _month_text(since),
     }
     used = {k: v for k, v in values.items() if "{" + k + "}" in template}
-    return fmt.text(template, **used)
+    text = fmt.text(template, **used)
+    return text[:-1] if text.endswith("..") else text  # a name ending "Inc." ends the sentence
 
 
 def _month_text(period: str) -> str:
